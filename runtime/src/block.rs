@@ -1,0 +1,309 @@
+//! Blocks: building one from candidate transactions ([`BlockBuilder`]), re-executing one from a
+//! proposer ([`Runtime::apply_block`]), and the genesis block.
+//!
+//! Invariant: executing a block never fails because of a transaction. A transaction that cannot
+//! be included is refused by [`BlockBuilder::push`] with a [`TxError`] and changes nothing; an
+//! included transaction that fails gets an `ExecError` in its receipt, its changes reverted and
+//! its gas charged. Only node faults ([`RuntimeError`]) abort a block.
+
+use std::collections::BTreeMap;
+
+use parity_scale_codec::Encode;
+use weft_types::{
+    Account, Address, Amount, Block, ChainId, Gas, Hash, Header, Receipt, SignedTransaction,
+    block::{receipts_root, tx_root},
+    codec::BoundedVec,
+    limits::{MAX_BLOCK_BYTES, MAX_BLOCK_GAS, MAX_BLOCK_TXS, MAX_TX_BYTES, MAX_TX_GAS},
+    state::account_key,
+};
+
+use crate::{
+    Runtime,
+    error::{BlockError, RuntimeError, TxError},
+    exec::{BlockEnv, TxCtx, execute_tx},
+    gas::SCHEDULE,
+    state::{
+        StateChanges,
+        overlay::{Overlay, SharedBackend},
+        tree,
+    },
+};
+
+/// A block with its receipts and the state changes to commit with it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BlockOutput {
+    /// The block (header filled in).
+    pub block: Block,
+    /// One receipt per transaction.
+    pub receipts: Vec<Receipt>,
+    /// The state changes, whose root is `block.header.state_root`.
+    pub changes: StateChanges,
+}
+
+/// Why [`BlockBuilder::push`] did not include a transaction.
+#[derive(Debug, thiserror::Error)]
+pub enum PushError {
+    /// The transaction is not includable; nothing changed.
+    #[error(transparent)]
+    Tx(#[from] TxError),
+    /// The block is full (by count or bytes); the transaction may fit the next one.
+    #[error("block is full: {0}")]
+    BlockFull(&'static str),
+    /// The node failed; the block must be abandoned.
+    #[error(transparent)]
+    Runtime(#[from] RuntimeError),
+}
+
+/// Executes transactions one by one on top of a parent block's state.
+pub struct BlockBuilder {
+    runtime: Runtime,
+    ctx: Option<Box<TxCtx>>,
+    parent: Header,
+    txs: Vec<SignedTransaction>,
+    receipts: Vec<Receipt>,
+    gas_used: Gas,
+    bytes: usize,
+}
+
+impl BlockBuilder {
+    /// Starts block `parent.height + 1` over `backend`, the state after `parent`.
+    pub fn new(
+        runtime: &Runtime,
+        backend: SharedBackend,
+        parent: &Header,
+        timestamp_ms: u64,
+        proposer: Address,
+    ) -> Self {
+        let env = BlockEnv { height: parent.height + 1, timestamp_ms, proposer };
+        let ctx = TxCtx::new(runtime.vm.clone(), Overlay::new(backend), env);
+        Self {
+            runtime: runtime.clone(),
+            ctx: Some(ctx),
+            parent: parent.clone(),
+            txs: Vec::new(),
+            receipts: Vec::new(),
+            gas_used: 0,
+            bytes: 0,
+        }
+    }
+
+    /// Gas used so far.
+    pub fn gas_used(&self) -> Gas {
+        self.gas_used
+    }
+
+    /// Transactions included so far.
+    pub fn len(&self) -> usize {
+        self.txs.len()
+    }
+
+    /// Whether no transaction was included yet.
+    pub fn is_empty(&self) -> bool {
+        self.txs.is_empty()
+    }
+
+    /// Checks `tx` against the current state and, if it is includable, executes it.
+    pub fn push(&mut self, signed: SignedTransaction) -> Result<&Receipt, PushError> {
+        let encoded_len = signed.encoded_size();
+        if self.txs.len() >= MAX_BLOCK_TXS {
+            return Err(PushError::BlockFull("MAX_BLOCK_TXS reached"));
+        }
+        if self.bytes + encoded_len > MAX_BLOCK_BYTES - 1024 {
+            return Err(PushError::BlockFull("MAX_BLOCK_BYTES reached"));
+        }
+        let Some(ctx) = self.ctx.take() else {
+            return Err(RuntimeError::Engine("block builder used after a node fault".into()).into());
+        };
+        let intrinsic = match self.runtime.check_tx(&ctx.overlay, &signed, encoded_len, MAX_BLOCK_GAS - self.gas_used)
+        {
+            Ok(intrinsic) => intrinsic,
+            Err(e) => {
+                self.ctx = Some(ctx);
+                return Err(e);
+            }
+        };
+        let hash = signed.hash();
+        let (ctx, receipt) = execute_tx(ctx, &signed, hash, intrinsic)?;
+        self.ctx = Some(ctx);
+        self.gas_used += receipt.gas_used;
+        self.bytes += encoded_len;
+        self.txs.push(signed);
+        self.receipts.push(receipt);
+        Ok(self.receipts.last().unwrap_or_else(|| unreachable!("a receipt was just pushed")))
+    }
+
+    /// Computes the state root and seals the header.
+    pub fn finish(self) -> Result<BlockOutput, RuntimeError> {
+        let ctx = self.ctx.ok_or_else(|| RuntimeError::Engine("block builder used after a node fault".into()))?;
+        let height = ctx.env.height;
+        let backend = ctx.overlay.backend().clone();
+        let changes = tree::commit(&backend, height, ctx.overlay.into_changes())?;
+        let header = Header {
+            height,
+            parent_hash: self.parent.hash(),
+            timestamp_ms: ctx.env.timestamp_ms,
+            proposer: ctx.env.proposer,
+            tx_root: tx_root(&self.txs),
+            receipts_root: receipts_root(&self.receipts),
+            state_root: changes.root,
+            gas_used: self.gas_used,
+        };
+        let txs = BoundedVec::new(self.txs).map_err(|e| RuntimeError::Engine(e.to_string()))?;
+        Ok(BlockOutput { block: Block { header, txs }, receipts: self.receipts, changes })
+    }
+}
+
+/// The initial state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Genesis {
+    /// Timestamp of the genesis block.
+    pub timestamp_ms: u64,
+    /// Initial balances; addresses must be distinct.
+    pub balances: Vec<(Address, Amount)>,
+}
+
+/// Why a genesis is invalid.
+#[derive(Debug, thiserror::Error)]
+pub enum GenesisError {
+    /// An address is listed twice.
+    #[error("genesis lists {0} twice")]
+    DuplicateAccount(Address),
+    /// The balances sum to more than u128::MAX.
+    #[error("genesis total supply overflows u128")]
+    SupplyOverflow,
+    /// The node failed.
+    #[error(transparent)]
+    Runtime(#[from] RuntimeError),
+}
+
+impl Runtime {
+    /// Checks whether `signed` can be included now and returns its intrinsic gas. Changes
+    /// nothing.
+    pub fn check_tx(
+        &self,
+        overlay: &Overlay,
+        signed: &SignedTransaction,
+        encoded_len: usize,
+        block_gas_left: Gas,
+    ) -> Result<Gas, PushError> {
+        let intrinsic = self.check_stateless(signed, encoded_len)?;
+        let t = &signed.tx;
+        if t.gas_limit > block_gas_left {
+            return Err(PushError::BlockFull("MAX_BLOCK_GAS reached"));
+        }
+        let account = overlay.account(&t.sender).map_err(RuntimeError::from)?;
+        if t.nonce < account.nonce {
+            return Err(TxError::NonceTooLow { expected: account.nonce, found: t.nonce }.into());
+        }
+        if t.nonce > account.nonce {
+            return Err(TxError::NonceTooHigh { expected: account.nonce, found: t.nonce }.into());
+        }
+        let max_fee = max_fee(t.gas_limit, t.gas_price)?;
+        if account.balance < max_fee {
+            return Err(TxError::InsufficientFee { needed: max_fee, available: account.balance }.into());
+        }
+        Ok(intrinsic)
+    }
+
+    /// The checks that need no state: size, chain id, gas bounds, fee overflow, signature.
+    /// Returns the intrinsic gas.
+    pub fn check_stateless(&self, signed: &SignedTransaction, encoded_len: usize) -> Result<Gas, TxError> {
+        let t = &signed.tx;
+        if encoded_len > MAX_TX_BYTES {
+            return Err(TxError::TooLarge { len: encoded_len, max: MAX_TX_BYTES });
+        }
+        if t.chain_id != self.chain_id {
+            return Err(TxError::WrongChain { expected: self.chain_id, found: t.chain_id });
+        }
+        let intrinsic = SCHEDULE.intrinsic(encoded_len);
+        if t.gas_limit < intrinsic {
+            return Err(TxError::IntrinsicGas { limit: t.gas_limit, intrinsic });
+        }
+        if t.gas_limit > MAX_TX_GAS {
+            return Err(TxError::GasLimitTooHigh { limit: t.gas_limit, max: MAX_TX_GAS });
+        }
+        if t.gas_price < self.min_gas_price {
+            return Err(TxError::GasPriceTooLow { min: self.min_gas_price, found: t.gas_price });
+        }
+        max_fee(t.gas_limit, t.gas_price)?;
+        signed.verify_signature()?;
+        Ok(intrinsic)
+    }
+
+    /// Re-executes `block` on top of `backend` (the state after `parent`) and checks every
+    /// header field against the result.
+    pub fn apply_block(&self, backend: SharedBackend, parent: &Header, block: &Block) -> Result<BlockOutput, BlockError> {
+        let h = &block.header;
+        if h.height != parent.height + 1 || h.parent_hash != parent.hash() {
+            return Err(BlockError::NotChild {
+                height: h.height,
+                expected_height: parent.height + 1,
+                parent: parent.hash(),
+            });
+        }
+        let mut builder = BlockBuilder::new(self, backend, parent, h.timestamp_ms, h.proposer);
+        for (index, tx) in block.txs.iter().enumerate() {
+            match builder.push(tx.clone()) {
+                Ok(_) => {}
+                Err(PushError::Runtime(e)) => return Err(e.into()),
+                Err(PushError::Tx(error)) => return Err(BlockError::InvalidTx { index, hash: tx.hash(), error }),
+                Err(PushError::BlockFull(what)) => {
+                    return Err(BlockError::HeaderMismatch {
+                        field: "size",
+                        claimed: format!("{} transactions", block.txs.len()),
+                        computed: what.to_owned(),
+                    });
+                }
+            }
+        }
+        let output = builder.finish()?;
+        let c = &output.block.header;
+        let checks: [(&'static str, String, String); 4] = [
+            ("tx_root", h.tx_root.to_string(), c.tx_root.to_string()),
+            ("receipts_root", h.receipts_root.to_string(), c.receipts_root.to_string()),
+            ("state_root", h.state_root.to_string(), c.state_root.to_string()),
+            ("gas_used", h.gas_used.to_string(), c.gas_used.to_string()),
+        ];
+        for (field, claimed, computed) in checks {
+            if claimed != computed {
+                return Err(BlockError::HeaderMismatch { field, claimed, computed });
+            }
+        }
+        Ok(output)
+    }
+
+    /// Builds the genesis block (height 0) and its state over an empty backend.
+    pub fn genesis(&self, backend: SharedBackend, genesis: &Genesis) -> Result<BlockOutput, GenesisError> {
+        let mut kv = BTreeMap::new();
+        let mut supply: Amount = 0;
+        for (address, balance) in &genesis.balances {
+            supply = supply.checked_add(*balance).ok_or(GenesisError::SupplyOverflow)?;
+            let account = Account { balance: *balance, ..Account::default() };
+            if kv.insert(account_key(address), Some(account.encode())).is_some() {
+                return Err(GenesisError::DuplicateAccount(*address));
+            }
+        }
+        let changes = tree::commit(&backend, 0, kv).map_err(RuntimeError::from)?;
+        let header = Header {
+            height: 0,
+            parent_hash: Hash::ZERO,
+            timestamp_ms: genesis.timestamp_ms,
+            proposer: Address::default(),
+            tx_root: tx_root(&[]),
+            receipts_root: receipts_root(&[]),
+            state_root: changes.root,
+            gas_used: 0,
+        };
+        let txs = BoundedVec::new(Vec::new()).map_err(|e| RuntimeError::Engine(e.to_string()))?;
+        Ok(BlockOutput { block: Block { header, txs }, receipts: Vec::new(), changes })
+    }
+
+    /// The chain this runtime executes for.
+    pub fn chain_id(&self) -> ChainId {
+        self.chain_id
+    }
+}
+
+fn max_fee(gas_limit: Gas, gas_price: Amount) -> Result<Amount, TxError> {
+    Amount::from(gas_limit).checked_mul(gas_price).ok_or(TxError::FeeOverflow { gas_limit, gas_price })
+}

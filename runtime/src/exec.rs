@@ -1,0 +1,502 @@
+//! Transaction execution: call frames (one wasmtime store and instance each), nested contract
+//! calls with rollback, the gas accounting around them, storage-deposit settlement and fee
+//! payment.
+//!
+//! A frame runs in its own `Store`; the transaction's shared context ([`TxCtx`]: the state
+//! overlay, events, call stack) is moved into the store for the frame's lifetime and moved into
+//! the callee's store during a nested call, so exactly one frame can touch it at a time.
+
+use std::{collections::BTreeSet, sync::Arc};
+
+use wasmtime::{Store, Trap, Val};
+use weft_types::{
+    Action, Address, Amount, Event, ExecError, ExecStatus, Gas, Hash, LimitKind, Receipt, SignedTransaction, TrapKind,
+    abi::{CONSTRUCTOR, MEMORY_EXPORT},
+    limits::{MAX_CALL_DEPTH, wasm::MAX_STACK_UNITS},
+    sha3_256,
+    state::code_key,
+};
+
+use crate::{
+    error::RuntimeError,
+    gas::{GasMeter, SCHEDULE},
+    state::overlay::Overlay,
+    vm::{
+        LoadError, LoadedCode, Vm,
+        host::{HostAbort, HostData, Limiter},
+        prepare::{STACK_EXCEEDED_GLOBAL, STACK_GLOBAL},
+    },
+};
+
+/// Gas per byte of a contract's code, paid by every call into it (loading and instantiating
+/// it costs in proportion to its size, cached or not: the charge must not depend on a cache).
+pub const CALL_CODE_BYTE: Gas = 1;
+
+/// What execution may know about the block it runs in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BlockEnv {
+    /// Height of the block being built.
+    pub height: u64,
+    /// Its consensus timestamp.
+    pub timestamp_ms: u64,
+    /// Its proposer, who receives the fees.
+    pub proposer: Address,
+}
+
+/// State shared by all frames of one execution.
+pub struct TxCtx {
+    pub(crate) vm: Vm,
+    pub(crate) overlay: Overlay,
+    pub(crate) env: BlockEnv,
+    pub(crate) events: Vec<Event>,
+    /// Contracts currently executing, outermost first.
+    pub(crate) call_stack: Vec<Address>,
+    /// Contracts whose storage changed, for deposit settlement.
+    pub(crate) touched: BTreeSet<Address>,
+}
+
+impl TxCtx {
+    /// A context over `overlay`.
+    pub(crate) fn new(vm: Vm, overlay: Overlay, env: BlockEnv) -> Box<Self> {
+        Box::new(Self { vm, overlay, env, events: Vec::new(), call_stack: Vec::new(), touched: BTreeSet::new() })
+    }
+}
+
+/// One call frame's own data.
+pub struct Frame {
+    pub(crate) contract: Address,
+    pub(crate) caller: Address,
+    pub(crate) value: Amount,
+    pub(crate) input: Vec<u8>,
+    pub(crate) output: Vec<u8>,
+    pub(crate) last_return: Vec<u8>,
+    pub(crate) memory: Option<wasmtime::Memory>,
+    pub(crate) depth: usize,
+}
+
+/// A request to run a contract method.
+pub(crate) struct CallRequest {
+    pub caller: Address,
+    pub contract: Address,
+    pub method: String,
+    pub input: Vec<u8>,
+    pub value: Amount,
+    pub gas: Gas,
+    pub depth: usize,
+    pub stack_base: u32,
+    pub constructor: bool,
+}
+
+/// What a call produced.
+pub(crate) struct CallOutcome {
+    pub result: Result<Vec<u8>, ExecError>,
+    pub gas_used: Gas,
+}
+
+/// Runs a call; on failure everything the callee (and its callees) changed is undone.
+pub(crate) fn call_contract(tx: Box<TxCtx>, req: CallRequest) -> Result<(Box<TxCtx>, CallOutcome), RuntimeError> {
+    let checkpoint = tx.overlay.checkpoint();
+    let events = tx.events.len();
+    let touched = tx.touched.clone();
+    let (mut tx, outcome) = call_inner(tx, req)?;
+    if outcome.result.is_err() {
+        tx.overlay.revert_to(checkpoint);
+        tx.events.truncate(events);
+        tx.touched = touched;
+    }
+    Ok((tx, outcome))
+}
+
+fn call_inner(mut tx: Box<TxCtx>, req: CallRequest) -> Result<(Box<TxCtx>, CallOutcome), RuntimeError> {
+    let mut meter = GasMeter::new(req.gas);
+    let fail = |tx, meter: &GasMeter, e| Ok((tx, CallOutcome { result: Err(e), gas_used: meter.used() }));
+    if req.depth > MAX_CALL_DEPTH {
+        let e = ExecError::LimitExceeded {
+            limit: LimitKind::CallDepth,
+            value: req.depth as u64,
+            max: MAX_CALL_DEPTH as u64,
+        };
+        return fail(tx, &meter, e);
+    }
+    let Some(code_hash) = tx.overlay.account(&req.contract)?.code_hash else {
+        return fail(tx, &meter, ExecError::ContractNotFound(req.contract));
+    };
+    let code = load_code(&tx, &code_hash)?;
+    let entry_cost = SCHEDULE.call_base.saturating_add(CALL_CODE_BYTE.saturating_mul(code.code_len as u64));
+    if meter.charge(entry_cost).is_err() {
+        return fail(tx, &meter, ExecError::OutOfGas);
+    }
+    if tx.call_stack.contains(&req.contract) && !code.info.reentrant {
+        return fail(tx, &meter, ExecError::ReentrancyRefused(req.contract));
+    }
+    let callable = if req.constructor {
+        req.method == CONSTRUCTOR && code.info.has_constructor
+    } else {
+        code.info.methods.binary_search(&req.method).is_ok()
+    };
+    if !callable {
+        return fail(tx, &meter, ExecError::MethodNotFound { contract: req.contract, method: req.method });
+    }
+    let stack = req.stack_base.saturating_add(code.info.max_frame_cost);
+    if stack > MAX_STACK_UNITS {
+        return fail(tx, &meter, ExecError::Trap { contract: req.contract, kind: TrapKind::StackLimit });
+    }
+    if let Err(e) = move_balance(&mut tx.overlay, &req.caller, &req.contract, req.value)? {
+        return fail(tx, &meter, e);
+    }
+    tx.call_stack.push(req.contract);
+    let frame = Frame {
+        contract: req.contract,
+        caller: req.caller,
+        value: req.value,
+        input: req.input,
+        output: Vec::new(),
+        last_return: Vec::new(),
+        memory: None,
+        depth: req.depth,
+    };
+    let (mut tx, result, frame_gas) = run_frame(tx, &code, frame, &req.method, meter.remaining(), stack)?;
+    tx.call_stack.pop();
+    // The frame never uses more than it was given.
+    let _ = meter.charge(frame_gas);
+    Ok((tx, CallOutcome { result, gas_used: meter.used() }))
+}
+
+/// The compiled module of `code_hash`, compiling it from state on a cache miss.
+fn load_code(tx: &TxCtx, code_hash: &Hash) -> Result<Arc<LoadedCode>, RuntimeError> {
+    if let Some(hit) = tx.vm.cached(code_hash) {
+        return Ok(hit);
+    }
+    let wasm = tx.overlay.get(&code_key(code_hash))?.ok_or_else(|| {
+        crate::state::StateError::Corrupt(format!("a contract refers to code {code_hash}, which is not stored"))
+    })?;
+    tx.vm.load(code_hash, &wasm).map_err(|e| {
+        RuntimeError::Engine(format!("stored code {code_hash} passed validation at upload but not now: {e}"))
+    })
+}
+
+type FrameResult = (Box<TxCtx>, Result<Vec<u8>, ExecError>, Gas);
+
+/// Instantiates `code` in a fresh store and runs `method` with `gas`.
+fn run_frame(
+    tx: Box<TxCtx>,
+    code: &LoadedCode,
+    frame: Frame,
+    method: &str,
+    gas: Gas,
+    stack: u32,
+) -> Result<FrameResult, RuntimeError> {
+    let contract = frame.contract;
+    let engine = tx.vm.engine().clone();
+    let mut store = Store::new(&engine, HostData { tx: Some(tx), frame, limiter: Limiter::default() });
+    store.limiter(|data| &mut data.limiter);
+    store.set_fuel(gas).map_err(engine_error)?;
+
+    let mut instance = None;
+    let run = (|| -> wasmtime::Result<()> {
+        let inst = code.pre.instantiate(&mut store)?;
+        instance = Some(inst);
+        let memory = inst
+            .get_memory(&mut store, MEMORY_EXPORT)
+            .ok_or_else(|| wasmtime::Error::msg("validated module lacks its memory export"))?;
+        store.data_mut().frame.memory = Some(memory);
+        if let Some(global) = inst.get_global(&mut store, STACK_GLOBAL) {
+            global.set(&mut store, Val::I32(stack as i32))?;
+        }
+        let func = inst.get_typed_func::<(), ()>(&mut store, method)?;
+        func.call(&mut store, ())
+    })();
+
+    let stack_exceeded = instance
+        .and_then(|inst| inst.get_global(&mut store, STACK_EXCEEDED_GLOBAL))
+        .is_some_and(|g| g.get(&mut store).i32() == Some(1));
+    let mut result = match run {
+        Ok(()) => Ok(()),
+        Err(err) => Err(classify(err, contract, stack_exceeded)?),
+    };
+    // Memory the instance started with or grew to is paid at the end of the frame (or earlier,
+    // at its next host call); the amount does not depend on when it is charged.
+    let remaining = store.get_fuel().map_err(engine_error)?;
+    let pages = std::mem::take(&mut store.data_mut().limiter.grown_pages);
+    let memory_gas = pages.saturating_mul(SCHEDULE.memory_page);
+    let remaining = match remaining.checked_sub(memory_gas) {
+        Some(r) => r,
+        None => {
+            result = Err(ExecError::OutOfGas);
+            0
+        }
+    };
+    let data = store.into_data();
+    let tx = data.tx.ok_or_else(|| RuntimeError::Engine("transaction context lost by a frame".into()))?;
+    let output = result.map(|()| data.frame.output);
+    Ok((tx, output, gas - remaining))
+}
+
+fn engine_error(e: wasmtime::Error) -> RuntimeError {
+    RuntimeError::Engine(e.to_string())
+}
+
+/// Maps a wasmtime error to the contract's `ExecError`, or to a node fault.
+fn classify(err: wasmtime::Error, contract: Address, stack_exceeded: bool) -> Result<ExecError, RuntimeError> {
+    if let Some(abort) = err.downcast_ref::<HostAbort>() {
+        return match abort {
+            HostAbort::Revert(data) => Ok(ExecError::Reverted { contract, data: data.clone() }),
+            HostAbort::OutOfGas => Ok(ExecError::OutOfGas),
+            HostAbort::Exec(e) => Ok(e.clone()),
+            HostAbort::Trap(kind) => Ok(ExecError::Trap { contract, kind: *kind }),
+            HostAbort::Fatal(msg) => Err(RuntimeError::Engine(msg.clone())),
+            HostAbort::State(msg) => Err(RuntimeError::State(crate::state::StateError::Backend(msg.clone()))),
+        };
+    }
+    let Some(trap) = err.downcast_ref::<Trap>() else {
+        return Err(RuntimeError::Engine(format!("{err:?}")));
+    };
+    let kind = match trap {
+        Trap::OutOfFuel => return Ok(ExecError::OutOfGas),
+        Trap::UnreachableCodeReached if stack_exceeded => TrapKind::StackLimit,
+        Trap::UnreachableCodeReached => TrapKind::Unreachable,
+        Trap::MemoryOutOfBounds | Trap::HeapMisaligned => TrapKind::MemoryOutOfBounds,
+        Trap::IntegerDivisionByZero => TrapKind::IntegerDivisionByZero,
+        Trap::IntegerOverflow => TrapKind::IntegerOverflow,
+        Trap::BadConversionToInteger => TrapKind::BadConversionToInteger,
+        Trap::IndirectCallToNull | Trap::TableOutOfBounds => TrapKind::IndirectCall,
+        Trap::BadSignature => TrapKind::BadSignature,
+        // Instrumentation keeps the wasm stack far below the native limit; reaching it anyway
+        // is still reported as the stack limit rather than as a node fault.
+        Trap::StackOverflow => TrapKind::StackLimit,
+        _ => TrapKind::Other,
+    };
+    Ok(ExecError::Trap { contract, kind })
+}
+
+/// Moves `amount` from `from` to `to` in `overlay`. The outer error is a state fault; the inner
+/// one the contract's or sender's.
+pub(crate) fn move_balance(
+    overlay: &mut Overlay,
+    from: &Address,
+    to: &Address,
+    amount: Amount,
+) -> Result<Result<(), ExecError>, RuntimeError> {
+    if amount == 0 || from == to {
+        let available = overlay.account(from)?.balance;
+        if available < amount {
+            return Ok(Err(ExecError::InsufficientBalance { account: *from, needed: amount, available }));
+        }
+        return Ok(Ok(()));
+    }
+    let mut payer = overlay.account(from)?;
+    let Some(left) = payer.balance.checked_sub(amount) else {
+        return Ok(Err(ExecError::InsufficientBalance { account: *from, needed: amount, available: payer.balance }));
+    };
+    let mut payee = overlay.account(to)?;
+    let Some(credited) = payee.balance.checked_add(amount) else {
+        return Ok(Err(ExecError::BalanceOverflow(*to)));
+    };
+    payer.balance = left;
+    payee.balance = credited;
+    overlay.put_account(from, &payer);
+    overlay.put_account(to, &payee);
+    Ok(Ok(()))
+}
+
+/// Executes an includable transaction (already checked by the caller) and returns its receipt.
+/// Never fails because of the transaction; only state faults are errors.
+pub(crate) fn execute_tx(
+    mut tx: Box<TxCtx>,
+    signed: &SignedTransaction,
+    tx_hash: Hash,
+    intrinsic: Gas,
+) -> Result<(Box<TxCtx>, Receipt), RuntimeError> {
+    let t = &signed.tx;
+    let sender = t.sender;
+    let mut meter = GasMeter::new(t.gas_limit);
+    let _ = meter.charge(intrinsic);
+    // Checked by the caller: the sender can pay the maximum fee and the product fits.
+    let max_fee = Amount::from(t.gas_limit).saturating_mul(t.gas_price);
+    let mut account = tx.overlay.account(&sender)?;
+    account.nonce = account.nonce.saturating_add(1);
+    account.balance = account.balance.saturating_sub(max_fee);
+    tx.overlay.put_account(&sender, &account);
+
+    let checkpoint = tx.overlay.checkpoint();
+    tx.events.clear();
+    tx.touched.clear();
+    let mut created = None;
+    let (mut tx, result) = match &t.action {
+        Action::Transfer { to, amount } => {
+            let r = match meter.charge(SCHEDULE.transfer) {
+                Err(_) => Err(ExecError::OutOfGas),
+                Ok(()) => move_balance(&mut tx.overlay, &sender, to, *amount)?,
+            };
+            (tx, r.map(|()| Vec::new()))
+        }
+        Action::UploadCode { code } => {
+            let r = upload(&mut tx, &mut meter, code);
+            (tx, r?)
+        }
+        Action::Instantiate { code_hash, args, value, salt } => {
+            let address = Address::contract(&sender, code_hash, salt);
+            created = Some(address);
+            instantiate(tx, &mut meter, &sender, code_hash, address, args.to_vec(), *value)?
+        }
+        Action::Call { contract, method, args, value } => {
+            let req = CallRequest {
+                caller: sender,
+                contract: *contract,
+                method: method.as_str().to_owned(),
+                input: args.to_vec(),
+                value: *value,
+                gas: meter.remaining(),
+                depth: 1,
+                stack_base: 0,
+                constructor: false,
+            };
+            let (tx, outcome) = call_contract(tx, req)?;
+            let _ = meter.charge(outcome.gas_used);
+            (tx, outcome.result)
+        }
+    };
+
+    let mut deposit = (0, 0);
+    let result = match result {
+        Ok(out) => match settle_deposits(&mut tx, &sender)? {
+            Ok(d) => {
+                deposit = d;
+                Ok(out)
+            }
+            Err(e) => Err(e),
+        },
+        Err(e) => Err(e),
+    };
+    let (status, return_data, events) = match result {
+        Ok(out) => (ExecStatus::Success, out, std::mem::take(&mut tx.events)),
+        Err(e) => {
+            tx.overlay.revert_to(checkpoint);
+            tx.events.clear();
+            created = None;
+            (ExecStatus::Failed(e), Vec::new(), Vec::new())
+        }
+    };
+
+    let gas_used = meter.used();
+    let fee = Amount::from(gas_used).saturating_mul(t.gas_price);
+    let refund = max_fee - fee;
+    let mut account = tx.overlay.account(&sender)?;
+    account.balance = account.balance.checked_add(refund).ok_or_else(supply_overflow)?;
+    tx.overlay.put_account(&sender, &account);
+    let mut proposer = tx.overlay.account(&tx.env.proposer)?;
+    proposer.balance = proposer.balance.checked_add(fee).ok_or_else(supply_overflow)?;
+    let proposer_address = tx.env.proposer;
+    tx.overlay.put_account(&proposer_address, &proposer);
+    tx.overlay.forget_journal();
+
+    let receipt = Receipt {
+        tx_hash,
+        status,
+        gas_used,
+        fee,
+        deposit_charged: deposit.0,
+        deposit_refunded: deposit.1,
+        events,
+        return_data,
+        contract_address: created,
+    };
+    Ok((tx, receipt))
+}
+
+/// Balances are bounded by the total supply, which genesis checks fits in u128; overflowing
+/// one means the state is corrupt.
+fn supply_overflow() -> RuntimeError {
+    RuntimeError::State(crate::state::StateError::Corrupt("a balance exceeds the total supply".into()))
+}
+
+fn upload(
+    tx: &mut TxCtx,
+    meter: &mut GasMeter,
+    code: &[u8],
+) -> Result<Result<Vec<u8>, ExecError>, RuntimeError> {
+    let cost = crate::gas::GasSchedule::linear(0, SCHEDULE.upload_byte, code.len());
+    if meter.charge(cost).is_err() {
+        return Ok(Err(ExecError::OutOfGas));
+    }
+    let hash = sha3_256(code);
+    if tx.overlay.code(&hash)?.is_some() {
+        return Ok(Err(ExecError::CodeExists(hash)));
+    }
+    match tx.vm.load(&hash, code) {
+        Ok(_) => {}
+        Err(LoadError::Invalid(e)) => return Ok(Err(ExecError::InvalidCode(e.to_string()))),
+        Err(LoadError::Compile(e)) => return Ok(Err(ExecError::InvalidCode(e))),
+    }
+    tx.overlay.set(code_key(&hash), Some(code.to_vec()));
+    Ok(Ok(hash.0.to_vec()))
+}
+
+fn instantiate(
+    mut tx: Box<TxCtx>,
+    meter: &mut GasMeter,
+    sender: &Address,
+    code_hash: &Hash,
+    address: Address,
+    args: Vec<u8>,
+    value: Amount,
+) -> Result<(Box<TxCtx>, Result<Vec<u8>, ExecError>), RuntimeError> {
+    if meter.charge(SCHEDULE.instantiate_base).is_err() {
+        return Ok((tx, Err(ExecError::OutOfGas)));
+    }
+    if tx.overlay.code(code_hash)?.is_none() {
+        return Ok((tx, Err(ExecError::CodeNotFound(*code_hash))));
+    }
+    let mut account = tx.overlay.account(&address)?;
+    if account.code_hash.is_some() {
+        return Ok((tx, Err(ExecError::ContractExists(address))));
+    }
+    account.code_hash = Some(*code_hash);
+    tx.overlay.put_account(&address, &account);
+    let code = load_code(&tx, code_hash)?;
+    if !code.info.has_constructor {
+        let r = move_balance(&mut tx.overlay, sender, &address, value)?;
+        return Ok((tx, r.map(|()| Vec::new())));
+    }
+    let req = CallRequest {
+        caller: *sender,
+        contract: address,
+        method: CONSTRUCTOR.to_owned(),
+        input: args,
+        value,
+        gas: meter.remaining(),
+        depth: 1,
+        stack_base: 0,
+        constructor: true,
+    };
+    let (tx, outcome) = call_contract(tx, req)?;
+    let _ = meter.charge(outcome.gas_used);
+    Ok((tx, outcome.result))
+}
+
+/// Brings each touched contract's deposit to `storage_bytes × deposit_per_byte`: the sender pays
+/// for bytes added and is refunded for bytes freed. Returns (charged, refunded).
+fn settle_deposits(tx: &mut TxCtx, sender: &Address) -> Result<Result<(Amount, Amount), ExecError>, RuntimeError> {
+    let (mut charged, mut refunded) = (0u128, 0u128);
+    for contract in std::mem::take(&mut tx.touched) {
+        let mut account = tx.overlay.account(&contract)?;
+        let required = Amount::from(account.storage_bytes).saturating_mul(SCHEDULE.deposit_per_byte);
+        let mut payer = tx.overlay.account(sender)?;
+        if required > account.deposit {
+            let needed = required - account.deposit;
+            let Some(left) = payer.balance.checked_sub(needed) else {
+                return Ok(Err(ExecError::InsufficientDeposit { needed, available: payer.balance }));
+            };
+            payer.balance = left;
+            charged += needed;
+        } else {
+            let back = account.deposit - required;
+            payer.balance = payer.balance.checked_add(back).ok_or_else(supply_overflow)?;
+            refunded += back;
+        }
+        account.deposit = required;
+        tx.overlay.put_account(&contract, &account);
+        tx.overlay.put_account(sender, &payer);
+    }
+    Ok(Ok((charged, refunded)))
+}

@@ -1,0 +1,44 @@
+//! Weft's deterministic state transition.
+//!
+//! Given committed state (a [`state::StateBackend`]) and a block, this crate computes the
+//! receipts, the state changes and the new state root — the same on every machine and every run.
+//! It validates and meters contract wasm ([`vm`]), runs host functions, keeps a journaled overlay
+//! with checkpoints ([`state::overlay`]) and maintains the Merkle state tree ([`state::tree`]).
+//!
+//! It performs no I/O and reads no clock or randomness; it never depends on tokio, libp2p,
+//! jsonrpsee or redb (a test in `weft-tests` checks this).
+
+pub mod block;
+pub mod error;
+pub mod exec;
+pub mod gas;
+pub mod query;
+pub mod state;
+pub mod vm;
+
+pub use block::{BlockBuilder, BlockOutput, Genesis, GenesisError, PushError};
+pub use error::{BlockError, RuntimeError, TxError};
+pub use exec::BlockEnv;
+pub use state::{StateBackend, StateChanges, StateError, overlay::SharedBackend};
+
+use weft_types::{Amount, ChainId};
+
+/// The state transition function of one chain. Cheap to clone (the VM is shared).
+#[derive(Clone)]
+pub struct Runtime {
+    vm: vm::Vm,
+    chain_id: ChainId,
+    min_gas_price: Amount,
+}
+
+impl Runtime {
+    /// A runtime for `chain_id`, accepting gas prices of at least `min_gas_price`.
+    pub fn new(chain_id: ChainId, min_gas_price: Amount) -> Result<Self, RuntimeError> {
+        Ok(Self { vm: vm::Vm::new()?, chain_id, min_gas_price })
+    }
+
+    /// The VM (engine and module cache).
+    pub fn vm(&self) -> &vm::Vm {
+        &self.vm
+    }
+}

@@ -1,0 +1,427 @@
+//! The host functions of `weft_types::abi`, linked into every contract instance.
+//!
+//! Every function follows one order: charge the base gas, check every length against its limit,
+//! charge the per-byte gas, and only then touch guest memory. Guest pointers and lengths are
+//! range-checked against the memory's current size; nothing here panics on guest input.
+
+use parity_scale_codec::Encode;
+use wasmtime::{Caller, Extern, Linker, ResourceLimiter};
+use weft_types::{
+    Address, Event, ExecError, Gas, Hash, LimitKind, TrapKind,
+    abi::{IMPORT_MODULE, codes},
+    limits::{
+        MAX_ARGS_BYTES, MAX_EVENT_DATA_BYTES, MAX_EVENT_TOPICS, MAX_EVENTS_PER_TX, MAX_HASH_INPUT_BYTES,
+        MAX_METHOD_NAME_BYTES, MAX_RETURN_DATA_BYTES, MAX_STORAGE_KEY_BYTES, MAX_STORAGE_VALUE_BYTES,
+        MAX_VERIFY_MESSAGE_BYTES,
+        wasm::{HOST_CALL_STACK_COST, MAX_MEMORY_PAGES, MAX_TABLE_ELEMENTS},
+    },
+    state::storage_key,
+    tx::{Signature, verify_strict},
+};
+
+use super::prepare::STACK_GLOBAL;
+use crate::{
+    exec::{CallRequest, Frame, TxCtx, call_contract, move_balance},
+    gas::{GasSchedule, SCHEDULE},
+};
+
+/// The data of one frame's store.
+pub struct HostData {
+    /// The transaction context; `None` only while a nested call has it.
+    pub(crate) tx: Option<Box<TxCtx>>,
+    /// This frame.
+    pub(crate) frame: Frame,
+    /// Memory limits and growth accounting.
+    pub(crate) limiter: Limiter,
+}
+
+/// Caps linear memory at `MAX_MEMORY_PAGES` (a refused `memory.grow` returns -1 to the guest)
+/// and counts pages allocated, which the frame pays for.
+#[derive(Default)]
+pub struct Limiter {
+    pub(crate) grown_pages: u64,
+}
+
+impl ResourceLimiter for Limiter {
+    fn memory_growing(&mut self, current: usize, desired: usize, _max: Option<usize>) -> wasmtime::Result<bool> {
+        if desired > (MAX_MEMORY_PAGES as usize) << 16 {
+            return Ok(false);
+        }
+        self.grown_pages += (desired.saturating_sub(current) >> 16) as u64;
+        Ok(true)
+    }
+
+    fn table_growing(&mut self, _current: usize, desired: usize, _max: Option<usize>) -> wasmtime::Result<bool> {
+        Ok(desired as u64 <= MAX_TABLE_ELEMENTS)
+    }
+}
+
+/// Why a host function stopped the guest.
+#[derive(Debug, thiserror::Error)]
+pub enum HostAbort {
+    /// The contract reverted with this data.
+    #[error("reverted")]
+    Revert(Vec<u8>),
+    /// A host charge did not fit in the gas left.
+    #[error("out of gas")]
+    OutOfGas,
+    /// A limit or other execution error.
+    #[error("{0}")]
+    Exec(ExecError),
+    /// A guest-caused trap detected by the host.
+    #[error("trap: {0:?}")]
+    Trap(TrapKind),
+    /// The state backend failed: the node's fault.
+    #[error("state backend: {0}")]
+    State(String),
+    /// An internal invariant broke: the node's fault.
+    #[error("internal: {0}")]
+    Fatal(String),
+}
+
+type C<'a> = Caller<'a, HostData>;
+type R<T> = wasmtime::Result<T>;
+
+fn abort<T>(a: HostAbort) -> R<T> {
+    Err(wasmtime::Error::new(a))
+}
+
+fn limit<T>(limit: LimitKind, value: usize, max: usize) -> R<T> {
+    abort(HostAbort::Exec(ExecError::LimitExceeded { limit, value: value as u64, max: max as u64 }))
+}
+
+fn state_err(e: crate::state::StateError) -> wasmtime::Error {
+    wasmtime::Error::new(HostAbort::State(e.to_string()))
+}
+
+/// Charges `gas`, plus any memory pages allocated since the last charge.
+fn charge(caller: &mut C<'_>, gas: Gas) -> R<()> {
+    let pages = std::mem::take(&mut caller.data_mut().limiter.grown_pages);
+    let total = gas.saturating_add(pages.saturating_mul(SCHEDULE.memory_page));
+    let fuel = caller.get_fuel()?;
+    if total > fuel {
+        caller.set_fuel(0)?;
+        return abort(HostAbort::OutOfGas);
+    }
+    caller.set_fuel(fuel - total)
+}
+
+fn charge_bytes(caller: &mut C<'_>, per_byte: Gas, len: usize) -> R<()> {
+    charge(caller, GasSchedule::linear(0, per_byte, len))
+}
+
+fn tx<'a>(caller: &'a mut C<'_>) -> R<&'a mut TxCtx> {
+    match caller.data_mut().tx.as_deref_mut() {
+        Some(tx) => Ok(tx),
+        None => abort(HostAbort::Fatal("transaction context missing".into())),
+    }
+}
+
+fn mem_range(caller: &C<'_>, ptr: i32, len: usize) -> R<std::ops::Range<usize>> {
+    let Some(memory) = caller.data().frame.memory else {
+        return abort(HostAbort::Trap(TrapKind::HostMemoryAccess));
+    };
+    let start = ptr as u32 as usize;
+    match start.checked_add(len) {
+        Some(end) if end <= memory.data_size(caller) => Ok(start..end),
+        _ => abort(HostAbort::Trap(TrapKind::HostMemoryAccess)),
+    }
+}
+
+fn read(caller: &C<'_>, ptr: i32, len: usize) -> R<Vec<u8>> {
+    let range = mem_range(caller, ptr, len)?;
+    let memory = caller.data().frame.memory.ok_or_else(|| wasmtime::Error::msg("no memory"))?;
+    Ok(memory.data(caller)[range].to_vec())
+}
+
+fn read_array<const N: usize>(caller: &C<'_>, ptr: i32) -> R<[u8; N]> {
+    let range = mem_range(caller, ptr, N)?;
+    let memory = caller.data().frame.memory.ok_or_else(|| wasmtime::Error::msg("no memory"))?;
+    let mut out = [0u8; N];
+    out.copy_from_slice(&memory.data(caller)[range]);
+    Ok(out)
+}
+
+fn write(caller: &mut C<'_>, ptr: i32, bytes: &[u8]) -> R<()> {
+    let range = mem_range(caller, ptr, bytes.len())?;
+    let memory = caller.data().frame.memory.ok_or_else(|| wasmtime::Error::msg("no memory"))?;
+    memory.data_mut(caller)[range].copy_from_slice(bytes);
+    Ok(())
+}
+
+/// A guest length: negative values are huge, so they fail the limit checks.
+fn len(l: i32) -> usize {
+    l as u32 as usize
+}
+
+/// Links every host function of `weft_types::abi::HOST_FUNCTIONS` into `linker`.
+pub fn link(linker: &mut Linker<HostData>) -> R<()> {
+    let m = IMPORT_MODULE;
+    let base = SCHEDULE.host_base;
+
+    linker.func_wrap(m, "input_len", move |mut c: C<'_>| -> R<i32> {
+        charge(&mut c, base)?;
+        Ok(c.data().frame.input.len() as i32)
+    })?;
+    linker.func_wrap(m, "input_read", move |mut c: C<'_>, out: i32| -> R<()> {
+        charge(&mut c, base)?;
+        let input = std::mem::take(&mut c.data_mut().frame.input);
+        let r = charge_bytes(&mut c, SCHEDULE.host_byte, input.len()).and_then(|()| write(&mut c, out, &input));
+        c.data_mut().frame.input = input;
+        r
+    })?;
+    linker.func_wrap(m, "set_return", move |mut c: C<'_>, ptr: i32, l: i32| -> R<()> {
+        charge(&mut c, base)?;
+        if len(l) > MAX_RETURN_DATA_BYTES {
+            return limit(LimitKind::ReturnData, len(l), MAX_RETURN_DATA_BYTES);
+        }
+        charge_bytes(&mut c, SCHEDULE.host_byte, len(l))?;
+        c.data_mut().frame.output = read(&c, ptr, len(l))?;
+        Ok(())
+    })?;
+    linker.func_wrap(m, "revert", move |mut c: C<'_>, ptr: i32, l: i32| -> R<()> {
+        charge(&mut c, base)?;
+        if len(l) > MAX_RETURN_DATA_BYTES {
+            return limit(LimitKind::ReturnData, len(l), MAX_RETURN_DATA_BYTES);
+        }
+        charge_bytes(&mut c, SCHEDULE.host_byte, len(l))?;
+        abort(HostAbort::Revert(read(&c, ptr, len(l))?))
+    })?;
+    linker.func_wrap(m, "caller", move |mut c: C<'_>, out: i32| -> R<()> {
+        charge(&mut c, base + 32 * SCHEDULE.host_byte)?;
+        let a = c.data().frame.caller;
+        write(&mut c, out, &a.0)
+    })?;
+    linker.func_wrap(m, "self_address", move |mut c: C<'_>, out: i32| -> R<()> {
+        charge(&mut c, base + 32 * SCHEDULE.host_byte)?;
+        let a = c.data().frame.contract;
+        write(&mut c, out, &a.0)
+    })?;
+    linker.func_wrap(m, "value", move |mut c: C<'_>, out: i32| -> R<()> {
+        charge(&mut c, base + 16 * SCHEDULE.host_byte)?;
+        let v = c.data().frame.value;
+        write(&mut c, out, &v.to_le_bytes())
+    })?;
+    linker.func_wrap(m, "balance", move |mut c: C<'_>, addr: i32, out: i32| -> R<()> {
+        charge(&mut c, base + SCHEDULE.storage_read)?;
+        let who = Address(read_array(&c, addr)?);
+        let balance = tx(&mut c)?.overlay.account(&who).map_err(state_err)?.balance;
+        write(&mut c, out, &balance.to_le_bytes())
+    })?;
+    linker.func_wrap(m, "storage_read", move |mut c: C<'_>, k: i32, kl: i32, out: i32, cap: i32| -> R<i32> {
+        charge(&mut c, base + SCHEDULE.storage_read)?;
+        if len(kl) > MAX_STORAGE_KEY_BYTES {
+            return limit(LimitKind::StorageKey, len(kl), MAX_STORAGE_KEY_BYTES);
+        }
+        let key = read(&c, k, len(kl))?;
+        let contract = c.data().frame.contract;
+        let value = tx(&mut c)?.overlay.get(&storage_key(&contract, &key)).map_err(state_err)?;
+        let Some(value) = value else { return Ok(-1) };
+        charge_bytes(&mut c, SCHEDULE.storage_read_byte, value.len())?;
+        if value.len() <= len(cap) {
+            write(&mut c, out, &value)?;
+        }
+        Ok(value.len() as i32)
+    })?;
+    linker.func_wrap(m, "storage_write", move |mut c: C<'_>, k: i32, kl: i32, v: i32, vl: i32| -> R<()> {
+        charge(&mut c, base + SCHEDULE.storage_write)?;
+        if len(kl) > MAX_STORAGE_KEY_BYTES {
+            return limit(LimitKind::StorageKey, len(kl), MAX_STORAGE_KEY_BYTES);
+        }
+        if len(vl) > MAX_STORAGE_VALUE_BYTES {
+            return limit(LimitKind::StorageValue, len(vl), MAX_STORAGE_VALUE_BYTES);
+        }
+        charge_bytes(&mut c, SCHEDULE.storage_write_byte, len(kl) + len(vl))?;
+        let key = read(&c, k, len(kl))?;
+        let value = read(&c, v, len(vl))?;
+        set_storage(&mut c, key, Some(value))?;
+        Ok(())
+    })?;
+    linker.func_wrap(m, "storage_remove", move |mut c: C<'_>, k: i32, kl: i32| -> R<i32> {
+        charge(&mut c, base + SCHEDULE.storage_remove)?;
+        if len(kl) > MAX_STORAGE_KEY_BYTES {
+            return limit(LimitKind::StorageKey, len(kl), MAX_STORAGE_KEY_BYTES);
+        }
+        let key = read(&c, k, len(kl))?;
+        Ok(i32::from(set_storage(&mut c, key, None)?))
+    })?;
+    linker.func_wrap(m, "emit_event", move |mut c: C<'_>, t: i32, tc: i32, d: i32, dl: i32| -> R<()> {
+        charge(&mut c, base + SCHEDULE.event_base)?;
+        if len(tc) > MAX_EVENT_TOPICS {
+            return limit(LimitKind::EventTopics, len(tc), MAX_EVENT_TOPICS);
+        }
+        if len(dl) > MAX_EVENT_DATA_BYTES {
+            return limit(LimitKind::EventData, len(dl), MAX_EVENT_DATA_BYTES);
+        }
+        let count = tx(&mut c)?.events.len();
+        if count >= MAX_EVENTS_PER_TX {
+            return limit(LimitKind::EventCount, count + 1, MAX_EVENTS_PER_TX);
+        }
+        charge(&mut c, SCHEDULE.event_topic * len(tc) as u64)?;
+        charge_bytes(&mut c, SCHEDULE.event_byte, len(dl))?;
+        let raw = read(&c, t, len(tc) * 32)?;
+        let topics = raw.chunks_exact(32).map(|ch| Hash(ch.try_into().unwrap_or([0; 32]))).collect();
+        let data = read(&c, d, len(dl))?;
+        let contract = c.data().frame.contract;
+        tx(&mut c)?.events.push(Event { contract, topics, data });
+        Ok(())
+    })?;
+    linker.func_wrap(m, "block_height", move |mut c: C<'_>| -> R<i64> {
+        charge(&mut c, base)?;
+        Ok(tx(&mut c)?.env.height as i64)
+    })?;
+    linker.func_wrap(m, "block_timestamp", move |mut c: C<'_>| -> R<i64> {
+        charge(&mut c, base)?;
+        Ok(tx(&mut c)?.env.timestamp_ms as i64)
+    })?;
+    linker.func_wrap(m, "gas_left", move |mut c: C<'_>| -> R<i64> {
+        charge(&mut c, base)?;
+        Ok(c.get_fuel()? as i64)
+    })?;
+    linker.func_wrap(m, "sha3_256", move |mut c: C<'_>, p: i32, l: i32, out: i32| -> R<()> {
+        let data = hash_input(&mut c, p, l)?;
+        write(&mut c, out, &weft_types::sha3_256(&data).0)
+    })?;
+    linker.func_wrap(m, "keccak_256", move |mut c: C<'_>, p: i32, l: i32, out: i32| -> R<()> {
+        let data = hash_input(&mut c, p, l)?;
+        write(&mut c, out, &weft_types::keccak_256(&data))
+    })?;
+    linker.func_wrap(m, "ed25519_verify", move |mut c: C<'_>, s: i32, pk: i32, msg: i32, ml: i32| -> R<i32> {
+        charge(&mut c, base + SCHEDULE.ed25519_verify)?;
+        if len(ml) > MAX_VERIFY_MESSAGE_BYTES {
+            return limit(LimitKind::HostInput, len(ml), MAX_VERIFY_MESSAGE_BYTES);
+        }
+        charge_bytes(&mut c, SCHEDULE.ed25519_verify_byte, len(ml))?;
+        let sig = Signature(read_array(&c, s)?);
+        let key = Address(read_array(&c, pk)?);
+        let message = read(&c, msg, len(ml))?;
+        Ok(i32::from(verify_strict(&key, &message, &sig).is_ok()))
+    })?;
+    linker.func_wrap(m, "transfer", move |mut c: C<'_>, to: i32, amount: i32| -> R<i32> {
+        charge(&mut c, base + SCHEDULE.transfer)?;
+        let to = Address(read_array(&c, to)?);
+        let amount = u128::from_le_bytes(read_array(&c, amount)?);
+        let from = c.data().frame.contract;
+        let result = move_balance(&mut tx(&mut c)?.overlay, &from, &to, amount)
+            .map_err(|e| wasmtime::Error::new(HostAbort::State(e.to_string())))?;
+        Ok(match result {
+            Ok(()) => codes::OK,
+            Err(ExecError::BalanceOverflow(_)) => codes::BALANCE_OVERFLOW,
+            Err(_) => codes::INSUFFICIENT_BALANCE,
+        })
+    })?;
+    linker.func_wrap(
+        m,
+        "call",
+        move |mut c: C<'_>, a: i32, mp: i32, ml: i32, ap: i32, al: i32, vp: i32, gas: i64| -> R<i32> {
+            cross_call(&mut c, a, mp, ml, ap, al, vp, gas)
+        },
+    )?;
+    linker.func_wrap(m, "last_return_len", move |mut c: C<'_>| -> R<i32> {
+        charge(&mut c, base)?;
+        Ok(c.data().frame.last_return.len() as i32)
+    })?;
+    linker.func_wrap(m, "last_return_read", move |mut c: C<'_>, out: i32| -> R<()> {
+        charge(&mut c, base)?;
+        let data = std::mem::take(&mut c.data_mut().frame.last_return);
+        let r = charge_bytes(&mut c, SCHEDULE.host_byte, data.len()).and_then(|()| write(&mut c, out, &data));
+        c.data_mut().frame.last_return = data;
+        r
+    })?;
+    Ok(())
+}
+
+fn hash_input(c: &mut C<'_>, p: i32, l: i32) -> R<Vec<u8>> {
+    charge(c, SCHEDULE.host_base + SCHEDULE.hash_base)?;
+    if len(l) > MAX_HASH_INPUT_BYTES {
+        return limit(LimitKind::HostInput, len(l), MAX_HASH_INPUT_BYTES);
+    }
+    charge_bytes(c, SCHEDULE.hash_byte, len(l))?;
+    read(c, p, len(l))
+}
+
+/// Writes or removes a storage entry of the running contract, keeping its `storage_bytes`
+/// (keys + values) exact. Returns whether an entry existed.
+fn set_storage(c: &mut C<'_>, key: Vec<u8>, value: Option<Vec<u8>>) -> R<bool> {
+    let contract = c.data().frame.contract;
+    let tx = tx(c)?;
+    let full_key = storage_key(&contract, &key);
+    let old = tx.overlay.get(&full_key).map_err(state_err)?;
+    let old_bytes = old.as_ref().map_or(0, |v| key.len() + v.len()) as u64;
+    let new_bytes = value.as_ref().map_or(0, |v| key.len() + v.len()) as u64;
+    if old_bytes != new_bytes {
+        let mut account = tx.overlay.account(&contract).map_err(state_err)?;
+        account.storage_bytes = account.storage_bytes.saturating_sub(old_bytes).saturating_add(new_bytes);
+        tx.overlay.put_account(&contract, &account);
+        tx.touched.insert(contract);
+    }
+    if old.is_some() || value.is_some() {
+        tx.overlay.set(full_key, value);
+    }
+    Ok(old.is_some())
+}
+
+#[allow(clippy::too_many_arguments)]
+fn cross_call(c: &mut C<'_>, a: i32, mp: i32, ml: i32, ap: i32, al: i32, vp: i32, gas: i64) -> R<i32> {
+    charge(c, SCHEDULE.host_base)?;
+    if len(al) > MAX_ARGS_BYTES {
+        return limit(LimitKind::CallInput, len(al), MAX_ARGS_BYTES);
+    }
+    if len(ml) > MAX_METHOD_NAME_BYTES {
+        c.data_mut().frame.last_return.clear();
+        return Ok(codes::METHOD_NOT_FOUND);
+    }
+    charge_bytes(c, SCHEDULE.host_byte, 32 + 16 + len(ml) + len(al))?;
+    let contract = Address(read_array(c, a)?);
+    let method = String::from_utf8_lossy(&read(c, mp, len(ml))?).into_owned();
+    let input = read(c, ap, len(al))?;
+    let value = u128::from_le_bytes(read_array(c, vp)?);
+
+    let stack_base = match c.get_export(STACK_GLOBAL) {
+        Some(Extern::Global(g)) => g.get(&mut *c).i32().unwrap_or(0) as u32,
+        _ => 0,
+    };
+    let available = c.get_fuel()?;
+    let given = if gas <= 0 { available } else { (gas as u64).min(available) };
+    let Some(tx) = c.data_mut().tx.take() else {
+        return abort(HostAbort::Fatal("transaction context missing".into()));
+    };
+    let req = CallRequest {
+        caller: c.data().frame.contract,
+        contract,
+        method,
+        input,
+        value,
+        gas: given,
+        depth: c.data().frame.depth + 1,
+        stack_base: stack_base.saturating_add(HOST_CALL_STACK_COST),
+        constructor: false,
+    };
+    let (tx, outcome) = call_contract(tx, req).map_err(|e| wasmtime::Error::new(HostAbort::Fatal(e.to_string())))?;
+    c.data_mut().tx = Some(tx);
+    c.set_fuel(available - outcome.gas_used.min(available))?;
+    let (code, output) = match outcome.result {
+        Ok(out) => (codes::OK, out),
+        Err(e) => {
+            let code = match &e {
+                ExecError::Reverted { .. } => codes::CALLEE_REVERTED,
+                ExecError::Trap { .. } => codes::CALLEE_TRAPPED,
+                ExecError::OutOfGas => codes::CALLEE_OUT_OF_GAS,
+                ExecError::ContractNotFound(_) => codes::NOT_A_CONTRACT,
+                ExecError::MethodNotFound { .. } => codes::METHOD_NOT_FOUND,
+                ExecError::ReentrancyRefused(_) => codes::REENTRANCY_REFUSED,
+                ExecError::LimitExceeded { limit: LimitKind::CallDepth, .. } => codes::CALL_DEPTH,
+                ExecError::InsufficientBalance { .. } => codes::INSUFFICIENT_BALANCE,
+                ExecError::BalanceOverflow(_) => codes::BALANCE_OVERFLOW,
+                _ => codes::CALLEE_FAILED,
+            };
+            let output = match e {
+                ExecError::Reverted { data, .. } => data,
+                other => other.encode(),
+            };
+            (code, output)
+        }
+    };
+    c.data_mut().frame.last_return = output;
+    Ok(code)
+}

@@ -1,0 +1,693 @@
+//! Deploy-time validation and deterministic-stack instrumentation of contract wasm: checks a module
+//! against the protocol's feature set, `weft_types::limits::wasm` and the host ABI before anything is
+//! compiled, then rewrites every call so that recursion ends at a deterministic stack budget.
+//!
+//! Everything is decided in two linear passes over at most `MAX_CODE_BYTES`: [`prepare`] first walks
+//! the sections with `wasmparser`, checking each section's declared count before reading its items
+//! and validating function bodies (WebAssembly 1.0 + mutable globals only, the `wasm32v1-none`
+//! target) while measuring each function's operand stack; it then copies the module, appending two
+//! globals ([`STACK_GLOBAL`], [`STACK_EXCEEDED_GLOBAL`]) and wrapping each call to a defined
+//! function in an increment/check/decrement of the stack global.
+
+use std::collections::BTreeSet;
+use std::fmt;
+
+use wasm_encoder::reencode::{Reencode, RoundtripReencoder};
+use wasm_encoder::{
+    BlockType, CodeSection, ConstExpr, Encode, ExportKind, ExportSection, GlobalSection, GlobalType,
+    Instruction, Module, RawSection,
+};
+use wasmparser::{
+    BinaryReaderError, CompositeInnerType, Encoding, ExportSectionReader, ExternalKind, FuncToValidate,
+    FuncValidatorAllocations, FunctionBody, ImportSectionReader, Operator, OperatorsReader, Parser, Payload,
+    TypeRef, TypeSectionReader, ValType, ValidPayload, Validator, ValidatorResources, WasmFeatures,
+};
+use weft_types::abi;
+use weft_types::limits::{MAX_CODE_BYTES, MAX_METHOD_NAME_BYTES, wasm as lim};
+
+/// Name of the injected, exported mutable i32 global holding the stack units in use.
+pub const STACK_GLOBAL: &str = "__weft_stack";
+/// Name of the injected, exported mutable i32 global set to 1 just before the instrumentation traps
+/// because the stack budget is exhausted (so the host can tell this trap from a user `unreachable`).
+pub const STACK_EXCEEDED_GLOBAL: &str = "__weft_stack_exceeded";
+
+/// What contracts may use: WebAssembly 1.0 (the MVP plus mutable-global import/export), which is
+/// what the `wasm32v1-none` target emits. Floats are allowed: the engine canonicalizes NaNs.
+const FEATURES: WasmFeatures = WasmFeatures::WASM1;
+
+/// Operand-stack slots the instrumentation itself can add on top of a function's own maximum.
+const INSTRUMENTATION_HEIGHT: u32 = 2;
+
+/// A contract module that passed every deploy-time check, with its stack instrumentation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PreparedCode {
+    /// The instrumented module, ready for wasmtime.
+    pub code: Vec<u8>,
+    /// Callable methods: exported functions of type () -> () that are not `abi::CONSTRUCTOR` and do
+    /// not start with `abi::RESERVED_PREFIX`, sorted.
+    pub methods: Vec<String>,
+    /// Whether the module exports `abi::CONSTRUCTOR` ("init") as a () -> () function.
+    pub has_constructor: bool,
+    /// Whether the module exports `abi::REENTRANT_MARKER` (opt-in to reentrant calls).
+    pub reentrant: bool,
+    /// Upper bound of the stack cost of any single frame of this module (`FRAME_BASE_COST + params +
+    /// declared locals + max operand stack height + 2` of its costliest defined function, 0 if it
+    /// defines none); the host adds it when it enters an export.
+    pub max_frame_cost: u32,
+}
+
+/// Why a contract module was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CodeError {
+    /// The code is larger than `MAX_CODE_BYTES`.
+    #[error("code is {len} bytes, over MAX_CODE_BYTES ({max})")]
+    TooLarge {
+        /// Size of the code.
+        len: usize,
+        /// `MAX_CODE_BYTES`.
+        max: usize,
+    },
+    /// The bytes do not start with the header of a core WebAssembly module.
+    #[error("not a WebAssembly module (bad magic number or version)")]
+    NotWasm,
+    /// The module is malformed or invalid; wasmparser's message, with the offset.
+    #[error("invalid module: {0}")]
+    Malformed(String),
+    /// The module uses a WebAssembly feature or proposal outside WebAssembly 1.0 + mutable globals.
+    #[error("unsupported WebAssembly feature: {0}")]
+    Unsupported(String),
+    /// The module breaks one of `weft_types::limits::wasm` (or `MAX_METHOD_NAME_BYTES`).
+    #[error("module has {found} {}, over {limit} ({max})", limit_noun(limit))]
+    LimitExceeded {
+        /// Name of the limit constant, e.g. `"MAX_FUNCTIONS"`.
+        limit: &'static str,
+        /// The value found in the module (for a running count: the first value over the limit).
+        found: u64,
+        /// The limit's value.
+        max: u64,
+    },
+    /// The module has a start function; contracts may not run code at instantiation.
+    #[error("module has a start function, which contracts may not have")]
+    StartFunction,
+    /// An import that is not a host function of `abi::IMPORT_MODULE`.
+    #[error("import `{module}`.`{name}` is not a Weft host function")]
+    UnknownImport {
+        /// Import module.
+        module: String,
+        /// Import name.
+        name: String,
+    },
+    /// A host function imported with another signature than `abi::HOST_FUNCTIONS` gives it.
+    #[error("host function `{name}` imported as {found}, expected {expected}")]
+    ImportSignature {
+        /// Host function name.
+        name: String,
+        /// The ABI's signature, e.g. `(i32, i32) -> ()`.
+        expected: String,
+        /// The module's signature.
+        found: String,
+    },
+    /// An imported memory, table, global or tag: only functions may be imported.
+    #[error("import `{module}`.`{name}` is not a function; only host functions may be imported")]
+    ImportKind {
+        /// Import module.
+        module: String,
+        /// Import name.
+        name: String,
+    },
+    /// A host function imported twice.
+    #[error("host function `{name}` is imported more than once")]
+    DuplicateImport {
+        /// Host function name.
+        name: String,
+    },
+    /// No memory exported as `abi::MEMORY_EXPORT`.
+    #[error("module does not export its memory as `memory`")]
+    MissingMemory,
+    /// An exported function whose type is not () -> ().
+    #[error("exported function `{name}` has type {found}; exported functions must be () -> ()")]
+    ExportSignature {
+        /// Export name.
+        name: String,
+        /// The function's signature.
+        found: String,
+    },
+    /// An export that re-exports an imported (host) function.
+    #[error("export `{name}` re-exports an imported function")]
+    ExportedImport {
+        /// Export name.
+        name: String,
+    },
+    /// An export starting with `abi::RESERVED_PREFIX` other than the function `abi::REENTRANT_MARKER`.
+    #[error("export `{name}` uses the reserved prefix `__weft`")]
+    ReservedExport {
+        /// Export name.
+        name: String,
+    },
+    /// The instrumentation could not re-encode a part of the (already validated) module.
+    #[error("internal error while instrumenting the module: {0}")]
+    Internal(String),
+}
+
+/// What a limit counts, for [`CodeError::LimitExceeded`]'s message.
+fn limit_noun(limit: &str) -> &'static str {
+    match limit {
+        "MAX_FUNCTIONS" => "functions",
+        "MAX_TYPES" => "types",
+        "MAX_PARAMS" => "parameters in one function type",
+        "MAX_RESULTS" => "results in one function type",
+        "MAX_LOCALS" => "locals (parameters included) in one function",
+        "MAX_FUNCTION_BODY_BYTES" => "bytes in one function body",
+        "MAX_GLOBALS" => "globals",
+        "MAX_TABLE_ELEMENTS" => "table elements",
+        "MAX_MEMORY_PAGES" => "memory pages",
+        "MAX_NESTING_DEPTH" => "nested blocks in one function",
+        "MAX_BR_TABLE_TARGETS" => "targets in one br_table",
+        "MAX_EXPORTS" => "exports",
+        "MAX_DATA_SEGMENTS" => "data segments",
+        "MAX_ELEMENT_SEGMENTS" => "element segments",
+        "MAX_METHOD_NAME_BYTES" => "bytes in one exported function name",
+        _ => "items",
+    }
+}
+
+/// `Err(LimitExceeded)` when `found > max`.
+fn check_limit(limit: &'static str, found: impl Into<u64>, max: impl Into<u64>) -> Result<(), CodeError> {
+    let (found, max) = (found.into(), max.into());
+    if found > max {
+        Err(CodeError::LimitExceeded { limit, found, max })
+    } else {
+        Ok(())
+    }
+}
+
+/// Converts a `usize` count to `u64` for [`check_limit`] (saturating; never reached on 64-bit).
+fn count(n: usize) -> u64 {
+    u64::try_from(n).unwrap_or(u64::MAX)
+}
+
+/// Maps a wasmparser error to `Unsupported` when it is about a disabled feature, else `Malformed`.
+fn wasm_error(e: BinaryReaderError) -> CodeError {
+    const FEATURE_HINTS: &[&str] = &[
+        "not enabled",
+        "must be enabled",
+        "proposal",
+        "feature",
+        "multiple memories",
+        "multiple tables",
+    ];
+    let message = e.to_string();
+    if FEATURE_HINTS.iter().any(|hint| e.message().contains(hint)) {
+        CodeError::Unsupported(message)
+    } else {
+        CodeError::Malformed(message)
+    }
+}
+
+/// A function signature.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct Sig {
+    params: Vec<ValType>,
+    results: Vec<ValType>,
+}
+
+impl Sig {
+    fn host(f: &abi::HostFn) -> Sig {
+        let conv = |t: &abi::ValType| match t {
+            abi::ValType::I32 => ValType::I32,
+            abi::ValType::I64 => ValType::I64,
+        };
+        Sig {
+            params: f.params.iter().map(conv).collect(),
+            results: f.results.iter().map(conv).collect(),
+        }
+    }
+}
+
+impl fmt::Display for Sig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let list = |types: &[ValType]| {
+            types
+                .iter()
+                .map(ValType::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        write!(f, "({}) -> ({})", list(&self.params), list(&self.results))
+    }
+}
+
+/// What the first pass learns about a module.
+#[derive(Default)]
+struct Analysis {
+    /// Every entry of the type section.
+    types: Vec<Sig>,
+    /// Type index of every function, imported ones first.
+    func_types: Vec<u32>,
+    /// Imported (host) functions; they come first in the function index space.
+    imported_funcs: u32,
+    /// Names of the imported host functions.
+    imported_names: BTreeSet<&'static str>,
+    /// Stack cost of each defined function.
+    costs: Vec<u32>,
+    /// Globals defined by the module (none may be imported).
+    globals: u32,
+    methods: Vec<String>,
+    has_constructor: bool,
+    reentrant: bool,
+    has_memory: bool,
+}
+
+/// Validates `wasm` against the protocol's features, limits and host ABI, and instruments it for the
+/// deterministic stack.
+pub fn prepare(wasm: &[u8]) -> Result<PreparedCode, CodeError> {
+    if wasm.len() > MAX_CODE_BYTES {
+        return Err(CodeError::TooLarge {
+            len: wasm.len(),
+            max: MAX_CODE_BYTES,
+        });
+    }
+    if !Parser::is_core_wasm(wasm) {
+        return Err(if Parser::is_component(wasm) {
+            CodeError::Unsupported("component model: a component, not a core module".into())
+        } else {
+            CodeError::NotWasm
+        });
+    }
+    let mut analysis = analyze(wasm)?;
+    analysis.methods.sort();
+    let code = instrument(wasm, &analysis)?;
+    Ok(PreparedCode {
+        code,
+        max_frame_cost: analysis.costs.iter().copied().max().unwrap_or(0),
+        methods: analysis.methods,
+        has_constructor: analysis.has_constructor,
+        reentrant: analysis.reentrant,
+    })
+}
+
+/// First pass: every check, full validation, and the stack cost of each defined function.
+fn analyze(wasm: &[u8]) -> Result<Analysis, CodeError> {
+    let mut a = Analysis::default();
+    let mut validator = Validator::new_with_features(FEATURES);
+    let mut allocs = FuncValidatorAllocations::default();
+    for payload in Parser::new(0).parse_all(wasm) {
+        let payload = payload.map_err(wasm_error)?;
+        // Cheap checks on counts and sizes, before anything reads the section's items.
+        match &payload {
+            Payload::Version {
+                encoding: Encoding::Component,
+                ..
+            } => {
+                return Err(CodeError::Unsupported("component model".into()));
+            }
+            Payload::TypeSection(s) => {
+                check_limit("MAX_TYPES", s.count(), lim::MAX_TYPES)?;
+                a.read_types(s.clone())?;
+            }
+            Payload::FunctionSection(s) => check_limit("MAX_FUNCTIONS", s.count(), lim::MAX_FUNCTIONS)?,
+            Payload::GlobalSection(s) => {
+                check_limit("MAX_GLOBALS", s.count(), lim::MAX_GLOBALS)?;
+                a.globals = s.count();
+            }
+            Payload::ExportSection(s) => check_limit("MAX_EXPORTS", s.count(), lim::MAX_EXPORTS)?,
+            Payload::StartSection { .. } => return Err(CodeError::StartFunction),
+            Payload::ElementSection(s) => {
+                check_limit("MAX_ELEMENT_SEGMENTS", s.count(), lim::MAX_ELEMENT_SEGMENTS)?
+            }
+            Payload::DataSection(s) => check_limit("MAX_DATA_SEGMENTS", s.count(), lim::MAX_DATA_SEGMENTS)?,
+            Payload::CodeSectionStart { count, .. } => {
+                check_limit("MAX_FUNCTIONS", *count, lim::MAX_FUNCTIONS)?
+            }
+            Payload::CodeSectionEntry(body) => check_limit(
+                "MAX_FUNCTION_BODY_BYTES",
+                count(body.range().len()),
+                lim::MAX_FUNCTION_BODY_BYTES,
+            )?,
+            _ => {}
+        }
+        if let ValidPayload::Func(func, body) = validator.payload(&payload).map_err(wasm_error)? {
+            let cost = a.check_body(func, &body, &mut allocs)?;
+            a.costs.push(cost);
+        }
+        // Checks that need the validator's guarantees (valid indices, MVP-only constructs).
+        match payload {
+            Payload::ImportSection(s) => a.read_imports(s)?,
+            Payload::FunctionSection(s) => {
+                for ty in s {
+                    a.func_types.push(ty.map_err(wasm_error)?);
+                }
+            }
+            Payload::TableSection(s) => {
+                for table in s {
+                    let ty = table.map_err(wasm_error)?.ty;
+                    check_size(
+                        "MAX_TABLE_ELEMENTS",
+                        ty.initial,
+                        ty.maximum,
+                        lim::MAX_TABLE_ELEMENTS,
+                    )?;
+                }
+            }
+            Payload::MemorySection(s) => {
+                for memory in s {
+                    let ty = memory.map_err(wasm_error)?;
+                    check_size("MAX_MEMORY_PAGES", ty.initial, ty.maximum, lim::MAX_MEMORY_PAGES)?;
+                }
+            }
+            Payload::ExportSection(s) => a.read_exports(s)?,
+            _ => {}
+        }
+    }
+    if !a.has_memory {
+        return Err(CodeError::MissingMemory);
+    }
+    Ok(a)
+}
+
+/// Checks the initial and the declared maximum size of a table or memory.
+fn check_size(limit: &'static str, initial: u64, maximum: Option<u64>, max: u64) -> Result<(), CodeError> {
+    check_limit(limit, initial, max)?;
+    maximum.map_or(Ok(()), |m| check_limit(limit, m, max))
+}
+
+impl Analysis {
+    fn read_types(&mut self, section: TypeSectionReader<'_>) -> Result<(), CodeError> {
+        for group in section {
+            for sub in group.map_err(wasm_error)?.types() {
+                // Anything but a plain function type is refused by the validator right after.
+                let sig = match &sub.composite_type.inner {
+                    CompositeInnerType::Func(f) => {
+                        check_limit("MAX_PARAMS", count(f.params().len()), lim::MAX_PARAMS)?;
+                        check_limit("MAX_RESULTS", count(f.results().len()), lim::MAX_RESULTS)?;
+                        Sig {
+                            params: f.params().to_vec(),
+                            results: f.results().to_vec(),
+                        }
+                    }
+                    _ => Sig::default(),
+                };
+                self.types.push(sig);
+            }
+        }
+        Ok(())
+    }
+
+    /// The signature of function `index` (valid once the validator accepted its use).
+    fn func_sig(&self, index: u32) -> Sig {
+        let ty = self.func_types.get(index as usize);
+        ty.and_then(|&t| self.types.get(t as usize))
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    fn read_imports(&mut self, section: ImportSectionReader<'_>) -> Result<(), CodeError> {
+        for import in section {
+            let import = import.map_err(wasm_error)?;
+            let (module, name) = (import.module.to_string(), import.name.to_string());
+            let TypeRef::Func(ty) = import.ty else {
+                return Err(CodeError::ImportKind { module, name });
+            };
+            let host = abi::host_fn(import.name).filter(|_| import.module == abi::IMPORT_MODULE);
+            let Some(host) = host else {
+                return Err(CodeError::UnknownImport { module, name });
+            };
+            let (expected, found) = (
+                Sig::host(host),
+                self.types.get(ty as usize).cloned().unwrap_or_default(),
+            );
+            if expected != found {
+                return Err(CodeError::ImportSignature {
+                    name,
+                    expected: expected.to_string(),
+                    found: found.to_string(),
+                });
+            }
+            if !self.imported_names.insert(host.name) {
+                return Err(CodeError::DuplicateImport { name });
+            }
+            self.func_types.push(ty);
+            self.imported_funcs = self.imported_funcs.saturating_add(1);
+        }
+        Ok(())
+    }
+
+    fn read_exports(&mut self, section: ExportSectionReader<'_>) -> Result<(), CodeError> {
+        for export in section {
+            let export = export.map_err(wasm_error)?;
+            let name = export.name;
+            let reserved = name.starts_with(abi::RESERVED_PREFIX);
+            match export.kind {
+                ExternalKind::Func => {
+                    if reserved && name != abi::REENTRANT_MARKER {
+                        return Err(CodeError::ReservedExport { name: name.into() });
+                    }
+                    if export.index < self.imported_funcs {
+                        return Err(CodeError::ExportedImport { name: name.into() });
+                    }
+                    let sig = self.func_sig(export.index);
+                    if sig != Sig::default() {
+                        return Err(CodeError::ExportSignature {
+                            name: name.into(),
+                            found: sig.to_string(),
+                        });
+                    }
+                    check_limit(
+                        "MAX_METHOD_NAME_BYTES",
+                        count(name.len()),
+                        count(MAX_METHOD_NAME_BYTES),
+                    )?;
+                    match name {
+                        abi::REENTRANT_MARKER => self.reentrant = true,
+                        abi::CONSTRUCTOR => self.has_constructor = true,
+                        _ => self.methods.push(name.into()),
+                    }
+                }
+                _ if reserved => return Err(CodeError::ReservedExport { name: name.into() }),
+                ExternalKind::Memory if name == abi::MEMORY_EXPORT => self.has_memory = true,
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// Validates one function body, enforcing the per-function limits, and returns its stack cost.
+    fn check_body(
+        &self,
+        func: FuncToValidate<ValidatorResources>,
+        body: &FunctionBody<'_>,
+        allocs: &mut FuncValidatorAllocations,
+    ) -> Result<u32, CodeError> {
+        let mut validator = func.into_validator(std::mem::take(allocs));
+        let mut locals = count(self.func_sig(validator.index()).params.len());
+        let mut reader = body.get_locals_reader().map_err(wasm_error)?;
+        for _ in 0..reader.get_count() {
+            let offset = reader.original_position();
+            let (n, ty) = reader.read().map_err(wasm_error)?;
+            // One entry may declare up to 2^32 - 1 locals: check before the validator sees them.
+            locals = locals.saturating_add(u64::from(n));
+            check_limit("MAX_LOCALS", locals, lim::MAX_LOCALS)?;
+            validator.define_locals(offset, n, ty).map_err(wasm_error)?;
+        }
+        let mut ops = OperatorsReader::new(reader.get_binary_reader());
+        let mut max_height = 0;
+        while !ops.eof() {
+            let (op, offset) = ops.read_with_offset().map_err(wasm_error)?;
+            if let Operator::BrTable { targets } = &op {
+                check_limit("MAX_BR_TABLE_TARGETS", targets.len(), lim::MAX_BR_TABLE_TARGETS)?;
+            }
+            validator.op(offset, &op).map_err(wasm_error)?;
+            max_height = max_height.max(validator.operand_stack_height());
+            // The function's own frame is not a nesting level.
+            let depth = validator.control_stack_height().saturating_sub(1);
+            check_limit("MAX_NESTING_DEPTH", depth, lim::MAX_NESTING_DEPTH)?;
+        }
+        ops.finish().map_err(wasm_error)?;
+        *allocs = validator.into_allocations();
+        // `locals` is at most MAX_LOCALS here.
+        let locals = u32::try_from(locals).unwrap_or(u32::MAX);
+        Ok(lim::FRAME_BASE_COST
+            .saturating_add(locals)
+            .saturating_add(max_height)
+            .saturating_add(INSTRUMENTATION_HEIGHT))
+    }
+
+    /// Stack cost charged for `call function`: the callee's cost, or `None` for a host function.
+    fn call_cost(&self, function: u32) -> Option<u32> {
+        let defined = function.checked_sub(self.imported_funcs)?;
+        self.costs.get(defined as usize).copied()
+    }
+
+    /// Stack cost charged for `call_indirect` of each type index: the largest cost of the defined
+    /// functions whose signature equals that type (any of them may sit in the table).
+    fn indirect_costs(&self) -> Vec<u32> {
+        let canonical: Vec<usize> = (0..self.types.len())
+            .map(|t| self.types.iter().position(|s| *s == self.types[t]).unwrap_or(t))
+            .collect();
+        let mut by_canonical = vec![0u32; self.types.len()];
+        let defined_types = self.func_types.iter().skip(self.imported_funcs as usize);
+        for (&ty, &cost) in defined_types.zip(&self.costs) {
+            if let Some(slot) = canonical.get(ty as usize).and_then(|&c| by_canonical.get_mut(c)) {
+                *slot = (*slot).max(cost);
+            }
+        }
+        canonical
+            .iter()
+            .map(|&c| by_canonical.get(c).copied().unwrap_or(0))
+            .collect()
+    }
+}
+
+/// Second pass: copies the module, adding the stack globals and their exports and wrapping calls.
+fn instrument(wasm: &[u8], a: &Analysis) -> Result<Vec<u8>, CodeError> {
+    let internal = |e: wasm_encoder::reencode::Error| CodeError::Internal(e.to_string());
+    let stack = a.globals;
+    let exceeded = stack
+        .checked_add(1)
+        .ok_or_else(|| CodeError::Internal("global index".into()))?;
+    let indirect = a.indirect_costs();
+    let mut module = Module::new();
+    let (mut globals_done, mut exports_done) = (false, false);
+    let mut code: Option<(CodeSection, u32)> = None;
+    for payload in Parser::new(0).parse_all(wasm) {
+        match payload.map_err(wasm_error)? {
+            Payload::GlobalSection(s) => {
+                let mut globals = GlobalSection::new();
+                RoundtripReencoder
+                    .parse_global_section(&mut globals, s)
+                    .map_err(internal)?;
+                add_stack_globals(&mut globals);
+                module.section(&globals);
+                globals_done = true;
+            }
+            Payload::ExportSection(s) => {
+                // Sections are ordered: globals come before exports, which every contract has.
+                if !globals_done {
+                    let mut globals = GlobalSection::new();
+                    add_stack_globals(&mut globals);
+                    module.section(&globals);
+                    globals_done = true;
+                }
+                let mut exports = ExportSection::new();
+                RoundtripReencoder
+                    .parse_export_section(&mut exports, s)
+                    .map_err(internal)?;
+                exports.export(STACK_GLOBAL, ExportKind::Global, stack);
+                exports.export(STACK_EXCEEDED_GLOBAL, ExportKind::Global, exceeded);
+                module.section(&exports);
+                exports_done = true;
+            }
+            Payload::CodeSectionStart { count: 0, .. } => {
+                module.section(&CodeSection::new());
+            }
+            Payload::CodeSectionStart { count, .. } => code = Some((CodeSection::new(), count)),
+            Payload::CodeSectionEntry(body) => {
+                let Some((section, left)) = code.as_mut() else {
+                    return Err(CodeError::Internal(
+                        "function body outside the code section".into(),
+                    ));
+                };
+                section.raw(&instrument_body(wasm, &body, a, &indirect, stack, exceeded)?);
+                *left = left.saturating_sub(1);
+                if *left == 0 {
+                    module.section(&*section);
+                    code = None;
+                }
+            }
+            other => {
+                if let Some((id, range)) = other.as_section() {
+                    let data = wasm
+                        .get(range)
+                        .ok_or_else(|| CodeError::Internal("section range".into()))?;
+                    module.section(&RawSection { id, data });
+                }
+            }
+        }
+    }
+    if !exports_done || code.is_some() {
+        return Err(CodeError::Internal("export or code section not written".into()));
+    }
+    Ok(module.finish())
+}
+
+/// Appends the two stack globals, mutable i32s initialised to 0.
+fn add_stack_globals(globals: &mut GlobalSection) {
+    let ty = GlobalType {
+        val_type: wasm_encoder::ValType::I32,
+        mutable: true,
+        shared: false,
+    };
+    globals.global(ty, &ConstExpr::i32_const(0));
+    globals.global(ty, &ConstExpr::i32_const(0));
+}
+
+/// Copies one function body, wrapping every call to a defined function (and every `call_indirect`
+/// that may reach one) in the stack accounting; everything else is copied byte for byte.
+fn instrument_body(
+    wasm: &[u8],
+    body: &FunctionBody<'_>,
+    a: &Analysis,
+    indirect: &[u32],
+    stack: u32,
+    exceeded: u32,
+) -> Result<Vec<u8>, CodeError> {
+    let slice = |from: usize, to: usize| {
+        wasm.get(from..to)
+            .ok_or_else(|| CodeError::Internal("function body range".into()))
+    };
+    let range = body.range();
+    let mut out = Vec::with_capacity(range.len());
+    let mut copied = range.start;
+    let mut reader = body.get_locals_reader().map_err(wasm_error)?;
+    for _ in 0..reader.get_count() {
+        reader.read().map_err(wasm_error)?;
+    }
+    let mut ops = OperatorsReader::new(reader.get_binary_reader());
+    while !ops.eof() {
+        let (op, offset) = ops.read_with_offset().map_err(wasm_error)?;
+        let cost = match op {
+            Operator::Call { function_index } => a.call_cost(function_index),
+            Operator::CallIndirect { type_index, .. } => indirect.get(type_index as usize).copied(),
+            _ => None,
+        };
+        let Some(cost) = cost.filter(|&c| c > 0) else {
+            continue;
+        };
+        let cost = i32::try_from(cost).unwrap_or(i32::MAX);
+        let budget = i32::try_from(lim::MAX_STACK_UNITS).unwrap_or(i32::MAX);
+        let end = ops.original_position();
+        out.extend_from_slice(slice(copied, offset)?);
+        for i in [
+            Instruction::GlobalGet(stack),
+            Instruction::I32Const(cost),
+            Instruction::I32Add,
+            Instruction::GlobalSet(stack),
+            Instruction::GlobalGet(stack),
+            Instruction::I32Const(budget),
+            Instruction::I32GtU,
+            Instruction::If(BlockType::Empty),
+            Instruction::I32Const(1),
+            Instruction::GlobalSet(exceeded),
+            Instruction::Unreachable,
+            Instruction::End,
+        ] {
+            i.encode(&mut out);
+        }
+        out.extend_from_slice(slice(offset, end)?);
+        for i in [
+            Instruction::GlobalGet(stack),
+            Instruction::I32Const(cost),
+            Instruction::I32Sub,
+            Instruction::GlobalSet(stack),
+        ] {
+            i.encode(&mut out);
+        }
+        copied = end;
+    }
+    out.extend_from_slice(slice(copied, range.end)?);
+    Ok(out)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests;

@@ -1,0 +1,59 @@
+//! The layout of the state: which key holds what. The state is one flat key-value map, and the
+//! state root authenticates all of it.
+//!
+//! | key | value |
+//! |---|---|
+//! | `0x00 ‖ address` | SCALE([`Account`]) |
+//! | `0x01 ‖ code_hash` | the wasm code as uploaded |
+//! | `0x02 ‖ contract ‖ storage key` | a contract's storage value |
+
+use alloc::vec::Vec;
+use parity_scale_codec::{Decode, Encode};
+
+use crate::{Amount, address::Address, hash::Hash};
+
+/// Prefix of account entries.
+pub const ACCOUNT_PREFIX: u8 = 0;
+/// Prefix of code entries.
+pub const CODE_PREFIX: u8 = 1;
+/// Prefix of contract storage entries.
+pub const STORAGE_PREFIX: u8 = 2;
+
+/// An account: a key-controlled account (no code) or a contract.
+#[derive(Clone, PartialEq, Eq, Debug, Default, Encode, Decode)]
+pub struct Account {
+    /// Spendable native token.
+    pub balance: Amount,
+    /// Number of transactions the account has sent.
+    pub nonce: u64,
+    /// The contract's code, or `None` for a key-controlled account.
+    pub code_hash: Option<Hash>,
+    /// Bytes of contract storage (keys and values) the account holds.
+    pub storage_bytes: u64,
+    /// Storage deposit held for those bytes; not spendable, counted in the total supply.
+    pub deposit: Amount,
+}
+
+/// The state key of `address`'s account.
+pub fn account_key(address: &Address) -> Vec<u8> {
+    prefixed(ACCOUNT_PREFIX, &[&address.0])
+}
+
+/// The state key of the code with `code_hash`.
+pub fn code_key(code_hash: &Hash) -> Vec<u8> {
+    prefixed(CODE_PREFIX, &[&code_hash.0])
+}
+
+/// The state key of `contract`'s storage entry `key`.
+pub fn storage_key(contract: &Address, key: &[u8]) -> Vec<u8> {
+    prefixed(STORAGE_PREFIX, &[&contract.0, key])
+}
+
+fn prefixed(prefix: u8, parts: &[&[u8]]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(1 + parts.iter().map(|p| p.len()).sum::<usize>());
+    out.push(prefix);
+    for p in parts {
+        out.extend_from_slice(p);
+    }
+    out
+}
