@@ -31,6 +31,10 @@
 //! a backend holding version `n - 1` (or no tree at all for `n == 0`), and [`prove`] works at
 //! the latest version only.
 //!
+//! A write set of insertions and updates only goes through jmt's batched update, which rewrites
+//! each touched node once; one with deletions (or none at all) goes one key at a time. Both
+//! give identical changes.
+//!
 //! # Values
 //!
 //! jmt's leaves hold value hashes only; jmt asks its reader for a value, by key hash, only
@@ -108,8 +112,24 @@ pub fn commit(
     version: u64,
     kv: BTreeMap<Vec<u8>, Option<Vec<u8>>>,
 ) -> Result<StateChanges, StateError> {
+    commit_with(backend, version, kv, true)
+}
+
+/// [`commit`] with a choice of jmt's update algorithm. With `allow_batch`, a non-empty write set
+/// without deletions goes through jmt's `batch_put_value_sets`, which rewrites each touched node
+/// once and is about twice as fast; anything else goes one key at a time (`put_value_set`),
+/// which takes deletions and empty write sets. Both give the same changes (a test checks it).
+fn commit_with<B: StateBackend>(
+    backend: &B,
+    version: u64,
+    kv: BTreeMap<Vec<u8>, Option<Vec<u8>>>,
+    allow_batch: bool,
+) -> Result<StateChanges, StateError> {
+    let batched = allow_batch && !kv.is_empty() && kv.values().all(Option::is_some);
     if version == Version::MAX {
-        return Err(StateError::Tree(format!("version {version} is reserved by the tree")));
+        return Err(StateError::Tree(format!(
+            "version {version} is reserved by the tree"
+        )));
     }
     let reader = NodeReader::new(backend, None);
     let previous = version.checked_sub(1);
@@ -117,10 +137,19 @@ pub fn commit(
         require_root(&reader, previous, "commit")?;
     }
     let tree = Tree::new(&reader);
-    let result = if std::env::var("BATCH").is_ok() && !kv.is_empty() && kv.values().all(Option::is_some) {
-        let writes = kv.iter().filter_map(|(key, value)| Some((jmt_key_hash(key), value.clone()?))).collect();
+    let result = if batched {
+        let writes = kv
+            .iter()
+            .filter_map(|(key, value)| Some((jmt_key_hash(key), value.clone()?)))
+            .collect();
         tree.batch_put_value_sets(vec![writes], None, version)
-            .map(|(roots, batch)| (roots.first().copied().unwrap_or(RootHash(EMPTY_ROOT.0)), batch))
+            .and_then(|(roots, batch)| match roots[..] {
+                [root] => Ok((root, batch)),
+                _ => Err(anyhow::Error::msg(format!(
+                    "jmt returned {} roots for one version",
+                    roots.len()
+                ))),
+            })
     } else {
         let writes = kv.iter().map(|(key, value)| (jmt_key_hash(key), value.clone()));
         tree.put_value_set(writes, version)
@@ -138,7 +167,12 @@ pub fn commit(
         let bytes = borsh::to_vec(node).map_err(|e| StateError::Tree(format!("encoding a node: {e}")))?;
         nodes.insert(encode_node_key(key)?, Some(bytes));
     }
-    Ok(StateChanges { version, root: Hash(root.0), kv, nodes })
+    Ok(StateChanges {
+        version,
+        root: Hash(root.0),
+        kv,
+        nodes,
+    })
 }
 
 /// A proof of `key`'s value (or absence) in the tree at `version`, which must be the latest
@@ -179,7 +213,11 @@ pub fn prove(
 }
 
 /// Checks that the tree has a root at `version`, for a clear error when it has not.
-fn require_root<B: StateBackend>(reader: &NodeReader<'_, B>, version: u64, what: &str) -> Result<(), StateError> {
+fn require_root<B: StateBackend>(
+    reader: &NodeReader<'_, B>,
+    version: u64,
+    what: &str,
+) -> Result<(), StateError> {
     match reader.backend.get_tree_node(&root_node_key(version))? {
         Some(_) => Ok(()),
         None => Err(StateError::Tree(format!(
@@ -225,7 +263,11 @@ struct NodeReader<'a, B> {
 
 impl<'a, B: StateBackend> NodeReader<'a, B> {
     fn new(backend: &'a B, proved: Option<(KeyHash, &'a [u8])>) -> Self {
-        Self { backend, proved, failure: RefCell::new(None) }
+        Self {
+            backend,
+            proved,
+            failure: RefCell::new(None),
+        }
     }
 
     fn fail<T>(&self, error: StateError) -> anyhow::Result<T> {
@@ -262,7 +304,11 @@ impl<B: StateBackend> TreeReader for NodeReader<'_, B> {
         }
     }
 
-    fn get_value_option(&self, _max_version: Version, key_hash: KeyHash) -> anyhow::Result<Option<OwnedValue>> {
+    fn get_value_option(
+        &self,
+        _max_version: Version,
+        key_hash: KeyHash,
+    ) -> anyhow::Result<Option<OwnedValue>> {
         match self.proved {
             Some((hash, key)) if hash == key_hash => match self.backend.get(key) {
                 Ok(Some(value)) => Ok(Some(value)),
@@ -280,7 +326,9 @@ impl<B: StateBackend> TreeReader for NodeReader<'_, B> {
     }
 
     fn get_rightmost_leaf(&self) -> anyhow::Result<Option<(NodeKey, LeafNode)>> {
-        self.fail(StateError::Tree("tree restore (get_rightmost_leaf) is not supported".into()))
+        self.fail(StateError::Tree(
+            "tree restore (get_rightmost_leaf) is not supported".into(),
+        ))
     }
 }
 
@@ -401,13 +449,19 @@ enum WireNode {
 
 impl From<&WireLeaf> for ProofLeaf {
     fn from(leaf: &WireLeaf) -> Self {
-        Self { key_hash: Hash(leaf.key_hash), value_hash: Hash(leaf.value_hash) }
+        Self {
+            key_hash: Hash(leaf.key_hash),
+            value_hash: Hash(leaf.value_hash),
+        }
     }
 }
 
 impl From<&ProofLeaf> for WireLeaf {
     fn from(leaf: &ProofLeaf) -> Self {
-        Self { key_hash: leaf.key_hash.0, value_hash: leaf.value_hash.0 }
+        Self {
+            key_hash: leaf.key_hash.0,
+            value_hash: leaf.value_hash.0,
+        }
     }
 }
 
@@ -422,9 +476,10 @@ impl StateProof {
             .iter()
             .map(|node| match node {
                 WireNode::Null => ProofSibling::Empty,
-                WireNode::Internal { left, right } => {
-                    ProofSibling::Internal { left: Hash(*left), right: Hash(*right) }
-                }
+                WireNode::Internal { left, right } => ProofSibling::Internal {
+                    left: Hash(*left),
+                    right: Hash(*right),
+                },
                 WireNode::Leaf(leaf) => ProofSibling::Leaf(leaf.into()),
             })
             .collect();
@@ -443,7 +498,10 @@ impl StateProof {
                 .iter()
                 .map(|sibling| match sibling {
                     ProofSibling::Empty => WireNode::Null,
-                    ProofSibling::Internal { left, right } => WireNode::Internal { left: left.0, right: right.0 },
+                    ProofSibling::Internal { left, right } => WireNode::Internal {
+                        left: left.0,
+                        right: right.0,
+                    },
                     ProofSibling::Leaf(leaf) => WireNode::Leaf(leaf.into()),
                 })
                 .collect(),
@@ -468,7 +526,10 @@ impl StateProof {
                     if common_prefix_bits(&leaf.key_hash.0, &hash.0) >= self.siblings.len() {
                         return Err(ProofError::ShowsAbsent);
                     }
-                    return Err(ProofError::KeyMismatch { expected: Hash(hash.0), found: leaf.key_hash });
+                    return Err(ProofError::KeyMismatch {
+                        expected: Hash(hash.0),
+                        found: leaf.key_hash,
+                    });
                 }
                 let value_hash = Sha3Hasher::hash(value);
                 if leaf.value_hash.0 != value_hash {
@@ -490,7 +551,10 @@ impl StateProof {
         }
         self.to_jmt()?
             .verify(RootHash(root.0), hash, value)
-            .map_err(|e| ProofError::RootMismatch { expected: *root, reason: format!("{e:#}") })
+            .map_err(|e| ProofError::RootMismatch {
+                expected: *root,
+                reason: format!("{e:#}"),
+            })
     }
 }
 
@@ -514,7 +578,10 @@ mod tests {
     type Writes = BTreeMap<Vec<u8>, Option<Vec<u8>>>;
 
     fn writes<'a>(items: impl IntoIterator<Item = (&'a [u8], Option<&'a [u8]>)>) -> Writes {
-        items.into_iter().map(|(k, v)| (k.to_vec(), v.map(<[u8]>::to_vec))).collect()
+        items
+            .into_iter()
+            .map(|(k, v)| (k.to_vec(), v.map(<[u8]>::to_vec)))
+            .collect()
     }
 
     /// Commits `kv` as the next version of `state`.
@@ -525,7 +592,13 @@ mod tests {
     /// The root of a fresh tree holding `contents`, committed in one version.
     fn fresh(contents: &BTreeMap<Vec<u8>, Vec<u8>>) -> MemoryState {
         let mut state = MemoryState::new();
-        step(&mut state, contents.iter().map(|(k, v)| (k.clone(), Some(v.clone()))).collect());
+        step(
+            &mut state,
+            contents
+                .iter()
+                .map(|(k, v)| (k.clone(), Some(v.clone())))
+                .collect(),
+        );
         state
     }
 
@@ -557,7 +630,10 @@ mod tests {
                             // The child's key: its version and the parent's path plus `nibble`.
                             let path: jmt::storage::NibblePath =
                                 parent.nibble_path().nibbles().chain([nibble]).collect();
-                            walk(state, encode_node_key(&NodeKey::new(child.version, path)).unwrap())
+                            walk(
+                                state,
+                                encode_node_key(&NodeKey::new(child.version, path)).unwrap(),
+                            )
                         })
                         .sum::<usize>()
                 }
@@ -632,8 +708,10 @@ mod tests {
     fn root_depends_only_on_contents() {
         let mut rng = Rng(0x5eed);
         let keys: Vec<Vec<u8>> = (0..300u32).map(|i| format!("key-{i}").into_bytes()).collect();
-        let contents: BTreeMap<Vec<u8>, Vec<u8>> =
-            keys.iter().map(|k| (k.clone(), [k.as_slice(), b"=value"].concat())).collect();
+        let contents: BTreeMap<Vec<u8>, Vec<u8>> = keys
+            .iter()
+            .map(|k| (k.clone(), [k.as_slice(), b"=value"].concat()))
+            .collect();
         let expected = fresh(&contents).root();
 
         // One key per version, in a shuffled order, after noise that is overwritten or deleted.
@@ -658,7 +736,10 @@ mod tests {
         rest.reverse();
         while !rest.is_empty() {
             let n = (rng.below(40) as usize + 1).min(rest.len());
-            let batch: Writes = rest.drain(..n).map(|k| (k.clone(), Some(contents[&k].clone()))).collect();
+            let batch: Writes = rest
+                .drain(..n)
+                .map(|k| (k.clone(), Some(contents[&k].clone())))
+                .collect();
             step(&mut state, batch);
             if rng.below(3) == 0 {
                 step(&mut state, Writes::new());
@@ -671,7 +752,10 @@ mod tests {
     #[test]
     fn empty_commit_keeps_root_and_proofs() {
         let mut state = MemoryState::new();
-        step(&mut state, writes([(&b"a"[..], Some(&b"1"[..])), (&b"b"[..], Some(&b"2"[..]))]));
+        step(
+            &mut state,
+            writes([(&b"a"[..], Some(&b"1"[..])), (&b"b"[..], Some(&b"2"[..]))]),
+        );
         let root = state.root();
         let nodes = state.nodes.len();
         for version in 1..5 {
@@ -690,9 +774,16 @@ mod tests {
     #[test]
     fn proofs_verify_and_refuse_tampering() {
         let mut state = MemoryState::new();
-        let contents: BTreeMap<Vec<u8>, Vec<u8>> =
-            (0..200u32).map(|i| (i.to_be_bytes().to_vec(), format!("value {i}").into_bytes())).collect();
-        step(&mut state, contents.iter().map(|(k, v)| (k.clone(), Some(v.clone()))).collect());
+        let contents: BTreeMap<Vec<u8>, Vec<u8>> = (0..200u32)
+            .map(|i| (i.to_be_bytes().to_vec(), format!("value {i}").into_bytes()))
+            .collect();
+        step(
+            &mut state,
+            contents
+                .iter()
+                .map(|(k, v)| (k.clone(), Some(v.clone())))
+                .collect(),
+        );
         let root = state.root();
         let version = 0;
 
@@ -706,8 +797,14 @@ mod tests {
         assert_eq!(decoded, proof);
         assert_eq!(StateProof::from_jmt(&proof.to_jmt().unwrap()).unwrap(), proof);
 
-        assert!(matches!(proof.verify(&root, &key, Some(b"value 8")), Err(ProofError::ValueMismatch { .. })));
-        assert!(matches!(proof.verify(&root, &key, None), Err(ProofError::ShowsPresent)));
+        assert!(matches!(
+            proof.verify(&root, &key, Some(b"value 8")),
+            Err(ProofError::ValueMismatch { .. })
+        ));
+        assert!(matches!(
+            proof.verify(&root, &key, None),
+            Err(ProofError::ShowsPresent)
+        ));
         let other = 8u32.to_be_bytes();
         assert!(matches!(
             proof.verify(&root, &other, Some(b"value 7")),
@@ -731,20 +828,38 @@ mod tests {
                 leaf.value_hash.0[0] ^= 1;
                 ProofSibling::Leaf(leaf)
             }
-            ProofSibling::Empty => ProofSibling::Leaf(ProofLeaf { key_hash: Hash::ZERO, value_hash: Hash::ZERO }),
+            ProofSibling::Empty => ProofSibling::Leaf(ProofLeaf {
+                key_hash: Hash::ZERO,
+                value_hash: Hash::ZERO,
+            }),
         };
-        let tampered = StateProof { leaf: proof.leaf, siblings: BoundedVec::new(siblings).unwrap() };
-        assert!(matches!(tampered.verify(&root, &key, Some(&value)), Err(ProofError::RootMismatch { .. })));
+        let tampered = StateProof {
+            leaf: proof.leaf,
+            siblings: BoundedVec::new(siblings).unwrap(),
+        };
+        assert!(matches!(
+            tampered.verify(&root, &key, Some(&value)),
+            Err(ProofError::RootMismatch { .. })
+        ));
         // A dropped sibling.
         let mut siblings = proof.siblings.clone().into_inner();
         siblings.pop();
-        let short = StateProof { leaf: proof.leaf, siblings: BoundedVec::new(siblings).unwrap() };
+        let short = StateProof {
+            leaf: proof.leaf,
+            siblings: BoundedVec::new(siblings).unwrap(),
+        };
         assert!(short.verify(&root, &key, Some(&value)).is_err());
         // A tampered leaf.
         let mut leaf = proof.leaf.unwrap();
         leaf.value_hash = Hash(Sha3Hasher::hash(b"forged"));
-        let forged = StateProof { leaf: Some(leaf), siblings: proof.siblings.clone() };
-        assert!(matches!(forged.verify(&root, &key, Some(b"forged")), Err(ProofError::RootMismatch { .. })));
+        let forged = StateProof {
+            leaf: Some(leaf),
+            siblings: proof.siblings.clone(),
+        };
+        assert!(matches!(
+            forged.verify(&root, &key, Some(b"forged")),
+            Err(ProofError::RootMismatch { .. })
+        ));
 
         // Exclusion: both shapes (another key's leaf, and an empty subtree) turn up.
         let (mut with_leaf, mut empty) = (0, 0);
@@ -753,7 +868,10 @@ mod tests {
             let (value, proof) = prove(&state, version, &absent).unwrap();
             assert_eq!(value, None);
             proof.verify(&root, &absent, None).unwrap();
-            assert!(matches!(proof.verify(&root, &absent, Some(b"x")), Err(ProofError::ShowsAbsent)));
+            assert!(matches!(
+                proof.verify(&root, &absent, Some(b"x")),
+                Err(ProofError::ShowsAbsent)
+            ));
             assert!(proof.verify(&wrong_root, &absent, None).is_err());
             match proof.leaf {
                 Some(leaf) => {
@@ -765,12 +883,18 @@ mod tests {
                 None => empty += 1,
             }
         }
-        assert!(with_leaf > 0 && empty > 0, "{with_leaf} leaf and {empty} empty exclusion proofs");
+        assert!(
+            with_leaf > 0 && empty > 0,
+            "{with_leaf} leaf and {empty} empty exclusion proofs"
+        );
         // An exclusion proof for one key says nothing about a key elsewhere in the tree.
         let (_, absent_proof) = prove(&state, version, &5000u32.to_be_bytes()).unwrap();
         let far = (0..u32::MAX)
             .map(u32::to_be_bytes)
-            .find(|k| !contents.contains_key(&k[..]) && key_hash(k).0[0] >> 4 != key_hash(&5000u32.to_be_bytes()).0[0] >> 4)
+            .find(|k| {
+                !contents.contains_key(&k[..])
+                    && key_hash(k).0[0] >> 4 != key_hash(&5000u32.to_be_bytes()).0[0] >> 4
+            })
             .unwrap();
         assert!(absent_proof.verify(&root, &far, None).is_err());
     }
@@ -803,7 +927,11 @@ mod tests {
                 kv.insert(key, value);
             }
             step(&mut state, kv);
-            assert_eq!(state.nodes.len(), reachable_nodes(&state), "garbage at version {version}");
+            assert_eq!(
+                state.nodes.len(),
+                reachable_nodes(&state),
+                "garbage at version {version}"
+            );
         }
         assert_eq!(state.nodes.len(), fresh(&state.kv).nodes.len());
     }
@@ -842,17 +970,53 @@ mod tests {
     }
 
     #[test]
+    fn batched_and_sequential_updates_agree() {
+        let mut rng = Rng(0xba7c);
+        let mut state = MemoryState::new();
+        for _ in 0..150 {
+            let version = state.next_version();
+            // Insertions and updates only: the batched path's domain.
+            let mut kv = Writes::new();
+            let width = [1, 2, 3, 30, 200][rng.below(5) as usize];
+            for _ in 0..=rng.below(width) {
+                let key = vec![rng.below(3) as u8, rng.below(100) as u8];
+                kv.insert(key, Some(rng.next().to_le_bytes().to_vec()));
+            }
+            let batched = commit_with(&state, version, kv.clone(), true).unwrap();
+            let sequential = commit_with(&state, version, kv, false).unwrap();
+            assert_eq!(batched, sequential, "version {version}");
+            state.apply(&batched);
+            // Deletions now and then, so inserts also land in shrunk trees, a single leaf and
+            // the null root.
+            if rng.below(3) == 0 {
+                let doomed: Vec<Vec<u8>> = state.kv.keys().filter(|_| rng.below(4) != 0).cloned().collect();
+                let kv = doomed.into_iter().map(|k| (k, None)).collect();
+                step(&mut state, kv);
+            }
+        }
+    }
+
+    #[test]
     fn backend_faults_are_reported() {
         let mut state = MemoryState::new();
-        step(&mut state, writes([(&b"a"[..], Some(&b"1"[..])), (&b"b"[..], Some(&b"2"[..]))]));
+        step(
+            &mut state,
+            writes([(&b"a"[..], Some(&b"1"[..])), (&b"b"[..], Some(&b"2"[..]))]),
+        );
         // Committing a version that does not follow the stored one.
-        assert!(matches!(commit(&state, 5, Writes::new()), Err(StateError::Tree(_))));
+        assert!(matches!(
+            commit(&state, 5, Writes::new()),
+            Err(StateError::Tree(_))
+        ));
 
         // A node that does not decode.
         let mut corrupt = state.clone();
         *corrupt.nodes.get_mut(&root_node_key(0)).unwrap() = vec![9, 9, 9];
         let writes_c = writes([(&b"c"[..], Some(&b"3"[..]))]);
-        assert!(matches!(commit(&corrupt, 1, writes_c), Err(StateError::Corrupt(_))));
+        assert!(matches!(
+            commit(&corrupt, 1, writes_c),
+            Err(StateError::Corrupt(_))
+        ));
         assert!(matches!(prove(&corrupt, 0, b"a"), Err(StateError::Corrupt(_))));
 
         // The flat state disagreeing with the tree.
@@ -862,7 +1026,10 @@ mod tests {
         corrupt.kv.remove(&b"a"[..]);
         assert!(matches!(prove(&corrupt, 0, b"a"), Err(StateError::Corrupt(_))));
         corrupt.kv.insert(b"extra".to_vec(), b"x".to_vec());
-        assert!(matches!(prove(&corrupt, 0, b"extra"), Err(StateError::Corrupt(_))));
+        assert!(matches!(
+            prove(&corrupt, 0, b"extra"),
+            Err(StateError::Corrupt(_))
+        ));
 
         // A failing backend's own error comes through whole.
         struct Failing;
@@ -874,7 +1041,10 @@ mod tests {
                 Err(StateError::Backend("disk on fire".into()))
             }
         }
-        assert!(matches!(commit(&Failing, 1, Writes::new()), Err(StateError::Backend(_))));
+        assert!(matches!(
+            commit(&Failing, 1, Writes::new()),
+            Err(StateError::Backend(_))
+        ));
         assert!(matches!(prove(&Failing, 0, b"a"), Err(StateError::Backend(_))));
     }
 
@@ -902,10 +1072,16 @@ mod tests {
             // 2,000 updates of existing keys and 1,000 new keys.
             let mut kv = Writes::new();
             while kv.len() < 2000 {
-                kv.insert(rng.below(100_000).to_le_bytes().to_vec(), Some(rng.next().to_le_bytes().repeat(4)));
+                kv.insert(
+                    rng.below(100_000).to_le_bytes().to_vec(),
+                    Some(rng.next().to_le_bytes().repeat(4)),
+                );
             }
             for i in 0..1000u64 {
-                kv.insert((1_000_000 + round * 1000 + i).to_le_bytes().to_vec(), Some(vec![1; 32]));
+                kv.insert(
+                    (1_000_000 + round * 1000 + i).to_le_bytes().to_vec(),
+                    Some(vec![1; 32]),
+                );
             }
             let start = Instant::now();
             let changes = commit(&state, state.next_version(), kv).unwrap();

@@ -382,7 +382,9 @@ fn cross_call(c: &mut C<'_>, a: i32, mp: i32, ml: i32, ap: i32, al: i32, vp: i32
         _ => 0,
     };
     let available = c.get_fuel()?;
-    let given = if gas <= 0 { available } else { (gas as u64).min(available) };
+    // The caller always keeps 1/64 of its gas, so it can handle a callee that runs out.
+    let cap = available - available / 64;
+    let given = if gas <= 0 { cap } else { (gas as u64).min(cap) };
     let Some(tx) = c.data_mut().tx.take() else {
         return abort(HostAbort::Fatal("transaction context missing".into()));
     };

@@ -91,7 +91,8 @@ host_fns! {
     /// `transfer(to, amount) -> code`: moves native token from this contract.
     TRANSFER = "transfer" (I32, I32) -> (I32);
     /// `call(addr, method, method_len, args, args_len, value, gas) -> code`: calls another
-    /// contract synchronously with at most `gas` (0 = all that is left). On failure everything
+    /// contract synchronously with at most `gas`, and never more than 63/64 of the gas left (0 =
+    /// that much), so the caller can always handle the callee's failure. On failure everything
     /// the callee changed is rolled back. Afterwards `last_return_*` holds the callee's return
     /// data, its revert data, or (other failures) the SCALE-encoded `ExecError`.
     CALL = "call" (I32, I32, I32, I32, I32, I32, I64) -> (I32);

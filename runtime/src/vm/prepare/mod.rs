@@ -18,7 +18,7 @@ use wasm_encoder::{
     Instruction, Module, RawSection,
 };
 use wasmparser::{
-    BinaryReaderError, CompositeInnerType, Encoding, ExportSectionReader, ExternalKind, FuncToValidate,
+    BinaryReaderError, CompositeInnerType, ExportSectionReader, ExternalKind, FuncToValidate,
     FuncValidatorAllocations, FunctionBody, ImportSectionReader, Operator, OperatorsReader, Parser, Payload,
     TypeRef, TypeSectionReader, ValType, ValidPayload, Validator, ValidatorResources, WasmFeatures,
 };
@@ -295,12 +295,6 @@ fn analyze(wasm: &[u8]) -> Result<Analysis, CodeError> {
         let payload = payload.map_err(wasm_error)?;
         // Cheap checks on counts and sizes, before anything reads the section's items.
         match &payload {
-            Payload::Version {
-                encoding: Encoding::Component,
-                ..
-            } => {
-                return Err(CodeError::Unsupported("component model".into()));
-            }
             Payload::TypeSection(s) => {
                 check_limit("MAX_TYPES", s.count(), lim::MAX_TYPES)?;
                 a.read_types(s.clone())?;
@@ -521,8 +515,11 @@ impl Analysis {
     /// Stack cost charged for `call_indirect` of each type index: the largest cost of the defined
     /// functions whose signature equals that type (any of them may sit in the table).
     fn indirect_costs(&self) -> Vec<u32> {
-        let canonical: Vec<usize> = (0..self.types.len())
-            .map(|t| self.types.iter().position(|s| *s == self.types[t]).unwrap_or(t))
+        let canonical: Vec<usize> = self
+            .types
+            .iter()
+            .enumerate()
+            .map(|(t, sig)| self.types.iter().position(|s| s == sig).unwrap_or(t))
             .collect();
         let mut by_canonical = vec![0u32; self.types.len()];
         let defined_types = self.func_types.iter().skip(self.imported_funcs as usize);

@@ -288,6 +288,7 @@ fn epilogue(cost: i32) -> Vec<Operator<'static>> {
 #[test]
 fn valid_contract_prepares() {
     let prepared = assert_prepares(&wat(CONTRACT));
+    assert_eq!(prepare(&wat(CONTRACT)), Ok(prepared.clone()), "deterministic");
     assert_eq!(prepared.methods, ["a", "b", "floats"]);
     assert!(prepared.has_constructor);
     assert!(!prepared.reentrant);
@@ -587,6 +588,8 @@ fn max_memory_pages() {
 fn nested(depth: u32) -> Vec<u8> {
     let mut m = Mb::new();
     let mut insts = vec![Instruction::Block(wasm_encoder::BlockType::Empty); depth as usize];
+    // A call at the deepest level: its instrumentation adds one more level, which must stay valid.
+    insts.push(Instruction::Call(0));
     insts.extend(vec![Instruction::End; depth as usize]);
     m.func(0, &body(&[], &insts));
     m.finish()

@@ -1,0 +1,7 @@
+//! Integration tests of the runtime: real wasm executed through blocks on in-memory state.
+
+mod contracts;
+mod golden;
+mod support;
+mod transfers;
+mod wat;

@@ -1,0 +1,108 @@
+//! WAT fixtures: small contracts written against the host ABI.
+
+/// Imports every test contract uses.
+const IMPORTS: &str = r#"
+  (import "weft" "input_len" (func $ilen (result i32)))
+  (import "weft" "input_read" (func $iread (param i32)))
+  (import "weft" "set_return" (func $ret (param i32 i32)))
+  (import "weft" "revert" (func $revert (param i32 i32)))
+  (import "weft" "storage_read" (func $sread (param i32 i32 i32 i32) (result i32)))
+  (import "weft" "storage_write" (func $swrite (param i32 i32 i32 i32)))
+  (import "weft" "storage_remove" (func $sremove (param i32 i32) (result i32)))
+  (import "weft" "emit_event" (func $emit (param i32 i32 i32 i32)))
+  (import "weft" "call" (func $call (param i32 i32 i32 i32 i32 i32 i64) (result i32)))
+  (import "weft" "last_return_len" (func $lrlen (result i32)))
+  (import "weft" "last_return_read" (func $lrread (param i32)))
+  (import "weft" "caller" (func $caller (param i32)))
+  (import "weft" "transfer" (func $transfer (param i32 i32) (result i32)))
+"#;
+
+/// Memory layout: 0..5 key "count", 16..20 "boom", 32..40 counter value, 64..96 topic,
+/// 512..528 zero value, 1024.. input, 4096.. output.
+const BODY: &str = r#"
+  (memory (export "memory") 1)
+  (data (i32.const 0) "count")
+  (data (i32.const 16) "boom")
+  (data (i32.const 64) "topic:incremented..............!")
+  (func (export "init")
+    (i64.store (i32.const 32) (i64.const 0))
+    (call $swrite (i32.const 0) (i32.const 5) (i32.const 32) (i32.const 8)))
+  (func $load (result i64)
+    (drop (call $sread (i32.const 0) (i32.const 5) (i32.const 32) (i32.const 8)))
+    (i64.load (i32.const 32)))
+  (func $inc (export "inc")
+    (i64.store (i32.const 32) (i64.add (call $load) (i64.const 1)))
+    (call $swrite (i32.const 0) (i32.const 5) (i32.const 32) (i32.const 8))
+    (call $emit (i32.const 64) (i32.const 1) (i32.const 32) (i32.const 8)))
+  (func (export "get")
+    (drop (call $load))
+    (call $ret (i32.const 32) (i32.const 8)))
+  (func (export "inc_then_fail")
+    (call $inc)
+    (call $revert (i32.const 16) (i32.const 4)))
+  (func (export "inc_then_trap")
+    (call $inc)
+    (unreachable))
+  (func (export "clear")
+    (drop (call $sremove (i32.const 0) (i32.const 5))))
+  (func (export "spin") (loop $l (br $l)))
+  (func $rec (param i32) (call $rec (i32.add (local.get 0) (i32.const 1))))
+  (func (export "recurse") (call $rec (i32.const 0)))
+  (func (export "nan_bits")
+    (i32.store (i32.const 4096)
+      (i32.reinterpret_f32 (f32.div (f32.const 0) (f32.const 0))))
+    (call $ret (i32.const 4096) (i32.const 4)))
+  (func (export "echo_caller")
+    (call $caller (i32.const 4096))
+    (call $ret (i32.const 4096) (i32.const 32)))
+  (func (export "pay")
+    ;; input: recipient (32 bytes) ‖ amount (16 bytes LE); returns the transfer code.
+    (call $iread (i32.const 1024))
+    (i32.store (i32.const 4096) (call $transfer (i32.const 1024) (i32.const 1056)))
+    (call $ret (i32.const 4096) (i32.const 4)))
+  ;; input: target (32) ‖ method length (1) ‖ method ‖ args. Calls target.method(args) with all
+  ;; the gas left and returns the result code (4 bytes LE) followed by the callee's output.
+  (func (export "forward")
+    (local $n i32) (local $mlen i32) (local $code i32) (local $rl i32)
+    (local.set $n (call $ilen))
+    (call $iread (i32.const 1024))
+    (local.set $mlen (i32.load8_u (i32.const 1056)))
+    (local.set $code
+      (call $call (i32.const 1024) (i32.const 1057) (local.get $mlen)
+        (i32.add (i32.const 1057) (local.get $mlen))
+        (i32.sub (i32.sub (local.get $n) (i32.const 33)) (local.get $mlen))
+        (i32.const 512) (i64.const 0)))
+    (i32.store (i32.const 4096) (local.get $code))
+    (local.set $rl (call $lrlen))
+    (call $lrread (i32.const 4100))
+    (call $ret (i32.const 4096) (i32.add (i32.const 4) (local.get $rl))))
+"#;
+
+/// The test contract: a counter with failure modes and a call forwarder.
+pub fn counter() -> String {
+    format!("(module {IMPORTS} {BODY})")
+}
+
+/// The same contract, opted in to reentrant calls.
+pub fn reentrant_counter() -> String {
+    format!(r#"(module {IMPORTS} {BODY} (func (export "__weft_reentrant")))"#)
+}
+
+/// A contract with a function whose frames are large (many locals), recursing forever.
+pub fn fat_recursion() -> String {
+    let locals = "(local i64) ".repeat(400);
+    format!(
+        r#"(module (memory (export "memory") 1)
+             (func $rec (param i32) {locals} (call $rec (i32.add (local.get 0) (i32.const 1))))
+             (func (export "recurse") (call $rec (i32.const 0))))"#
+    )
+}
+
+/// Input of `forward`: target, method and args.
+pub fn forward_input(target: &weft_types::Address, method: &str, args: &[u8]) -> Vec<u8> {
+    let mut v = target.0.to_vec();
+    v.push(method.len() as u8);
+    v.extend_from_slice(method.as_bytes());
+    v.extend_from_slice(args);
+    v
+}
