@@ -957,7 +957,7 @@ mod tests {
             let changes = step(&mut state, kv);
             assert_eq!(changes.version, version);
             assert_eq!(state.kv, model);
-            if version % 10 == 0 {
+            if version.is_multiple_of(10) {
                 assert_eq!(state.root(), fresh(&model).root());
             }
             for _ in 0..5 {

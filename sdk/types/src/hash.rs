@@ -73,8 +73,7 @@ pub fn merkle_root(leaves: &[Hash]) -> Hash {
     if leaves.is_empty() {
         return sha3_256(&[]);
     }
-    let mut level: alloc::vec::Vec<Hash> =
-        leaves.iter().map(|l| sha3_256_parts(&[&[0u8], &l.0])).collect();
+    let mut level: alloc::vec::Vec<Hash> = leaves.iter().map(|l| sha3_256_parts(&[&[0u8], &l.0])).collect();
     while level.len() > 1 {
         level = level
             .chunks(2)
@@ -100,10 +99,7 @@ mod tests {
             "0x3a985da74fe225b2045c172d6bd390bd855f086e3e9d525b46bfe24511431532"
         );
         // Keccak-256("") as used by Ethereum.
-        assert_eq!(
-            keccak_256(b"")[..4],
-            [0xc5, 0xd2, 0x46, 0x01],
-        );
+        assert_eq!(keccak_256(b"")[..4], [0xc5, 0xd2, 0x46, 0x01],);
     }
 
     #[test]

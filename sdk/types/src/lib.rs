@@ -23,8 +23,8 @@ pub use address::{Address, ParseHexError};
 pub use block::{Block, Header};
 pub use codec::{BoundedBytes, BoundedVec, DecodeError};
 pub use hash::{Hash, keccak_256, sha3_256};
-pub use state::Account;
 pub use receipt::{Event, ExecError, ExecStatus, LimitKind, Receipt, TrapKind};
+pub use state::Account;
 pub use tx::{Action, ChainId, MethodName, Signature, SignatureError, SignedTransaction, Transaction};
 
 /// An amount of the native token, in its smallest unit.

@@ -15,10 +15,10 @@ pub const MAX_METHOD_NAME_BYTES: usize = 64;
 pub const MAX_BLOCK_TXS: usize = 10_000;
 /// Encoded size of a block.
 pub const MAX_BLOCK_BYTES: usize = 8 * 1024 * 1024;
-/// Encoded size of a receipt. A receipt within the field limits (256 events of 4 topics and
-/// 4096 data bytes, 64 KiB of return data) is at most 1,155,968 bytes when it succeeded; the
-/// rest is room for the messages of an `ExecError`.
-pub const MAX_RECEIPT_BYTES: usize = 2 * 1024 * 1024;
+/// Encoded size of a receipt: the size of a block, which no receipt reaches. Within the field
+/// limits (256 events of 4 topics and 4096 data bytes, 64 KiB of return data) a successful
+/// receipt is at most 1,155,968 bytes; the payloads of an `ExecError` have no limit of their own.
+pub const MAX_RECEIPT_BYTES: usize = MAX_BLOCK_BYTES;
 /// Gas of one block.
 pub const MAX_BLOCK_GAS: u64 = 2_000_000_000;
 /// Gas limit of one transaction.

@@ -396,7 +396,7 @@ impl Analysis {
     }
 
     fn read_imports(&mut self, section: ImportSectionReader<'_>) -> Result<(), CodeError> {
-        for import in section {
+        for import in section.into_imports() {
             let import = import.map_err(wasm_error)?;
             let (module, name) = (import.module.to_string(), import.name.to_string());
             let TypeRef::Func(ty) = import.ty else {

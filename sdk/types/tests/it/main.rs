@@ -26,7 +26,11 @@ pub const VECTOR_SALT: [u8; 4] = [1, 2, 3, 4];
 /// The contract of the `Call` vector: deployed by the vector key from [`EMPTY_WASM`].
 pub fn vector_contract() -> Address {
     let key = vector_key();
-    Address::contract(&address_of(&key), &weft_types::sha3_256(&EMPTY_WASM), &VECTOR_SALT)
+    Address::contract(
+        &address_of(&key),
+        &weft_types::sha3_256(&EMPTY_WASM),
+        &VECTOR_SALT,
+    )
 }
 
 /// The unsigned `Call` transaction of protocol.md §11.2.
@@ -54,7 +58,10 @@ pub fn transfer_tx() -> Transaction {
         nonce: 4,
         gas_limit: 21_000,
         gas_price: 1,
-        action: Action::Transfer { to: Address([0x42; 32]), amount: 1_000_000_000_000_000_000 },
+        action: Action::Transfer {
+            to: Address([0x42; 32]),
+            amount: 1_000_000_000_000_000_000,
+        },
     }
 }
 

@@ -1,0 +1,40 @@
+;; A minimal token written directly against the host ABI, for benchmarks and runtime tests.
+;; Balances are u64 stored under the holder's 32-byte address.
+;;   init(amount: u64)                  mints `amount` to the deployer
+;;   transfer(to: [u8; 32], amount: u64) reverts when the caller's balance is too low
+;;   balance_of(who: [u8; 32]) -> u64
+(module
+  (import "weft" "input_read" (func $iread (param i32)))
+  (import "weft" "caller" (func $caller (param i32)))
+  (import "weft" "storage_read" (func $sread (param i32 i32 i32 i32) (result i32)))
+  (import "weft" "storage_write" (func $swrite (param i32 i32 i32 i32)))
+  (import "weft" "set_return" (func $ret (param i32 i32)))
+  (import "weft" "revert" (func $revert (param i32 i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 300) "insufficient balance")
+  ;; balance of the holder whose address is at `key`
+  (func $get (param $key i32) (result i64)
+    (i64.store (i32.const 100) (i64.const 0))
+    (drop (call $sread (local.get $key) (i32.const 32) (i32.const 100) (i32.const 8)))
+    (i64.load (i32.const 100)))
+  (func $put (param $key i32) (param $v i64)
+    (i64.store (i32.const 100) (local.get $v))
+    (call $swrite (local.get $key) (i32.const 32) (i32.const 100) (i32.const 8)))
+  (func (export "init")
+    (call $iread (i32.const 232))
+    (call $caller (i32.const 0))
+    (call $put (i32.const 0) (i64.load (i32.const 232))))
+  (func (export "transfer")
+    (local $amount i64) (local $balance i64)
+    (call $iread (i32.const 200))
+    (local.set $amount (i64.load (i32.const 232)))
+    (call $caller (i32.const 0))
+    (local.set $balance (call $get (i32.const 0)))
+    (if (i64.lt_u (local.get $balance) (local.get $amount))
+      (then (call $revert (i32.const 300) (i32.const 20))))
+    (call $put (i32.const 0) (i64.sub (local.get $balance) (local.get $amount)))
+    (call $put (i32.const 200) (i64.add (call $get (i32.const 200)) (local.get $amount))))
+  (func (export "balance_of")
+    (call $iread (i32.const 200))
+    (i64.store (i32.const 400) (call $get (i32.const 200)))
+    (call $ret (i32.const 400) (i32.const 8))))

@@ -1,0 +1,3 @@
+//! Cross-crate integration tests.
+
+mod architecture;
