@@ -127,9 +127,7 @@ fn commit_with<B: StateBackend>(
 ) -> Result<StateChanges, StateError> {
     let batched = allow_batch && !kv.is_empty() && kv.values().all(Option::is_some);
     if version == Version::MAX {
-        return Err(StateError::Tree(format!(
-            "version {version} is reserved by the tree"
-        )));
+        return Err(StateError::Tree(format!("version {version} is reserved by the tree")));
     }
     let reader = NodeReader::new(backend, None);
     let previous = version.checked_sub(1);
@@ -138,18 +136,11 @@ fn commit_with<B: StateBackend>(
     }
     let tree = Tree::new(&reader);
     let result = if batched {
-        let writes = kv
-            .iter()
-            .filter_map(|(key, value)| Some((jmt_key_hash(key), value.clone()?)))
-            .collect();
-        tree.batch_put_value_sets(vec![writes], None, version)
-            .and_then(|(roots, batch)| match roots[..] {
-                [root] => Ok((root, batch)),
-                _ => Err(anyhow::Error::msg(format!(
-                    "jmt returned {} roots for one version",
-                    roots.len()
-                ))),
-            })
+        let writes = kv.iter().filter_map(|(key, value)| Some((jmt_key_hash(key), value.clone()?))).collect();
+        tree.batch_put_value_sets(vec![writes], None, version).and_then(|(roots, batch)| match roots[..] {
+            [root] => Ok((root, batch)),
+            _ => Err(anyhow::Error::msg(format!("jmt returned {} roots for one version", roots.len()))),
+        })
     } else {
         let writes = kv.iter().map(|(key, value)| (jmt_key_hash(key), value.clone()));
         tree.put_value_set(writes, version)
@@ -167,12 +158,7 @@ fn commit_with<B: StateBackend>(
         let bytes = borsh::to_vec(node).map_err(|e| StateError::Tree(format!("encoding a node: {e}")))?;
         nodes.insert(encode_node_key(key)?, Some(bytes));
     }
-    Ok(StateChanges {
-        version,
-        root: Hash(root.0),
-        kv,
-        nodes,
-    })
+    Ok(StateChanges { version, root: Hash(root.0), kv, nodes })
 }
 
 /// A proof of `key`'s value (or absence) in the tree at `version`, which must be the latest
@@ -263,11 +249,7 @@ struct NodeReader<'a, B> {
 
 impl<'a, B: StateBackend> NodeReader<'a, B> {
     fn new(backend: &'a B, proved: Option<(KeyHash, &'a [u8])>) -> Self {
-        Self {
-            backend,
-            proved,
-            failure: RefCell::new(None),
-        }
+        Self { backend, proved, failure: RefCell::new(None) }
     }
 
     fn fail<T>(&self, error: StateError) -> anyhow::Result<T> {
@@ -278,10 +260,7 @@ impl<'a, B: StateBackend> NodeReader<'a, B> {
 
     /// The error to report for a failed jmt call: the backend's own when it caused it.
     fn error(&self, what: &str, error: anyhow::Error) -> StateError {
-        self.failure
-            .borrow_mut()
-            .take()
-            .unwrap_or_else(|| StateError::Tree(format!("{what}: {error:#}")))
+        self.failure.borrow_mut().take().unwrap_or_else(|| StateError::Tree(format!("{what}: {error:#}")))
     }
 }
 
@@ -295,10 +274,9 @@ impl<B: StateBackend> TreeReader for NodeReader<'_, B> {
             Ok(None) => Ok(None),
             Ok(Some(bytes)) => match borsh::from_slice::<Node>(&bytes) {
                 Ok(node) => Ok(Some(node)),
-                Err(e) => self.fail(StateError::Corrupt(format!(
-                    "tree node {} does not decode: {e}",
-                    hex(&key)
-                ))),
+                Err(e) => {
+                    self.fail(StateError::Corrupt(format!("tree node {} does not decode: {e}", hex(&key))))
+                }
             },
             Err(e) => self.fail(e),
         }
@@ -326,9 +304,7 @@ impl<B: StateBackend> TreeReader for NodeReader<'_, B> {
     }
 
     fn get_rightmost_leaf(&self) -> anyhow::Result<Option<(NodeKey, LeafNode)>> {
-        self.fail(StateError::Tree(
-            "tree restore (get_rightmost_leaf) is not supported".into(),
-        ))
+        self.fail(StateError::Tree("tree restore (get_rightmost_leaf) is not supported".into()))
     }
 }
 
@@ -449,19 +425,13 @@ enum WireNode {
 
 impl From<&WireLeaf> for ProofLeaf {
     fn from(leaf: &WireLeaf) -> Self {
-        Self {
-            key_hash: Hash(leaf.key_hash),
-            value_hash: Hash(leaf.value_hash),
-        }
+        Self { key_hash: Hash(leaf.key_hash), value_hash: Hash(leaf.value_hash) }
     }
 }
 
 impl From<&ProofLeaf> for WireLeaf {
     fn from(leaf: &ProofLeaf) -> Self {
-        Self {
-            key_hash: leaf.key_hash.0,
-            value_hash: leaf.value_hash.0,
-        }
+        Self { key_hash: leaf.key_hash.0, value_hash: leaf.value_hash.0 }
     }
 }
 
@@ -476,10 +446,9 @@ impl StateProof {
             .iter()
             .map(|node| match node {
                 WireNode::Null => ProofSibling::Empty,
-                WireNode::Internal { left, right } => ProofSibling::Internal {
-                    left: Hash(*left),
-                    right: Hash(*right),
-                },
+                WireNode::Internal { left, right } => {
+                    ProofSibling::Internal { left: Hash(*left), right: Hash(*right) }
+                }
                 WireNode::Leaf(leaf) => ProofSibling::Leaf(leaf.into()),
             })
             .collect();
@@ -498,10 +467,9 @@ impl StateProof {
                 .iter()
                 .map(|sibling| match sibling {
                     ProofSibling::Empty => WireNode::Null,
-                    ProofSibling::Internal { left, right } => WireNode::Internal {
-                        left: left.0,
-                        right: right.0,
-                    },
+                    ProofSibling::Internal { left, right } => {
+                        WireNode::Internal { left: left.0, right: right.0 }
+                    }
                     ProofSibling::Leaf(leaf) => WireNode::Leaf(leaf.into()),
                 })
                 .collect(),
@@ -526,10 +494,7 @@ impl StateProof {
                     if common_prefix_bits(&leaf.key_hash.0, &hash.0) >= self.siblings.len() {
                         return Err(ProofError::ShowsAbsent);
                     }
-                    return Err(ProofError::KeyMismatch {
-                        expected: Hash(hash.0),
-                        found: leaf.key_hash,
-                    });
+                    return Err(ProofError::KeyMismatch { expected: Hash(hash.0), found: leaf.key_hash });
                 }
                 let value_hash = Sha3Hasher::hash(value);
                 if leaf.value_hash.0 != value_hash {
@@ -551,10 +516,7 @@ impl StateProof {
         }
         self.to_jmt()?
             .verify(RootHash(root.0), hash, value)
-            .map_err(|e| ProofError::RootMismatch {
-                expected: *root,
-                reason: format!("{e:#}"),
-            })
+            .map_err(|e| ProofError::RootMismatch { expected: *root, reason: format!("{e:#}") })
     }
 }
 
@@ -578,10 +540,7 @@ mod tests {
     type Writes = BTreeMap<Vec<u8>, Option<Vec<u8>>>;
 
     fn writes<'a>(items: impl IntoIterator<Item = (&'a [u8], Option<&'a [u8]>)>) -> Writes {
-        items
-            .into_iter()
-            .map(|(k, v)| (k.to_vec(), v.map(<[u8]>::to_vec)))
-            .collect()
+        items.into_iter().map(|(k, v)| (k.to_vec(), v.map(<[u8]>::to_vec))).collect()
     }
 
     /// Commits `kv` as the next version of `state`.
@@ -592,13 +551,7 @@ mod tests {
     /// The root of a fresh tree holding `contents`, committed in one version.
     fn fresh(contents: &BTreeMap<Vec<u8>, Vec<u8>>) -> MemoryState {
         let mut state = MemoryState::new();
-        step(
-            &mut state,
-            contents
-                .iter()
-                .map(|(k, v)| (k.clone(), Some(v.clone())))
-                .collect(),
-        );
+        step(&mut state, contents.iter().map(|(k, v)| (k.clone(), Some(v.clone()))).collect());
         state
     }
 
@@ -630,10 +583,7 @@ mod tests {
                             // The child's key: its version and the parent's path plus `nibble`.
                             let path: jmt::storage::NibblePath =
                                 parent.nibble_path().nibbles().chain([nibble]).collect();
-                            walk(
-                                state,
-                                encode_node_key(&NodeKey::new(child.version, path)).unwrap(),
-                            )
+                            walk(state, encode_node_key(&NodeKey::new(child.version, path)).unwrap())
                         })
                         .sum::<usize>()
                 }
@@ -708,10 +658,8 @@ mod tests {
     fn root_depends_only_on_contents() {
         let mut rng = Rng(0x5eed);
         let keys: Vec<Vec<u8>> = (0..300u32).map(|i| format!("key-{i}").into_bytes()).collect();
-        let contents: BTreeMap<Vec<u8>, Vec<u8>> = keys
-            .iter()
-            .map(|k| (k.clone(), [k.as_slice(), b"=value"].concat()))
-            .collect();
+        let contents: BTreeMap<Vec<u8>, Vec<u8>> =
+            keys.iter().map(|k| (k.clone(), [k.as_slice(), b"=value"].concat())).collect();
         let expected = fresh(&contents).root();
 
         // One key per version, in a shuffled order, after noise that is overwritten or deleted.
@@ -736,10 +684,7 @@ mod tests {
         rest.reverse();
         while !rest.is_empty() {
             let n = (rng.below(40) as usize + 1).min(rest.len());
-            let batch: Writes = rest
-                .drain(..n)
-                .map(|k| (k.clone(), Some(contents[&k].clone())))
-                .collect();
+            let batch: Writes = rest.drain(..n).map(|k| (k.clone(), Some(contents[&k].clone()))).collect();
             step(&mut state, batch);
             if rng.below(3) == 0 {
                 step(&mut state, Writes::new());
@@ -752,10 +697,7 @@ mod tests {
     #[test]
     fn empty_commit_keeps_root_and_proofs() {
         let mut state = MemoryState::new();
-        step(
-            &mut state,
-            writes([(&b"a"[..], Some(&b"1"[..])), (&b"b"[..], Some(&b"2"[..]))]),
-        );
+        step(&mut state, writes([(&b"a"[..], Some(&b"1"[..])), (&b"b"[..], Some(&b"2"[..]))]));
         let root = state.root();
         let nodes = state.nodes.len();
         for version in 1..5 {
@@ -774,16 +716,9 @@ mod tests {
     #[test]
     fn proofs_verify_and_refuse_tampering() {
         let mut state = MemoryState::new();
-        let contents: BTreeMap<Vec<u8>, Vec<u8>> = (0..200u32)
-            .map(|i| (i.to_be_bytes().to_vec(), format!("value {i}").into_bytes()))
-            .collect();
-        step(
-            &mut state,
-            contents
-                .iter()
-                .map(|(k, v)| (k.clone(), Some(v.clone())))
-                .collect(),
-        );
+        let contents: BTreeMap<Vec<u8>, Vec<u8>> =
+            (0..200u32).map(|i| (i.to_be_bytes().to_vec(), format!("value {i}").into_bytes())).collect();
+        step(&mut state, contents.iter().map(|(k, v)| (k.clone(), Some(v.clone()))).collect());
         let root = state.root();
         let version = 0;
 
@@ -797,19 +732,10 @@ mod tests {
         assert_eq!(decoded, proof);
         assert_eq!(StateProof::from_jmt(&proof.to_jmt().unwrap()).unwrap(), proof);
 
-        assert!(matches!(
-            proof.verify(&root, &key, Some(b"value 8")),
-            Err(ProofError::ValueMismatch { .. })
-        ));
-        assert!(matches!(
-            proof.verify(&root, &key, None),
-            Err(ProofError::ShowsPresent)
-        ));
+        assert!(matches!(proof.verify(&root, &key, Some(b"value 8")), Err(ProofError::ValueMismatch { .. })));
+        assert!(matches!(proof.verify(&root, &key, None), Err(ProofError::ShowsPresent)));
         let other = 8u32.to_be_bytes();
-        assert!(matches!(
-            proof.verify(&root, &other, Some(b"value 7")),
-            Err(ProofError::KeyMismatch { .. })
-        ));
+        assert!(matches!(proof.verify(&root, &other, Some(b"value 7")), Err(ProofError::KeyMismatch { .. })));
         let mut wrong_root = root;
         wrong_root.0[0] ^= 1;
         assert!(matches!(
@@ -828,38 +754,22 @@ mod tests {
                 leaf.value_hash.0[0] ^= 1;
                 ProofSibling::Leaf(leaf)
             }
-            ProofSibling::Empty => ProofSibling::Leaf(ProofLeaf {
-                key_hash: Hash::ZERO,
-                value_hash: Hash::ZERO,
-            }),
+            ProofSibling::Empty => {
+                ProofSibling::Leaf(ProofLeaf { key_hash: Hash::ZERO, value_hash: Hash::ZERO })
+            }
         };
-        let tampered = StateProof {
-            leaf: proof.leaf,
-            siblings: BoundedVec::new(siblings).unwrap(),
-        };
-        assert!(matches!(
-            tampered.verify(&root, &key, Some(&value)),
-            Err(ProofError::RootMismatch { .. })
-        ));
+        let tampered = StateProof { leaf: proof.leaf, siblings: BoundedVec::new(siblings).unwrap() };
+        assert!(matches!(tampered.verify(&root, &key, Some(&value)), Err(ProofError::RootMismatch { .. })));
         // A dropped sibling.
         let mut siblings = proof.siblings.clone().into_inner();
         siblings.pop();
-        let short = StateProof {
-            leaf: proof.leaf,
-            siblings: BoundedVec::new(siblings).unwrap(),
-        };
+        let short = StateProof { leaf: proof.leaf, siblings: BoundedVec::new(siblings).unwrap() };
         assert!(short.verify(&root, &key, Some(&value)).is_err());
         // A tampered leaf.
         let mut leaf = proof.leaf.unwrap();
         leaf.value_hash = Hash(Sha3Hasher::hash(b"forged"));
-        let forged = StateProof {
-            leaf: Some(leaf),
-            siblings: proof.siblings.clone(),
-        };
-        assert!(matches!(
-            forged.verify(&root, &key, Some(b"forged")),
-            Err(ProofError::RootMismatch { .. })
-        ));
+        let forged = StateProof { leaf: Some(leaf), siblings: proof.siblings.clone() };
+        assert!(matches!(forged.verify(&root, &key, Some(b"forged")), Err(ProofError::RootMismatch { .. })));
 
         // Exclusion: both shapes (another key's leaf, and an empty subtree) turn up.
         let (mut with_leaf, mut empty) = (0, 0);
@@ -868,10 +778,7 @@ mod tests {
             let (value, proof) = prove(&state, version, &absent).unwrap();
             assert_eq!(value, None);
             proof.verify(&root, &absent, None).unwrap();
-            assert!(matches!(
-                proof.verify(&root, &absent, Some(b"x")),
-                Err(ProofError::ShowsAbsent)
-            ));
+            assert!(matches!(proof.verify(&root, &absent, Some(b"x")), Err(ProofError::ShowsAbsent)));
             assert!(proof.verify(&wrong_root, &absent, None).is_err());
             match proof.leaf {
                 Some(leaf) => {
@@ -883,10 +790,7 @@ mod tests {
                 None => empty += 1,
             }
         }
-        assert!(
-            with_leaf > 0 && empty > 0,
-            "{with_leaf} leaf and {empty} empty exclusion proofs"
-        );
+        assert!(with_leaf > 0 && empty > 0, "{with_leaf} leaf and {empty} empty exclusion proofs");
         // An exclusion proof for one key says nothing about a key elsewhere in the tree.
         let (_, absent_proof) = prove(&state, version, &5000u32.to_be_bytes()).unwrap();
         let far = (0..u32::MAX)
@@ -927,11 +831,7 @@ mod tests {
                 kv.insert(key, value);
             }
             step(&mut state, kv);
-            assert_eq!(
-                state.nodes.len(),
-                reachable_nodes(&state),
-                "garbage at version {version}"
-            );
+            assert_eq!(state.nodes.len(), reachable_nodes(&state), "garbage at version {version}");
         }
         assert_eq!(state.nodes.len(), fresh(&state.kv).nodes.len());
     }
@@ -999,24 +899,15 @@ mod tests {
     #[test]
     fn backend_faults_are_reported() {
         let mut state = MemoryState::new();
-        step(
-            &mut state,
-            writes([(&b"a"[..], Some(&b"1"[..])), (&b"b"[..], Some(&b"2"[..]))]),
-        );
+        step(&mut state, writes([(&b"a"[..], Some(&b"1"[..])), (&b"b"[..], Some(&b"2"[..]))]));
         // Committing a version that does not follow the stored one.
-        assert!(matches!(
-            commit(&state, 5, Writes::new()),
-            Err(StateError::Tree(_))
-        ));
+        assert!(matches!(commit(&state, 5, Writes::new()), Err(StateError::Tree(_))));
 
         // A node that does not decode.
         let mut corrupt = state.clone();
         *corrupt.nodes.get_mut(&root_node_key(0)).unwrap() = vec![9, 9, 9];
         let writes_c = writes([(&b"c"[..], Some(&b"3"[..]))]);
-        assert!(matches!(
-            commit(&corrupt, 1, writes_c),
-            Err(StateError::Corrupt(_))
-        ));
+        assert!(matches!(commit(&corrupt, 1, writes_c), Err(StateError::Corrupt(_))));
         assert!(matches!(prove(&corrupt, 0, b"a"), Err(StateError::Corrupt(_))));
 
         // The flat state disagreeing with the tree.
@@ -1026,10 +917,7 @@ mod tests {
         corrupt.kv.remove(&b"a"[..]);
         assert!(matches!(prove(&corrupt, 0, b"a"), Err(StateError::Corrupt(_))));
         corrupt.kv.insert(b"extra".to_vec(), b"x".to_vec());
-        assert!(matches!(
-            prove(&corrupt, 0, b"extra"),
-            Err(StateError::Corrupt(_))
-        ));
+        assert!(matches!(prove(&corrupt, 0, b"extra"), Err(StateError::Corrupt(_))));
 
         // A failing backend's own error comes through whole.
         struct Failing;
@@ -1041,10 +929,7 @@ mod tests {
                 Err(StateError::Backend("disk on fire".into()))
             }
         }
-        assert!(matches!(
-            commit(&Failing, 1, Writes::new()),
-            Err(StateError::Backend(_))
-        ));
+        assert!(matches!(commit(&Failing, 1, Writes::new()), Err(StateError::Backend(_))));
         assert!(matches!(prove(&Failing, 0, b"a"), Err(StateError::Backend(_))));
     }
 
@@ -1078,10 +963,7 @@ mod tests {
                 );
             }
             for i in 0..1000u64 {
-                kv.insert(
-                    (1_000_000 + round * 1000 + i).to_le_bytes().to_vec(),
-                    Some(vec![1; 32]),
-                );
+                kv.insert((1_000_000 + round * 1000 + i).to_le_bytes().to_vec(), Some(vec![1; 32]));
             }
             let start = Instant::now();
             let changes = commit(&state, state.next_version(), kv).unwrap();

@@ -2,6 +2,7 @@
 
 mod contracts;
 mod golden;
+mod host;
 mod support;
 mod transfers;
 mod wat;

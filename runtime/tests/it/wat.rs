@@ -106,3 +106,48 @@ pub fn forward_input(target: &weft_types::Address, method: &str, args: &[u8]) ->
     v.extend_from_slice(args);
     v
 }
+
+/// Host functions for hashing and signatures, and contracts that break per-call limits.
+pub fn host_probe() -> String {
+    r#"(module
+      (import "weft" "input_len" (func $ilen (result i32)))
+      (import "weft" "input_read" (func $iread (param i32)))
+      (import "weft" "set_return" (func $ret (param i32 i32)))
+      (import "weft" "sha3_256" (func $sha3 (param i32 i32 i32)))
+      (import "weft" "keccak_256" (func $keccak (param i32 i32 i32)))
+      (import "weft" "ed25519_verify" (func $verify (param i32 i32 i32 i32) (result i32)))
+      (import "weft" "emit_event" (func $emit (param i32 i32 i32 i32)))
+      (import "weft" "storage_write" (func $swrite (param i32 i32 i32 i32)))
+      (import "weft" "block_height" (func $height (result i64)))
+      (import "weft" "block_timestamp" (func $time (result i64)))
+      (memory (export "memory") 1)
+      (func (export "hash")
+        (call $iread (i32.const 1024))
+        (call $sha3 (i32.const 1024) (call $ilen) (i32.const 0))
+        (call $keccak (i32.const 1024) (call $ilen) (i32.const 32))
+        (call $ret (i32.const 0) (i32.const 64)))
+      ;; input: signature (64) ‖ public key (32) ‖ message
+      (func (export "verify")
+        (call $iread (i32.const 1024))
+        (i32.store (i32.const 0)
+          (call $verify (i32.const 1024) (i32.const 1088) (i32.const 1120) (i32.sub (call $ilen) (i32.const 96))))
+        (call $ret (i32.const 0) (i32.const 4)))
+      (func (export "env")
+        (i64.store (i32.const 0) (call $height))
+        (i64.store (i32.const 8) (call $time))
+        (call $ret (i32.const 0) (i32.const 16)))
+      (func (export "out_of_bounds") (call $ret (i32.const 65500) (i32.const 100)))
+      (func (export "negative_length") (call $ret (i32.const 0) (i32.const -1)))
+      (func (export "event_flood")
+        (loop $l (call $emit (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 1)) (br $l)))
+      (func (export "huge_value")
+        (call $swrite (i32.const 0) (i32.const 4) (i32.const 0) (i32.const 16385)))
+      (func (export "huge_key")
+        (call $swrite (i32.const 0) (i32.const 129) (i32.const 0) (i32.const 1)))
+      (func (export "grow")
+        (i32.store (i32.const 0) (memory.grow (i32.const 255)))
+        (i32.store (i32.const 4) (memory.grow (i32.const 1)))
+        (call $ret (i32.const 0) (i32.const 8)))
+    )"#
+    .to_owned()
+}

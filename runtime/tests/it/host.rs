@@ -1,0 +1,89 @@
+//! Host functions seen from a contract: crypto, block environment, memory bounds and limits.
+
+use ed25519_dalek::Signer;
+use weft_types::{ExecError, ExecStatus, LimitKind, TrapKind};
+
+use crate::{
+    support::{Chain, key},
+    wat,
+};
+
+#[test]
+fn hashing_matches_the_native_functions() {
+    let mut c = Chain::new();
+    let probe = c.deploy(&wat::host_probe());
+    let r = c.call(1, probe, "hash", b"weft");
+    assert_eq!(&r.return_data[..32], &weft_types::sha3_256(b"weft").0);
+    assert_eq!(&r.return_data[32..], &weft_types::keccak_256(b"weft"));
+}
+
+#[test]
+fn ed25519_verify_uses_the_strict_rule() {
+    let mut c = Chain::new();
+    let probe = c.deploy(&wat::host_probe());
+    let k = key(9);
+    let sig = k.sign(b"message").to_bytes();
+    let input = |sig: &[u8], msg: &[u8]| [sig, &k.verifying_key().to_bytes()[..], msg].concat();
+    let ok = |r: weft_types::Receipt| i32::from_le_bytes(r.return_data.try_into().unwrap());
+    assert_eq!(ok(c.call(1, probe, "verify", &input(&sig, b"message"))), 1);
+    assert_eq!(ok(c.call(1, probe, "verify", &input(&sig, b"messagf"))), 0);
+    assert_eq!(ok(c.call(1, probe, "verify", &input(&[0; 64], b"message"))), 0);
+}
+
+#[test]
+fn block_environment_is_visible() {
+    let mut c = Chain::new();
+    let probe = c.deploy(&wat::host_probe());
+    let r = c.call(1, probe, "env", &[]);
+    let height = u64::from_le_bytes(r.return_data[..8].try_into().unwrap());
+    let time = u64::from_le_bytes(r.return_data[8..].try_into().unwrap());
+    assert_eq!(height, c.head.height);
+    assert_eq!(time, c.head.timestamp_ms);
+}
+
+#[test]
+fn bad_guest_pointers_and_lengths_fail_deterministically() {
+    let mut c = Chain::new();
+    let probe = c.deploy(&wat::host_probe());
+    let r = c.call(1, probe, "out_of_bounds", &[]);
+    assert_eq!(r.status, ExecStatus::Failed(ExecError::Trap { contract: probe, kind: TrapKind::HostMemoryAccess }));
+    let r = c.call(1, probe, "negative_length", &[]);
+    assert_eq!(
+        r.status,
+        ExecStatus::Failed(ExecError::LimitExceeded { limit: LimitKind::ReturnData, value: u32::MAX as u64, max: 65536 })
+    );
+}
+
+#[test]
+fn per_transaction_limits_are_enforced() {
+    let mut c = Chain::new();
+    let probe = c.deploy(&wat::host_probe());
+    let r = c.call(1, probe, "event_flood", &[]);
+    assert_eq!(
+        r.status,
+        ExecStatus::Failed(ExecError::LimitExceeded { limit: LimitKind::EventCount, value: 257, max: 256 })
+    );
+    assert!(r.events.is_empty());
+    let r = c.call(1, probe, "huge_value", &[]);
+    assert_eq!(
+        r.status,
+        ExecStatus::Failed(ExecError::LimitExceeded { limit: LimitKind::StorageValue, value: 16385, max: 16384 })
+    );
+    let r = c.call(1, probe, "huge_key", &[]);
+    assert_eq!(
+        r.status,
+        ExecStatus::Failed(ExecError::LimitExceeded { limit: LimitKind::StorageKey, value: 129, max: 128 })
+    );
+}
+
+#[test]
+fn memory_growth_stops_at_the_limit_and_is_paid_for() {
+    let mut c = Chain::new();
+    let probe = c.deploy(&wat::host_probe());
+    let r = c.call(1, probe, "grow", &[]);
+    let old = i32::from_le_bytes(r.return_data[..4].try_into().unwrap());
+    let refused = i32::from_le_bytes(r.return_data[4..].try_into().unwrap());
+    assert_eq!((old, refused), (1, -1), "256 pages allowed, the 257th refused");
+    let small = c.call(1, probe, "env", &[]);
+    assert!(r.gas_used - small.gas_used > 254 * weft_runtime::gas::SCHEDULE.memory_page, "255 new pages are paid");
+}
