@@ -2,17 +2,14 @@
 //! token-transfer contract (instantiate + execute + tear down, on a cached module).
 //!
 //! Run: `cargo bench -p weft-runtime --bench runtime`.
+#![allow(clippy::unwrap_used)]
 
 use std::{hint::black_box, sync::Arc};
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use ed25519_dalek::SigningKey;
 use weft_runtime::{BlockBuilder, BlockEnv, Genesis, Runtime, state::memory::MemoryState};
-use weft_types::{
-    Action, Address, MethodName, Transaction,
-    codec::BoundedBytes,
-    tx::address_of,
-};
+use weft_types::{Action, Address, MethodName, Transaction, codec::BoundedBytes, tx::address_of};
 
 fn signatures(c: &mut Criterion) {
     let key = SigningKey::from_bytes(&[7; 32]);
@@ -50,8 +47,15 @@ fn token_call(c: &mut Criterion) {
     ];
     let mut token = None;
     for (nonce, action) in actions.into_iter().enumerate() {
-        let tx = Transaction { chain_id: 1, sender: alice, nonce: nonce as u64, gas_limit: 100_000_000, gas_price: 1, action }
-            .sign(&key);
+        let tx = Transaction {
+            chain_id: 1,
+            sender: alice,
+            nonce: nonce as u64,
+            gas_limit: 100_000_000,
+            gas_price: 1,
+            action,
+        }
+        .sign(&key);
         let mut b = BlockBuilder::new(&rt, Arc::new(state.clone()), &head, 0, Address::default());
         let r = b.push(tx).unwrap();
         assert!(r.is_success(), "{:?}", r.status);
@@ -68,7 +72,9 @@ fn token_call(c: &mut Criterion) {
     let method = MethodName::new("transfer").unwrap();
     c.bench_function("token transfer call (instantiate + execute)", |b| {
         b.iter(|| {
-            let q = rt.query(state.clone(), env, alice, token, method.as_str(), input.clone(), 1_000_000).unwrap();
+            let q = rt
+                .query(state.clone(), env, alice, token, method.as_str(), input.clone(), 1_000_000)
+                .unwrap();
             assert!(q.result.is_ok());
         })
     });

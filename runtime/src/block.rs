@@ -114,14 +114,14 @@ impl BlockBuilder {
         let Some(ctx) = self.ctx.take() else {
             return Err(RuntimeError::Engine("block builder used after a node fault".into()).into());
         };
-        let intrinsic = match self.runtime.check_tx(&ctx.overlay, &signed, encoded_len, MAX_BLOCK_GAS - self.gas_used)
-        {
-            Ok(intrinsic) => intrinsic,
-            Err(e) => {
-                self.ctx = Some(ctx);
-                return Err(e);
-            }
-        };
+        let intrinsic =
+            match self.runtime.check_tx(&ctx.overlay, &signed, encoded_len, MAX_BLOCK_GAS - self.gas_used) {
+                Ok(intrinsic) => intrinsic,
+                Err(e) => {
+                    self.ctx = Some(ctx);
+                    return Err(e);
+                }
+            };
         let hash = signed.hash();
         let (ctx, receipt) = execute_tx(ctx, &signed, hash, intrinsic)?;
         self.ctx = Some(ctx);
@@ -134,7 +134,8 @@ impl BlockBuilder {
 
     /// Computes the state root and seals the header.
     pub fn finish(self) -> Result<BlockOutput, RuntimeError> {
-        let ctx = self.ctx.ok_or_else(|| RuntimeError::Engine("block builder used after a node fault".into()))?;
+        let ctx =
+            self.ctx.ok_or_else(|| RuntimeError::Engine("block builder used after a node fault".into()))?;
         let height = ctx.env.height;
         let backend = ctx.overlay.backend().clone();
         let changes = tree::commit(&backend, height, ctx.overlay.into_changes())?;
@@ -232,7 +233,12 @@ impl Runtime {
 
     /// Re-executes `block` on top of `backend` (the state after `parent`) and checks every
     /// header field against the result.
-    pub fn apply_block(&self, backend: SharedBackend, parent: &Header, block: &Block) -> Result<BlockOutput, BlockError> {
+    pub fn apply_block(
+        &self,
+        backend: SharedBackend,
+        parent: &Header,
+        block: &Block,
+    ) -> Result<BlockOutput, BlockError> {
         let h = &block.header;
         if h.height != parent.height + 1 || h.parent_hash != parent.hash() {
             return Err(BlockError::NotChild {
@@ -246,7 +252,9 @@ impl Runtime {
             match builder.push(tx.clone()) {
                 Ok(_) => {}
                 Err(PushError::Runtime(e)) => return Err(e.into()),
-                Err(PushError::Tx(error)) => return Err(BlockError::InvalidTx { index, hash: tx.hash(), error }),
+                Err(PushError::Tx(error)) => {
+                    return Err(BlockError::InvalidTx { index, hash: tx.hash(), error });
+                }
                 Err(PushError::BlockFull(what)) => {
                     return Err(BlockError::HeaderMismatch {
                         field: "size",

@@ -10,7 +10,8 @@ use std::{collections::BTreeSet, sync::Arc};
 
 use wasmtime::{Store, Trap, Val};
 use weft_types::{
-    Action, Address, Amount, Event, ExecError, ExecStatus, Gas, Hash, LimitKind, Receipt, SignedTransaction, TrapKind,
+    Action, Address, Amount, Event, ExecError, ExecStatus, Gas, Hash, LimitKind, Receipt, SignedTransaction,
+    TrapKind,
     abi::{CONSTRUCTOR, MEMORY_EXPORT},
     limits::{MAX_CALL_DEPTH, wasm::MAX_STACK_UNITS},
     sha3_256,
@@ -58,7 +59,14 @@ pub struct TxCtx {
 impl TxCtx {
     /// A context over `overlay`.
     pub(crate) fn new(vm: Vm, overlay: Overlay, env: BlockEnv) -> Box<Self> {
-        Box::new(Self { vm, overlay, env, events: Vec::new(), call_stack: Vec::new(), touched: BTreeSet::new() })
+        Box::new(Self {
+            vm,
+            overlay,
+            env,
+            events: Vec::new(),
+            call_stack: Vec::new(),
+            touched: BTreeSet::new(),
+        })
     }
 }
 
@@ -87,14 +95,20 @@ pub(crate) struct CallRequest {
     pub constructor: bool,
 }
 
+/// A call's output, or why it failed.
+pub(crate) type CallResult = Result<Vec<u8>, ExecError>;
+
 /// What a call produced.
 pub(crate) struct CallOutcome {
-    pub result: Result<Vec<u8>, ExecError>,
+    pub result: CallResult,
     pub gas_used: Gas,
 }
 
 /// Runs a call; on failure everything the callee (and its callees) changed is undone.
-pub(crate) fn call_contract(tx: Box<TxCtx>, req: CallRequest) -> Result<(Box<TxCtx>, CallOutcome), RuntimeError> {
+pub(crate) fn call_contract(
+    tx: Box<TxCtx>,
+    req: CallRequest,
+) -> Result<(Box<TxCtx>, CallOutcome), RuntimeError> {
     let checkpoint = tx.overlay.checkpoint();
     let events = tx.events.len();
     let touched = tx.touched.clone();
@@ -168,14 +182,16 @@ fn load_code(tx: &TxCtx, code_hash: &Hash) -> Result<Arc<LoadedCode>, RuntimeErr
         return Ok(hit);
     }
     let wasm = tx.overlay.get(&code_key(code_hash))?.ok_or_else(|| {
-        crate::state::StateError::Corrupt(format!("a contract refers to code {code_hash}, which is not stored"))
+        crate::state::StateError::Corrupt(format!(
+            "a contract refers to code {code_hash}, which is not stored"
+        ))
     })?;
     tx.vm.load(code_hash, &wasm).map_err(|e| {
         RuntimeError::Engine(format!("stored code {code_hash} passed validation at upload but not now: {e}"))
     })
 }
 
-type FrameResult = (Box<TxCtx>, Result<Vec<u8>, ExecError>, Gas);
+type FrameResult = (Box<TxCtx>, CallResult, Gas);
 
 /// Instantiates `code` in a fresh store and runs `method` with `gas`.
 fn run_frame(
@@ -237,7 +253,11 @@ fn engine_error(e: wasmtime::Error) -> RuntimeError {
 }
 
 /// Maps a wasmtime error to the contract's `ExecError`, or to a node fault.
-fn classify(err: wasmtime::Error, contract: Address, stack_exceeded: bool) -> Result<ExecError, RuntimeError> {
+fn classify(
+    err: wasmtime::Error,
+    contract: Address,
+    stack_exceeded: bool,
+) -> Result<ExecError, RuntimeError> {
     if let Some(abort) = err.downcast_ref::<HostAbort>() {
         return match abort {
             HostAbort::Revert(data) => Ok(ExecError::Reverted { contract, data: data.clone() }),
@@ -286,7 +306,11 @@ pub(crate) fn move_balance(
     }
     let mut payer = overlay.account(from)?;
     let Some(left) = payer.balance.checked_sub(amount) else {
-        return Ok(Err(ExecError::InsufficientBalance { account: *from, needed: amount, available: payer.balance }));
+        return Ok(Err(ExecError::InsufficientBalance {
+            account: *from,
+            needed: amount,
+            available: payer.balance,
+        }));
     };
     let mut payee = overlay.account(to)?;
     let Some(credited) = payee.balance.checked_add(amount) else {
@@ -440,7 +464,7 @@ fn instantiate(
     address: Address,
     args: Vec<u8>,
     value: Amount,
-) -> Result<(Box<TxCtx>, Result<Vec<u8>, ExecError>), RuntimeError> {
+) -> Result<(Box<TxCtx>, CallResult), RuntimeError> {
     if meter.charge(SCHEDULE.instantiate_base).is_err() {
         return Ok((tx, Err(ExecError::OutOfGas)));
     }
@@ -476,7 +500,10 @@ fn instantiate(
 
 /// Brings each touched contract's deposit to `storage_bytes × deposit_per_byte`: the sender pays
 /// for bytes added and is refunded for bytes freed. Returns (charged, refunded).
-fn settle_deposits(tx: &mut TxCtx, sender: &Address) -> Result<Result<(Amount, Amount), ExecError>, RuntimeError> {
+fn settle_deposits(
+    tx: &mut TxCtx,
+    sender: &Address,
+) -> Result<Result<(Amount, Amount), ExecError>, RuntimeError> {
     let (mut charged, mut refunded) = (0u128, 0u128);
     for contract in std::mem::take(&mut tx.touched) {
         let mut account = tx.overlay.account(&contract)?;

@@ -5,7 +5,18 @@ use std::process::Command;
 /// The normal (non-dev) dependency tree of `package`, one crate name per line.
 fn dependency_names(package: &str) -> anyhow::Result<Vec<String>> {
     let out = Command::new(env!("CARGO"))
-        .args(["tree", "--offline", "-p", package, "-e", "normal,build", "--prefix", "none", "--format", "{p}"])
+        .args([
+            "tree",
+            "--offline",
+            "-p",
+            package,
+            "-e",
+            "normal,build",
+            "--prefix",
+            "none",
+            "--format",
+            "{p}",
+        ])
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .output()?;
     anyhow::ensure!(out.status.success(), "cargo tree failed: {}", String::from_utf8_lossy(&out.stderr));

@@ -15,6 +15,9 @@ use super::{StateBackend, StateError};
 /// A shared handle to committed state.
 pub type SharedBackend = Arc<dyn StateBackend + Send + Sync>;
 
+/// A written key and what the overlay held for it before (`None`: no entry).
+type JournalEntry = (Vec<u8>, Option<Option<Vec<u8>>>);
+
 /// A position in the journal to revert to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Checkpoint(usize);
@@ -24,7 +27,7 @@ pub struct Overlay {
     backend: SharedBackend,
     changes: BTreeMap<Vec<u8>, Option<Vec<u8>>>,
     /// For each write, the key and what `changes` held for it before (`None`: nothing).
-    journal: Vec<(Vec<u8>, Option<Option<Vec<u8>>>)>,
+    journal: Vec<JournalEntry>,
 }
 
 impl Overlay {

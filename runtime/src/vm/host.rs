@@ -43,7 +43,12 @@ pub struct Limiter {
 }
 
 impl ResourceLimiter for Limiter {
-    fn memory_growing(&mut self, current: usize, desired: usize, _max: Option<usize>) -> wasmtime::Result<bool> {
+    fn memory_growing(
+        &mut self,
+        current: usize,
+        desired: usize,
+        _max: Option<usize>,
+    ) -> wasmtime::Result<bool> {
         if desired > (MAX_MEMORY_PAGES as usize) << 16 {
             return Ok(false);
         }
@@ -51,7 +56,12 @@ impl ResourceLimiter for Limiter {
         Ok(true)
     }
 
-    fn table_growing(&mut self, _current: usize, desired: usize, _max: Option<usize>) -> wasmtime::Result<bool> {
+    fn table_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _max: Option<usize>,
+    ) -> wasmtime::Result<bool> {
         Ok(desired as u64 <= MAX_TABLE_ELEMENTS)
     }
 }
@@ -166,7 +176,8 @@ pub fn link(linker: &mut Linker<HostData>) -> R<()> {
     linker.func_wrap(m, "input_read", move |mut c: C<'_>, out: i32| -> R<()> {
         charge(&mut c, base)?;
         let input = std::mem::take(&mut c.data_mut().frame.input);
-        let r = charge_bytes(&mut c, SCHEDULE.host_byte, input.len()).and_then(|()| write(&mut c, out, &input));
+        let r =
+            charge_bytes(&mut c, SCHEDULE.host_byte, input.len()).and_then(|()| write(&mut c, out, &input));
         c.data_mut().frame.input = input;
         r
     })?;
@@ -208,21 +219,25 @@ pub fn link(linker: &mut Linker<HostData>) -> R<()> {
         let balance = tx(&mut c)?.overlay.account(&who).map_err(state_err)?.balance;
         write(&mut c, out, &balance.to_le_bytes())
     })?;
-    linker.func_wrap(m, "storage_read", move |mut c: C<'_>, k: i32, kl: i32, out: i32, cap: i32| -> R<i32> {
-        charge(&mut c, base + SCHEDULE.storage_read)?;
-        if len(kl) > MAX_STORAGE_KEY_BYTES {
-            return limit(LimitKind::StorageKey, len(kl), MAX_STORAGE_KEY_BYTES);
-        }
-        let key = read(&c, k, len(kl))?;
-        let contract = c.data().frame.contract;
-        let value = tx(&mut c)?.overlay.get(&storage_key(&contract, &key)).map_err(state_err)?;
-        let Some(value) = value else { return Ok(-1) };
-        charge_bytes(&mut c, SCHEDULE.storage_read_byte, value.len())?;
-        if value.len() <= len(cap) {
-            write(&mut c, out, &value)?;
-        }
-        Ok(value.len() as i32)
-    })?;
+    linker.func_wrap(
+        m,
+        "storage_read",
+        move |mut c: C<'_>, k: i32, kl: i32, out: i32, cap: i32| -> R<i32> {
+            charge(&mut c, base + SCHEDULE.storage_read)?;
+            if len(kl) > MAX_STORAGE_KEY_BYTES {
+                return limit(LimitKind::StorageKey, len(kl), MAX_STORAGE_KEY_BYTES);
+            }
+            let key = read(&c, k, len(kl))?;
+            let contract = c.data().frame.contract;
+            let value = tx(&mut c)?.overlay.get(&storage_key(&contract, &key)).map_err(state_err)?;
+            let Some(value) = value else { return Ok(-1) };
+            charge_bytes(&mut c, SCHEDULE.storage_read_byte, value.len())?;
+            if value.len() <= len(cap) {
+                write(&mut c, out, &value)?;
+            }
+            Ok(value.len() as i32)
+        },
+    )?;
     linker.func_wrap(m, "storage_write", move |mut c: C<'_>, k: i32, kl: i32, v: i32, vl: i32| -> R<()> {
         charge(&mut c, base + SCHEDULE.storage_write)?;
         if len(kl) > MAX_STORAGE_KEY_BYTES {
@@ -286,17 +301,21 @@ pub fn link(linker: &mut Linker<HostData>) -> R<()> {
         let data = hash_input(&mut c, p, l)?;
         write(&mut c, out, &weft_types::keccak_256(&data))
     })?;
-    linker.func_wrap(m, "ed25519_verify", move |mut c: C<'_>, s: i32, pk: i32, msg: i32, ml: i32| -> R<i32> {
-        charge(&mut c, base + SCHEDULE.ed25519_verify)?;
-        if len(ml) > MAX_VERIFY_MESSAGE_BYTES {
-            return limit(LimitKind::HostInput, len(ml), MAX_VERIFY_MESSAGE_BYTES);
-        }
-        charge_bytes(&mut c, SCHEDULE.ed25519_verify_byte, len(ml))?;
-        let sig = Signature(read_array(&c, s)?);
-        let key = Address(read_array(&c, pk)?);
-        let message = read(&c, msg, len(ml))?;
-        Ok(i32::from(verify_strict(&key, &message, &sig).is_ok()))
-    })?;
+    linker.func_wrap(
+        m,
+        "ed25519_verify",
+        move |mut c: C<'_>, s: i32, pk: i32, msg: i32, ml: i32| -> R<i32> {
+            charge(&mut c, base + SCHEDULE.ed25519_verify)?;
+            if len(ml) > MAX_VERIFY_MESSAGE_BYTES {
+                return limit(LimitKind::HostInput, len(ml), MAX_VERIFY_MESSAGE_BYTES);
+            }
+            charge_bytes(&mut c, SCHEDULE.ed25519_verify_byte, len(ml))?;
+            let sig = Signature(read_array(&c, s)?);
+            let key = Address(read_array(&c, pk)?);
+            let message = read(&c, msg, len(ml))?;
+            Ok(i32::from(verify_strict(&key, &message, &sig).is_ok()))
+        },
+    )?;
     linker.func_wrap(m, "transfer", move |mut c: C<'_>, to: i32, amount: i32| -> R<i32> {
         charge(&mut c, base + SCHEDULE.transfer)?;
         let to = Address(read_array(&c, to)?);
@@ -399,7 +418,8 @@ fn cross_call(c: &mut C<'_>, a: i32, mp: i32, ml: i32, ap: i32, al: i32, vp: i32
         stack_base: stack_base.saturating_add(HOST_CALL_STACK_COST),
         constructor: false,
     };
-    let (tx, outcome) = call_contract(tx, req).map_err(|e| wasmtime::Error::new(HostAbort::Fatal(e.to_string())))?;
+    let (tx, outcome) =
+        call_contract(tx, req).map_err(|e| wasmtime::Error::new(HostAbort::Fatal(e.to_string())))?;
     c.data_mut().tx = Some(tx);
     c.set_fuel(available - outcome.gas_used.min(available))?;
     let (code, output) = match outcome.result {

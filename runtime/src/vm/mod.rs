@@ -20,7 +20,9 @@ use std::{
     sync::{Arc, Mutex},
 };
 
-use wasmtime::{Config, Engine, InstanceAllocationStrategy, InstancePre, Linker, Module, PoolingAllocationConfig};
+use wasmtime::{
+    Config, Engine, InstanceAllocationStrategy, InstancePre, Linker, Module, PoolingAllocationConfig,
+};
 use weft_types::{Hash, limits::wasm::MAX_MEMORY_PAGES};
 
 use crate::error::RuntimeError;
@@ -120,8 +122,10 @@ impl Vm {
             return Ok(hit);
         }
         let mut info = prepare::prepare(wasm)?;
-        let module = Module::new(&self.inner.engine, &info.code).map_err(|e| LoadError::Compile(e.to_string()))?;
-        let pre = self.inner.linker.instantiate_pre(&module).map_err(|e| LoadError::Compile(e.to_string()))?;
+        let module =
+            Module::new(&self.inner.engine, &info.code).map_err(|e| LoadError::Compile(e.to_string()))?;
+        let pre =
+            self.inner.linker.instantiate_pre(&module).map_err(|e| LoadError::Compile(e.to_string()))?;
         info.code = Vec::new();
         let loaded = Arc::new(LoadedCode { pre, info, code_len: wasm.len() });
         let mut cache = self.lock_cache();

@@ -50,14 +50,20 @@ fn a_failing_call_reverts_and_still_charges_gas() {
     c.call(1, counter, "inc", &[]);
     let before = c.account(&c.addr(1)).balance;
     let r = c.call(1, counter, "inc_then_fail", &[]);
-    assert_eq!(r.status, ExecStatus::Failed(ExecError::Reverted { contract: counter, data: b"boom".to_vec() }));
+    assert_eq!(
+        r.status,
+        ExecStatus::Failed(ExecError::Reverted { contract: counter, data: b"boom".to_vec() })
+    );
     assert!(r.events.is_empty(), "events of a failed transaction are dropped");
     assert!(r.gas_used > 0 && r.fee > 0);
     assert_eq!(c.account(&c.addr(1)).balance, before - r.fee);
     assert_eq!(counter_value(&mut c, counter), 1, "the increment was rolled back");
 
     let r = c.call(1, counter, "inc_then_trap", &[]);
-    assert_eq!(r.status, ExecStatus::Failed(ExecError::Trap { contract: counter, kind: TrapKind::Unreachable }));
+    assert_eq!(
+        r.status,
+        ExecStatus::Failed(ExecError::Trap { contract: counter, kind: TrapKind::Unreachable })
+    );
     assert_eq!(counter_value(&mut c, counter), 1);
 }
 
@@ -141,13 +147,20 @@ fn reentrancy_is_refused_unless_opted_in() {
     let inner = wat::forward_input(&a, "get", &[]);
     let r = c.call(1, a, "forward", &wat::forward_input(&b, "forward", &inner));
     assert_eq!(code(&r), 0, "a → b succeeds");
-    assert_eq!(i32::from_le_bytes(r.return_data[4..8].try_into().unwrap()), weft_types::abi::codes::REENTRANCY_REFUSED);
+    assert_eq!(
+        i32::from_le_bytes(r.return_data[4..8].try_into().unwrap()),
+        weft_types::abi::codes::REENTRANCY_REFUSED
+    );
 
     let hr = c.upload(&wat::reentrant_counter());
     let ra = c.instantiate(hr, b"a");
     let inner = wat::forward_input(&ra, "get", &[]);
     let r = c.call(1, ra, "forward", &wat::forward_input(&b, "forward", &inner));
-    assert_eq!(i32::from_le_bytes(r.return_data[4..8].try_into().unwrap()), 0, "opted-in contract re-entered");
+    assert_eq!(
+        i32::from_le_bytes(r.return_data[4..8].try_into().unwrap()),
+        0,
+        "opted-in contract re-entered"
+    );
     assert_eq!(&r.return_data[8..], 0u64.to_le_bytes());
 }
 
@@ -164,7 +177,8 @@ fn call_depth_is_limited() {
     let r = c.call(1, a, "forward", &input);
     assert!(r.is_success());
     // Depths 1..=7 each report a successful call one level down; depth 8 is refused a ninth.
-    let codes: Vec<i32> = r.return_data[..32].chunks(4).map(|ch| i32::from_le_bytes(ch.try_into().unwrap())).collect();
+    let codes: Vec<i32> =
+        r.return_data[..32].chunks(4).map(|ch| i32::from_le_bytes(ch.try_into().unwrap())).collect();
     assert_eq!(codes, [0, 0, 0, 0, 0, 0, 0, weft_types::abi::codes::CALL_DEPTH]);
     let err = <ExecError as parity_scale_codec::Decode>::decode(&mut &r.return_data[32..]).unwrap();
     assert_eq!(err, ExecError::LimitExceeded { limit: LimitKind::CallDepth, value: 9, max: 8 });
@@ -181,7 +195,7 @@ fn calls_that_cannot_run_fail_cleanly() {
     let r = c.call(1, c.addr(2), "get", &[]);
     assert_eq!(r.status, ExecStatus::Failed(ExecError::ContractNotFound(c.addr(2))));
 
-    let code = ::wat::parse_str(&wat::counter()).unwrap();
+    let code = ::wat::parse_str(wat::counter()).unwrap();
     let r = c.run(0, Action::UploadCode { code: BoundedBytes::new(code).unwrap() });
     assert!(matches!(r.status, ExecStatus::Failed(ExecError::CodeExists(_))));
 
@@ -190,7 +204,8 @@ fn calls_that_cannot_run_fail_cleanly() {
     let r = c.run(0, crate::support::instantiate(h, b"x", 0));
     assert!(matches!(r.status, ExecStatus::Failed(ExecError::ContractExists(_))));
 
-    let bad = ::wat::parse_str(r#"(module (memory (export "memory") 1) (func (export "f") (param i32)))"#).unwrap();
+    let bad =
+        ::wat::parse_str(r#"(module (memory (export "memory") 1) (func (export "f") (param i32)))"#).unwrap();
     let r = c.run(0, Action::UploadCode { code: BoundedBytes::new(bad).unwrap() });
     match r.status {
         ExecStatus::Failed(ExecError::InvalidCode(msg)) => assert!(msg.contains('f'), "{msg}"),

@@ -12,7 +12,7 @@ fn golden_gas_table() {
     let mut table = Vec::new();
     let r = c.run(0, Action::Transfer { to: c.addr(1), amount: 1 });
     table.push(("transfer", r.gas_used));
-    let code = ::wat::parse_str(&wat::counter()).unwrap();
+    let code = ::wat::parse_str(wat::counter()).unwrap();
     let r = c.run(0, Action::UploadCode { code: weft_types::codec::BoundedBytes::new(code).unwrap() });
     table.push(("upload counter", r.gas_used));
     let h = weft_types::Hash(r.return_data.try_into().unwrap());

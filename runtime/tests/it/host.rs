@@ -46,11 +46,18 @@ fn bad_guest_pointers_and_lengths_fail_deterministically() {
     let mut c = Chain::new();
     let probe = c.deploy(&wat::host_probe());
     let r = c.call(1, probe, "out_of_bounds", &[]);
-    assert_eq!(r.status, ExecStatus::Failed(ExecError::Trap { contract: probe, kind: TrapKind::HostMemoryAccess }));
+    assert_eq!(
+        r.status,
+        ExecStatus::Failed(ExecError::Trap { contract: probe, kind: TrapKind::HostMemoryAccess })
+    );
     let r = c.call(1, probe, "negative_length", &[]);
     assert_eq!(
         r.status,
-        ExecStatus::Failed(ExecError::LimitExceeded { limit: LimitKind::ReturnData, value: u32::MAX as u64, max: 65536 })
+        ExecStatus::Failed(ExecError::LimitExceeded {
+            limit: LimitKind::ReturnData,
+            value: u32::MAX as u64,
+            max: 65536
+        })
     );
 }
 
@@ -67,7 +74,11 @@ fn per_transaction_limits_are_enforced() {
     let r = c.call(1, probe, "huge_value", &[]);
     assert_eq!(
         r.status,
-        ExecStatus::Failed(ExecError::LimitExceeded { limit: LimitKind::StorageValue, value: 16385, max: 16384 })
+        ExecStatus::Failed(ExecError::LimitExceeded {
+            limit: LimitKind::StorageValue,
+            value: 16385,
+            max: 16384
+        })
     );
     let r = c.call(1, probe, "huge_key", &[]);
     assert_eq!(
@@ -85,5 +96,8 @@ fn memory_growth_stops_at_the_limit_and_is_paid_for() {
     let refused = i32::from_le_bytes(r.return_data[4..].try_into().unwrap());
     assert_eq!((old, refused), (1, -1), "256 pages allowed, the 257th refused");
     let small = c.call(1, probe, "env", &[]);
-    assert!(r.gas_used - small.gas_used > 254 * weft_runtime::gas::SCHEDULE.memory_page, "255 new pages are paid");
+    assert!(
+        r.gas_used - small.gas_used > 254 * weft_runtime::gas::SCHEDULE.memory_page,
+        "255 new pages are paid"
+    );
 }

@@ -1,4 +1,5 @@
 //! Integration tests of the runtime: real wasm executed through blocks on in-memory state.
+#![allow(clippy::unwrap_used)]
 
 mod contracts;
 mod golden;

@@ -140,11 +140,7 @@ mod tests {
     #[test]
     fn host_function_names_are_unique() {
         for (i, f) in HOST_FUNCTIONS.iter().enumerate() {
-            assert!(
-                HOST_FUNCTIONS[i + 1..].iter().all(|g| g.name != f.name),
-                "{} twice",
-                f.name
-            );
+            assert!(HOST_FUNCTIONS[i + 1..].iter().all(|g| g.name != f.name), "{} twice", f.name);
             assert_eq!(host_fn(f.name), Some(f));
         }
         assert_eq!(host_fn("fd_write"), None);

@@ -98,18 +98,9 @@ mod tests {
         assert_eq!(s.parse::<Address>(), Ok(a));
         assert_eq!(s.to_uppercase().replace("0X", "0x").parse::<Address>(), Ok(a));
         assert_eq!("ab".parse::<Address>(), Err(ParseHexError::MissingPrefix));
-        assert_eq!(
-            "0xabcd".parse::<Address>(),
-            Err(ParseHexError::WrongLength { found: 4 })
-        );
+        assert_eq!("0xabcd".parse::<Address>(), Err(ParseHexError::WrongLength { found: 4 }));
         let bad = alloc::format!("0x{}g", "0".repeat(63));
-        assert_eq!(
-            bad.parse::<Address>(),
-            Err(ParseHexError::InvalidDigit {
-                ch: 'g',
-                position: 65
-            })
-        );
+        assert_eq!(bad.parse::<Address>(), Err(ParseHexError::InvalidDigit { ch: 'g', position: 65 }));
         assert_eq!(
             ParseHexError::WrongLength { found: 4 }.to_string(),
             "expected 64 hex digits after 0x, found 4"

@@ -87,11 +87,7 @@ impl<L: Limit> BoundedBytes<L> {
     /// Wraps `bytes` if they are within the limit.
     pub fn new(bytes: Vec<u8>) -> Result<Self, LengthError> {
         if bytes.len() > L::MAX {
-            return Err(LengthError {
-                what: L::WHAT,
-                len: bytes.len(),
-                max: L::MAX,
-            });
+            return Err(LengthError { what: L::WHAT, len: bytes.len(), max: L::MAX });
         }
         Ok(Self(bytes, PhantomData))
     }
@@ -167,11 +163,7 @@ impl<T, L: Limit> BoundedVec<T, L> {
     /// Wraps `items` if there are not too many.
     pub fn new(items: Vec<T>) -> Result<Self, LengthError> {
         if items.len() > L::MAX {
-            return Err(LengthError {
-                what: L::WHAT,
-                len: items.len(),
-                max: L::MAX,
-            });
+            return Err(LengthError { what: L::WHAT, len: items.len(), max: L::MAX });
         }
         Ok(Self(items, PhantomData))
     }
@@ -257,22 +249,13 @@ pub enum DecodeError {
 /// input with bytes left over after the value.
 pub fn decode_exact<T: Decode>(bytes: &[u8], max: usize, what: &'static str) -> Result<T, DecodeError> {
     if bytes.len() > max {
-        return Err(DecodeError::TooLarge {
-            what,
-            len: bytes.len(),
-            max,
-        });
+        return Err(DecodeError::TooLarge { what, len: bytes.len(), max });
     }
     let mut input = bytes;
-    let value = T::decode(&mut input).map_err(|e| DecodeError::Malformed {
-        what,
-        reason: alloc::format!("{e}"),
-    })?;
+    let value =
+        T::decode(&mut input).map_err(|e| DecodeError::Malformed { what, reason: alloc::format!("{e}") })?;
     if !input.is_empty() {
-        return Err(DecodeError::TrailingBytes {
-            what,
-            extra: input.len(),
-        });
+        return Err(DecodeError::TrailingBytes { what, extra: input.len() });
     }
     Ok(value)
 }
@@ -285,10 +268,7 @@ mod tests {
     #[test]
     fn every_limit_message_names_its_value() {
         for (max, err) in ALL_LIMITS {
-            assert!(
-                err.contains(&alloc::format!("({max})")),
-                "{err:?} should name {max}"
-            );
+            assert!(err.contains(&alloc::format!("({max})")), "{err:?} should name {max}");
         }
     }
 
@@ -311,12 +291,7 @@ mod tests {
     fn bounded_types_encode_like_vec() {
         let b = BoundedBytes::<SaltLimit>::new(alloc::vec![1, 2, 3]).expect("within the limit");
         assert_eq!(b.encode(), alloc::vec![1u8, 2, 3].encode());
-        assert_eq!(
-            BoundedBytes::<SaltLimit>::new(alloc::vec![0; 33])
-                .expect_err("over the limit")
-                .max,
-            32
-        );
+        assert_eq!(BoundedBytes::<SaltLimit>::new(alloc::vec![0; 33]).expect_err("over the limit").max, 32);
         let v = BoundedVec::<u16, TopicsLimit>::new(alloc::vec![7, 8]).expect("within the limit");
         assert_eq!(v.encode(), alloc::vec![7u16, 8].encode());
         assert!(BoundedVec::<u16, TopicsLimit>::new(alloc::vec![0; 5]).is_err());
@@ -328,22 +303,12 @@ mod tests {
     fn decode_exact_refuses_size_and_trailing_bytes() {
         assert_eq!(
             decode_exact::<u32>(&[0; 9], 8, "thing"),
-            Err(DecodeError::TooLarge {
-                what: "thing",
-                len: 9,
-                max: 8
-            })
+            Err(DecodeError::TooLarge { what: "thing", len: 9, max: 8 })
         );
         assert_eq!(
             decode_exact::<u32>(&[0; 5], 8, "thing"),
-            Err(DecodeError::TrailingBytes {
-                what: "thing",
-                extra: 1
-            })
+            Err(DecodeError::TrailingBytes { what: "thing", extra: 1 })
         );
-        assert!(matches!(
-            decode_exact::<u32>(&[0; 3], 8, "thing"),
-            Err(DecodeError::Malformed { .. })
-        ));
+        assert!(matches!(decode_exact::<u32>(&[0; 3], 8, "thing"), Err(DecodeError::Malformed { .. })));
     }
 }

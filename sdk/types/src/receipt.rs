@@ -165,28 +165,14 @@ impl core::fmt::Display for ExecError {
             Self::OutOfGas => write!(f, "out of gas"),
             Self::Reverted { contract, data } => match core::str::from_utf8(data) {
                 Ok(msg) => write!(f, "contract {contract} reverted: {msg}"),
-                Err(_) => write!(
-                    f,
-                    "contract {contract} reverted with {} bytes of data",
-                    data.len()
-                ),
+                Err(_) => write!(f, "contract {contract} reverted with {} bytes of data", data.len()),
             },
             Self::Trap { contract, kind } => write!(f, "contract {contract} trapped: {kind:?}"),
-            Self::InsufficientBalance {
-                account,
-                needed,
-                available,
-            } => {
-                write!(
-                    f,
-                    "insufficient balance: {account} has {available}, needs {needed}"
-                )
+            Self::InsufficientBalance { account, needed, available } => {
+                write!(f, "insufficient balance: {account} has {available}, needs {needed}")
             }
             Self::InsufficientDeposit { needed, available } => {
-                write!(
-                    f,
-                    "insufficient balance for storage deposit: needs {needed}, has {available}"
-                )
+                write!(f, "insufficient balance for storage deposit: needs {needed}, has {available}")
             }
             Self::CodeNotFound(h) => write!(f, "no code with hash {h}"),
             Self::ContractNotFound(a) => write!(f, "no contract at {a}"),

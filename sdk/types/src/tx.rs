@@ -227,8 +227,7 @@ impl SignedTransaction {
 pub fn verify_strict(signer: &Address, payload: &[u8], signature: &Signature) -> Result<(), SignatureError> {
     let key = VerifyingKey::from_bytes(&signer.0).map_err(|_| SignatureError::BadPublicKey(*signer))?;
     let sig = ed25519_dalek::Signature::from_bytes(&signature.0);
-    key.verify_strict(payload, &sig)
-        .map_err(|_| SignatureError::Invalid(*signer))
+    key.verify_strict(payload, &sig).map_err(|_| SignatureError::Invalid(*signer))
 }
 
 /// The address of the account controlled by `key`.

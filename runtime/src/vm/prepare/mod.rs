@@ -174,11 +174,7 @@ fn limit_noun(limit: &str) -> &'static str {
 /// `Err(LimitExceeded)` when `found > max`.
 fn check_limit(limit: &'static str, found: impl Into<u64>, max: impl Into<u64>) -> Result<(), CodeError> {
     let (found, max) = (found.into(), max.into());
-    if found > max {
-        Err(CodeError::LimitExceeded { limit, found, max })
-    } else {
-        Ok(())
-    }
+    if found > max { Err(CodeError::LimitExceeded { limit, found, max }) } else { Ok(()) }
 }
 
 /// Converts a `usize` count to `u64` for [`check_limit`] (saturating; never reached on 64-bit).
@@ -188,14 +184,8 @@ fn count(n: usize) -> u64 {
 
 /// Maps a wasmparser error to `Unsupported` when it is about a disabled feature, else `Malformed`.
 fn wasm_error(e: BinaryReaderError) -> CodeError {
-    const FEATURE_HINTS: &[&str] = &[
-        "not enabled",
-        "must be enabled",
-        "proposal",
-        "feature",
-        "multiple memories",
-        "multiple tables",
-    ];
+    const FEATURE_HINTS: &[&str] =
+        &["not enabled", "must be enabled", "proposal", "feature", "multiple memories", "multiple tables"];
     let message = e.to_string();
     if FEATURE_HINTS.iter().any(|hint| e.message().contains(hint)) {
         CodeError::Unsupported(message)
@@ -217,22 +207,13 @@ impl Sig {
             abi::ValType::I32 => ValType::I32,
             abi::ValType::I64 => ValType::I64,
         };
-        Sig {
-            params: f.params.iter().map(conv).collect(),
-            results: f.results.iter().map(conv).collect(),
-        }
+        Sig { params: f.params.iter().map(conv).collect(), results: f.results.iter().map(conv).collect() }
     }
 }
 
 impl fmt::Display for Sig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let list = |types: &[ValType]| {
-            types
-                .iter()
-                .map(ValType::to_string)
-                .collect::<Vec<_>>()
-                .join(", ")
-        };
+        let list = |types: &[ValType]| types.iter().map(ValType::to_string).collect::<Vec<_>>().join(", ");
         write!(f, "({}) -> ({})", list(&self.params), list(&self.results))
     }
 }
@@ -262,10 +243,7 @@ struct Analysis {
 /// deterministic stack.
 pub fn prepare(wasm: &[u8]) -> Result<PreparedCode, CodeError> {
     if wasm.len() > MAX_CODE_BYTES {
-        return Err(CodeError::TooLarge {
-            len: wasm.len(),
-            max: MAX_CODE_BYTES,
-        });
+        return Err(CodeError::TooLarge { len: wasm.len(), max: MAX_CODE_BYTES });
     }
     if !Parser::is_core_wasm(wasm) {
         return Err(if Parser::is_component(wasm) {
@@ -335,12 +313,7 @@ fn analyze(wasm: &[u8]) -> Result<Analysis, CodeError> {
             Payload::TableSection(s) => {
                 for table in s {
                     let ty = table.map_err(wasm_error)?.ty;
-                    check_size(
-                        "MAX_TABLE_ELEMENTS",
-                        ty.initial,
-                        ty.maximum,
-                        lim::MAX_TABLE_ELEMENTS,
-                    )?;
+                    check_size("MAX_TABLE_ELEMENTS", ty.initial, ty.maximum, lim::MAX_TABLE_ELEMENTS)?;
                 }
             }
             Payload::MemorySection(s) => {
@@ -374,10 +347,7 @@ impl Analysis {
                     CompositeInnerType::Func(f) => {
                         check_limit("MAX_PARAMS", count(f.params().len()), lim::MAX_PARAMS)?;
                         check_limit("MAX_RESULTS", count(f.results().len()), lim::MAX_RESULTS)?;
-                        Sig {
-                            params: f.params().to_vec(),
-                            results: f.results().to_vec(),
-                        }
+                        Sig { params: f.params().to_vec(), results: f.results().to_vec() }
                     }
                     _ => Sig::default(),
                 };
@@ -390,9 +360,7 @@ impl Analysis {
     /// The signature of function `index` (valid once the validator accepted its use).
     fn func_sig(&self, index: u32) -> Sig {
         let ty = self.func_types.get(index as usize);
-        ty.and_then(|&t| self.types.get(t as usize))
-            .cloned()
-            .unwrap_or_default()
+        ty.and_then(|&t| self.types.get(t as usize)).cloned().unwrap_or_default()
     }
 
     fn read_imports(&mut self, section: ImportSectionReader<'_>) -> Result<(), CodeError> {
@@ -406,10 +374,8 @@ impl Analysis {
             let Some(host) = host else {
                 return Err(CodeError::UnknownImport { module, name });
             };
-            let (expected, found) = (
-                Sig::host(host),
-                self.types.get(ty as usize).cloned().unwrap_or_default(),
-            );
+            let (expected, found) =
+                (Sig::host(host), self.types.get(ty as usize).cloned().unwrap_or_default());
             if expected != found {
                 return Err(CodeError::ImportSignature {
                     name,
@@ -441,16 +407,9 @@ impl Analysis {
                     }
                     let sig = self.func_sig(export.index);
                     if sig != Sig::default() {
-                        return Err(CodeError::ExportSignature {
-                            name: name.into(),
-                            found: sig.to_string(),
-                        });
+                        return Err(CodeError::ExportSignature { name: name.into(), found: sig.to_string() });
                     }
-                    check_limit(
-                        "MAX_METHOD_NAME_BYTES",
-                        count(name.len()),
-                        count(MAX_METHOD_NAME_BYTES),
-                    )?;
+                    check_limit("MAX_METHOD_NAME_BYTES", count(name.len()), count(MAX_METHOD_NAME_BYTES))?;
                     match name {
                         abi::REENTRANT_MARKER => self.reentrant = true,
                         abi::CONSTRUCTOR => self.has_constructor = true,
@@ -528,10 +487,7 @@ impl Analysis {
                 *slot = (*slot).max(cost);
             }
         }
-        canonical
-            .iter()
-            .map(|&c| by_canonical.get(c).copied().unwrap_or(0))
-            .collect()
+        canonical.iter().map(|&c| by_canonical.get(c).copied().unwrap_or(0)).collect()
     }
 }
 
@@ -539,9 +495,7 @@ impl Analysis {
 fn instrument(wasm: &[u8], a: &Analysis) -> Result<Vec<u8>, CodeError> {
     let internal = |e: wasm_encoder::reencode::Error| CodeError::Internal(e.to_string());
     let stack = a.globals;
-    let exceeded = stack
-        .checked_add(1)
-        .ok_or_else(|| CodeError::Internal("global index".into()))?;
+    let exceeded = stack.checked_add(1).ok_or_else(|| CodeError::Internal("global index".into()))?;
     let indirect = a.indirect_costs();
     let mut module = Module::new();
     let (mut globals_done, mut exports_done) = (false, false);
@@ -550,9 +504,7 @@ fn instrument(wasm: &[u8], a: &Analysis) -> Result<Vec<u8>, CodeError> {
         match payload.map_err(wasm_error)? {
             Payload::GlobalSection(s) => {
                 let mut globals = GlobalSection::new();
-                RoundtripReencoder
-                    .parse_global_section(&mut globals, s)
-                    .map_err(internal)?;
+                RoundtripReencoder.parse_global_section(&mut globals, s).map_err(internal)?;
                 add_stack_globals(&mut globals);
                 module.section(&globals);
                 globals_done = true;
@@ -566,9 +518,7 @@ fn instrument(wasm: &[u8], a: &Analysis) -> Result<Vec<u8>, CodeError> {
                     globals_done = true;
                 }
                 let mut exports = ExportSection::new();
-                RoundtripReencoder
-                    .parse_export_section(&mut exports, s)
-                    .map_err(internal)?;
+                RoundtripReencoder.parse_export_section(&mut exports, s).map_err(internal)?;
                 exports.export(STACK_GLOBAL, ExportKind::Global, stack);
                 exports.export(STACK_EXCEEDED_GLOBAL, ExportKind::Global, exceeded);
                 module.section(&exports);
@@ -580,9 +530,7 @@ fn instrument(wasm: &[u8], a: &Analysis) -> Result<Vec<u8>, CodeError> {
             Payload::CodeSectionStart { count, .. } => code = Some((CodeSection::new(), count)),
             Payload::CodeSectionEntry(body) => {
                 let Some((section, left)) = code.as_mut() else {
-                    return Err(CodeError::Internal(
-                        "function body outside the code section".into(),
-                    ));
+                    return Err(CodeError::Internal("function body outside the code section".into()));
                 };
                 section.raw(&instrument_body(wasm, &body, a, &indirect, stack, exceeded)?);
                 *left = left.saturating_sub(1);
@@ -593,9 +541,7 @@ fn instrument(wasm: &[u8], a: &Analysis) -> Result<Vec<u8>, CodeError> {
             }
             other => {
                 if let Some((id, range)) = other.as_section() {
-                    let data = wasm
-                        .get(range)
-                        .ok_or_else(|| CodeError::Internal("section range".into()))?;
+                    let data = wasm.get(range).ok_or_else(|| CodeError::Internal("section range".into()))?;
                     module.section(&RawSection { id, data });
                 }
             }
@@ -609,11 +555,7 @@ fn instrument(wasm: &[u8], a: &Analysis) -> Result<Vec<u8>, CodeError> {
 
 /// Appends the two stack globals, mutable i32s initialised to 0.
 fn add_stack_globals(globals: &mut GlobalSection) {
-    let ty = GlobalType {
-        val_type: wasm_encoder::ValType::I32,
-        mutable: true,
-        shared: false,
-    };
+    let ty = GlobalType { val_type: wasm_encoder::ValType::I32, mutable: true, shared: false };
     globals.global(ty, &ConstExpr::i32_const(0));
     globals.global(ty, &ConstExpr::i32_const(0));
 }
@@ -629,8 +571,7 @@ fn instrument_body(
     exceeded: u32,
 ) -> Result<Vec<u8>, CodeError> {
     let slice = |from: usize, to: usize| {
-        wasm.get(from..to)
-            .ok_or_else(|| CodeError::Internal("function body range".into()))
+        wasm.get(from..to).ok_or_else(|| CodeError::Internal("function body range".into()))
     };
     let range = body.range();
     let mut out = Vec::with_capacity(range.len());

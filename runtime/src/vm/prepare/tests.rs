@@ -31,31 +31,15 @@ struct Mb {
 }
 
 fn memory(minimum: u64, maximum: Option<u64>) -> MemoryType {
-    MemoryType {
-        minimum,
-        maximum,
-        memory64: false,
-        shared: false,
-        page_size_log2: None,
-    }
+    MemoryType { minimum, maximum, memory64: false, shared: false, page_size_log2: None }
 }
 
 fn table(minimum: u64, maximum: Option<u64>) -> TableType {
-    TableType {
-        element_type: RefType::FUNCREF,
-        table64: false,
-        minimum,
-        maximum,
-        shared: false,
-    }
+    TableType { element_type: RefType::FUNCREF, table64: false, minimum, maximum, shared: false }
 }
 
 fn mut_i32() -> GlobalType {
-    GlobalType {
-        val_type: E::I32,
-        mutable: true,
-        shared: false,
-    }
+    GlobalType { val_type: E::I32, mutable: true, shared: false }
 }
 
 /// A body of the given instructions (an `end` is appended).
@@ -150,12 +134,7 @@ fn refuse(wasm: &[u8]) -> CodeError {
 /// `wasm` must be refused for `limit`, having `found`, and the message must say so.
 fn assert_limit(wasm: &[u8], limit: &str, found: u64) {
     let err = refuse(wasm);
-    let CodeError::LimitExceeded {
-        limit: l,
-        found: f,
-        max,
-    } = err
-    else {
+    let CodeError::LimitExceeded { limit: l, found: f, max } = err else {
         panic!("expected {limit} exceeded, got {err:?}");
     };
     assert_eq!((l, f), (limit, found), "{err}");
@@ -167,9 +146,7 @@ fn assert_limit(wasm: &[u8], limit: &str, found: u64) {
 
 fn assert_prepares(wasm: &[u8]) -> PreparedCode {
     let prepared = prepare(wasm).unwrap_or_else(|e| panic!("refused: {e}"));
-    Validator::new_with_features(WasmFeatures::WASM1)
-        .validate_all(&prepared.code)
-        .unwrap();
+    Validator::new_with_features(WasmFeatures::WASM1).validate_all(&prepared.code).unwrap();
     prepared
 }
 
@@ -219,13 +196,7 @@ fn bodies(wasm: &[u8]) -> Vec<Vec<Operator<'_>>> {
     let mut out = Vec::new();
     for payload in Parser::new(0).parse_all(wasm) {
         if let Payload::CodeSectionEntry(body) = payload.unwrap() {
-            out.push(
-                body.get_operators_reader()
-                    .unwrap()
-                    .into_iter()
-                    .map(Result::unwrap)
-                    .collect(),
-            );
+            out.push(body.get_operators_reader().unwrap().into_iter().map(Result::unwrap).collect());
         }
     }
     out
@@ -262,13 +233,9 @@ fn prologue(cost: i32) -> Vec<Operator<'static>> {
         Operator::I32Add,
         Operator::GlobalSet { global_index: 1 },
         Operator::GlobalGet { global_index: 1 },
-        Operator::I32Const {
-            value: lim::MAX_STACK_UNITS as i32,
-        },
+        Operator::I32Const { value: lim::MAX_STACK_UNITS as i32 },
         Operator::I32GtU,
-        Operator::If {
-            blockty: wasmparser::BlockType::Empty,
-        },
+        Operator::If { blockty: wasmparser::BlockType::Empty },
         Operator::I32Const { value: 1 },
         Operator::GlobalSet { global_index: 2 },
         Operator::Unreachable,
@@ -319,18 +286,9 @@ fn instrumented_module_keeps_exports_and_custom_sections() {
     let custom = custom_sections(&prepared.code);
     assert_eq!(custom, custom_sections(&wasm));
     assert!(custom.iter().any(|(name, _)| name == "name"));
-    assert!(
-        custom
-            .iter()
-            .any(|(name, data)| name == abi::ABI_SECTION && data.starts_with(b"{\"methods\""))
-    );
+    assert!(custom.iter().any(|(name, data)| name == abi::ABI_SECTION && data.starts_with(b"{\"methods\"")));
     // The instrumented module cannot itself be deployed: its stack globals use the reserved prefix.
-    assert_eq!(
-        refuse(&prepared.code),
-        CodeError::ReservedExport {
-            name: STACK_GLOBAL.into()
-        }
-    );
+    assert_eq!(refuse(&prepared.code), CodeError::ReservedExport { name: STACK_GLOBAL.into() });
 }
 
 #[test]
@@ -384,13 +342,7 @@ fn too_large_code_is_refused() {
     let mut wasm = Mb::new().finish();
     wasm.resize(MAX_CODE_BYTES + 1, 0);
     let err = refuse(&wasm);
-    assert_eq!(
-        err,
-        CodeError::TooLarge {
-            len: MAX_CODE_BYTES + 1,
-            max: MAX_CODE_BYTES
-        }
-    );
+    assert_eq!(err, CodeError::TooLarge { len: MAX_CODE_BYTES + 1, max: MAX_CODE_BYTES });
     assert!(err.to_string().contains("MAX_CODE_BYTES"));
 }
 
@@ -406,10 +358,7 @@ fn not_wasm_is_refused() {
 fn truncated_wasm_is_refused() {
     let wasm = wat(CONTRACT);
     for len in [9, wasm.len() / 2, wasm.len() - 1] {
-        assert!(
-            matches!(refuse(&wasm[..len]), CodeError::Malformed(_)),
-            "at {len}"
-        );
+        assert!(matches!(refuse(&wasm[..len]), CodeError::Malformed(_)), "at {len}");
     }
 }
 
@@ -496,11 +445,7 @@ fn max_locals() {
     assert_limit(&locals(0, &[500, 13]), "MAX_LOCALS", 513);
     // One entry declaring 2^32 - 1 locals is refused without defining them.
     assert_limit(&locals(0, &[u32::MAX]), "MAX_LOCALS", u64::from(u32::MAX));
-    assert_limit(
-        &locals(2, &[u32::MAX, u32::MAX]),
-        "MAX_LOCALS",
-        u64::from(u32::MAX) + 2,
-    );
+    assert_limit(&locals(2, &[u32::MAX, u32::MAX]), "MAX_LOCALS", u64::from(u32::MAX) + 2);
 }
 
 /// A function whose body (locals + code) is exactly `len` bytes.
@@ -515,11 +460,7 @@ fn body_bytes(len: u32) -> Vec<u8> {
 #[test]
 fn max_function_body_bytes() {
     assert_prepares(&body_bytes(lim::MAX_FUNCTION_BODY_BYTES));
-    assert_limit(
-        &body_bytes(lim::MAX_FUNCTION_BODY_BYTES + 1),
-        "MAX_FUNCTION_BODY_BYTES",
-        128 * 1024 + 1,
-    );
+    assert_limit(&body_bytes(lim::MAX_FUNCTION_BODY_BYTES + 1), "MAX_FUNCTION_BODY_BYTES", 128 * 1024 + 1);
 }
 
 fn globals(n: u32) -> Vec<u8> {
@@ -545,21 +486,10 @@ fn with_table(minimum: u64, maximum: Option<u64>) -> Vec<u8> {
 
 #[test]
 fn max_table_elements() {
-    assert_prepares(&with_table(
-        lim::MAX_TABLE_ELEMENTS,
-        Some(lim::MAX_TABLE_ELEMENTS),
-    ));
+    assert_prepares(&with_table(lim::MAX_TABLE_ELEMENTS, Some(lim::MAX_TABLE_ELEMENTS)));
     assert_prepares(&with_table(lim::MAX_TABLE_ELEMENTS, None));
-    assert_limit(
-        &with_table(lim::MAX_TABLE_ELEMENTS + 1, None),
-        "MAX_TABLE_ELEMENTS",
-        4097,
-    );
-    assert_limit(
-        &with_table(1, Some(lim::MAX_TABLE_ELEMENTS + 1)),
-        "MAX_TABLE_ELEMENTS",
-        4097,
-    );
+    assert_limit(&with_table(lim::MAX_TABLE_ELEMENTS + 1, None), "MAX_TABLE_ELEMENTS", 4097);
+    assert_limit(&with_table(1, Some(lim::MAX_TABLE_ELEMENTS + 1)), "MAX_TABLE_ELEMENTS", 4097);
 }
 
 fn with_memory(minimum: u64, maximum: Option<u64>) -> Vec<u8> {
@@ -573,16 +503,8 @@ fn with_memory(minimum: u64, maximum: Option<u64>) -> Vec<u8> {
 fn max_memory_pages() {
     assert_prepares(&with_memory(lim::MAX_MEMORY_PAGES, Some(lim::MAX_MEMORY_PAGES)));
     assert_prepares(&with_memory(0, None));
-    assert_limit(
-        &with_memory(lim::MAX_MEMORY_PAGES + 1, None),
-        "MAX_MEMORY_PAGES",
-        257,
-    );
-    assert_limit(
-        &with_memory(1, Some(lim::MAX_MEMORY_PAGES + 1)),
-        "MAX_MEMORY_PAGES",
-        257,
-    );
+    assert_limit(&with_memory(lim::MAX_MEMORY_PAGES + 1, None), "MAX_MEMORY_PAGES", 257);
+    assert_limit(&with_memory(1, Some(lim::MAX_MEMORY_PAGES + 1)), "MAX_MEMORY_PAGES", 257);
 }
 
 fn nested(depth: u32) -> Vec<u8> {
@@ -603,10 +525,7 @@ fn max_nesting_depth() {
     let mut m = Mb::new();
     let mut insts = vec![Instruction::Loop(wasm_encoder::BlockType::Empty); 200];
     for _ in 0..57 {
-        insts.extend([
-            Instruction::I32Const(1),
-            Instruction::If(wasm_encoder::BlockType::Empty),
-        ]);
+        insts.extend([Instruction::I32Const(1), Instruction::If(wasm_encoder::BlockType::Empty)]);
     }
     insts.extend(vec![Instruction::End; 257]);
     m.func(0, &body(&[], &insts));
@@ -633,11 +552,7 @@ fn br_table(targets: u32) -> Vec<u8> {
 #[test]
 fn max_br_table_targets() {
     assert_prepares(&br_table(lim::MAX_BR_TABLE_TARGETS));
-    assert_limit(
-        &br_table(lim::MAX_BR_TABLE_TARGETS + 1),
-        "MAX_BR_TABLE_TARGETS",
-        2049,
-    );
+    assert_limit(&br_table(lim::MAX_BR_TABLE_TARGETS + 1), "MAX_BR_TABLE_TARGETS", 2049);
 }
 
 fn exports_count(n: u32) -> Vec<u8> {
@@ -666,11 +581,7 @@ fn data_segments(n: u32) -> Vec<u8> {
 #[test]
 fn max_data_segments() {
     assert_prepares(&data_segments(lim::MAX_DATA_SEGMENTS));
-    assert_limit(
-        &data_segments(lim::MAX_DATA_SEGMENTS + 1),
-        "MAX_DATA_SEGMENTS",
-        513,
-    );
+    assert_limit(&data_segments(lim::MAX_DATA_SEGMENTS + 1), "MAX_DATA_SEGMENTS", 513);
 }
 
 fn element_segments(n: u32) -> Vec<u8> {
@@ -678,11 +589,7 @@ fn element_segments(n: u32) -> Vec<u8> {
     m.tables.table(table(1, Some(1)));
     let f = m.func(0, &body(&[], &[]));
     for _ in 0..n {
-        m.elements.active(
-            None,
-            &ConstExpr::i32_const(0),
-            Elements::Functions(Cow::Owned(vec![f])),
-        );
+        m.elements.active(None, &ConstExpr::i32_const(0), Elements::Functions(Cow::Owned(vec![f])));
     }
     m.finish()
 }
@@ -690,11 +597,7 @@ fn element_segments(n: u32) -> Vec<u8> {
 #[test]
 fn max_element_segments() {
     assert_prepares(&element_segments(lim::MAX_ELEMENT_SEGMENTS));
-    assert_limit(
-        &element_segments(lim::MAX_ELEMENT_SEGMENTS + 1),
-        "MAX_ELEMENT_SEGMENTS",
-        65,
-    );
+    assert_limit(&element_segments(lim::MAX_ELEMENT_SEGMENTS + 1), "MAX_ELEMENT_SEGMENTS", 65);
 }
 
 fn method_name(len: usize) -> Vec<u8> {
@@ -706,15 +609,8 @@ fn method_name(len: usize) -> Vec<u8> {
 
 #[test]
 fn max_method_name_bytes() {
-    assert_eq!(
-        assert_prepares(&method_name(MAX_METHOD_NAME_BYTES)).methods,
-        ["m".repeat(64)]
-    );
-    assert_limit(
-        &method_name(MAX_METHOD_NAME_BYTES + 1),
-        "MAX_METHOD_NAME_BYTES",
-        65,
-    );
+    assert_eq!(assert_prepares(&method_name(MAX_METHOD_NAME_BYTES)).methods, ["m".repeat(64)]);
+    assert_limit(&method_name(MAX_METHOD_NAME_BYTES + 1), "MAX_METHOD_NAME_BYTES", 65);
 }
 
 // ---- structure, imports, exports ----
@@ -733,44 +629,26 @@ fn wasi_import_is_refused() {
         (memory (export "memory") 1))"#));
     assert_eq!(
         err,
-        CodeError::UnknownImport {
-            module: "wasi_snapshot_preview1".into(),
-            name: "fd_write".into()
-        }
+        CodeError::UnknownImport { module: "wasi_snapshot_preview1".into(), name: "fd_write".into() }
     );
 }
 
 #[test]
 fn unknown_weft_import_is_refused() {
-    let err = refuse(&wat(
-        r#"(module (import "weft" "syscall" (func)) (memory (export "memory") 1))"#,
-    ));
-    assert_eq!(
-        err,
-        CodeError::UnknownImport {
-            module: "weft".into(),
-            name: "syscall".into()
-        }
-    );
+    let err = refuse(&wat(r#"(module (import "weft" "syscall" (func)) (memory (export "memory") 1))"#));
+    assert_eq!(err, CodeError::UnknownImport { module: "weft".into(), name: "syscall".into() });
     // A host function name under another module is unknown too.
     let err = refuse(&wat(
         r#"(module (import "env" "input_len" (func (result i32))) (memory (export "memory") 1))"#,
     ));
-    assert_eq!(
-        err,
-        CodeError::UnknownImport {
-            module: "env".into(),
-            name: "input_len".into()
-        }
-    );
+    assert_eq!(err, CodeError::UnknownImport { module: "env".into(), name: "input_len".into() });
 }
 
 #[test]
 fn wrong_import_signature_is_refused() {
-    let err = refuse(&wat(
-        r#"(module (import "weft" "storage_read" (func (param i32 i32 i32 i64) (result i32)))
-        (memory (export "memory") 1))"#,
-    ));
+    let err =
+        refuse(&wat(r#"(module (import "weft" "storage_read" (func (param i32 i32 i32 i64) (result i32)))
+        (memory (export "memory") 1))"#));
     assert_eq!(
         err,
         CodeError::ImportSignature {
@@ -779,9 +657,7 @@ fn wrong_import_signature_is_refused() {
             found: "(i32, i32, i32, i64) -> (i32)".into(),
         }
     );
-    let err = refuse(&wat(
-        r#"(module (import "weft" "gas_left" (func)) (memory (export "memory") 1))"#,
-    ));
+    let err = refuse(&wat(r#"(module (import "weft" "gas_left" (func)) (memory (export "memory") 1))"#));
     assert!(err.to_string().contains("() -> (i64)"), "{err}");
 }
 
@@ -793,9 +669,7 @@ fn every_host_function_imports_with_its_signature() {
             abi::ValType::I32 => E::I32,
             abi::ValType::I64 => E::I64,
         };
-        m.types
-            .ty()
-            .function(f.params.iter().map(conv), f.results.iter().map(conv));
+        m.types.ty().function(f.params.iter().map(conv), f.results.iter().map(conv));
         m.import(f.name, i as u32 + 1);
     }
     let run = m.func(0, &body(&[], &[Instruction::Call(0), Instruction::Drop]));
@@ -811,12 +685,7 @@ fn duplicate_import_is_refused() {
         (import "weft" "caller" (func (param i32)))
         (import "weft" "caller" (func (param i32)))
         (memory (export "memory") 1))"#));
-    assert_eq!(
-        err,
-        CodeError::DuplicateImport {
-            name: "caller".into()
-        }
-    );
+    assert_eq!(err, CodeError::DuplicateImport { name: "caller".into() });
 }
 
 #[test]
@@ -826,96 +695,48 @@ fn imported_memory_table_global_are_refused() {
         (r#"(import "weft" "table" (table 1 funcref))"#, "table"),
         (r#"(import "weft" "global" (global i32))"#, "global"),
     ] {
-        let err = refuse(&wat(&format!(
-            r#"(module {import} (memory (export "memory") 1))"#
-        )));
-        assert_eq!(
-            err,
-            CodeError::ImportKind {
-                module: "weft".into(),
-                name: name.into()
-            }
-        );
+        let err = refuse(&wat(&format!(r#"(module {import} (memory (export "memory") 1))"#)));
+        assert_eq!(err, CodeError::ImportKind { module: "weft".into(), name: name.into() });
     }
 }
 
 #[test]
 fn missing_memory_export_is_refused() {
     assert_eq!(refuse(&wat("(module (memory 1))")), CodeError::MissingMemory);
-    assert_eq!(
-        refuse(&wat(r#"(module (memory (export "mem") 1))"#)),
-        CodeError::MissingMemory
-    );
-    assert_eq!(
-        refuse(&wat(r#"(module (func (export "memory")))"#)),
-        CodeError::MissingMemory
-    );
+    assert_eq!(refuse(&wat(r#"(module (memory (export "mem") 1))"#)), CodeError::MissingMemory);
+    assert_eq!(refuse(&wat(r#"(module (func (export "memory")))"#)), CodeError::MissingMemory);
 }
 
 #[test]
 fn exported_function_must_be_unit() {
-    let err = refuse(&wat(
-        r#"(module (memory (export "memory") 1) (func (export "f") (param i32)))"#,
-    ));
-    assert_eq!(
-        err,
-        CodeError::ExportSignature {
-            name: "f".into(),
-            found: "(i32) -> ()".into()
-        }
-    );
-    let err = refuse(&wat(
-        r#"(module (memory (export "memory") 1) (func (export "g") (result f64) f64.const 0))"#,
-    ));
-    assert_eq!(
-        err,
-        CodeError::ExportSignature {
-            name: "g".into(),
-            found: "() -> (f64)".into()
-        }
-    );
+    let err = refuse(&wat(r#"(module (memory (export "memory") 1) (func (export "f") (param i32)))"#));
+    assert_eq!(err, CodeError::ExportSignature { name: "f".into(), found: "(i32) -> ()".into() });
+    let err =
+        refuse(&wat(r#"(module (memory (export "memory") 1) (func (export "g") (result f64) f64.const 0))"#));
+    assert_eq!(err, CodeError::ExportSignature { name: "g".into(), found: "() -> (f64)".into() });
 }
 
 #[test]
 fn exported_import_is_refused() {
-    let err = refuse(&wat(
-        r#"(module (import "weft" "revert" (func $r (param i32 i32)))
-        (memory (export "memory") 1) (export "r" (func $r)))"#,
-    ));
+    let err = refuse(&wat(r#"(module (import "weft" "revert" (func $r (param i32 i32)))
+        (memory (export "memory") 1) (export "r" (func $r)))"#));
     assert_eq!(err, CodeError::ExportedImport { name: "r".into() });
 }
 
 #[test]
 fn reserved_exports_are_refused() {
-    let err = refuse(&wat(
-        r#"(module (memory (export "memory") 1) (func (export "__weft_stack")))"#,
-    ));
-    assert_eq!(
-        err,
-        CodeError::ReservedExport {
-            name: "__weft_stack".into()
-        }
-    );
+    let err = refuse(&wat(r#"(module (memory (export "memory") 1) (func (export "__weft_stack")))"#));
+    assert_eq!(err, CodeError::ReservedExport { name: "__weft_stack".into() });
     let err = refuse(&wat(
         r#"(module (memory (export "memory") 1) (global (export "__weft_reentrant") i32 (i32.const 0)))"#,
     ));
-    assert_eq!(
-        err,
-        CodeError::ReservedExport {
-            name: "__weft_reentrant".into()
-        }
-    );
+    assert_eq!(err, CodeError::ReservedExport { name: "__weft_reentrant".into() });
 }
 
 #[test]
 fn invalid_code_is_malformed() {
-    let err = refuse(&wat(
-        r#"(module (memory (export "memory") 1) (func (export "f") i32.const 1))"#,
-    ));
-    assert!(
-        matches!(&err, CodeError::Malformed(m) if m.contains("offset")),
-        "{err:?}"
-    );
+    let err = refuse(&wat(r#"(module (memory (export "memory") 1) (func (export "f") i32.const 1))"#));
+    assert!(matches!(&err, CodeError::Malformed(m) if m.contains("offset")), "{err:?}");
 }
 
 // ---- features ----

@@ -43,82 +43,41 @@ fn action() -> impl Strategy<Value = Action> {
         (address(), any::<u128>()).prop_map(|(to, amount)| Action::Transfer { to, amount }),
         // Up to 300 bytes, so both one- and two-byte compact lengths occur.
         bytes::<CodeLimit>(300).prop_map(|code| Action::UploadCode { code }),
-        (
-            hash(),
-            bytes::<ArgsLimit>(100),
-            any::<u128>(),
-            bytes::<SaltLimit>(MAX_SALT_BYTES)
-        )
-            .prop_map(|(code_hash, args, value, salt)| Action::Instantiate {
-                code_hash,
-                args,
-                value,
-                salt
-            }),
-        (address(), method(), bytes::<ArgsLimit>(100), any::<u128>()).prop_map(
-            |(contract, method, args, value)| Action::Call {
-                contract,
-                method,
-                args,
-                value
-            }
-        ),
+        (hash(), bytes::<ArgsLimit>(100), any::<u128>(), bytes::<SaltLimit>(MAX_SALT_BYTES))
+            .prop_map(|(code_hash, args, value, salt)| Action::Instantiate { code_hash, args, value, salt }),
+        (address(), method(), bytes::<ArgsLimit>(100), any::<u128>())
+            .prop_map(|(contract, method, args, value)| Action::Call { contract, method, args, value }),
     ]
 }
 
 fn signed_tx() -> impl Strategy<Value = SignedTransaction> {
-    (
-        (any::<u64>(), address(), any::<u64>(), any::<u64>(), any::<u128>()),
-        action(),
-        vec(any::<u8>(), 64),
-    )
-        .prop_map(
-            |((chain_id, sender, nonce, gas_limit, gas_price), action, sig)| SignedTransaction {
-                tx: Transaction {
-                    chain_id,
-                    sender,
-                    nonce,
-                    gas_limit,
-                    gas_price,
-                    action,
-                },
-                signature: Signature(sig.try_into().expect("64 bytes")),
-            },
-        )
+    ((any::<u64>(), address(), any::<u64>(), any::<u64>(), any::<u128>()), action(), vec(any::<u8>(), 64))
+        .prop_map(|((chain_id, sender, nonce, gas_limit, gas_price), action, sig)| SignedTransaction {
+            tx: Transaction { chain_id, sender, nonce, gas_limit, gas_price, action },
+            signature: Signature(sig.try_into().expect("64 bytes")),
+        })
 }
 
 fn header() -> impl Strategy<Value = Header> {
-    (
-        any::<u64>(),
-        hash(),
-        any::<u64>(),
-        address(),
-        hash(),
-        hash(),
-        hash(),
-        any::<u64>(),
+    (any::<u64>(), hash(), any::<u64>(), address(), hash(), hash(), hash(), any::<u64>()).prop_map(
+        |(height, parent_hash, timestamp_ms, proposer, tx_root, receipts_root, state_root, gas_used)| {
+            Header {
+                height,
+                parent_hash,
+                timestamp_ms,
+                proposer,
+                tx_root,
+                receipts_root,
+                state_root,
+                gas_used,
+            }
+        },
     )
-        .prop_map(
-            |(height, parent_hash, timestamp_ms, proposer, tx_root, receipts_root, state_root, gas_used)| {
-                Header {
-                    height,
-                    parent_hash,
-                    timestamp_ms,
-                    proposer,
-                    tx_root,
-                    receipts_root,
-                    state_root,
-                    gas_used,
-                }
-            },
-        )
 }
 
 fn block() -> impl Strategy<Value = Block> {
-    (header(), vec(signed_tx(), 0..4)).prop_map(|(header, txs)| Block {
-        header,
-        txs: BoundedVec::new(txs).expect("few txs"),
-    })
+    (header(), vec(signed_tx(), 0..4))
+        .prop_map(|(header, txs)| Block { header, txs: BoundedVec::new(txs).expect("few txs") })
 }
 
 fn exec_error() -> impl Strategy<Value = ExecError> {
@@ -129,11 +88,7 @@ fn exec_error() -> impl Strategy<Value = ExecError> {
         (address(), select(TRAP_KINDS.to_vec()))
             .prop_map(|(contract, kind)| ExecError::Trap { contract, kind }),
         (address(), any::<u128>(), any::<u128>()).prop_map(|(account, needed, available)| {
-            ExecError::InsufficientBalance {
-                account,
-                needed,
-                available,
-            }
+            ExecError::InsufficientBalance { account, needed, available }
         }),
         (any::<u128>(), any::<u128>())
             .prop_map(|(needed, available)| ExecError::InsufficientDeposit { needed, available }),
@@ -151,40 +106,18 @@ fn exec_error() -> impl Strategy<Value = ExecError> {
 }
 
 fn status() -> impl Strategy<Value = ExecStatus> {
-    prop_oneof![
-        Just(ExecStatus::Success),
-        exec_error().prop_map(ExecStatus::Failed)
-    ]
+    prop_oneof![Just(ExecStatus::Success), exec_error().prop_map(ExecStatus::Failed)]
 }
 
 fn event() -> impl Strategy<Value = Event> {
-    (
-        address(),
-        vec(hash(), 0..=MAX_EVENT_TOPICS),
-        vec(any::<u8>(), 0..80),
-    )
-        .prop_map(|(contract, topics, data)| Event {
-            contract,
-            topics,
-            data,
-        })
+    (address(), vec(hash(), 0..=MAX_EVENT_TOPICS), vec(any::<u8>(), 0..80))
+        .prop_map(|(contract, topics, data)| Event { contract, topics, data })
 }
 
 fn receipt() -> impl Strategy<Value = Receipt> {
     (
-        (
-            hash(),
-            status(),
-            any::<u64>(),
-            any::<u128>(),
-            any::<u128>(),
-            any::<u128>(),
-        ),
-        (
-            vec(event(), 0..4),
-            vec(any::<u8>(), 0..80),
-            proptest::option::of(address()),
-        ),
+        (hash(), status(), any::<u64>(), any::<u128>(), any::<u128>(), any::<u128>()),
+        (vec(event(), 0..4), vec(any::<u8>(), 0..80), proptest::option::of(address())),
     )
         .prop_map(
             |(
@@ -337,15 +270,9 @@ fn every_exec_error_round_trips_in_a_receipt() {
 fn assert_malformed<T: std::fmt::Debug>(result: Result<T, DecodeError>, what: &str, needle: &str) {
     match &result {
         Err(e @ DecodeError::Malformed { what: w, reason }) if *w == what => {
-            assert!(
-                reason.contains(needle),
-                "reason {reason:?} should contain {needle:?}"
-            );
+            assert!(reason.contains(needle), "reason {reason:?} should contain {needle:?}");
             let shown = e.to_string();
-            assert!(
-                shown.starts_with(&format!("invalid {what} encoding: ")),
-                "{shown}"
-            );
+            assert!(shown.starts_with(&format!("invalid {what} encoding: ")), "{shown}");
         }
         other => panic!("expected a malformed {what} naming {needle:?}, got {other:?}"),
     }
@@ -366,16 +293,7 @@ fn tx_with_action(action: &[u8]) -> Vec<u8> {
 }
 
 fn call_action(method: &[u8], args: &[u8]) -> Vec<u8> {
-    [
-        &[3u8][..],
-        &[0x11; 32],
-        &compact(method.len()),
-        method,
-        &compact(args.len()),
-        args,
-        &[0; 16],
-    ]
-    .concat()
+    [&[3u8][..], &[0x11; 32], &compact(method.len()), method, &compact(args.len()), args, &[0; 16]].concat()
 }
 
 const CODE_ERR: &str = "code is longer than MAX_CODE_BYTES (262144)";
@@ -405,15 +323,8 @@ fn every_limit_message_is_in_the_document() {
         assert!(doc.contains(msg), "§10.2 should quote {msg:?}");
     }
     for err in [
-        DecodeError::TooLarge {
-            what: "transaction",
-            len: MAX_TX_BYTES + 1,
-            max: MAX_TX_BYTES,
-        },
-        DecodeError::TrailingBytes {
-            what: "transaction",
-            extra: 1,
-        },
+        DecodeError::TooLarge { what: "transaction", len: MAX_TX_BYTES + 1, max: MAX_TX_BYTES },
+        DecodeError::TrailingBytes { what: "transaction", extra: 1 },
     ] {
         assert!(doc.contains(&err.to_string()), "§10.1 should quote {err}");
     }
@@ -423,21 +334,11 @@ fn every_limit_message_is_in_the_document() {
         (307_200, 8_388_608, 8_388_608, 10_000)
     );
     assert_eq!(
-        (
-            MAX_CODE_BYTES,
-            MAX_ARGS_BYTES,
-            MAX_SALT_BYTES,
-            MAX_METHOD_NAME_BYTES
-        ),
+        (MAX_CODE_BYTES, MAX_ARGS_BYTES, MAX_SALT_BYTES, MAX_METHOD_NAME_BYTES),
         (262_144, 65_536, 32, 64)
     );
     assert_eq!(
-        (
-            MAX_EVENT_TOPICS,
-            MAX_EVENT_DATA_BYTES,
-            MAX_EVENTS_PER_TX,
-            MAX_RETURN_DATA_BYTES
-        ),
+        (MAX_EVENT_TOPICS, MAX_EVENT_DATA_BYTES, MAX_EVENTS_PER_TX, MAX_RETURN_DATA_BYTES),
         (4, 4096, 256, 65_536)
     );
 }
@@ -446,48 +347,24 @@ fn every_limit_message_is_in_the_document() {
 fn oversized_inputs_are_refused_before_decoding() {
     let tx = vec![0u8; MAX_TX_BYTES + 1];
     let err = SignedTransaction::decode_bounded(&tx).expect_err("too large");
-    assert_eq!(
-        err,
-        DecodeError::TooLarge {
-            what: "transaction",
-            len: MAX_TX_BYTES + 1,
-            max: MAX_TX_BYTES
-        }
-    );
-    assert_eq!(
-        err.to_string(),
-        "transaction is 307201 bytes, over the limit of 307200 bytes"
-    );
+    assert_eq!(err, DecodeError::TooLarge { what: "transaction", len: MAX_TX_BYTES + 1, max: MAX_TX_BYTES });
+    assert_eq!(err.to_string(), "transaction is 307201 bytes, over the limit of 307200 bytes");
     // At the limit it is decoded (and these zeros are a transfer followed by trailing bytes).
     assert!(matches!(
         SignedTransaction::decode_bounded(&tx[..MAX_TX_BYTES]),
-        Err(DecodeError::TrailingBytes {
-            what: "transaction",
-            ..
-        })
+        Err(DecodeError::TrailingBytes { what: "transaction", .. })
     ));
 
     let block = vec![0u8; MAX_BLOCK_BYTES + 1];
     let err = Block::decode_bounded(&block).expect_err("too large");
-    assert_eq!(
-        err,
-        DecodeError::TooLarge {
-            what: "block",
-            len: MAX_BLOCK_BYTES + 1,
-            max: MAX_BLOCK_BYTES
-        }
-    );
+    assert_eq!(err, DecodeError::TooLarge { what: "block", len: MAX_BLOCK_BYTES + 1, max: MAX_BLOCK_BYTES });
     assert!(err.to_string().starts_with("block is"), "{err}");
 
     let receipt = vec![0u8; MAX_RECEIPT_BYTES + 1];
     let err = Receipt::decode_bounded(&receipt).expect_err("too large");
     assert_eq!(
         err,
-        DecodeError::TooLarge {
-            what: "receipt",
-            len: MAX_RECEIPT_BYTES + 1,
-            max: MAX_RECEIPT_BYTES
-        }
+        DecodeError::TooLarge { what: "receipt", len: MAX_RECEIPT_BYTES + 1, max: MAX_RECEIPT_BYTES }
     );
     assert!(err.to_string().starts_with("receipt is"), "{err}");
 }
@@ -496,18 +373,10 @@ fn oversized_inputs_are_refused_before_decoding() {
 fn code_over_the_limit_is_refused() {
     let over = MAX_CODE_BYTES + 1;
     let action = [&[1u8][..], &compact(over), &vec![0; over]].concat();
-    assert_malformed(
-        SignedTransaction::decode_bounded(&tx_with_action(&action)),
-        "transaction",
-        CODE_ERR,
-    );
+    assert_malformed(SignedTransaction::decode_bounded(&tx_with_action(&action)), "transaction", CODE_ERR);
     // The prefix alone is enough: nothing after it is read.
     let prefix_only = [&tx_head()[..], &[1], &compact(over)].concat();
-    assert_malformed(
-        SignedTransaction::decode_bounded(&prefix_only),
-        "transaction",
-        CODE_ERR,
-    );
+    assert_malformed(SignedTransaction::decode_bounded(&prefix_only), "transaction", CODE_ERR);
     let at_limit = [&[1u8][..], &compact(MAX_CODE_BYTES), &vec![0; MAX_CODE_BYTES]].concat();
     assert!(SignedTransaction::decode_bounded(&tx_with_action(&at_limit)).is_ok());
 }
@@ -516,20 +385,8 @@ fn code_over_the_limit_is_refused() {
 fn args_over_the_limit_are_refused() {
     let over = vec![0; MAX_ARGS_BYTES + 1];
     let call = call_action(b"run", &over);
-    assert_malformed(
-        SignedTransaction::decode_bounded(&tx_with_action(&call)),
-        "transaction",
-        ARGS_ERR,
-    );
-    let instantiate = [
-        &[2u8][..],
-        &[0x22; 32],
-        &compact(over.len()),
-        &over,
-        &[0; 16],
-        &[0],
-    ]
-    .concat();
+    assert_malformed(SignedTransaction::decode_bounded(&tx_with_action(&call)), "transaction", ARGS_ERR);
+    let instantiate = [&[2u8][..], &[0x22; 32], &compact(over.len()), &over, &[0; 16], &[0]].concat();
     assert_malformed(
         SignedTransaction::decode_bounded(&tx_with_action(&instantiate)),
         "transaction",
@@ -542,15 +399,7 @@ fn args_over_the_limit_are_refused() {
 #[test]
 fn salt_over_the_limit_is_refused() {
     let instantiate = |salt: &[u8]| {
-        let action = [
-            &[2u8][..],
-            &[0x22; 32],
-            &[0],
-            &[0; 16],
-            &compact(salt.len()),
-            salt,
-        ]
-        .concat();
+        let action = [&[2u8][..], &[0x22; 32], &[0], &[0; 16], &compact(salt.len()), salt].concat();
         SignedTransaction::decode_bounded(&tx_with_action(&action))
     };
     assert_malformed(instantiate(&[7; MAX_SALT_BYTES + 1]), "transaction", SALT_ERR);
@@ -562,20 +411,9 @@ fn salt_over_the_limit_is_refused() {
 fn bad_method_names_are_refused() {
     let decode =
         |method: &[u8]| SignedTransaction::decode_bounded(&tx_with_action(&call_action(method, &[])));
-    assert_malformed(
-        decode(&[b'a'; MAX_METHOD_NAME_BYTES + 1]),
-        "transaction",
-        METHOD_LEN_ERR,
-    );
+    assert_malformed(decode(&[b'a'; MAX_METHOD_NAME_BYTES + 1]), "transaction", METHOD_LEN_ERR);
     assert!(decode(&[b'a'; MAX_METHOD_NAME_BYTES]).is_ok());
-    for bad in [
-        &b""[..],
-        b"1abc",
-        b"a-b",
-        b"a b",
-        b"caf\xc3\xa9",
-        b"\xe2\x80\x8brun",
-    ] {
+    for bad in [&b""[..], b"1abc", b"a-b", b"a b", b"caf\xc3\xa9", b"\xe2\x80\x8brun"] {
         assert_malformed(decode(bad), "transaction", METHOD_CHARSET_ERR);
     }
     for bad in [&b"\xff"[..], b"run\xc3", b"\xc0\xaf"] {
@@ -586,10 +424,7 @@ fn bad_method_names_are_refused() {
     }
     // The derived decoders name the path to the failing field (§10.3).
     let err = decode(&[b'a'; 65]).expect_err("refused").to_string();
-    for step in [
-        "Could not decode `SignedTransaction::tx`",
-        "Could not decode `Action::Call::method`",
-    ] {
+    for step in ["Could not decode `SignedTransaction::tx`", "Could not decode `Action::Call::method`"] {
         assert!(err.contains(step), "{err}");
     }
 }
@@ -615,28 +450,12 @@ fn too_many_block_transactions_are_refused_on_the_prefix() {
 #[test]
 fn length_prefixes_past_the_end_are_refused() {
     let upload = [&tx_head()[..], &[1], &compact(200_000), &[0; 10]].concat();
-    assert_malformed(
-        SignedTransaction::decode_bounded(&upload),
-        "transaction",
-        PAST_END,
-    );
-    let call = [
-        &tx_head()[..],
-        &[3],
-        &[0x11; 32],
-        &compact(3),
-        b"run",
-        &compact(60_000),
-        &[1, 2, 3],
-    ]
-    .concat();
+    assert_malformed(SignedTransaction::decode_bounded(&upload), "transaction", PAST_END);
+    let call =
+        [&tx_head()[..], &[3], &[0x11; 32], &compact(3), b"run", &compact(60_000), &[1, 2, 3]].concat();
     assert_malformed(SignedTransaction::decode_bounded(&call), "transaction", PAST_END);
     let method = [&tx_head()[..], &[3], &[0x11; 32], &compact(40), b"abc"].concat();
-    assert_malformed(
-        SignedTransaction::decode_bounded(&method),
-        "transaction",
-        PAST_END,
-    );
+    assert_malformed(SignedTransaction::decode_bounded(&method), "transaction", PAST_END);
     // A prefix over the limit is named as such even when it also runs past the end.
     let huge = [&tx_head()[..], &[1], &Compact(u32::MAX).encode()].concat();
     assert_malformed(SignedTransaction::decode_bounded(&huge), "transaction", CODE_ERR);
@@ -657,11 +476,7 @@ fn unknown_variant_indices_are_refused() {
         Receipt::decode_bounded(&bytes)
     };
     assert!(receipt(&[0], &[0]).is_ok());
-    assert_malformed(
-        receipt(&[2], &[0]),
-        "receipt",
-        "Could not decode `ExecStatus`, variant doesn't exist",
-    );
+    assert_malformed(receipt(&[2], &[0]), "receipt", "Could not decode `ExecStatus`, variant doesn't exist");
     assert_malformed(
         receipt(&[1, 14], &[0]),
         "receipt",
@@ -672,11 +487,7 @@ fn unknown_variant_indices_are_refused() {
         "receipt",
         "Could not decode `TrapKind`, variant doesn't exist",
     );
-    assert_malformed(
-        receipt(&[0], &[2]),
-        "receipt",
-        "unexpected first byte decoding Option",
-    );
+    assert_malformed(receipt(&[0], &[2]), "receipt", "unexpected first byte decoding Option");
     // The input ends where an index byte should be.
     assert_malformed(
         SignedTransaction::decode_bounded(&tx_head()),
@@ -691,17 +502,8 @@ fn trailing_bytes_are_refused() {
     for extra in [1usize, 2, 64] {
         let bytes = [&tx[..], &vec![0; extra]].concat();
         let err = SignedTransaction::decode_bounded(&bytes).expect_err("trailing");
-        assert_eq!(
-            err,
-            DecodeError::TrailingBytes {
-                what: "transaction",
-                extra
-            }
-        );
-        assert_eq!(
-            err.to_string(),
-            format!("transaction encoding has {extra} trailing bytes")
-        );
+        assert_eq!(err, DecodeError::TrailingBytes { what: "transaction", extra });
+        assert_eq!(err.to_string(), format!("transaction encoding has {extra} trailing bytes"));
     }
     let block = Block {
         header: Header {
@@ -717,20 +519,11 @@ fn trailing_bytes_are_refused() {
         txs: BoundedVec::new(vec![signed_call()]).expect("one tx"),
     };
     let bytes = [block.encode(), vec![0]].concat();
-    assert_eq!(
-        Block::decode_bounded(&bytes),
-        Err(DecodeError::TrailingBytes {
-            what: "block",
-            extra: 1
-        })
-    );
+    assert_eq!(Block::decode_bounded(&bytes), Err(DecodeError::TrailingBytes { what: "block", extra: 1 }));
     let receipt = [&[0u8; 32][..], &[0], &[0; 8], &[0; 48], &[0, 0, 0], &[7]].concat();
     assert_eq!(
         Receipt::decode_bounded(&receipt),
-        Err(DecodeError::TrailingBytes {
-            what: "receipt",
-            extra: 1
-        })
+        Err(DecodeError::TrailingBytes { what: "receipt", extra: 1 })
     );
 }
 
@@ -756,32 +549,18 @@ fn non_canonical_length_prefixes_are_refused() {
     }
     // The same for a vector: a block's transaction count of 0 in two-byte mode.
     let block = [&[0u8; 184][..], &[1, 0]].concat();
-    assert_malformed(
-        Block::decode_bounded(&block),
-        "block",
-        "out of range decoding Compact<u32>",
-    );
+    assert_malformed(Block::decode_bounded(&block), "block", "out of range decoding Compact<u32>");
 }
 
 #[test]
 fn receipt_limits_are_refused() {
     let head = |events: &[u8]| [&[0u8; 32][..], &[0], &[0; 8], &[0; 48], events].concat();
     let event = |topics: usize, data: usize| {
-        [
-            &[0x11u8; 32][..],
-            &compact(topics),
-            &vec![0x22; 32 * topics],
-            &compact(data),
-            &vec![0x33; data],
-        ]
-        .concat()
+        [&[0x11u8; 32][..], &compact(topics), &vec![0x22; 32 * topics], &compact(data), &vec![0x33; data]]
+            .concat()
     };
     let with_events = |events: &[Vec<u8>]| {
-        let bytes = [
-            head(&[&compact(events.len())[..], &events.concat()].concat()),
-            vec![0, 0],
-        ]
-        .concat();
+        let bytes = [head(&[&compact(events.len())[..], &events.concat()].concat()), vec![0, 0]].concat();
         Receipt::decode_bounded(&bytes)
     };
     assert!(with_events(&[event(MAX_EVENT_TOPICS, MAX_EVENT_DATA_BYTES)]).is_ok());
@@ -819,9 +598,5 @@ fn receipt_limits_are_refused() {
 fn exec_error_strings_must_be_utf8() {
     // InvalidCode with the byte ff as its message.
     let bytes = [&[0u8; 32][..], &[1, 11, 4, 0xff], &[0; 8], &[0; 48], &[0, 0, 0]].concat();
-    assert_malformed(
-        Receipt::decode_bounded(&bytes),
-        "receipt",
-        "Invalid utf8 sequence",
-    );
+    assert_malformed(Receipt::decode_bounded(&bytes), "receipt", "Invalid utf8 sequence");
 }

@@ -34,30 +34,15 @@ fn compact_examples_match_the_document() {
     ];
     for (n, hex) in examples {
         assert_eq!(hex::encode(Compact(n).encode()), hex, "compact({n})");
-        assert_eq!(
-            <Compact<u32>>::decode(&mut &hex::decode(hex).expect("hex")[..]).map(|c| c.0),
-            Ok(n)
-        );
-        assert!(
-            doc.contains(&format!("→ `{hex}`")),
-            "§1.2 should show {n} → {hex}"
-        );
+        assert_eq!(<Compact<u32>>::decode(&mut &hex::decode(hex).expect("hex")[..]).map(|c| c.0), Ok(n));
+        assert!(doc.contains(&format!("→ `{hex}`")), "§1.2 should show {n} → {hex}");
     }
     // Non-minimal forms are refused, as are big-integer prefixes other than 03.
-    for bad in [
-        "0100",
-        "fd00",
-        "02000000",
-        "0300000000",
-        "03ffffff3f",
-        "0700000000ff",
-        "13000000000000000001",
-    ] {
+    for bad in
+        ["0100", "fd00", "02000000", "0300000000", "03ffffff3f", "0700000000ff", "13000000000000000001"]
+    {
         let bytes = hex::decode(bad).expect("hex");
-        assert!(
-            <Compact<u32>>::decode(&mut &bytes[..]).is_err(),
-            "{bad} must be refused"
-        );
+        assert!(<Compact<u32>>::decode(&mut &bytes[..]).is_err(), "{bad} must be refused");
     }
 }
 
@@ -75,15 +60,10 @@ fn integers_and_options() {
 fn action_variants() {
     let to = Address([0x42; 32]);
     let transfer = Action::Transfer { to, amount: 9 };
-    assert_eq!(
-        transfer.encode(),
-        [&[0u8][..], &to.0, &9u128.to_le_bytes()].concat()
-    );
+    assert_eq!(transfer.encode(), [&[0u8][..], &to.0, &9u128.to_le_bytes()].concat());
 
     let code = vec![0xaa; 100];
-    let upload = Action::UploadCode {
-        code: code.clone().try_into().expect("small"),
-    };
+    let upload = Action::UploadCode { code: code.clone().try_into().expect("small") };
     assert_eq!(upload.encode(), [&[1u8][..], &compact(100), &code].concat());
 
     let code_hash = Hash([3; 32]);
@@ -93,20 +73,11 @@ fn action_variants() {
         value: 7,
         salt: vec![9; 32].try_into().expect("32 bytes"),
     };
-    let expected = [
-        &[2u8][..],
-        &code_hash.0,
-        &[8, 1, 2],
-        &7u128.to_le_bytes(),
-        &compact(32),
-        &[9; 32],
-    ]
-    .concat();
+    let expected =
+        [&[2u8][..], &code_hash.0, &[8, 1, 2], &7u128.to_le_bytes(), &compact(32), &[9; 32]].concat();
     assert_eq!(instantiate.encode(), expected);
 
-    let Action::Call { contract, .. } = call_tx().action else {
-        panic!("a Call")
-    };
+    let Action::Call { contract, .. } = call_tx().action else { panic!("a Call") };
     let call = call_tx().action.encode();
     let expected = [
         &[3u8][..],
@@ -133,17 +104,12 @@ fn transaction_fixed_part_is_72_bytes() {
 #[test]
 fn largest_transaction_fits_max_tx_bytes() {
     let mut tx = call_tx();
-    tx.action = Action::UploadCode {
-        code: vec![0; MAX_CODE_BYTES].try_into().expect("at the limit"),
-    };
+    tx.action = Action::UploadCode { code: vec![0; MAX_CODE_BYTES].try_into().expect("at the limit") };
     let signed = tx.sign(&vector_key());
     let len = signed.encode().len();
     assert_eq!(len, 262_285);
     assert!(len < weft_types::limits::MAX_TX_BYTES);
-    assert_eq!(
-        weft_types::SignedTransaction::decode_bounded(&signed.encode()),
-        Ok(signed)
-    );
+    assert_eq!(weft_types::SignedTransaction::decode_bounded(&signed.encode()), Ok(signed));
     // Call with args at the limit is smaller.
     let mut tx = call_tx();
     if let Action::Call { args, .. } = &mut tx.action {
@@ -187,58 +153,29 @@ pub fn exec_error_samples() -> Vec<(ExecError, Vec<u8>)> {
     let string = |s: &str| [compact(s.len()), s.as_bytes().to_vec()].concat();
     vec![
         (ExecError::OutOfGas, vec![]),
+        (ExecError::Reverted { contract: a, data: vec![1, 2, 3] }, [&a.0[..], &[12, 1, 2, 3]].concat()),
+        (ExecError::Trap { contract: a, kind: TrapKind::StackLimit }, [&a.0[..], &[7]].concat()),
         (
-            ExecError::Reverted {
-                contract: a,
-                data: vec![1, 2, 3],
-            },
-            [&a.0[..], &[12, 1, 2, 3]].concat(),
-        ),
-        (
-            ExecError::Trap {
-                contract: a,
-                kind: TrapKind::StackLimit,
-            },
-            [&a.0[..], &[7]].concat(),
-        ),
-        (
-            ExecError::InsufficientBalance {
-                account: a,
-                needed: 10,
-                available: 3,
-            },
+            ExecError::InsufficientBalance { account: a, needed: 10, available: 3 },
             [&a.0[..], &10u128.to_le_bytes(), &3u128.to_le_bytes()].concat(),
         ),
         (
-            ExecError::InsufficientDeposit {
-                needed: 10,
-                available: 3,
-            },
+            ExecError::InsufficientDeposit { needed: 10, available: 3 },
             [10u128.to_le_bytes(), 3u128.to_le_bytes()].concat(),
         ),
         (ExecError::CodeNotFound(hh), hh.0.to_vec()),
         (ExecError::ContractNotFound(a), a.0.to_vec()),
         (ExecError::ContractExists(a), a.0.to_vec()),
         (
-            ExecError::MethodNotFound {
-                contract: a,
-                method: "no such".into(),
-            },
+            ExecError::MethodNotFound { contract: a, method: "no such".into() },
             [a.0.to_vec(), string("no such")].concat(),
         ),
         (ExecError::ReentrancyRefused(a), a.0.to_vec()),
         (
-            ExecError::LimitExceeded {
-                limit: LimitKind::CallDepth,
-                value: 9,
-                max: 8,
-            },
+            ExecError::LimitExceeded { limit: LimitKind::CallDepth, value: 9, max: 8 },
             [&[6u8][..], &9u64.to_le_bytes(), &8u64.to_le_bytes()].concat(),
         ),
-        (
-            ExecError::InvalidCode("too many functions".into()),
-            string("too many functions"),
-        ),
+        (ExecError::InvalidCode("too many functions".into()), string("too many functions")),
         (ExecError::CodeExists(hh), hh.0.to_vec()),
         (ExecError::BalanceOverflow(a), a.0.to_vec()),
     ]
@@ -300,11 +237,7 @@ fn trap_and_limit_kind_indices() {
 
 #[test]
 fn receipt_and_event_field_order() {
-    let event = Event {
-        contract: Address([1; 32]),
-        topics: vec![Hash([2; 32])],
-        data: vec![3],
-    };
+    let event = Event { contract: Address([1; 32]), topics: vec![Hash([2; 32])], data: vec![3] };
     assert_eq!(event.encode(), [&[1u8; 32][..], &[4], &[2; 32], &[4, 3]].concat());
     let receipt = Receipt {
         tx_hash: Hash([9; 32]),
@@ -362,24 +295,12 @@ fn largest_receipt_is_as_documented() {
 
 #[test]
 fn account_sizes_and_state_keys() {
-    let key_account = Account {
-        balance: 1,
-        nonce: 2,
-        code_hash: None,
-        storage_bytes: 3,
-        deposit: 4,
-    };
+    let key_account = Account { balance: 1, nonce: 2, code_hash: None, storage_bytes: 3, deposit: 4 };
     assert_eq!(key_account.encode().len(), 49);
     assert_eq!(
         key_account.encode(),
-        [
-            &1u128.to_le_bytes()[..],
-            &2u64.to_le_bytes(),
-            &[0],
-            &3u64.to_le_bytes(),
-            &4u128.to_le_bytes()
-        ]
-        .concat()
+        [&1u128.to_le_bytes()[..], &2u64.to_le_bytes(), &[0], &3u64.to_le_bytes(), &4u128.to_le_bytes()]
+            .concat()
     );
     let a = Address([0xaa; 32]);
     let hh = Hash([0xbb; 32]);
@@ -392,14 +313,8 @@ fn account_sizes_and_state_keys() {
 #[test]
 fn domain_tags_and_payload() {
     assert_eq!((domain::TX, domain::TX.encode()[0]), (&b"weft:tx:v1"[..], 0x28));
-    assert_eq!(
-        (domain::VOTE, domain::VOTE.encode()[0]),
-        (&b"weft:vote:v1"[..], 0x30)
-    );
-    assert_eq!(
-        (domain::PROPOSAL, domain::PROPOSAL.encode()[0]),
-        (&b"weft:proposal:v1"[..], 0x40)
-    );
+    assert_eq!((domain::VOTE, domain::VOTE.encode()[0]), (&b"weft:vote:v1"[..], 0x30));
+    assert_eq!((domain::PROPOSAL, domain::PROPOSAL.encode()[0]), (&b"weft:proposal:v1"[..], 0x40));
     assert_eq!(
         domain_payload(domain::VOTE, 7, &[0xab]),
         [&[0x30u8][..], b"weft:vote:v1", &7u64.to_le_bytes(), &[0xab]].concat()
@@ -430,19 +345,10 @@ fn text_form_is_strict() {
     assert_eq!(a, Address([0xab; 32]));
     assert_eq!(format!("0x{}", hex64.to_uppercase()).parse::<Address>(), Ok(a));
     assert_eq!(a.to_string(), format!("0x{hex64}"));
-    assert_eq!(
-        format!("0X{hex64}").parse::<Address>(),
-        Err(ParseHexError::MissingPrefix)
-    );
+    assert_eq!(format!("0X{hex64}").parse::<Address>(), Err(ParseHexError::MissingPrefix));
     assert_eq!(hex64.parse::<Hash>(), Err(ParseHexError::MissingPrefix));
-    assert_eq!(
-        format!("0x{}", &hex64[..62]).parse::<Hash>(),
-        Err(ParseHexError::WrongLength { found: 62 })
-    );
-    assert_eq!(
-        format!("0x{hex64}00").parse::<Hash>(),
-        Err(ParseHexError::WrongLength { found: 66 })
-    );
+    assert_eq!(format!("0x{}", &hex64[..62]).parse::<Hash>(), Err(ParseHexError::WrongLength { found: 62 }));
+    assert_eq!(format!("0x{hex64}00").parse::<Hash>(), Err(ParseHexError::WrongLength { found: 66 }));
     assert_eq!(
         format!("0x {}", &hex64[1..]).parse::<Hash>(),
         Err(ParseHexError::InvalidDigit { ch: ' ', position: 2 })
@@ -454,11 +360,7 @@ fn text_form_is_strict() {
     let doc = protocol_doc();
     for msg in [
         ParseHexError::MissingPrefix.to_string(),
-        ParseHexError::InvalidDigit {
-            ch: 'g',
-            position: 65,
-        }
-        .to_string(),
+        ParseHexError::InvalidDigit { ch: 'g', position: 65 }.to_string(),
         ParseHexError::WrongLength { found: 4 }.to_string(),
     ] {
         assert!(doc.contains(&msg), "§9 should quote {msg:?}");

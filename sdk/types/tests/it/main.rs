@@ -1,6 +1,7 @@
 //! Integration tests of `weft-types`: the test vectors of `docs/protocol.md` (and that the
 //! document still shows them), the signature rule, the documented byte layouts, and the codec's
 //! round trips and decode limits.
+#![allow(clippy::unwrap_used)]
 
 mod codec;
 mod layout;
@@ -26,11 +27,7 @@ pub const VECTOR_SALT: [u8; 4] = [1, 2, 3, 4];
 /// The contract of the `Call` vector: deployed by the vector key from [`EMPTY_WASM`].
 pub fn vector_contract() -> Address {
     let key = vector_key();
-    Address::contract(
-        &address_of(&key),
-        &weft_types::sha3_256(&EMPTY_WASM),
-        &VECTOR_SALT,
-    )
+    Address::contract(&address_of(&key), &weft_types::sha3_256(&EMPTY_WASM), &VECTOR_SALT)
 }
 
 /// The unsigned `Call` transaction of protocol.md §11.2.
@@ -58,10 +55,7 @@ pub fn transfer_tx() -> Transaction {
         nonce: 4,
         gas_limit: 21_000,
         gas_price: 1,
-        action: Action::Transfer {
-            to: Address([0x42; 32]),
-            amount: 1_000_000_000_000_000_000,
-        },
+        action: Action::Transfer { to: Address([0x42; 32]), amount: 1_000_000_000_000_000_000 },
     }
 }
 

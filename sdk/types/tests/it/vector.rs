@@ -154,10 +154,7 @@ fn key_and_contract_address_vector() {
     preimage.extend_from_slice(&VECTOR_SALT);
     assert_eq!(h(&preimage), CONTRACT_PREIMAGE);
     assert_eq!(h(sha3_256(&preimage).0), CONTRACT);
-    assert_eq!(
-        h(Address::contract(&sender, &code_hash, &VECTOR_SALT).0),
-        CONTRACT
-    );
+    assert_eq!(h(Address::contract(&sender, &code_hash, &VECTOR_SALT).0), CONTRACT);
     assert_eq!(h(vector_contract().0), CONTRACT);
 }
 
@@ -165,11 +162,7 @@ fn key_and_contract_address_vector() {
 fn call_vector() {
     let tx = call_tx();
     assert_eq!(h(tx.encode()), CALL_TX);
-    assert_eq!(
-        CALL_TX_FIELDS.concat(),
-        CALL_TX,
-        "the annotated rows add up to the encoding"
-    );
+    assert_eq!(CALL_TX_FIELDS.concat(), CALL_TX, "the annotated rows add up to the encoding");
     assert_eq!(tx.encode().len(), 135);
     assert_eq!(h(tx.signing_payload()), CALL_PAYLOAD);
     assert_eq!(h(domain_payload(domain::TX, 7, &tx.encode())), CALL_PAYLOAD);
@@ -199,10 +192,7 @@ fn transfer_vector() {
     assert_eq!(signed.encode().len(), 185);
     assert_eq!(h(signed.hash().0), TRANSFER_HASH);
     assert_eq!(signed.verify_signature(), Ok(()));
-    assert_eq!(
-        SignedTransaction::decode_bounded(&unhex(TRANSFER_SIGNED)),
-        Ok(signed)
-    );
+    assert_eq!(SignedTransaction::decode_bounded(&unhex(TRANSFER_SIGNED)), Ok(signed));
 }
 
 #[test]
@@ -242,10 +232,7 @@ fn receipts_roots_and_header_vector() {
     assert_eq!(h(header.hash().0), BLOCK_HASH);
 
     // The block as §11.4 describes it.
-    let block = Block {
-        header,
-        txs: BoundedVec::new(txs.to_vec()).expect("two txs"),
-    };
+    let block = Block { header, txs: BoundedVec::new(txs.to_vec()).expect("two txs") };
     let bytes = unhex(&format!("{HEADER}08{CALL_SIGNED}{TRANSFER_SIGNED}"));
     assert_eq!(block.encode(), bytes);
     assert_eq!(h(block.hash().0), BLOCK_HASH);
@@ -269,16 +256,10 @@ fn account_vector() {
 fn document_shows_every_vector_verbatim() {
     let doc = protocol_doc();
     for (name, hex) in ALL {
-        assert!(
-            doc.contains(hex),
-            "docs/protocol.md does not contain {name} = {hex}"
-        );
+        assert!(doc.contains(hex), "docs/protocol.md does not contain {name} = {hex}");
     }
     for row in CALL_TX_FIELDS {
-        assert!(
-            doc.contains(&format!("`{row}`")),
-            "docs/protocol.md lacks the row `{row}` of §11.2"
-        );
+        assert!(doc.contains(&format!("`{row}`")), "docs/protocol.md lacks the row `{row}` of §11.2");
     }
 }
 
@@ -300,10 +281,7 @@ fn a_signature_is_bound_to_its_chain_id() {
 
     // The chain id of the prefix counts on its own: chain 8 in the prefix, 7 in the body.
     let payload = domain_payload(domain::TX, 8, &signed.tx.encode());
-    assert_eq!(
-        verify(&sender, &payload, &signed.signature),
-        Err(SignatureError::Invalid(sender))
-    );
+    assert_eq!(verify(&sender, &payload, &signed.signature), Err(SignatureError::Invalid(sender)));
 
     // Properly signed for chain 8, it verifies there, with another signature.
     let resigned = other.tx.clone().sign(&vector_key());
@@ -327,15 +305,8 @@ fn a_signature_is_bound_to_its_domain() {
     }
     // And the other way round: a vote over the same bytes is not a transaction signature.
     use ed25519_dalek::Signer;
-    let vote = Signature(
-        vector_key()
-            .sign(&domain_payload(domain::VOTE, 7, &body))
-            .to_bytes(),
-    );
-    let forged = SignedTransaction {
-        tx: signed.tx.clone(),
-        signature: vote,
-    };
+    let vote = Signature(vector_key().sign(&domain_payload(domain::VOTE, 7, &body)).to_bytes());
+    let forged = SignedTransaction { tx: signed.tx.clone(), signature: vote };
     assert_eq!(forged.verify_signature(), Err(SignatureError::Invalid(sender)));
     // The tags' encodings are not prefixes of one another.
     let tags = [domain::TX, domain::VOTE, domain::PROPOSAL].map(|t| t.encode());
@@ -395,23 +366,14 @@ fn a_non_canonical_s_is_refused() {
     }
     assert_eq!(carry, 0);
     assert_ne!(sig, signed.signature.0);
-    let bad = SignedTransaction {
-        tx: signed.tx.clone(),
-        signature: Signature(sig),
-    };
-    assert_eq!(
-        bad.verify_signature(),
-        Err(SignatureError::Invalid(signed.tx.sender))
-    );
+    let bad = SignedTransaction { tx: signed.tx.clone(), signature: Signature(sig) };
+    assert_eq!(bad.verify_signature(), Err(SignatureError::Invalid(signed.tx.sender)));
 
     // S = L itself (that is, 0 mod L) and S = 2^256 − 1 are refused too.
     for s in [L, [0xff; 32]] {
         let mut sig = signed.signature.0;
         sig[32..].copy_from_slice(&s);
-        let bad = SignedTransaction {
-            tx: signed.tx.clone(),
-            signature: Signature(sig),
-        };
+        let bad = SignedTransaction { tx: signed.tx.clone(), signature: Signature(sig) };
         assert!(bad.verify_signature().is_err());
     }
 }
@@ -447,14 +409,10 @@ fn a_small_order_public_key_is_refused() {
     let weak = ed25519_dalek::VerifyingKey::from_bytes(&identity.0).expect("the identity decodes");
     assert!(weak.is_weak());
     assert!(
-        weak.verify(&payload, &ed25519_dalek::Signature::from_bytes(&sig))
-            .is_ok(),
+        weak.verify(&payload, &ed25519_dalek::Signature::from_bytes(&sig)).is_ok(),
         "the forgery is valid under the non-strict rule"
     );
-    let forged = SignedTransaction {
-        tx,
-        signature: Signature(sig),
-    };
+    let forged = SignedTransaction { tx, signature: Signature(sig) };
     assert!(matches!(
         forged.verify_signature(),
         Err(SignatureError::Invalid(a) | SignatureError::BadPublicKey(a)) if a == identity
@@ -465,18 +423,13 @@ fn a_small_order_public_key_is_refused() {
     for enc in SMALL_ORDER {
         let key = Address(unhex(enc).try_into().expect("32 bytes"));
         assert!(
-            ed25519_dalek::VerifyingKey::from_bytes(&key.0)
-                .expect("a curve point")
-                .is_weak(),
+            ed25519_dalek::VerifyingKey::from_bytes(&key.0).expect("a curve point").is_weak(),
             "{enc} is small-order"
         );
         let mut tx = call_tx();
         tx.sender = key;
         for signature in [Signature(sig), signed_call().signature, Signature([0; 64])] {
-            let forged = SignedTransaction {
-                tx: tx.clone(),
-                signature,
-            };
+            let forged = SignedTransaction { tx: tx.clone(), signature };
             assert!(forged.verify_signature().is_err(), "key {enc}");
         }
     }
@@ -490,15 +443,8 @@ fn a_small_order_r_is_refused() {
     for enc in SMALL_ORDER {
         let mut sig = [0u8; 64];
         sig[..32].copy_from_slice(&unhex(enc));
-        let bad = SignedTransaction {
-            tx: signed.tx.clone(),
-            signature: Signature(sig),
-        };
-        assert_eq!(
-            bad.verify_signature(),
-            Err(SignatureError::Invalid(signed.tx.sender)),
-            "R = {enc}"
-        );
+        let bad = SignedTransaction { tx: signed.tx.clone(), signature: Signature(sig) };
+        assert_eq!(bad.verify_signature(), Err(SignatureError::Invalid(signed.tx.sender)), "R = {enc}");
     }
 }
 
@@ -511,14 +457,8 @@ fn a_sender_that_is_not_a_point_is_a_bad_public_key() {
     assert!(ed25519_dalek::VerifyingKey::from_bytes(&bytes).is_err());
     let mut tx = call_tx();
     tx.sender = sender;
-    let signed = SignedTransaction {
-        tx,
-        signature: signed_call().signature,
-    };
-    assert_eq!(
-        signed.verify_signature(),
-        Err(SignatureError::BadPublicKey(sender))
-    );
+    let signed = SignedTransaction { tx, signature: signed_call().signature };
+    assert_eq!(signed.verify_signature(), Err(SignatureError::BadPublicKey(sender)));
 }
 
 #[test]
@@ -535,23 +475,14 @@ fn a_non_canonical_key_is_checked_not_refused() {
     let sender = Address(bytes);
     let mut tx = call_tx();
     tx.sender = sender;
-    let signed = SignedTransaction {
-        tx,
-        signature: signed_call().signature,
-    };
+    let signed = SignedTransaction { tx, signature: signed_call().signature };
     assert_eq!(signed.verify_signature(), Err(SignatureError::Invalid(sender)));
 }
 
 #[test]
 fn an_all_zero_signature_is_refused() {
-    let signed = SignedTransaction {
-        tx: call_tx(),
-        signature: Signature([0; 64]),
-    };
-    assert_eq!(
-        signed.verify_signature(),
-        Err(SignatureError::Invalid(signed.tx.sender))
-    );
+    let signed = SignedTransaction { tx: call_tx(), signature: Signature([0; 64]) };
+    assert_eq!(signed.verify_signature(), Err(SignatureError::Invalid(signed.tx.sender)));
 }
 
 #[test]
@@ -560,10 +491,7 @@ fn a_signature_of_the_wrong_length_does_not_decode() {
     // 63 signature bytes: the input ends inside the signature.
     let short = &bytes[..bytes.len() - 1];
     match SignedTransaction::decode_bounded(short) {
-        Err(DecodeError::Malformed {
-            what: "transaction",
-            reason,
-        }) => {
+        Err(DecodeError::Malformed { what: "transaction", reason }) => {
             assert!(reason.contains("Not enough data"), "{reason}")
         }
         other => panic!("63-byte signature: {other:?}"),
@@ -573,10 +501,7 @@ fn a_signature_of_the_wrong_length_does_not_decode() {
     long.push(0);
     assert_eq!(
         SignedTransaction::decode_bounded(&long),
-        Err(DecodeError::TrailingBytes {
-            what: "transaction",
-            extra: 1
-        })
+        Err(DecodeError::TrailingBytes { what: "transaction", extra: 1 })
     );
     // No signature at all.
     assert!(SignedTransaction::decode_bounded(&unhex(CALL_TX)).is_err());
@@ -589,15 +514,7 @@ fn decoded_vectors_verify() {
         assert_eq!(tx.verify_signature(), Ok(()));
     }
     let tx = SignedTransaction::decode_bounded(&unhex(CALL_SIGNED)).expect("decodes");
-    let Action::Call {
-        method, args, value, ..
-    } = &tx.tx.action
-    else {
-        panic!("a Call")
-    };
-    assert_eq!(
-        (method.as_str(), &args[..], *value),
-        ("transfer", &[0xde, 0xad, 0xbe, 0xef][..], 5)
-    );
+    let Action::Call { method, args, value, .. } = &tx.tx.action else { panic!("a Call") };
+    assert_eq!((method.as_str(), &args[..], *value), ("transfer", &[0xde, 0xad, 0xbe, 0xef][..], 5));
     let _: Transaction = tx.tx;
 }

@@ -1,0 +1,153 @@
+//! `apply_block` of 1,000 token-contract transfers from 1,000 senders, followed by the durable
+//! redb commit of the block, its receipts and the state changes (state root included): the work
+//! a validator does per block, minus consensus.
+//!
+//! Run: `cargo bench -p weft-node --bench block`.
+#![allow(clippy::unwrap_used)]
+
+use std::{sync::Arc, time::Duration};
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use ed25519_dalek::SigningKey;
+use weft_node::store::Store;
+use weft_runtime::{BlockBuilder, Genesis, Runtime};
+use weft_types::{
+    Action, Address, Hash, Header, MethodName, SignedTransaction, Transaction, codec::BoundedBytes, sha3_256,
+    tx::address_of,
+};
+
+const SENDERS: usize = 1_000;
+const CHAIN: u64 = 1;
+
+struct Bench {
+    rt: Runtime,
+    store: Store,
+    _dir: tempfile::TempDir,
+    head: Header,
+    keys: Vec<SigningKey>,
+    nonces: Vec<u64>,
+    token: Address,
+}
+
+impl Bench {
+    fn tx(&mut self, i: usize, action: Action) -> SignedTransaction {
+        let tx = Transaction {
+            chain_id: CHAIN,
+            sender: address_of(&self.keys[i]),
+            nonce: self.nonces[i],
+            gas_limit: 2_000_000,
+            gas_price: 1,
+            action,
+        };
+        self.nonces[i] += 1;
+        tx.sign(&self.keys[i])
+    }
+
+    fn build(&self, txs: Vec<SignedTransaction>) -> weft_runtime::BlockOutput {
+        let state = Arc::new(self.store.state().unwrap());
+        let mut b =
+            BlockBuilder::new(&self.rt, state, &self.head, self.head.timestamp_ms + 1, Address::default());
+        for tx in txs {
+            let r = b.push(tx).unwrap();
+            assert!(r.is_success(), "{:?}", r.status);
+        }
+        b.finish().unwrap()
+    }
+
+    fn commit(&mut self, out: &weft_runtime::BlockOutput) {
+        self.store.commit_block(&out.block, &out.receipts, &out.changes).unwrap();
+        self.head = out.block.header.clone();
+    }
+
+    fn transfer(&mut self, from: usize, to: Address, amount: u64) -> SignedTransaction {
+        let mut args = to.0.to_vec();
+        args.extend_from_slice(&amount.to_le_bytes());
+        let action = Action::Call {
+            contract: self.token,
+            method: MethodName::new("transfer").unwrap(),
+            args: BoundedBytes::new(args).unwrap(),
+            value: 0,
+        };
+        self.tx(from, action)
+    }
+
+    fn new() -> Self {
+        let keys: Vec<_> =
+            (0..SENDERS as u64).map(|i| SigningKey::from_bytes(&sha3_256(&i.to_le_bytes()).0)).collect();
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("chain.redb")).unwrap();
+        let rt = Runtime::new(CHAIN, 1).unwrap();
+        let balances = keys.iter().map(|k| (address_of(k), 1u128 << 100)).collect();
+        let genesis =
+            rt.genesis(Arc::new(store.state().unwrap()), &Genesis { timestamp_ms: 0, balances }).unwrap();
+        store.commit_block(&genesis.block, &genesis.receipts, &genesis.changes).unwrap();
+        let mut b = Bench {
+            rt,
+            store,
+            _dir: dir,
+            head: genesis.block.header,
+            keys,
+            nonces: vec![0; SENDERS],
+            token: Address::default(),
+        };
+        let code =
+            wat::parse_file(concat!(env!("CARGO_MANIFEST_DIR"), "/../contracts/wat/token.wat")).unwrap();
+        let code_hash: Hash = sha3_256(&code);
+        let upload = b.tx(0, Action::UploadCode { code: BoundedBytes::new(code).unwrap() });
+        let out = b.build(vec![upload]);
+        b.commit(&out);
+        let init = Action::Instantiate {
+            code_hash,
+            args: BoundedBytes::new(u64::MAX.to_le_bytes().to_vec()).unwrap(),
+            value: 0,
+            salt: BoundedBytes::new(vec![]).unwrap(),
+        };
+        let init = b.tx(0, init);
+        let out = b.build(vec![init]);
+        b.token = out.receipts[0].contract_address.unwrap();
+        b.commit(&out);
+        // Give every sender tokens.
+        let txs = (1..SENDERS).map(|i| {
+            let to = address_of(&b.keys[i]);
+            b.transfer(0, to, 1 << 40)
+        });
+        let txs: Vec<_> = txs.collect();
+        let out = b.build(txs);
+        b.commit(&out);
+        b
+    }
+}
+
+fn apply_and_commit(c: &mut Criterion) {
+    let mut bench = Bench::new();
+    let mut group = c.benchmark_group("block");
+    group
+        .sample_size(10)
+        .measurement_time(Duration::from_secs(20))
+        .throughput(Throughput::Elements(SENDERS as u64));
+    group.bench_function("apply_block + redb commit, 1000 token transfers", |b| {
+        b.iter_custom(|iters| {
+            let mut total = Duration::ZERO;
+            for round in 0..iters {
+                // Sender i pays sender i+1+round: distinct recipients each round, every sender once.
+                let txs: Vec<_> = (0..SENDERS)
+                    .map(|i| {
+                        let to = address_of(&bench.keys[(i + 1 + round as usize) % SENDERS]);
+                        bench.transfer(i, to, 1)
+                    })
+                    .collect();
+                let proposed = bench.build(txs);
+                let start = std::time::Instant::now();
+                let state = Arc::new(bench.store.state().unwrap());
+                let out = bench.rt.apply_block(state, &bench.head, &proposed.block).unwrap();
+                bench.commit(&out);
+                total += start.elapsed();
+            }
+            total
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, apply_and_commit);
+criterion_main!(benches);
