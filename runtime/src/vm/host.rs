@@ -100,6 +100,14 @@ fn limit<T>(limit: LimitKind, value: usize, max: usize) -> R<T> {
     abort(HostAbort::Exec(ExecError::LimitExceeded { limit, value: value as u64, max: max as u64 }))
 }
 
+/// Refuses a guest length over `max` with the limit it breaks.
+fn check_len(l: i32, kind: LimitKind, max: usize) -> R<()> {
+    if len(l) > max {
+        return limit(kind, len(l), max);
+    }
+    Ok(())
+}
+
 fn state_err(e: crate::state::StateError) -> wasmtime::Error {
     wasmtime::Error::new(HostAbort::State(e.to_string()))
 }
@@ -183,18 +191,14 @@ pub fn link(linker: &mut Linker<HostData>) -> R<()> {
     })?;
     linker.func_wrap(m, "set_return", move |mut c: C<'_>, ptr: i32, l: i32| -> R<()> {
         charge(&mut c, base)?;
-        if len(l) > MAX_RETURN_DATA_BYTES {
-            return limit(LimitKind::ReturnData, len(l), MAX_RETURN_DATA_BYTES);
-        }
+        check_len(l, LimitKind::ReturnData, MAX_RETURN_DATA_BYTES)?;
         charge_bytes(&mut c, SCHEDULE.host_byte, len(l))?;
         c.data_mut().frame.output = read(&c, ptr, len(l))?;
         Ok(())
     })?;
     linker.func_wrap(m, "revert", move |mut c: C<'_>, ptr: i32, l: i32| -> R<()> {
         charge(&mut c, base)?;
-        if len(l) > MAX_RETURN_DATA_BYTES {
-            return limit(LimitKind::ReturnData, len(l), MAX_RETURN_DATA_BYTES);
-        }
+        check_len(l, LimitKind::ReturnData, MAX_RETURN_DATA_BYTES)?;
         charge_bytes(&mut c, SCHEDULE.host_byte, len(l))?;
         abort(HostAbort::Revert(read(&c, ptr, len(l))?))
     })?;
@@ -224,9 +228,7 @@ pub fn link(linker: &mut Linker<HostData>) -> R<()> {
         "storage_read",
         move |mut c: C<'_>, k: i32, kl: i32, out: i32, cap: i32| -> R<i32> {
             charge(&mut c, base + SCHEDULE.storage_read)?;
-            if len(kl) > MAX_STORAGE_KEY_BYTES {
-                return limit(LimitKind::StorageKey, len(kl), MAX_STORAGE_KEY_BYTES);
-            }
+            check_len(kl, LimitKind::StorageKey, MAX_STORAGE_KEY_BYTES)?;
             let key = read(&c, k, len(kl))?;
             let contract = c.data().frame.contract;
             let value = tx(&mut c)?.overlay.get(&storage_key(&contract, &key)).map_err(state_err)?;
@@ -240,12 +242,8 @@ pub fn link(linker: &mut Linker<HostData>) -> R<()> {
     )?;
     linker.func_wrap(m, "storage_write", move |mut c: C<'_>, k: i32, kl: i32, v: i32, vl: i32| -> R<()> {
         charge(&mut c, base + SCHEDULE.storage_write)?;
-        if len(kl) > MAX_STORAGE_KEY_BYTES {
-            return limit(LimitKind::StorageKey, len(kl), MAX_STORAGE_KEY_BYTES);
-        }
-        if len(vl) > MAX_STORAGE_VALUE_BYTES {
-            return limit(LimitKind::StorageValue, len(vl), MAX_STORAGE_VALUE_BYTES);
-        }
+        check_len(kl, LimitKind::StorageKey, MAX_STORAGE_KEY_BYTES)?;
+        check_len(vl, LimitKind::StorageValue, MAX_STORAGE_VALUE_BYTES)?;
         charge_bytes(&mut c, SCHEDULE.storage_write_byte, len(kl) + len(vl))?;
         let key = read(&c, k, len(kl))?;
         let value = read(&c, v, len(vl))?;
@@ -254,20 +252,14 @@ pub fn link(linker: &mut Linker<HostData>) -> R<()> {
     })?;
     linker.func_wrap(m, "storage_remove", move |mut c: C<'_>, k: i32, kl: i32| -> R<i32> {
         charge(&mut c, base + SCHEDULE.storage_remove)?;
-        if len(kl) > MAX_STORAGE_KEY_BYTES {
-            return limit(LimitKind::StorageKey, len(kl), MAX_STORAGE_KEY_BYTES);
-        }
+        check_len(kl, LimitKind::StorageKey, MAX_STORAGE_KEY_BYTES)?;
         let key = read(&c, k, len(kl))?;
         Ok(i32::from(set_storage(&mut c, key, None)?))
     })?;
     linker.func_wrap(m, "emit_event", move |mut c: C<'_>, t: i32, tc: i32, d: i32, dl: i32| -> R<()> {
         charge(&mut c, base + SCHEDULE.event_base)?;
-        if len(tc) > MAX_EVENT_TOPICS {
-            return limit(LimitKind::EventTopics, len(tc), MAX_EVENT_TOPICS);
-        }
-        if len(dl) > MAX_EVENT_DATA_BYTES {
-            return limit(LimitKind::EventData, len(dl), MAX_EVENT_DATA_BYTES);
-        }
+        check_len(tc, LimitKind::EventTopics, MAX_EVENT_TOPICS)?;
+        check_len(dl, LimitKind::EventData, MAX_EVENT_DATA_BYTES)?;
         let count = tx(&mut c)?.events.len();
         if count >= MAX_EVENTS_PER_TX {
             return limit(LimitKind::EventCount, count + 1, MAX_EVENTS_PER_TX);
@@ -306,9 +298,7 @@ pub fn link(linker: &mut Linker<HostData>) -> R<()> {
         "ed25519_verify",
         move |mut c: C<'_>, s: i32, pk: i32, msg: i32, ml: i32| -> R<i32> {
             charge(&mut c, base + SCHEDULE.ed25519_verify)?;
-            if len(ml) > MAX_VERIFY_MESSAGE_BYTES {
-                return limit(LimitKind::HostInput, len(ml), MAX_VERIFY_MESSAGE_BYTES);
-            }
+            check_len(ml, LimitKind::HostInput, MAX_VERIFY_MESSAGE_BYTES)?;
             charge_bytes(&mut c, SCHEDULE.ed25519_verify_byte, len(ml))?;
             let sig = Signature(read_array(&c, s)?);
             let key = Address(read_array(&c, pk)?);
@@ -352,9 +342,7 @@ pub fn link(linker: &mut Linker<HostData>) -> R<()> {
 
 fn hash_input(c: &mut C<'_>, p: i32, l: i32) -> R<Vec<u8>> {
     charge(c, SCHEDULE.host_base + SCHEDULE.hash_base)?;
-    if len(l) > MAX_HASH_INPUT_BYTES {
-        return limit(LimitKind::HostInput, len(l), MAX_HASH_INPUT_BYTES);
-    }
+    check_len(l, LimitKind::HostInput, MAX_HASH_INPUT_BYTES)?;
     charge_bytes(c, SCHEDULE.hash_byte, len(l))?;
     read(c, p, len(l))
 }
@@ -383,9 +371,7 @@ fn set_storage(c: &mut C<'_>, key: Vec<u8>, value: Option<Vec<u8>>) -> R<bool> {
 #[allow(clippy::too_many_arguments)]
 fn cross_call(c: &mut C<'_>, a: i32, mp: i32, ml: i32, ap: i32, al: i32, vp: i32, gas: i64) -> R<i32> {
     charge(c, SCHEDULE.host_base)?;
-    if len(al) > MAX_ARGS_BYTES {
-        return limit(LimitKind::CallInput, len(al), MAX_ARGS_BYTES);
-    }
+    check_len(al, LimitKind::CallInput, MAX_ARGS_BYTES)?;
     if len(ml) > MAX_METHOD_NAME_BYTES {
         c.data_mut().frame.last_return.clear();
         return Ok(codes::METHOD_NOT_FOUND);

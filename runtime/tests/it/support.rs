@@ -68,13 +68,7 @@ impl Chain {
     /// Builds a block from `txs` (all must be includable), re-executes it with `apply_block` on
     /// the same parent state, checks both agree and that supply is conserved, then commits it.
     pub fn block(&mut self, txs: Vec<SignedTransaction>) -> BlockOutput {
-        let mut b = BlockBuilder::new(
-            &self.rt,
-            self.state.clone(),
-            &self.head,
-            self.head.timestamp_ms + 1000,
-            self.proposer,
-        );
+        let mut b = self.builder();
         for tx in txs {
             b.push(tx).unwrap();
         }
@@ -88,14 +82,18 @@ impl Chain {
     }
 
     pub fn try_push(&self, tx: SignedTransaction) -> Result<(), PushError> {
-        let mut b = BlockBuilder::new(
+        self.builder().push(tx).map(|_| ())
+    }
+
+    /// A builder for the next block.
+    pub fn builder(&self) -> BlockBuilder {
+        BlockBuilder::new(
             &self.rt,
             self.state.clone(),
             &self.head,
             self.head.timestamp_ms + 1000,
             self.proposer,
-        );
-        b.push(tx).map(|_| ())
+        )
     }
 
     pub fn run(&mut self, from: usize, action: Action) -> Receipt {
