@@ -14,6 +14,7 @@ use weft_types::{
     block::{receipts_root, tx_root},
     codec::BoundedVec,
     limits::{MAX_BLOCK_BYTES, MAX_BLOCK_GAS, MAX_BLOCK_TXS, MAX_TX_BYTES, MAX_TX_GAS},
+    sha3_256,
     state::account_key,
 };
 
@@ -104,7 +105,8 @@ impl BlockBuilder {
 
     /// Checks `tx` against the current state and, if it is includable, executes it.
     pub fn push(&mut self, signed: SignedTransaction) -> Result<&Receipt, PushError> {
-        let encoded_len = signed.encoded_size();
+        let encoded = signed.encode();
+        let encoded_len = encoded.len();
         if self.txs.len() >= MAX_BLOCK_TXS {
             return Err(PushError::BlockFull("MAX_BLOCK_TXS reached"));
         }
@@ -122,7 +124,7 @@ impl BlockBuilder {
                     return Err(e);
                 }
             };
-        let hash = signed.hash();
+        let hash = sha3_256(&encoded);
         let (ctx, receipt) = execute_tx(ctx, &signed, hash, intrinsic)?;
         self.ctx = Some(ctx);
         self.gas_used += receipt.gas_used;

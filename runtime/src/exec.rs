@@ -52,7 +52,8 @@ pub struct TxCtx {
     pub(crate) events: Vec<Event>,
     /// Contracts currently executing, outermost first.
     pub(crate) call_stack: Vec<Address>,
-    /// Contracts whose storage changed, for deposit settlement.
+    /// Contracts whose storage may have changed, for deposit settlement. A superset is harmless
+    /// (settlement derives each deposit from `storage_bytes`), so reverts leave it alone.
     pub(crate) touched: BTreeSet<Address>,
 }
 
@@ -111,12 +112,10 @@ pub(crate) fn call_contract(
 ) -> Result<(Box<TxCtx>, CallOutcome), RuntimeError> {
     let checkpoint = tx.overlay.checkpoint();
     let events = tx.events.len();
-    let touched = tx.touched.clone();
     let (mut tx, outcome) = call_inner(tx, req)?;
     if outcome.result.is_err() {
         tx.overlay.revert_to(checkpoint);
         tx.events.truncate(events);
-        tx.touched = touched;
     }
     Ok((tx, outcome))
 }
@@ -297,13 +296,6 @@ pub(crate) fn move_balance(
     to: &Address,
     amount: Amount,
 ) -> Result<Result<(), ExecError>, RuntimeError> {
-    if amount == 0 || from == to {
-        let available = overlay.account(from)?.balance;
-        if available < amount {
-            return Ok(Err(ExecError::InsufficientBalance { account: *from, needed: amount, available }));
-        }
-        return Ok(Ok(()));
-    }
     let mut payer = overlay.account(from)?;
     let Some(left) = payer.balance.checked_sub(amount) else {
         return Ok(Err(ExecError::InsufficientBalance {
@@ -312,6 +304,9 @@ pub(crate) fn move_balance(
             available: payer.balance,
         }));
     };
+    if amount == 0 || from == to {
+        return Ok(Ok(()));
+    }
     let mut payee = overlay.account(to)?;
     let Some(credited) = payee.balance.checked_add(amount) else {
         return Ok(Err(ExecError::BalanceOverflow(*to)));
@@ -508,6 +503,9 @@ fn settle_deposits(
     for contract in std::mem::take(&mut tx.touched) {
         let mut account = tx.overlay.account(&contract)?;
         let required = Amount::from(account.storage_bytes).saturating_mul(SCHEDULE.deposit_per_byte);
+        if required == account.deposit {
+            continue;
+        }
         let mut payer = tx.overlay.account(sender)?;
         if required > account.deposit {
             let needed = required - account.deposit;

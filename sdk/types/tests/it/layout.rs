@@ -235,21 +235,26 @@ fn trap_and_limit_kind_indices() {
     assert!(LimitKind::decode(&mut &[10u8][..]).is_err());
 }
 
-#[test]
-fn receipt_and_event_field_order() {
-    let event = Event { contract: Address([1; 32]), topics: vec![Hash([2; 32])], data: vec![3] };
-    assert_eq!(event.encode(), [&[1u8; 32][..], &[4], &[2; 32], &[4, 3]].concat());
-    let receipt = Receipt {
+/// A successful receipt with fixed scalar fields and the given events and return data.
+fn receipt_with(events: Vec<Event>, return_data: Vec<u8>) -> Receipt {
+    Receipt {
         tx_hash: Hash([9; 32]),
         status: ExecStatus::Success,
         gas_used: 1,
         fee: 2,
         deposit_charged: 3,
         deposit_refunded: 4,
-        events: vec![event.clone()],
-        return_data: vec![5, 6],
+        events,
+        return_data,
         contract_address: Some(Address([8; 32])),
-    };
+    }
+}
+
+#[test]
+fn receipt_and_event_field_order() {
+    let event = Event { contract: Address([1; 32]), topics: vec![Hash([2; 32])], data: vec![3] };
+    assert_eq!(event.encode(), [&[1u8; 32][..], &[4], &[2; 32], &[4, 3]].concat());
+    let receipt = receipt_with(vec![event.clone()], vec![5, 6]);
     let expected = [
         &[9u8; 32][..],
         &[0],
@@ -276,17 +281,8 @@ fn largest_receipt_is_as_documented() {
         topics: vec![Hash([2; 32]); MAX_EVENT_TOPICS],
         data: vec![3; MAX_EVENT_DATA_BYTES],
     };
-    let receipt = Receipt {
-        tx_hash: Hash([9; 32]),
-        status: ExecStatus::Success,
-        gas_used: 1,
-        fee: 2,
-        deposit_charged: 3,
-        deposit_refunded: 4,
-        events: vec![event; MAX_EVENTS_PER_TX],
-        return_data: vec![5; weft_types::limits::MAX_RETURN_DATA_BYTES],
-        contract_address: Some(Address([8; 32])),
-    };
+    let receipt =
+        receipt_with(vec![event; MAX_EVENTS_PER_TX], vec![5; weft_types::limits::MAX_RETURN_DATA_BYTES]);
     let bytes = receipt.encode();
     assert_eq!(bytes.len(), 1_155_968);
     assert!(bytes.len() < weft_types::limits::MAX_RECEIPT_BYTES);
