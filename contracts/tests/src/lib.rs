@@ -1,0 +1,1 @@
+//! Sandbox tests of the example contracts.

@@ -1,0 +1,1 @@
+//! Procedural macros of weft-contract: #[contract], events, ABI generation.
