@@ -33,3 +33,5 @@ pub type Amount = u128;
 pub type Gas = u64;
 /// A block height; the genesis block has height 0.
 pub type Height = u64;
+#[cfg(feature = "serde")]
+mod serde_impls;

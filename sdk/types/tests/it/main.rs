@@ -4,6 +4,8 @@
 #![allow(clippy::unwrap_used)]
 
 mod codec;
+#[cfg(feature = "serde")]
+mod json;
 mod layout;
 mod vector;
 
