@@ -1,0 +1,1 @@
+//! Integration tests of weft-client against an in-process dev node.
