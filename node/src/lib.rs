@@ -1,5 +1,9 @@
-//! The Weft validator node. It owns everything outside the deterministic state transition of
-//! `weft-runtime`: today the redb [`store`] of blocks, receipts and committed state; consensus,
-//! the mempool, networking, sync and JSON-RPC join it as they land.
+//! The Weft node: the redb store, the shared chain view, the mempool, the JSON-RPC server and
+//! the development chain (`weft-node dev`).
 
+pub mod chain;
+pub mod dev;
+pub mod examples;
+pub mod mempool;
+pub mod rpc;
 pub mod store;

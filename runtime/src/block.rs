@@ -134,6 +134,20 @@ impl BlockBuilder {
         Ok(self.receipts.last().unwrap_or_else(|| unreachable!("a receipt was just pushed")))
     }
 
+    /// Sets the balance of `address` outside any transaction. For development chains only
+    /// (`dev_setBalance`): it changes the total supply, and a validator re-executing the block
+    /// would refuse it, since the change is not in any transaction.
+    pub fn set_balance_unchecked(&mut self, address: &Address, balance: Amount) -> Result<(), RuntimeError> {
+        let ctx = self
+            .ctx
+            .as_mut()
+            .ok_or_else(|| RuntimeError::Engine("block builder used after a node fault".into()))?;
+        let mut account = ctx.overlay.account(address)?;
+        account.balance = balance;
+        ctx.overlay.put_account(address, &account);
+        Ok(())
+    }
+
     /// Computes the state root and seals the header.
     pub fn finish(self) -> Result<BlockOutput, RuntimeError> {
         let ctx =
@@ -211,6 +225,23 @@ impl Runtime {
     /// The checks that need no state: size, chain id, gas bounds, fee overflow, signature.
     /// Returns the intrinsic gas.
     pub fn check_stateless(&self, signed: &SignedTransaction, encoded_len: usize) -> Result<Gas, TxError> {
+        let intrinsic = self.check_unsigned(signed, encoded_len)?;
+        let t = &signed.tx;
+        if t.gas_price < self.min_gas_price {
+            return Err(TxError::GasPriceTooLow { min: self.min_gas_price, found: t.gas_price });
+        }
+        max_fee(t.gas_limit, t.gas_price)?;
+        signed.verify_signature()?;
+        Ok(intrinsic)
+    }
+
+    /// The checks of [`Self::check_stateless`] that neither the signature nor the gas price
+    /// decide: size, chain id, gas limit bounds. Returns the intrinsic gas.
+    pub(crate) fn check_unsigned(
+        &self,
+        signed: &SignedTransaction,
+        encoded_len: usize,
+    ) -> Result<Gas, TxError> {
         let t = &signed.tx;
         if encoded_len > MAX_TX_BYTES {
             return Err(TxError::TooLarge { len: encoded_len, max: MAX_TX_BYTES });
@@ -225,11 +256,6 @@ impl Runtime {
         if t.gas_limit > MAX_TX_GAS {
             return Err(TxError::GasLimitTooHigh { limit: t.gas_limit, max: MAX_TX_GAS });
         }
-        if t.gas_price < self.min_gas_price {
-            return Err(TxError::GasPriceTooLow { min: self.min_gas_price, found: t.gas_price });
-        }
-        max_fee(t.gas_limit, t.gas_price)?;
-        signed.verify_signature()?;
         Ok(intrinsic)
     }
 

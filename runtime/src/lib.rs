@@ -41,4 +41,9 @@ impl Runtime {
     pub fn vm(&self) -> &vm::Vm {
         &self.vm
     }
+
+    /// The lowest gas price a transaction may offer.
+    pub fn min_gas_price(&self) -> Amount {
+        self.min_gas_price
+    }
 }

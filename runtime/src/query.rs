@@ -1,12 +1,13 @@
 //! Read-only execution: runs a contract method on top of committed state and throws the state
 //! changes away. Used for RPC queries and gas estimation.
 
-use weft_types::{Address, Event, ExecError, Gas};
+use parity_scale_codec::Encode;
+use weft_types::{Address, Event, ExecError, Gas, Receipt, SignedTransaction, Transaction, tx::Signature};
 
 use crate::{
     Runtime,
-    error::RuntimeError,
-    exec::{BlockEnv, CallRequest, TxCtx, call_contract},
+    error::{RuntimeError, TxError},
+    exec::{BlockEnv, CallRequest, TxCtx, call_contract, execute_tx},
     state::overlay::{Overlay, SharedBackend},
 };
 
@@ -51,4 +52,41 @@ impl Runtime {
         let events = if outcome.result.is_ok() { std::mem::take(&mut ctx.events) } else { Vec::new() };
         Ok(QueryOutcome { result: outcome.result, gas_used: outcome.gas_used, events })
     }
+}
+
+impl Runtime {
+    /// Executes `tx` exactly as a block would, on top of `backend`, without a signature and
+    /// without keeping any change: the receipt's `gas_used` is what the transaction uses with
+    /// this gas limit (intrinsic gas included), its deposits what it would charge and refund.
+    ///
+    /// The fee is not charged (the gas price is taken as 0), so an account can estimate a
+    /// transaction it could not yet pay for; the nonce is the account's next one. Refused only
+    /// for what no state can fix: size, chain id, gas limit bounds.
+    pub fn dry_run(
+        &self,
+        backend: SharedBackend,
+        env: BlockEnv,
+        mut tx: Transaction,
+    ) -> Result<Receipt, DryRunError> {
+        let ctx = TxCtx::new(self.vm.clone(), Overlay::new(backend), env);
+        tx.gas_price = 0;
+        tx.nonce = ctx.overlay.account(&tx.sender).map_err(RuntimeError::from)?.nonce;
+        let signed = SignedTransaction { tx, signature: Signature([0; 64]) };
+        let encoded = signed.encode();
+        let intrinsic = self.check_unsigned(&signed, encoded.len())?;
+        let hash = weft_types::sha3_256(&encoded);
+        let (_, receipt) = execute_tx(ctx, &signed, hash, intrinsic)?;
+        Ok(receipt)
+    }
+}
+
+/// Why a dry run could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum DryRunError {
+    /// The transaction could never be included.
+    #[error(transparent)]
+    Tx(#[from] TxError),
+    /// The node failed.
+    #[error(transparent)]
+    Runtime(#[from] RuntimeError),
 }

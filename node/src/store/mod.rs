@@ -431,6 +431,21 @@ impl Store {
         Ok(Some((height, index, receipt)))
     }
 
+    /// The receipts of the block at `height`, in transaction order (empty for an unknown height).
+    pub fn block_receipts(&self, height: u64) -> Result<Vec<Receipt>, StoreError> {
+        let txn = self.db.begin_read().at(&self.path)?;
+        let receipts = txn.open_table(RECEIPTS).at(&self.path)?;
+        let mut out = Vec::new();
+        for entry in receipts.range((height, 0)..=(height, u32::MAX)).at(&self.path)? {
+            let (key, bytes) = entry.at(&self.path)?;
+            let (h, index) = key.value();
+            let receipt = decode_exact(bytes.value(), MAX_RECEIPT_BYTES, "receipt")
+                .map_err(|e| decode_error(&self.path, format_args!("receipt ({h}, {index})"), e))?;
+            out.push(receipt);
+        }
+        Ok(out)
+    }
+
     /// A consistent snapshot of the committed state, as of the head when called: later commits
     /// do not show through it.
     pub fn state(&self) -> Result<StoreState, StoreError> {

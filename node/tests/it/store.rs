@@ -389,3 +389,16 @@ fn other_formats_and_missing_tables_are_refused() {
     let err = Store::open(&path).unwrap_err();
     assert!(matches!(err, StoreError::Corrupt { ref reason, .. } if reason.contains("receipts")), "{err}");
 }
+
+#[test]
+fn block_receipts_come_back_in_order() {
+    let (_dir, path) = temp();
+    let store = Store::open(&path).unwrap();
+    commit_next(&store, writes_for(0), vec![]);
+    let txs = vec![tx(1), tx(2), tx(3)];
+    commit_next(&store, writes_for(1), txs.clone());
+    assert!(store.block_receipts(0).unwrap().is_empty());
+    let expected: Vec<_> = txs.iter().map(receipt).collect();
+    assert_eq!(store.block_receipts(1).unwrap(), expected);
+    assert!(store.block_receipts(2).unwrap().is_empty());
+}

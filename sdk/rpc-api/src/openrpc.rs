@@ -67,7 +67,12 @@ pub const METHODS: &[MethodDoc] = &[
     ),
     m("tx_submit", "Submits a SCALE-encoded SignedTransaction.", &[("tx", "Bytes", true)], "Hash"),
     m("tx_submitBatch", "Submits several transactions.", &[("txs", "Bytes[]", true)], "SubmitResult[]"),
-    m("tx_getReceipt", "The receipt of an included transaction.", &[("hash", "Hash", true)], "ReceiptInfo|null"),
+    m(
+        "tx_getReceipt",
+        "The receipt of an included transaction.",
+        &[("hash", "Hash", true)],
+        "ReceiptInfo|null",
+    ),
     m("tx_get", "A transaction, included or pending.", &[("hash", "Hash", true)], "TxInfo|null"),
     sub(
         "tx_subscribeStatus",

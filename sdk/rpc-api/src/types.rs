@@ -120,7 +120,9 @@ impl<'de> Deserialize<'de> for BlockId {
             Value::String(s) if s == "head" || s == "latest" => Ok(BlockId::Head),
             Value::String(s) if s == "finalized" => Ok(BlockId::Finalized),
             Value::String(s) => s.parse().map(BlockId::Hash).map_err(|e| {
-                de::Error::custom(format!("block id must be a height, a 0x block hash, \"head\" or \"finalized\": {e}"))
+                de::Error::custom(format!(
+                    "block id must be a height, a 0x block hash, \"head\" or \"finalized\": {e}"
+                ))
             }),
             other => Err(de::Error::custom(format!(
                 "block id must be a height, a 0x block hash, \"head\" or \"finalized\", got {other}"

@@ -1,0 +1,491 @@
+//! `weft-node dev`: a single-validator development chain. It owns the block producer (a thread
+//! that builds a block as soon as transactions arrive, or every `block_time`), the dev-only
+//! controls behind the `dev_*` RPC methods (mine, set balance, move time, snapshot and revert),
+//! the data directory layout, and the start and clean shutdown of the whole service.
+//!
+//! Data directory: `CURRENT` names the live database file (`chain-N.redb`); `snapshots/ID.redb`
+//! are copies made by `dev_snapshot`. A revert opens a copy of the snapshot as the next
+//! `chain-N.redb` and then points `CURRENT` at it (written to a temporary file and renamed), so a
+//! crash at any moment leaves a directory that starts.
+
+use std::{
+    collections::BTreeMap,
+    fs,
+    net::SocketAddr,
+    path::{Path, PathBuf},
+    sync::{Arc, mpsc},
+    thread,
+    time::{Duration, SystemTime, UNIX_EPOCH},
+};
+
+use tokio::sync::oneshot;
+use weft_runtime::{BlockBuilder, Genesis, PushError, Runtime};
+use weft_types::{
+    Address, Amount, Header,
+    dev::{DEV_ACCOUNTS, DEV_BALANCE, dev_address},
+    limits::MAX_BLOCK_TXS,
+};
+
+use crate::{
+    chain::{Chain, ChainError, ChainEvent, CommittedBlock, NodeMeta, account_in},
+    mempool::MempoolConfig,
+    rpc::{RpcConfig, RpcServer},
+    store::Store,
+};
+
+/// Configuration of a dev chain.
+#[derive(Debug, Clone)]
+pub struct DevConfig {
+    /// Where JSON-RPC listens (HTTP and WebSocket on one port); port 0 picks a free one.
+    pub rpc_addr: SocketAddr,
+    /// Where the chain is kept; `None`: a temporary directory removed at shutdown.
+    pub data_dir: Option<PathBuf>,
+    /// Produce a block every this often even when idle; `None`: a block as soon as
+    /// transactions arrive.
+    pub block_time: Option<Duration>,
+    /// Chain id.
+    pub chain_id: u64,
+    /// Minimum gas price.
+    pub min_gas_price: Amount,
+    /// RPC limits.
+    pub rpc: RpcConfig,
+    /// Mempool bounds.
+    pub mempool: MempoolConfig,
+}
+
+impl Default for DevConfig {
+    fn default() -> Self {
+        Self {
+            rpc_addr: SocketAddr::from(([127, 0, 0, 1], 9944)),
+            data_dir: None,
+            block_time: None,
+            chain_id: DEV_CHAIN_ID,
+            min_gas_price: 1,
+            rpc: RpcConfig::default(),
+            mempool: MempoolConfig::default(),
+        }
+    }
+}
+
+/// The chain id of dev chains.
+pub const DEV_CHAIN_ID: u64 = 1337;
+
+/// The proposer of dev blocks (receives the fees): the first dev account.
+pub fn dev_proposer() -> Address {
+    dev_address(DEV_ACCOUNTS[0])
+}
+
+/// Why the dev chain failed to start or a dev command failed.
+#[derive(Debug, thiserror::Error)]
+pub enum DevError {
+    /// The chain could not be read or written.
+    #[error(transparent)]
+    Chain(#[from] ChainError),
+    /// A file of the data directory.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// What failed.
+        source: std::io::Error,
+    },
+    /// The runtime failed.
+    #[error("runtime: {0}")]
+    Runtime(String),
+    /// The data directory is not usable.
+    #[error("data directory {path}: {reason}")]
+    DataDir {
+        /// The directory.
+        path: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
+    /// `dev_revert` to an id that does not exist.
+    #[error("no snapshot {0} (snapshots are forgotten once the chain is reverted past them)")]
+    UnknownSnapshot(u64),
+    /// The JSON-RPC server failed to start.
+    #[error("JSON-RPC server on {addr}: {reason}")]
+    Rpc {
+        /// The address.
+        addr: SocketAddr,
+        /// What failed.
+        reason: String,
+    },
+    /// The producer has stopped.
+    #[error("the block producer has stopped")]
+    Stopped,
+}
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> DevError + '_ {
+    move |source| DevError::Io { path: path.to_path_buf(), source }
+}
+
+/// A command for the producer.
+pub enum DevCommand {
+    /// Transactions arrived.
+    Wake,
+    /// Produce `count` blocks now; answers the new head.
+    Mine(u32, oneshot::Sender<Result<Header, DevError>>),
+    /// Set a balance in a new block.
+    SetBalance(Address, Amount, oneshot::Sender<Result<Header, DevError>>),
+    /// Move the clock of the next blocks forward; answers the total offset.
+    IncreaseTime(u64, oneshot::Sender<u64>),
+    /// Copy the chain; answers the snapshot id.
+    Snapshot(oneshot::Sender<Result<u64, DevError>>),
+    /// Return to a snapshot; answers the head.
+    Revert(u64, oneshot::Sender<Result<Header, DevError>>),
+    /// Stop.
+    Shutdown,
+}
+
+/// A handle that sends commands to the producer.
+#[derive(Clone, Debug)]
+pub struct DevControl(mpsc::SyncSender<DevCommand>);
+
+impl DevControl {
+    /// Wakes the producer (transactions arrived); never blocks.
+    pub fn wake(&self) {
+        let _ = self.0.try_send(DevCommand::Wake);
+    }
+
+    /// Sends a command and awaits its answer.
+    pub async fn ask<T>(&self, make: impl FnOnce(oneshot::Sender<T>) -> DevCommand) -> Result<T, DevError> {
+        let (tx, rx) = oneshot::channel();
+        self.0.send(make(tx)).map_err(|_| DevError::Stopped)?;
+        rx.await.map_err(|_| DevError::Stopped)
+    }
+}
+
+/// A running dev chain: the producer thread and the JSON-RPC server.
+pub struct DevNode {
+    chain: Arc<Chain>,
+    control: DevControl,
+    producer: Option<thread::JoinHandle<()>>,
+    rpc: RpcServer,
+    data_dir: PathBuf,
+    _temp: Option<tempfile::TempDir>,
+}
+
+impl std::fmt::Debug for DevNode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DevNode").field("rpc", &self.rpc_addr()).field("data_dir", &self.data_dir).finish()
+    }
+}
+
+impl DevNode {
+    /// Opens (or creates, with the dev accounts funded) the chain and starts producing blocks
+    /// and serving JSON-RPC.
+    pub async fn start(config: DevConfig) -> Result<DevNode, DevError> {
+        let (temp, data_dir) = match &config.data_dir {
+            Some(dir) => (None, dir.clone()),
+            None => {
+                let t =
+                    tempfile::Builder::new().prefix("weft-dev-").tempdir().map_err(io(Path::new("/tmp")))?;
+                let path = t.path().to_path_buf();
+                (Some(t), path)
+            }
+        };
+        fs::create_dir_all(data_dir.join("snapshots")).map_err(io(&data_dir))?;
+        let runtime = Runtime::new(config.chain_id, config.min_gas_price)
+            .map_err(|e| DevError::Runtime(e.to_string()))?;
+        let store = open_current(&data_dir)?;
+        if store.head().map_err(ChainError::from)?.is_none() {
+            let genesis = Genesis {
+                timestamp_ms: now_ms(),
+                balances: DEV_ACCOUNTS.iter().map(|n| (dev_address(n), DEV_BALANCE)).collect(),
+            };
+            let state = Arc::new(store.state().map_err(ChainError::from)?);
+            let out = runtime.genesis(state, &genesis).map_err(|e| DevError::Runtime(e.to_string()))?;
+            store.commit_block(&out.block, &out.receipts, &out.changes).map_err(ChainError::from)?;
+        }
+        let meta = NodeMeta { dev: true, validator: true, peer_id: None };
+        let chain = Arc::new(Chain::new(store, runtime, config.mempool, meta));
+        let head = chain.head()?;
+        if head.height > 0 {
+            tracing::info!(height = head.height, "continuing the chain in {}", data_dir.display());
+        }
+
+        let (tx, rx) = mpsc::sync_channel(1024);
+        let control = DevControl(tx);
+        let snapshots = existing_snapshots(&data_dir)?;
+        let producer = Producer {
+            chain: chain.clone(),
+            data_dir: data_dir.clone(),
+            block_time: config.block_time,
+            time_offset: 0,
+            snapshots,
+        };
+        let handle = thread::Builder::new()
+            .name("weft-producer".into())
+            .spawn(move || producer.run(rx))
+            .map_err(io(&data_dir))?;
+        let rpc = match RpcServer::start(config.rpc_addr, &config.rpc, chain.clone(), Some(control.clone()))
+            .await
+        {
+            Ok(rpc) => rpc,
+            Err(e) => {
+                let _ = control.0.send(DevCommand::Shutdown);
+                let _ = handle.join();
+                return Err(e);
+            }
+        };
+        Ok(DevNode { chain, control, producer: Some(handle), rpc, data_dir, _temp: temp })
+    }
+
+    /// Where JSON-RPC listens.
+    pub fn rpc_addr(&self) -> SocketAddr {
+        self.rpc.local_addr()
+    }
+
+    /// The data directory.
+    pub fn data_dir(&self) -> &Path {
+        &self.data_dir
+    }
+
+    /// The shared chain.
+    pub fn chain(&self) -> &Arc<Chain> {
+        &self.chain
+    }
+
+    /// Commands for the producer.
+    pub fn control(&self) -> &DevControl {
+        &self.control
+    }
+
+    /// Stops the RPC server, then the producer (after the block it is building, if any, is
+    /// committed). The data directory keeps the chain unless it was temporary.
+    pub async fn shutdown(mut self) {
+        self.rpc.stop().await;
+        let _ = self.control.0.send(DevCommand::Shutdown);
+        if let Some(handle) = self.producer.take() {
+            let _ = tokio::task::spawn_blocking(move || handle.join()).await;
+        }
+    }
+}
+
+/// Opens the live database of `data_dir`, creating the first one.
+fn open_current(data_dir: &Path) -> Result<Store, DevError> {
+    let pointer = data_dir.join("CURRENT");
+    let name = match fs::read_to_string(&pointer) {
+        Ok(name) => name.trim().to_owned(),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            write_pointer(data_dir, "chain-0.redb")?;
+            "chain-0.redb".to_owned()
+        }
+        Err(e) => return Err(DevError::Io { path: pointer, source: e }),
+    };
+    if name.contains('/') || name.contains('\\') || !name.ends_with(".redb") {
+        return Err(DevError::DataDir {
+            path: data_dir.to_path_buf(),
+            reason: format!("CURRENT names {name:?}, not a database file of this directory"),
+        });
+    }
+    Store::open(&data_dir.join(name)).map_err(|e| DevError::Chain(e.into()))
+}
+
+fn write_pointer(data_dir: &Path, name: &str) -> Result<(), DevError> {
+    let tmp = data_dir.join("CURRENT.tmp");
+    fs::write(&tmp, name).map_err(io(&tmp))?;
+    fs::File::open(&tmp).and_then(|f| f.sync_all()).map_err(io(&tmp))?;
+    let pointer = data_dir.join("CURRENT");
+    fs::rename(&tmp, &pointer).map_err(io(&pointer))
+}
+
+fn existing_snapshots(data_dir: &Path) -> Result<BTreeMap<u64, PathBuf>, DevError> {
+    let dir = data_dir.join("snapshots");
+    let mut out = BTreeMap::new();
+    for entry in fs::read_dir(&dir).map_err(io(&dir))? {
+        let path = entry.map_err(io(&dir))?.path();
+        let id = path.file_stem().and_then(|s| s.to_str()).and_then(|s| s.parse::<u64>().ok());
+        if let (Some(id), Some("redb")) = (id, path.extension().and_then(|e| e.to_str())) {
+            out.insert(id, path);
+        }
+    }
+    Ok(out)
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
+}
+
+/// The block producer: the only writer of the store.
+struct Producer {
+    chain: Arc<Chain>,
+    data_dir: PathBuf,
+    block_time: Option<Duration>,
+    time_offset: u64,
+    snapshots: BTreeMap<u64, PathBuf>,
+}
+
+impl Producer {
+    fn run(mut self, rx: mpsc::Receiver<DevCommand>) {
+        loop {
+            let command = match self.block_time {
+                None => rx.recv().ok(),
+                Some(every) => match rx.recv_timeout(every) {
+                    Ok(c) => Some(c),
+                    Err(mpsc::RecvTimeoutError::Timeout) => {
+                        self.log(self.produce(None));
+                        continue;
+                    }
+                    Err(mpsc::RecvTimeoutError::Disconnected) => None,
+                },
+            };
+            let Some(command) = command else { return };
+            match command {
+                DevCommand::Wake => {
+                    // Coalesce a burst of wake-ups into one pass; without a block time, a block
+                    // as soon as transactions wait, repeated while they keep coming.
+                    while let Ok(DevCommand::Wake) = rx.try_recv() {}
+                    if self.block_time.is_none() {
+                        while !self.chain.mempool().is_empty() {
+                            match self.produce(None) {
+                                Ok(b) if b.block.txs.is_empty() => break,
+                                Ok(_) => {}
+                                Err(e) => {
+                                    tracing::error!("block production failed: {e}");
+                                    break;
+                                }
+                            }
+                        }
+                    }
+                }
+                DevCommand::Mine(count, reply) => {
+                    let mut result = self.chain.head().map_err(DevError::from);
+                    for _ in 0..count.max(1) {
+                        result = self.produce(None).map(|b| b.block.header.clone());
+                        if result.is_err() {
+                            break;
+                        }
+                    }
+                    let _ = reply.send(result);
+                }
+                DevCommand::SetBalance(address, balance, reply) => {
+                    let _ =
+                        reply.send(self.produce(Some((address, balance))).map(|b| b.block.header.clone()));
+                }
+                DevCommand::IncreaseTime(ms, reply) => {
+                    self.time_offset = self.time_offset.saturating_add(ms);
+                    let _ = reply.send(self.time_offset);
+                }
+                DevCommand::Snapshot(reply) => {
+                    let _ = reply.send(self.snapshot());
+                }
+                DevCommand::Revert(id, reply) => {
+                    let _ = reply.send(self.revert(id));
+                }
+                DevCommand::Shutdown => return,
+            }
+        }
+    }
+
+    fn log(&self, result: Result<Arc<CommittedBlock>, DevError>) {
+        if let Err(e) = result {
+            tracing::error!("block production failed: {e}");
+        }
+    }
+
+    /// Builds, commits and announces the next block from the mempool (and, for
+    /// `dev_setBalance`, a balance change).
+    fn produce(&self, set_balance: Option<(Address, Amount)>) -> Result<Arc<CommittedBlock>, DevError> {
+        let chain = &self.chain;
+        let store = chain.store();
+        let parent = chain.head()?;
+        let state = Arc::new(store.state().map_err(ChainError::from)?);
+        let timestamp = (now_ms().saturating_add(self.time_offset)).max(parent.timestamp_ms + 1);
+        let mut builder =
+            BlockBuilder::new(chain.runtime(), state.clone(), &parent, timestamp, dev_proposer());
+        if let Some((address, balance)) = set_balance {
+            builder.set_balance_unchecked(&address, balance).map_err(|e| DevError::Runtime(e.to_string()))?;
+        }
+        let candidates = {
+            let pool = chain.mempool();
+            pool.select(MAX_BLOCK_TXS, |sender| account_in(&*state, sender).map_or(0, |a| a.nonce))
+        };
+        let mut dropped = Vec::new();
+        for tx in candidates {
+            match builder.push((*tx.signed).clone()) {
+                Ok(_) => {}
+                Err(PushError::BlockFull(_)) => break,
+                Err(PushError::Tx(e)) => dropped.push((tx.hash, e.to_string())),
+                Err(PushError::Runtime(e)) => return Err(DevError::Runtime(e.to_string())),
+            }
+        }
+        let out = builder.finish().map_err(|e| DevError::Runtime(e.to_string()))?;
+        store.commit_block(&out.block, &out.receipts, &out.changes).map_err(ChainError::from)?;
+
+        let tx_hashes: Vec<_> = out.receipts.iter().map(|r| r.tx_hash).collect();
+        let new_state = store.state().map_err(ChainError::from)?;
+        {
+            let mut pool = chain.mempool();
+            for hash in tx_hashes.iter().chain(dropped.iter().map(|(h, _)| h)) {
+                pool.remove(hash);
+            }
+            for hash in pool.prune(|sender| account_in(&new_state, sender).map_or(0, |a| a.nonce)) {
+                dropped.push((hash, "nonce already used by a committed transaction".into()));
+            }
+        }
+        let header = &out.block.header;
+        tracing::info!(
+            height = header.height,
+            txs = tx_hashes.len(),
+            gas = header.gas_used,
+            "block {}",
+            header.hash()
+        );
+        let committed = Arc::new(CommittedBlock { block: out.block, receipts: out.receipts, tx_hashes });
+        chain.publish(ChainEvent::Block(committed.clone()));
+        for (hash, reason) in dropped {
+            chain.publish(ChainEvent::Dropped { hash, reason });
+        }
+        Ok(committed)
+    }
+
+    fn snapshot(&mut self) -> Result<u64, DevError> {
+        let id = self.snapshots.keys().next_back().map_or(1, |last| last + 1);
+        let target = self.data_dir.join("snapshots").join(format!("{id}.redb"));
+        let store = self.chain.store();
+        // The producer is the only writer and is here, so no write transaction is open and
+        // the file holds exactly the last committed block.
+        fs::copy(store.path(), &target).map_err(io(&target))?;
+        self.snapshots.insert(id, target);
+        Ok(id)
+    }
+
+    fn revert(&mut self, id: u64) -> Result<Header, DevError> {
+        let source = self.snapshots.get(&id).cloned().ok_or(DevError::UnknownSnapshot(id))?;
+        let old = self.chain.store();
+        let next = next_db_name(old.path());
+        let target = self.data_dir.join(&next);
+        fs::copy(&source, &target).map_err(io(&target))?;
+        let store = Store::open(&target).map_err(|e| DevError::Chain(e.into()))?;
+        write_pointer(&self.data_dir, &next)?;
+        let old_path = old.path().to_path_buf();
+        drop(old);
+        let old = self.chain.replace_store(store);
+        drop(old);
+        // Readers may still hold the old file open; unlinking it is safe on Unix and the space
+        // is freed when they finish.
+        let _ = fs::remove_file(&old_path);
+        for later in self.snapshots.split_off(&(id + 1)).into_values() {
+            let _ = fs::remove_file(later);
+        }
+        let head = self.chain.head()?;
+        for hash in self.chain.mempool().clear() {
+            self.chain.publish(ChainEvent::Dropped { hash, reason: "the chain was reverted".into() });
+        }
+        self.chain.publish(ChainEvent::Reset(head.clone()));
+        Ok(head)
+    }
+}
+
+/// `chain-N.redb` → `chain-(N+1).redb`.
+fn next_db_name(current: &Path) -> String {
+    let n = current
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .and_then(|s| s.strip_prefix("chain-"))
+        .and_then(|n| n.parse::<u64>().ok())
+        .unwrap_or(0);
+    format!("chain-{}.redb", n + 1)
+}

@@ -1,0 +1,93 @@
+//! The `weft-node` binary: command-line parsing, logging, and running a node until Ctrl-C.
+
+use std::{net::SocketAddr, path::PathBuf, time::Duration};
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use weft_node::dev::{DEV_CHAIN_ID, DevConfig, DevNode};
+use weft_types::dev::{DEV_ACCOUNTS, DEV_BALANCE, dev_address, dev_key};
+
+#[derive(Parser)]
+#[command(name = "weft-node", version, about = "The Weft node")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Start a single-validator development chain with funded dev accounts.
+    Dev(DevArgs),
+}
+
+#[derive(clap::Args)]
+struct DevArgs {
+    /// JSON-RPC address (HTTP and WebSocket on one port); port 0 picks a free one.
+    #[arg(long, default_value = "127.0.0.1:9944")]
+    rpc_addr: SocketAddr,
+    /// Keep the chain in this directory (default: a temporary directory, removed at exit).
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
+    /// Produce a block every this many milliseconds, even when idle (default: a block as soon
+    /// as transactions arrive).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=3_600_000))]
+    block_time: Option<u64>,
+    /// Chain id.
+    #[arg(long, default_value_t = DEV_CHAIN_ID)]
+    chain_id: u64,
+    /// Deploy the example contracts at start (built from this source tree).
+    #[arg(long)]
+    with_examples: bool,
+}
+
+fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("WEFT_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,jsonrpsee=warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let runtime =
+        tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting tokio")?;
+    match cli.command {
+        Command::Dev(args) => runtime.block_on(dev(args)),
+    }
+}
+
+async fn dev(args: DevArgs) -> anyhow::Result<()> {
+    let config = DevConfig {
+        rpc_addr: args.rpc_addr,
+        data_dir: args.data_dir,
+        block_time: args.block_time.map(Duration::from_millis),
+        chain_id: args.chain_id,
+        ..DevConfig::default()
+    };
+    let node = DevNode::start(config).await.context("starting the dev chain")?;
+    println!("Weft dev chain {} — data in {}", args.chain_id, node.data_dir().display());
+    println!("Dev accounts (public keys: never use them on a real network), {DEV_BALANCE} each:");
+    for name in DEV_ACCOUNTS {
+        println!("  {name:<8} {}  secret 0x{}", dev_address(name), hex::encode(dev_key(name).to_bytes()));
+    }
+    if args.with_examples {
+        let examples = example_contracts()?;
+        for (name, address) in
+            weft_node::examples::deploy(&node, &examples).await.context("deploying the examples")?
+        {
+            println!("  example {name:<14} {address}");
+        }
+    }
+    let addr = node.rpc_addr();
+    println!("JSON-RPC: http://{addr} and ws://{addr}");
+    println!("weft-node ready: rpc=http://{addr}");
+    tokio::signal::ctrl_c().await.context("waiting for Ctrl-C")?;
+    eprintln!("shutting down");
+    node.shutdown().await;
+    Ok(())
+}
+
+/// Builds the example contracts of this source tree.
+fn example_contracts() -> anyhow::Result<Vec<weft_node::examples::Example>> {
+    anyhow::bail!("--with-examples needs the example contracts, which are not built yet")
+}

@@ -1,0 +1,103 @@
+//! The JSON-RPC server: jsonrpsee over HTTP and WebSocket on one port, serving the
+//! `weft_rpc_api::WeftApi` trait. Owns the request limits; the only module that knows JSON.
+
+mod api;
+mod convert;
+mod events;
+
+use std::{net::SocketAddr, sync::Arc};
+
+use jsonrpsee::server::{BatchRequestConfig, Server, ServerConfig, ServerHandle};
+use weft_rpc_api::WeftApiServer;
+
+use crate::{
+    chain::Chain,
+    dev::{DevControl, DevError},
+};
+
+pub use api::WeftRpc;
+
+/// Limits of the JSON-RPC server. Every one is enforced before work is done for a request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RpcConfig {
+    /// Largest request body, in bytes (a hex transaction is twice its size).
+    pub max_request_bytes: u32,
+    /// Largest response body, in bytes.
+    pub max_response_bytes: u32,
+    /// Open connections at most.
+    pub max_connections: u32,
+    /// Subscriptions per WebSocket connection.
+    pub max_subscriptions_per_connection: u32,
+    /// Calls in one JSON-RPC batch.
+    pub max_batch_len: u32,
+    /// Messages buffered per WebSocket connection; a subscriber further behind is dropped.
+    pub message_buffer: u32,
+    /// Transactions in one `tx_submitBatch`.
+    pub max_submit_batch: usize,
+    /// Blocks one `contract_getEvents` call may scan.
+    pub max_event_range: u64,
+    /// Events in one page of `contract_getEvents`.
+    pub max_event_page: u32,
+}
+
+impl Default for RpcConfig {
+    fn default() -> Self {
+        Self {
+            max_request_bytes: 16 << 20,
+            max_response_bytes: 16 << 20,
+            max_connections: 512,
+            max_subscriptions_per_connection: 1024,
+            max_batch_len: 256,
+            message_buffer: 1024,
+            max_submit_batch: 2_000,
+            max_event_range: 10_000,
+            max_event_page: 1_000,
+        }
+    }
+}
+
+/// A running server.
+#[derive(Debug)]
+pub struct RpcServer {
+    handle: ServerHandle,
+    addr: SocketAddr,
+}
+
+impl RpcServer {
+    /// Binds `addr` and serves the API over `chain`; `dev` enables the `dev_*` methods.
+    pub async fn start(
+        addr: SocketAddr,
+        config: &RpcConfig,
+        chain: Arc<Chain>,
+        dev: Option<DevControl>,
+    ) -> Result<RpcServer, DevError> {
+        let server_config = ServerConfig::builder()
+            .max_request_body_size(config.max_request_bytes)
+            .max_response_body_size(config.max_response_bytes)
+            .max_connections(config.max_connections)
+            .max_subscriptions_per_connection(config.max_subscriptions_per_connection)
+            .set_batch_request_config(BatchRequestConfig::Limit(config.max_batch_len))
+            .set_message_buffer_capacity(config.message_buffer)
+            .build();
+        let server = Server::builder()
+            .set_config(server_config)
+            .build(addr)
+            .await
+            .map_err(|e| DevError::Rpc { addr, reason: e.to_string() })?;
+        let local = server.local_addr().map_err(|e| DevError::Rpc { addr, reason: e.to_string() })?;
+        let api = WeftRpc::new(chain, dev, config.clone());
+        let handle = server.start(api.into_rpc());
+        Ok(RpcServer { handle, addr: local })
+    }
+
+    /// The bound address.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Stops accepting and closes connections.
+    pub async fn stop(&self) {
+        let _ = self.handle.stop();
+        self.handle.clone().stopped().await;
+    }
+}
