@@ -327,7 +327,9 @@ impl Client {
             match page.next_cursor {
                 Some(cursor) if filter.cursor.as_ref() != Some(&cursor) => filter.cursor = Some(cursor),
                 Some(_) => {
-                    return Err(ClientError::Protocol("the node returned the same event cursor twice".into()));
+                    return Err(ClientError::Protocol(
+                        "the node returned the same event cursor twice".into(),
+                    ));
                 }
                 None => return Ok(out),
             }

@@ -1,0 +1,614 @@
+//! The commands: each turns parsed arguments into calls on `weft-client` and a [`Report`].
+
+use std::{path::PathBuf, time::Duration};
+
+use anyhow::{Context as _, Result, anyhow, bail};
+use futures_util::StreamExt as _;
+use serde_json::{Value, json};
+use weft_client::{
+    Client, ClientError, DeployOptions, Keystore, Signer, TxOptions, WaitFor,
+    api::{BlockId, EventFilter, TxInfo},
+};
+use weft_types::{Address, Amount, Hash, dev::DEV_ACCOUNTS};
+
+use crate::{
+    args::{Cli, Command, Global, KeysCommand, TxArgs, Wait},
+    output::{Report, event_text, receipt_text, value_text, with_spinner},
+};
+
+/// The signer used when `--from` is not given.
+const DEFAULT_SIGNER: &str = "alice";
+/// The most events `weft events` collects without --follow.
+const MAX_EVENTS: usize = 100_000;
+
+/// Runs one command.
+pub async fn run(cli: Cli) -> Result<Report> {
+    let g = &cli.global;
+    match cli.command {
+        Command::Keys(cmd) => keys(g, cmd),
+        Command::Balance { who } => balance(g, &who).await,
+        Command::Transfer { to, amount, tx } => transfer(g, &to, &amount, &tx).await,
+        Command::Deploy { file, args, value, salt, tx } => deploy(g, file, args, &value, salt, &tx).await,
+        Command::Call { contract, method, args, value, tx } => {
+            call(g, &contract, &method, args, &value, &tx).await
+        }
+        Command::Query { contract, method, args, caller } => query(g, &contract, &method, args, caller).await,
+        Command::Events { contract, event, from_block, to_block, follow, limit } => {
+            events(g, contract, event, from_block, to_block, follow, limit).await
+        }
+        Command::Block { id, full } => block(g, id.as_deref(), full).await,
+        Command::Tx { hash } => tx(g, &hash).await,
+        Command::Status => status(g).await,
+        Command::Abi { contract } => abi(g, &contract).await,
+        Command::Build { path } => build(path),
+        Command::New { name, dir } => new(&name, dir),
+    }
+}
+
+// ----- parsing helpers -----
+
+/// An amount: a whole number of base units.
+pub fn parse_amount(text: &str) -> Result<Amount, ClientError> {
+    text.trim().parse::<Amount>().map_err(|_| {
+        ClientError::InvalidInput(format!(
+            "amount `{text}` must be a whole number of base units (0 to 2^128-1), like 1000"
+        ))
+    })
+}
+
+/// Method or constructor arguments from the command line: JSON, or — when the text is not
+/// JSON and does not look like an object, array or string — the text itself as one string
+/// argument (so `weft query C balance_of 0xab…` works without quotes).
+pub fn parse_args_json(text: Option<&str>) -> Result<Value, ClientError> {
+    let Some(text) = text else { return Ok(Value::Null) };
+    match serde_json::from_str(text) {
+        Ok(v) => Ok(v),
+        Err(e) if text.trim_start().starts_with(['{', '[', '"']) => {
+            Err(ClientError::InvalidInput(format!("the arguments are not valid JSON: {e}")))
+        }
+        Err(_) => Ok(Value::String(text.to_string())),
+    }
+}
+
+/// A block id: a height, a `0x` hash, `head`/`latest` or `finalized`.
+pub fn parse_block_id(text: &str) -> Result<BlockId, ClientError> {
+    match text {
+        "head" | "latest" => Ok(BlockId::Head),
+        "finalized" => Ok(BlockId::Finalized),
+        t if t.starts_with("0x") => t
+            .parse()
+            .map(BlockId::Hash)
+            .map_err(|e| ClientError::InvalidInput(format!("`{t}` is not a block hash: {e}"))),
+        t => t.parse().map(BlockId::Height).map_err(|_| {
+            ClientError::InvalidInput(format!(
+                "`{t}` is not a block height, a 0x block hash, `head` or `finalized`"
+            ))
+        }),
+    }
+}
+
+fn parse_hash(text: &str) -> Result<Hash, ClientError> {
+    text.parse().map_err(|e| ClientError::InvalidInput(format!("`{text}` is not a transaction hash: {e}")))
+}
+
+fn keystore(g: &Global) -> Result<Keystore> {
+    match &g.keystore {
+        Some(dir) => Ok(Keystore::new(dir)),
+        None => Keystore::default_dir()
+            .map(Keystore::new)
+            .ok_or_else(|| anyhow!("no home directory to put ~/.weft/keys in; pass --keystore DIR")),
+    }
+}
+
+fn resolve(g: &Global, who: &str) -> Result<Address> {
+    Ok(keystore(g)?.resolve_address(who)?)
+}
+
+fn signer(g: &Global) -> Result<Signer> {
+    Ok(keystore(g)?.resolve_signer(g.from.as_deref().unwrap_or(DEFAULT_SIGNER))?)
+}
+
+fn signer_label(s: &Signer) -> String {
+    match s.name() {
+        Some(name) => format!("{name} ({})", s.address()),
+        None => s.address().to_string(),
+    }
+}
+
+async fn connect(g: &Global) -> Result<Client> {
+    Ok(Client::connect(&g.rpc).await?)
+}
+
+fn tx_options(tx: &TxArgs) -> Result<TxOptions> {
+    Ok(TxOptions {
+        gas_limit: tx.gas_limit,
+        gas_price: tx.gas_price.as_deref().map(parse_amount).transpose()?,
+        nonce: None,
+        wait: match tx.wait {
+            Wait::Included => WaitFor::Included,
+            Wait::Finalized => WaitFor::Finalized,
+        },
+        timeout: Some(Duration::from_secs(tx.timeout)),
+    })
+}
+
+fn waiting(tx: &TxArgs) -> &'static str {
+    match tx.wait {
+        Wait::Included => "inclusion",
+        Wait::Finalized => "finality",
+    }
+}
+
+// ----- keys -----
+
+fn keys(g: &Global, cmd: KeysCommand) -> Result<Report> {
+    let store = keystore(g)?;
+    match cmd {
+        KeysCommand::New { name } => {
+            let key = store.create(&name)?;
+            let path = store.path_of(&name);
+            Ok(Report::new(
+                json!({ "name": name, "address": key.address(), "path": path, "encrypted": false }),
+                format!(
+                    "created key `{name}`\n  address  {}\n  file     {}\n\
+                     note: the key file is NOT encrypted (mode 0600); anyone who can read it controls the account",
+                    key.address(),
+                    path.display()
+                ),
+            ))
+        }
+        KeysCommand::List => {
+            let keys = store.list()?;
+            let dev: Vec<Value> = DEV_ACCOUNTS
+                .iter()
+                .map(|n| json!({ "name": n, "address": weft_types::dev::dev_address(n) }))
+                .collect();
+            let mut human = format!("keys in {}:\n", store.dir().display());
+            if keys.is_empty() {
+                human.push_str("  (none; create one with `weft keys new NAME`)\n");
+            }
+            for k in &keys {
+                human.push_str(&format!("  {:<16} {}\n", k.name, k.address));
+            }
+            human.push_str("dev accounts (public keys, for dev chains only):\n");
+            for n in DEV_ACCOUNTS {
+                human.push_str(&format!("  {:<16} {}\n", n, weft_types::dev::dev_address(n)));
+            }
+            Ok(Report::new(json!({ "keys": keys, "dev_accounts": dev }), human))
+        }
+        KeysCommand::Show { name, secret } => {
+            let key = store.resolve_signer(&name)?;
+            let mut obj = json!({ "name": key.name().unwrap_or(&name), "address": key.address() });
+            let mut human = format!("{}\n  address  {}\n", key.name().unwrap_or(&name), key.address());
+            if secret {
+                obj["secret_key"] = json!(key.secret_hex());
+                human.push_str(&format!("  secret   {}\n", key.secret_hex()));
+            }
+            Ok(Report::new(obj, human))
+        }
+    }
+}
+
+// ----- accounts and transfers -----
+
+async fn balance(g: &Global, who: &str) -> Result<Report> {
+    let address = resolve(g, who)?;
+    let client = connect(g).await?;
+    let account = client.account(address).await?;
+    let mut human = format!(
+        "{who}\n  address  {}\n  balance  {}\n  nonce    {}\n",
+        address, account.balance, account.nonce
+    );
+    if let Some(code) = account.code_hash {
+        human.push_str(&format!(
+            "  code     {code}\n  storage  {} bytes, deposit {}\n",
+            account.storage_bytes, account.deposit
+        ));
+    }
+    human.push_str(&format!("  (at block {})", account.height));
+    Ok(Report::new(serde_json::to_value(&account)?, human))
+}
+
+async fn transfer(g: &Global, to: &str, amount: &str, tx: &TxArgs) -> Result<Report> {
+    let to = resolve(g, to)?;
+    let amount = parse_amount(amount)?;
+    let from = signer(g)?;
+    let options = tx_options(tx)?;
+    let client = connect(g).await?;
+    let action = weft_types::Action::Transfer { to, amount };
+    let receipt = with_spinner(
+        format!("sending {amount} from {} to {to}, waiting for {}", signer_label(&from), waiting(tx)),
+        client.send(&from, action, &options),
+    )
+    .await?;
+    let human = format!("transferred {amount} to {to}\n{}", receipt_text(&receipt));
+    Ok(Report::new(json!({ "tx_hash": receipt.tx_hash, "receipt": receipt }), human))
+}
+
+// ----- contracts -----
+
+async fn deploy(
+    g: &Global,
+    file: PathBuf,
+    args: Option<String>,
+    value: &str,
+    salt: Option<String>,
+    tx: &TxArgs,
+) -> Result<Report> {
+    let wasm = std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
+    let args = parse_args_json(args.as_deref())?;
+    let salt = salt
+        .map(|s| {
+            weft_rpc_api::parse_hex_bytes(&s).map_err(|e| ClientError::InvalidInput(format!("--salt: {e}")))
+        })
+        .transpose()?;
+    let options = DeployOptions { salt, value: parse_amount(value)?, tx: tx_options(tx)? };
+    let from = signer(g)?;
+    let client = connect(g).await?;
+    let deployed = with_spinner(
+        format!(
+            "deploying {} ({} bytes) from {}, waiting for {}",
+            file.display(),
+            wasm.len(),
+            signer_label(&from),
+            waiting(tx)
+        ),
+        client.deploy_with(&from, &wasm, args, &options),
+    )
+    .await?;
+    let mut human = format!(
+        "deployed {}\n  address    {}\n  code hash  {}\n",
+        file.display(),
+        deployed.address,
+        deployed.code_hash
+    );
+    match &deployed.upload {
+        Some(r) => {
+            human.push_str(&format!("  upload     {} (gas {}, fee {})\n", r.tx_hash, r.gas_used, r.fee))
+        }
+        None => human.push_str("  upload     skipped: the code was already on chain\n"),
+    }
+    human.push_str(&receipt_text(&deployed.receipt));
+    Ok(Report::new(
+        json!({
+            "address": deployed.address,
+            "code_hash": deployed.code_hash,
+            "upload": deployed.upload,
+            "receipt": deployed.receipt,
+        }),
+        human,
+    ))
+}
+
+async fn call(
+    g: &Global,
+    contract: &str,
+    method: &str,
+    args: Option<String>,
+    value: &str,
+    tx: &TxArgs,
+) -> Result<Report> {
+    let address = resolve(g, contract)?;
+    let args = parse_args_json(args.as_deref())?;
+    let value = parse_amount(value)?;
+    let options = tx_options(tx)?;
+    let from = signer(g)?;
+    let client = connect(g).await?;
+    let handle = client.contract(address).await?;
+    let outcome = with_spinner(
+        format!("calling {method} on {address} from {}, waiting for {}", signer_label(&from), waiting(tx)),
+        handle.call_with(&from, method, args, value, &options),
+    )
+    .await?;
+    let mut human = String::new();
+    if !outcome.value.is_null() {
+        human.push_str(&format!("returned {}\n", value_text(&outcome.value)));
+    }
+    human.push_str(&receipt_text(&outcome.receipt));
+    Ok(Report::new(
+        json!({ "value": outcome.value, "events": outcome.events, "receipt": outcome.receipt }),
+        human,
+    ))
+}
+
+async fn query(
+    g: &Global,
+    contract: &str,
+    method: &str,
+    args: Option<String>,
+    caller: Option<String>,
+) -> Result<Report> {
+    let address = resolve(g, contract)?;
+    let args = parse_args_json(args.as_deref())?;
+    let caller = caller.map(|c| resolve(g, &c)).transpose()?;
+    let client = connect(g).await?;
+    let handle = client.contract(address).await?;
+    let result = handle.query_full(method, args, caller).await?;
+    if !result.success {
+        let error =
+            result.error.ok_or_else(|| ClientError::Protocol("a failed query without an error".into()))?;
+        return Err(ClientError::QueryFailed { error }.into());
+    }
+    let value = match result.value.clone() {
+        Some(v) => v,
+        None => match handle.abi() {
+            Some(abi) => abi.decode_return(method, &result.return_data.0).unwrap_or(Value::Null),
+            None => json!(weft_rpc_api::to_hex(&result.return_data.0)),
+        },
+    };
+    let mut human = value_text(&value);
+    for e in &result.events {
+        human.push_str(&format!("\nevent {}", event_text(e)));
+    }
+    Ok(Report::new(
+        json!({ "value": value, "gas_used": result.gas_used, "events": result.events, "height": result.height }),
+        human,
+    ))
+}
+
+async fn abi(g: &Global, contract: &str) -> Result<Report> {
+    let address = resolve(g, contract)?;
+    let client = connect(g).await?;
+    match client.abi_json(address).await? {
+        None => Ok(Report::new(
+            json!({ "address": address, "abi": null }),
+            format!("contract {address} carries no ABI: call it with raw 0x input"),
+        )),
+        Some(json) => {
+            let parsed = weft_abi::Abi::from_json(&json.to_string())
+                .map_err(|e| ClientError::Protocol(format!("the node returned an invalid ABI: {e}")))?;
+            let title = match (parsed.contract.as_str(), parsed.version.as_str()) {
+                ("", _) => format!("contract {address}"),
+                (name, "") => format!("{name} at {address}"),
+                (name, version) => format!("{name} {version} at {address}"),
+            };
+            Ok(Report::new(
+                json!({ "address": address, "abi": json }),
+                format!("{title}\n{}", parsed.summary()),
+            ))
+        }
+    }
+}
+
+// ----- chain -----
+
+#[allow(clippy::too_many_arguments)]
+async fn events(
+    g: &Global,
+    contract: Option<String>,
+    event: Option<String>,
+    from_block: Option<u64>,
+    to_block: Option<u64>,
+    follow: bool,
+    limit: Option<usize>,
+) -> Result<Report> {
+    // `events` never signs, so the global `--from` is the first block here.
+    let from_flag = g
+        .from
+        .as_deref()
+        .map(|f| {
+            f.parse::<u64>()
+                .map_err(|_| ClientError::InvalidInput(format!("--from `{f}` must be a block height here")))
+        })
+        .transpose()?;
+    let filter = EventFilter {
+        contract: contract.map(|c| resolve(g, &c)).transpose()?,
+        event,
+        from_block: from_block.or(from_flag),
+        to_block,
+        ..EventFilter::default()
+    };
+    let client = connect(g).await?;
+    let limit = limit.unwrap_or(usize::MAX);
+    if !follow {
+        let mut found = client.events(filter, MAX_EVENTS).await?;
+        found.truncate(limit);
+        let human = if found.is_empty() {
+            "no events".to_string()
+        } else {
+            found.iter().map(event_text).collect::<Vec<_>>().join("\n")
+        };
+        return Ok(Report::new(json!({ "events": found }), human));
+    }
+    // Follow: past events first when a start block is given, then new ones.
+    let mut stream = client.subscribe_events(filter.clone()).await?;
+    let mut printed = 0usize;
+    let print = |e: &weft_rpc_api::EventInfo| {
+        if g.json {
+            println!("{}", serde_json::to_string(e).unwrap_or_default());
+        } else {
+            println!("{}", event_text(e));
+        }
+    };
+    let mut last_past: Option<(u64, Hash, u32)> = None;
+    if filter.from_block.is_some() {
+        for e in client.events(filter, MAX_EVENTS).await? {
+            if printed == limit {
+                return Ok(Report::streamed());
+            }
+            if let (Some(h), Some(tx)) = (e.block_height, e.tx_hash) {
+                last_past = Some((h, tx, e.index));
+            }
+            print(&e);
+            printed += 1;
+        }
+    }
+    while printed < limit {
+        let Some(e) = stream.next().await else {
+            bail!(ClientError::Transport("the node closed the event subscription".into()));
+        };
+        let e = e?;
+        // Skip what the history already printed (the subscription may overlap it).
+        if let (Some((h, _, _)), Some(eh)) = (last_past, e.block_height)
+            && eh <= h
+        {
+            continue;
+        }
+        print(&e);
+        printed += 1;
+    }
+    Ok(Report::streamed())
+}
+
+async fn block(g: &Global, id: Option<&str>, full: bool) -> Result<Report> {
+    let id = id.map(parse_block_id).transpose()?.unwrap_or(BlockId::Head);
+    let client = connect(g).await?;
+    let Some(block) = client.block(id, full).await? else {
+        bail!(ClientError::InvalidInput(format!("the node has no block {}", serde_json::to_string(&id)?)));
+    };
+    let h = &block.header;
+    let mut human = format!(
+        "block {} {}\n  parent     {}\n  time       {} ms\n  proposer   {}\n  state root {}\n  gas used   {}\n  txs        {}\n",
+        h.height, h.hash, h.parent_hash, h.timestamp_ms, h.proposer, h.state_root, h.gas_used, h.tx_count
+    );
+    match &block.transactions {
+        Some(txs) => {
+            for t in txs {
+                human.push_str(&format!("    {}\n", tx_line(t)));
+            }
+        }
+        None => {
+            for hash in &block.tx_hashes {
+                human.push_str(&format!("    {hash}\n"));
+            }
+        }
+    }
+    Ok(Report::new(serde_json::to_value(&block)?, human))
+}
+
+fn tx_line(t: &TxInfo) -> String {
+    use weft_rpc_api::ActionInfo as A;
+    let what = match &t.action {
+        A::Transfer { to, amount } => format!("transfer {amount} to {to}"),
+        A::UploadCode { code_hash, size } => format!("upload code {code_hash} ({size} bytes)"),
+        A::Instantiate { code_hash, value, .. } => format!("instantiate {code_hash} (value {value})"),
+        A::Call { contract, method, value, .. } => format!("call {method} on {contract} (value {value})"),
+    };
+    format!("{} from {} nonce {}: {what}", t.hash, t.sender, t.nonce)
+}
+
+async fn tx(g: &Global, hash: &str) -> Result<Report> {
+    let hash = parse_hash(hash)?;
+    let client = connect(g).await?;
+    let Some(info) = client.transaction(hash).await? else {
+        bail!(ClientError::InvalidInput(format!("the node knows no transaction {hash}")));
+    };
+    let receipt = client.receipt(hash).await?;
+    let mut human = format!(
+        "{}\n  chain {} gas limit {} gas price {}\n",
+        tx_line(&info),
+        info.chain_id,
+        info.gas_limit,
+        info.gas_price
+    );
+    match &receipt {
+        Some(r) => human.push_str(&receipt_text(r)),
+        None => human.push_str("  pending: not in a block yet\n"),
+    }
+    Ok(Report::new(json!({ "transaction": info, "receipt": receipt }), human))
+}
+
+async fn status(g: &Global) -> Result<Report> {
+    let client = connect(g).await?;
+    let info = client.node_info().await?;
+    let health = client.health().await?;
+    let human = format!(
+        "node {} ({})\n  chain id       {}\n  height         {}\n  finalized      {}\n  min gas price  {}\n  \
+         validator      {}\n  dev            {}\n  peers          {}\n  pending txs    {}\n  healthy        {}{}",
+        g.rpc,
+        info.version,
+        info.chain_id,
+        info.height,
+        info.finalized_height,
+        info.min_gas_price,
+        info.validator,
+        info.dev,
+        health.peers,
+        health.pending_txs,
+        health.healthy,
+        if health.syncing { " (syncing)" } else { "" },
+    );
+    Ok(Report::new(json!({ "rpc": g.rpc, "node": info, "health": health }), human))
+}
+
+// ----- contract crates -----
+
+fn build(path: Option<PathBuf>) -> Result<Report> {
+    let path = path.unwrap_or_else(|| PathBuf::from("."));
+    bail!(ClientError::InvalidInput(format!(
+        "cannot build {}: weft-build is not available yet",
+        path.display()
+    )))
+}
+
+fn new(name: &str, dir: Option<PathBuf>) -> Result<Report> {
+    let parent = dir.unwrap_or_else(|| PathBuf::from("."));
+    let created = crate::template::create(&parent, name)?;
+    Ok(Report::new(
+        json!({ "name": name, "path": created }),
+        format!(
+            "created contract crate `{name}` in {}\nnext: cd {} && weft build",
+            created.display(),
+            created.display()
+        ),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn amounts_are_whole_numbers() {
+        assert_eq!(parse_amount("1000").expect("int"), 1000);
+        assert_eq!(parse_amount(&u128::MAX.to_string()).expect("max"), u128::MAX);
+        for bad in ["-1", "1.5", "1e3", "", "ten", "340282366920938463463374607431768211456"] {
+            let err = parse_amount(bad).expect_err(bad);
+            assert!(err.to_string().contains("whole number"), "{err}");
+        }
+    }
+
+    #[test]
+    fn args_are_json_or_one_bare_string() {
+        assert_eq!(parse_args_json(None).expect("none"), Value::Null);
+        assert_eq!(parse_args_json(Some(r#"{"a": 1}"#)).expect("obj"), json!({"a": 1}));
+        assert_eq!(parse_args_json(Some("[1, \"2\"]")).expect("arr"), json!([1, "2"]));
+        assert_eq!(parse_args_json(Some("5")).expect("num"), json!(5));
+        let addr = format!("0x{}", "ab".repeat(32));
+        assert_eq!(parse_args_json(Some(&addr)).expect("bare"), json!(addr));
+        assert!(parse_args_json(Some("{oops")).is_err());
+        assert!(parse_args_json(Some("[1,")).is_err());
+    }
+
+    #[test]
+    fn block_ids() {
+        assert_eq!(parse_block_id("7").expect("h"), BlockId::Height(7));
+        assert_eq!(parse_block_id("head").expect("head"), BlockId::Head);
+        assert_eq!(parse_block_id("finalized").expect("fin"), BlockId::Finalized);
+        let hash = format!("0x{}", "11".repeat(32));
+        assert_eq!(parse_block_id(&hash).expect("hash"), BlockId::Hash(hash.parse().expect("hash")));
+        assert!(parse_block_id("0x12").is_err());
+        assert!(parse_block_id("-3").is_err());
+    }
+
+    #[test]
+    fn signer_and_addresses_resolve_through_the_keystore() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let g = Global {
+            rpc: "ws://127.0.0.1:1".into(),
+            from: None,
+            json: false,
+            keystore: Some(dir.path().into()),
+        };
+        assert_eq!(signer(&g).expect("default").address(), weft_types::dev::dev_address("alice"));
+        let g = Global { from: Some("bob".into()), ..g };
+        assert_eq!(signer(&g).expect("bob").address(), weft_types::dev::dev_address("bob"));
+        let store = Keystore::new(dir.path());
+        let mine = store.create("mine").expect("create");
+        assert_eq!(resolve(&g, "mine").expect("mine"), mine.address());
+        let err = resolve(&g, "0xnothex").expect_err("bad");
+        assert!(err.to_string().contains("not a valid address"), "{err}");
+        let g = Global { from: Some("mine".into()), ..g };
+        assert_eq!(signer(&g).expect("mine").address(), mine.address());
+    }
+}

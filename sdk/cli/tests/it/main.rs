@@ -1,0 +1,1 @@
+//! Integration tests of the weft CLI against an in-process dev node.
