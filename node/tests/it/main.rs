@@ -4,6 +4,8 @@
 #![allow(clippy::unwrap_used)]
 
 mod crash;
+mod process;
 mod replay;
+mod rpc;
 mod store;
 mod support;

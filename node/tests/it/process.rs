@@ -1,0 +1,72 @@
+//! The `weft-node dev` binary as a user runs it: it prints the dev accounts and its address,
+//! serves JSON-RPC, stops cleanly on Ctrl-C (SIGINT), and continues the chain from the same
+//! `--data-dir`.
+
+use std::{
+    io::{BufRead, BufReader},
+    process::{Child, Command, Stdio},
+    time::Duration,
+};
+
+use jsonrpsee_http_client::HttpClientBuilder;
+use weft_rpc_api::WeftApiClient;
+
+/// Starts the binary; returns it, its RPC URL and what it printed before it was ready.
+fn start(data_dir: &std::path::Path) -> (Child, String, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_weft-node"))
+        .args(["dev", "--rpc-addr", "127.0.0.1:0", "--data-dir"])
+        .arg(data_dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut printed = String::new();
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        printed.push_str(&line);
+        printed.push('\n');
+        if let Some(url) = line.strip_prefix("weft-node ready: rpc=") {
+            // Keep draining stdout so the node never blocks on a full pipe.
+            std::thread::spawn(move || lines.for_each(drop));
+            return (child, url.to_owned(), printed);
+        }
+    }
+    let _ = child.wait();
+    panic!("weft-node exited before it was ready:\n{printed}");
+}
+
+/// Sends SIGINT, as Ctrl-C does, and waits for a clean exit.
+fn interrupt(mut child: Child) {
+    let status = Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    assert!(status.success());
+    for _ in 0..200 {
+        if let Some(status) = child.try_wait().unwrap() {
+            assert!(status.success(), "exit status {status}");
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = child.kill();
+    panic!("weft-node did not stop within 10 s of SIGINT");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dev_binary_serves_stops_on_ctrl_c_and_continues_its_chain() {
+    let dir = tempfile::tempdir().unwrap();
+    let (child, url, printed) = start(dir.path());
+    for name in weft_types::dev::DEV_ACCOUNTS {
+        let line = printed.lines().find(|l| l.trim_start().starts_with(name)).unwrap();
+        assert!(line.contains(&weft_types::dev::dev_address(name).to_string()), "{line}");
+    }
+    let client = HttpClientBuilder::default().build(&url).unwrap();
+    assert_eq!(client.node_info().await.unwrap().chain_id, weft_node::dev::DEV_CHAIN_ID);
+    let head = client.dev_mine(Some(2)).await.unwrap();
+    assert_eq!(head.height, 2);
+    interrupt(child);
+
+    let (child, url, _) = start(dir.path());
+    let client = HttpClientBuilder::default().build(&url).unwrap();
+    assert_eq!(client.chain_get_head().await.unwrap(), head);
+    interrupt(child);
+}

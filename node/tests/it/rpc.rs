@@ -1,0 +1,507 @@
+//! The dev chain's JSON-RPC API over real HTTP and WebSocket on 127.0.0.1: every method, the
+//! JSON-RPC 2.0 error cases, the application error codes, subscriptions, dev controls, proofs,
+//! restarts, and the OpenRPC document against the registered methods.
+
+use std::{
+    io::{Read, Write},
+    net::{SocketAddr, TcpStream},
+    time::Duration,
+};
+
+use jsonrpsee::core::client::{ClientT, Subscription};
+use jsonrpsee_http_client::{HttpClient, HttpClientBuilder};
+use jsonrpsee_ws_client::{WsClient, WsClientBuilder};
+use parity_scale_codec::{Decode, Encode};
+use serde_json::{Value, json};
+use weft_node::{
+    dev::{DEV_CHAIN_ID, DevConfig, DevNode},
+    rpc::{RpcConfig, WeftRpc},
+};
+use weft_rpc_api::{
+    BlockId, Bytes, CallInput, EstimateAction, EstimateRequest, EventFilter, QueryRequest, TxStatus,
+    WeftApiClient, codes, openrpc,
+};
+use weft_runtime::state::tree::StateProof;
+use weft_types::{
+    Address, Transaction,
+    codec::BoundedBytes,
+    dev::{DEV_BALANCE, dev_address, dev_key},
+    state::account_key,
+    tx::{Action, address_of},
+};
+
+/// A dev node on an ephemeral port with clients for it.
+struct Dev {
+    node: DevNode,
+    http: HttpClient,
+    ws: WsClient,
+}
+
+impl Dev {
+    async fn start(data_dir: Option<std::path::PathBuf>) -> Dev {
+        let config = DevConfig {
+            rpc_addr: "127.0.0.1:0".parse().unwrap(),
+            data_dir,
+            rpc: RpcConfig { max_batch_len: 16, max_request_bytes: 1 << 20, ..RpcConfig::default() },
+            ..DevConfig::default()
+        };
+        let node = DevNode::start(config).await.unwrap();
+        let addr = node.rpc_addr();
+        let http = HttpClientBuilder::default().build(format!("http://{addr}")).unwrap();
+        let ws = WsClientBuilder::default().build(format!("ws://{addr}")).await.unwrap();
+        Dev { node, http, ws }
+    }
+
+    fn addr(&self) -> SocketAddr {
+        self.node.rpc_addr()
+    }
+
+    /// Signs a transaction of `who` with its next nonce.
+    async fn tx(&self, who: &str, action: Action) -> Vec<u8> {
+        let nonce = self.http.state_get_account(dev_address(who)).await.unwrap().nonce;
+        sign(who, nonce, DEV_CHAIN_ID, 50_000_000, action)
+    }
+
+    /// Submits `bytes` and waits for finality through `tx_subscribeStatus`.
+    async fn send(&self, bytes: Vec<u8>) -> weft_rpc_api::ReceiptInfo {
+        let hash = self.http.tx_submit(Bytes(bytes)).await.unwrap();
+        let mut sub: Subscription<TxStatus> = self.ws.tx_subscribe_status(hash).await.unwrap();
+        loop {
+            let status =
+                tokio::time::timeout(Duration::from_secs(20), sub.next()).await.unwrap().unwrap().unwrap();
+            match status {
+                TxStatus::Finalized { .. } => break,
+                TxStatus::Dropped { reason } => panic!("dropped: {reason}"),
+                TxStatus::Pending | TxStatus::Included { .. } => {}
+                TxStatus::Unknown => panic!("unknown after submit"),
+            }
+        }
+        self.http.tx_get_receipt(hash).await.unwrap().expect("a receipt once finalized")
+    }
+
+    /// Uploads and instantiates `wasm` from alice; returns the contract address.
+    async fn deploy(&self, wasm: Vec<u8>, args: Vec<u8>) -> Address {
+        let code_hash = weft_types::sha3_256(&wasm);
+        let r = self
+            .send(self.tx("alice", Action::UploadCode { code: BoundedBytes::new(wasm).unwrap() }).await)
+            .await;
+        assert!(r.success, "{:?}", r.error);
+        let instantiate = Action::Instantiate {
+            code_hash,
+            args: BoundedBytes::new(args).unwrap(),
+            value: 0,
+            salt: BoundedBytes::new(vec![]).unwrap(),
+        };
+        let r = self.send(self.tx("alice", instantiate).await).await;
+        assert!(r.success, "{:?}", r.error);
+        r.contract_address.unwrap()
+    }
+}
+
+fn sign(who: &str, nonce: u64, chain_id: u64, gas_limit: u64, action: Action) -> Vec<u8> {
+    let key = dev_key(who);
+    Transaction { chain_id, sender: address_of(&key), nonce, gas_limit, gas_price: 1, action }
+        .sign(&key)
+        .encode()
+}
+
+fn transfer(to: Address, amount: u128) -> Action {
+    Action::Transfer { to, amount }
+}
+
+/// The WAT token with an ABI section, so that calls and results go through JSON.
+fn token_wasm() -> Vec<u8> {
+    let wasm = wat::parse_file(concat!(env!("CARGO_MANIFEST_DIR"), "/../contracts/wat/token.wat")).unwrap();
+    let abi = json!({
+        "weft_abi": 1,
+        "contract": "wat-token",
+        "constructor": { "args": [{ "name": "supply", "type": "u64" }] },
+        "methods": [
+            { "name": "transfer", "args": [{ "name": "to", "type": "address" }, { "name": "amount", "type": "u64" }] },
+            { "name": "balance_of", "args": [{ "name": "who", "type": "address" }], "returns": "u64", "mutates": false }
+        ]
+    });
+    weft_abi::with_abi_section(&wasm, &abi.to_string())
+}
+
+/// A contract emitting `Ping(n: u64)` (its own name hashed as topic 0) from `ping(n)`.
+fn pinger_wasm() -> Vec<u8> {
+    let wasm = wat::parse_str(
+        r#"(module
+          (import "weft" "input_read" (func $iread (param i32)))
+          (import "weft" "sha3_256" (func $sha3 (param i32 i32 i32)))
+          (import "weft" "emit_event" (func $emit (param i32 i32 i32 i32)))
+          (memory (export "memory") 1)
+          (data (i32.const 0) "Ping")
+          (func (export "ping")
+            (call $sha3 (i32.const 0) (i32.const 4) (i32.const 64))
+            (call $iread (i32.const 128))
+            (call $emit (i32.const 64) (i32.const 1) (i32.const 128) (i32.const 8))))"#,
+    )
+    .unwrap();
+    let abi = json!({
+        "weft_abi": 1,
+        "methods": [{ "name": "ping", "args": [{ "name": "n", "type": "u64" }] }],
+        "events": [{ "name": "Ping", "fields": [{ "name": "n", "type": "u64", "indexed": false }] }]
+    });
+    weft_abi::with_abi_section(&wasm, &abi.to_string())
+}
+
+/// Posts raw bytes to the server; returns the status code and the body.
+fn raw_post(addr: SocketAddr, body: &[u8]) -> (u16, String) {
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let head = format!(
+        "POST / HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    s.write_all(head.as_bytes()).unwrap();
+    let _ = s.write_all(body);
+    let mut out = Vec::new();
+    let _ = s.read_to_end(&mut out);
+    let text = String::from_utf8_lossy(&out).into_owned();
+    let status = text.split(' ').nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
+    let body = text.split("\r\n\r\n").nth(1).unwrap_or("").to_owned();
+    (status, body)
+}
+
+fn error_code(e: jsonrpsee::core::client::Error) -> (i32, String) {
+    match e {
+        jsonrpsee::core::client::Error::Call(obj) => (obj.code(), obj.message().to_owned()),
+        other => panic!("not a call error: {other}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn transfers_blocks_receipts_and_subscriptions() {
+    let dev = Dev::start(None).await;
+    let info = dev.http.node_info().await.unwrap();
+    assert_eq!((info.chain_id, info.height, info.dev, info.validator), (DEV_CHAIN_ID, 0, true, true));
+    assert!(dev.http.node_health().await.unwrap().healthy);
+    assert!(dev.http.node_peers().await.unwrap().is_empty());
+    let alice = dev.http.state_get_account(dev_address("alice")).await.unwrap();
+    assert_eq!((alice.balance, alice.nonce), (DEV_BALANCE, 0));
+
+    let mut heads = dev.ws.chain_subscribe_heads().await.unwrap();
+    let mut finalized = dev.ws.chain_subscribe_finalized().await.unwrap();
+    let bob = Address([0xb0; 32]);
+    let receipt = dev.send(dev.tx("alice", transfer(bob, 1234)).await).await;
+    assert!(receipt.success);
+    assert_eq!(receipt.location.block_height, 1);
+    assert_eq!(dev.http.state_get_account(bob).await.unwrap().balance, 1234);
+    let head = heads.next().await.unwrap().unwrap();
+    assert_eq!((head.height, head.tx_count), (1, 1));
+    assert_eq!(finalized.next().await.unwrap().unwrap().hash, head.hash);
+    assert_eq!(dev.http.chain_get_head().await.unwrap(), head);
+    assert_eq!(dev.http.chain_get_finalized().await.unwrap(), head);
+
+    let block = dev.http.chain_get_block(BlockId::Hash(head.hash), Some(true)).await.unwrap().unwrap();
+    assert_eq!(block.tx_hashes, vec![receipt.tx_hash]);
+    let txs = block.transactions.unwrap();
+    assert_eq!(txs[0].sender, dev_address("alice"));
+    assert_eq!(dev.http.chain_get_block(BlockId::Height(1), None).await.unwrap().unwrap().transactions, None);
+    assert!(dev.http.chain_get_block(BlockId::Height(99), None).await.unwrap().is_none());
+    let tx = dev.http.tx_get(receipt.tx_hash).await.unwrap().unwrap();
+    assert_eq!(tx.location.unwrap().block_hash, head.hash);
+    assert!(dev.http.tx_get(weft_types::Hash([1; 32])).await.unwrap().is_none());
+    assert!(dev.http.tx_get_receipt(weft_types::Hash([1; 32])).await.unwrap().is_none());
+
+    // A status subscription to a finalized transaction answers at once.
+    let mut done = dev.ws.tx_subscribe_status(receipt.tx_hash).await.unwrap();
+    assert!(matches!(done.next().await.unwrap().unwrap(), TxStatus::Finalized { success: true, .. }));
+
+    // A batch: two good, one bad, one result each.
+    let n = dev.http.state_get_account(dev_address("bob")).await.unwrap().nonce;
+    let batch = vec![
+        Bytes(sign("bob", n, DEV_CHAIN_ID, 50_000, transfer(bob, 1))),
+        Bytes(sign("bob", n + 1, DEV_CHAIN_ID, 50_000, transfer(bob, 2))),
+        Bytes(vec![1, 2, 3]),
+    ];
+    let results = dev.http.tx_submit_batch(batch).await.unwrap();
+    assert!(results[0].hash.is_some() && results[1].hash.is_some());
+    assert_eq!(results[2].error.as_ref().unwrap().code, codes::TX_DECODE);
+    for _ in 0..100 {
+        if dev.http.state_get_account(bob).await.unwrap().balance == 1237 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(dev.http.state_get_account(bob).await.unwrap().balance, 1237);
+    dev.node.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refusals_carry_stable_codes_and_say_why() {
+    let dev = Dev::start(None).await;
+    let bob = Address([0xb0; 32]);
+    let submit = |bytes: Vec<u8>| {
+        let http = dev.http.clone();
+        async move { error_code(http.tx_submit(Bytes(bytes)).await.unwrap_err()) }
+    };
+    // Garbage, truncated, a length prefix far past the end.
+    assert_eq!(submit(vec![0xff; 3]).await.0, codes::TX_DECODE);
+    let good = sign("alice", 0, DEV_CHAIN_ID, 50_000, transfer(bob, 1));
+    assert_eq!(submit(good[..good.len() - 5].to_vec()).await.0, codes::TX_DECODE);
+    // A bad signature.
+    let mut forged = good.clone();
+    let last = forged.len() - 1;
+    forged[last] ^= 1;
+    let (code, msg) = submit(forged).await;
+    assert_eq!(code, codes::TX_BAD_SIGNATURE, "{msg}");
+    // The wrong chain.
+    let (code, msg) = submit(sign("alice", 0, 7, 50_000, transfer(bob, 1))).await;
+    assert_eq!(code, codes::TX_WRONG_CHAIN);
+    assert!(msg.contains("1337") && msg.contains('7'), "{msg}");
+    // Nonces too low and too high.
+    dev.send(good.clone()).await;
+    let (code, msg) = submit(sign("alice", 0, DEV_CHAIN_ID, 50_000, transfer(bob, 1))).await;
+    assert_eq!((code, msg.as_str()), (codes::TX_NONCE_TOO_LOW, "nonce too low: account has 1, tx has 0"));
+    let (code, msg) = submit(sign("alice", 1_000_000, DEV_CHAIN_ID, 50_000, transfer(bob, 1))).await;
+    assert_eq!(code, codes::TX_NONCE_TOO_HIGH, "{msg}");
+    // No balance for the fee.
+    let (code, msg) = submit(sign("nobody", 0, DEV_CHAIN_ID, 50_000, transfer(bob, 1))).await;
+    assert_eq!(code, codes::TX_INSUFFICIENT_BALANCE, "{msg}");
+    // Gas out of bounds.
+    let (code, _) = submit(sign("alice", 1, DEV_CHAIN_ID, 10, transfer(bob, 1))).await;
+    assert_eq!(code, codes::TX_BAD_GAS);
+    // The same transaction twice.
+    let dup = sign("alice", 5, DEV_CHAIN_ID, 50_000, transfer(bob, 1));
+    dev.http.tx_submit(Bytes(dup.clone())).await.unwrap();
+    assert_eq!(submit(dup).await.0, codes::TX_ALREADY_KNOWN);
+
+    // JSON-RPC 2.0 errors over raw HTTP.
+    let (_, body) = raw_post(dev.addr(), b"{not json");
+    assert_eq!(serde_json::from_str::<Value>(&body).unwrap()["error"]["code"], -32700);
+    let (_, body) =
+        raw_post(dev.addr(), br#"{"jsonrpc":"2.0","id":1,"method":"no_such_method","params":[]}"#);
+    assert_eq!(serde_json::from_str::<Value>(&body).unwrap()["error"]["code"], -32601);
+    let (_, body) =
+        raw_post(dev.addr(), br#"{"jsonrpc":"2.0","id":1,"method":"state_getAccount","params":[42]}"#);
+    let v: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(v["error"]["code"], -32602, "{v}");
+    let (_, body) =
+        raw_post(dev.addr(), br#"{"jsonrpc":"2.0","id":1,"method":"state_getAccount","params":["0x12"]}"#);
+    let v: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(v["error"]["code"], -32602);
+    assert!(v["error"]["data"].as_str().unwrap().contains("64 hex digits"), "{v}");
+    let (_, body) = raw_post(dev.addr(), br#"{"jsonrpc":"2.0","method":"node_info"}"#);
+    assert!(body.is_empty() || !body.contains("result"), "a notification gets no answer: {body}");
+    // A batch over the limit (16 in this test) and one within it.
+    let call = json!({"jsonrpc":"2.0","id":1,"method":"node_health","params":[]});
+    let (_, body) = raw_post(dev.addr(), json!(vec![call.clone(); 17]).to_string().as_bytes());
+    assert!(body.contains("-32010") || body.contains("Batch"), "{body}");
+    let (_, body) = raw_post(dev.addr(), json!(vec![call; 3]).to_string().as_bytes());
+    assert_eq!(serde_json::from_str::<Vec<Value>>(&body).unwrap().len(), 3);
+    // A body over the request limit (1 MiB here) is refused before it is parsed.
+    let big =
+        format!(r#"{{"jsonrpc":"2.0","id":1,"method":"tx_submit","params":["0x{}"]}}"#, "00".repeat(600_000));
+    let (status, _) = raw_post(dev.addr(), big.as_bytes());
+    assert_eq!(status, 413);
+    // An oversized transaction within the body limit: refused by its decode limit.
+    let (code, msg) = submit(vec![0; 400_000]).await;
+    assert_eq!(code, codes::TX_DECODE, "{msg}");
+    dev.node.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn contracts_through_the_abi() {
+    let dev = Dev::start(None).await;
+    let token = dev.deploy(token_wasm(), 1_000u64.encode()).await;
+    let alice = dev_address("alice");
+    let bob = Address([0xb0; 32]);
+
+    let abi = dev.http.contract_get_abi(token).await.unwrap().unwrap();
+    assert_eq!(abi["contract"], "wat-token");
+    assert_eq!(dev.http.contract_get_code(token).await.unwrap().0, token_wasm());
+    let (code, _) = error_code(dev.http.contract_get_code(bob).await.unwrap_err());
+    assert_eq!(code, codes::NOT_A_CONTRACT);
+
+    let query = |method: &str, args: Value| QueryRequest {
+        contract: token,
+        method: method.into(),
+        input: CallInput { args: Some(args), input: None },
+        caller: None,
+        gas_limit: None,
+    };
+    let q = dev.http.contract_query(query("balance_of", json!({ "who": alice }))).await.unwrap();
+    assert!(q.success);
+    assert_eq!(q.value, Some(json!(1000)));
+    assert!(q.gas_used > 0);
+
+    // Estimate a call exactly, then make it with that gas limit.
+    let call = Action::Call {
+        contract: token,
+        method: weft_types::MethodName::new("transfer").unwrap(),
+        args: BoundedBytes::new((bob, 10u64).encode()).unwrap(),
+        value: 0,
+    };
+    let estimate = dev
+        .http
+        .contract_estimate_gas(EstimateRequest {
+            from: alice,
+            action: EstimateAction::Call {
+                contract: token,
+                method: "transfer".into(),
+                input: CallInput { args: Some(json!({ "to": bob, "amount": 10 })), input: None },
+                value: None,
+            },
+        })
+        .await
+        .unwrap();
+    assert!(estimate.success, "{estimate:?}");
+    assert!(estimate.storage_deposit > 0, "a new balance entry needs a deposit");
+    let nonce = dev.http.state_get_account(alice).await.unwrap().nonce;
+    let receipt = dev.send(sign("alice", nonce, DEV_CHAIN_ID, estimate.gas_used, call)).await;
+    assert!(receipt.success, "{:?}", receipt.error);
+    assert_eq!(receipt.gas_used, estimate.gas_used);
+    assert_eq!(receipt.deposit_charged, estimate.storage_deposit);
+    let q = dev.http.contract_query(query("balance_of", json!([bob]))).await.unwrap();
+    assert_eq!(q.value, Some(json!(10)));
+
+    // A failing query comes back decoded; bad args are refused with the reason.
+    let q = dev
+        .http
+        .contract_query(QueryRequest {
+            caller: Some(bob),
+            ..query("transfer", json!({ "to": alice, "amount": 11 }))
+        })
+        .await
+        .unwrap();
+    assert!(!q.success);
+    let e = q.error.unwrap();
+    assert_eq!(e.kind, "reverted");
+    assert_eq!(e.revert_data.unwrap().0, b"insufficient balance");
+    let (code, msg) =
+        error_code(dev.http.contract_query(query("balance_of", json!({ "whom": alice }))).await.unwrap_err());
+    assert_eq!(code, codes::ABI_MISMATCH);
+    assert!(msg.contains("whom") || msg.contains("who"), "{msg}");
+    let (code, _) = error_code(dev.http.contract_query(query("nope", json!({}))).await.unwrap_err());
+    assert_eq!(code, codes::ABI_MISMATCH);
+
+    // Storage and proofs against the finalized root.
+    let key = bob.0.to_vec();
+    let value = dev.http.state_get_storage(token, Bytes(key.clone())).await.unwrap().unwrap();
+    assert_eq!(value.0, 10u64.to_le_bytes());
+    let proof = dev.http.state_get_proof(token, Some(vec![Bytes(key), Bytes(vec![9; 32])])).await.unwrap();
+    let root = proof.header.state_root;
+    assert_eq!(proof.header, dev.http.chain_get_finalized().await.unwrap());
+    for item in std::iter::once(&proof.account).chain(&proof.storage) {
+        let p = StateProof::decode(&mut &item.proof.0[..]).unwrap();
+        p.verify(&root, &item.key.0, item.value.as_ref().map(|v| &v.0[..])).unwrap();
+    }
+    assert_eq!(proof.account.key.0, account_key(&token));
+    assert!(proof.storage[1].value.is_none(), "absence is proven too");
+    dev.node.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn events_past_and_live() {
+    let dev = Dev::start(None).await;
+    let pinger = dev.deploy(pinger_wasm(), vec![]).await;
+    let filter = EventFilter { contract: Some(pinger), event: Some("Ping".into()), ..EventFilter::default() };
+    let mut live = dev.ws.contract_subscribe_events(filter.clone()).await.unwrap();
+    for n in 1..=5u64 {
+        let call = Action::Call {
+            contract: pinger,
+            method: weft_types::MethodName::new("ping").unwrap(),
+            args: BoundedBytes::new(n.encode()).unwrap(),
+            value: 0,
+        };
+        dev.send(dev.tx("alice", call).await).await;
+    }
+    for n in 1..=5u64 {
+        let e = live.next().await.unwrap().unwrap();
+        assert_eq!((e.name.as_deref(), e.fields), (Some("Ping"), Some(json!({ "n": n }))));
+    }
+    // Pages of two: 2 + 2 + 1, with cursors.
+    let mut seen = Vec::new();
+    let mut cursor = None;
+    loop {
+        let page = dev
+            .http
+            .contract_get_events(EventFilter { limit: Some(2), cursor: cursor.clone(), ..filter.clone() })
+            .await
+            .unwrap();
+        seen.extend(page.events.iter().map(|e| e.fields.clone().unwrap()["n"].as_u64().unwrap()));
+        match page.next_cursor {
+            Some(c) => cursor = Some(c),
+            None => break,
+        }
+    }
+    assert_eq!(seen, vec![1, 2, 3, 4, 5]);
+    let other = EventFilter { event: Some("Pong".into()), ..EventFilter::default() };
+    assert!(dev.http.contract_get_events(other).await.unwrap().events.is_empty());
+    let (code, _) = error_code(
+        dev.http.contract_get_events(EventFilter { limit: Some(100_000), ..filter }).await.unwrap_err(),
+    );
+    assert_eq!(code, codes::LIMIT_EXCEEDED);
+    dev.node.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dev_controls_and_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let dev = Dev::start(Some(dir.path().to_path_buf())).await;
+    let bob = Address([0xb0; 32]);
+    assert_eq!(dev.http.dev_mine(Some(3)).await.unwrap().height, 3);
+    let snap = dev.http.dev_snapshot().await.unwrap();
+    dev.send(dev.tx("alice", transfer(bob, 5)).await).await;
+    let set = dev.http.dev_set_balance(bob, weft_rpc_api::AmountArg(77)).await.unwrap();
+    assert_eq!(set.balance, 77);
+    let before = dev.http.chain_get_head().await.unwrap();
+    assert_eq!(dev.http.dev_increase_time(3_600_000).await.unwrap(), 3_600_000);
+    let later = dev.http.dev_mine(None).await.unwrap();
+    assert!(later.timestamp_ms >= before.timestamp_ms + 3_600_000);
+
+    let head = dev.http.dev_revert(snap).await.unwrap();
+    assert_eq!(head.height, 3);
+    assert_eq!(dev.http.state_get_account(bob).await.unwrap().balance, 0);
+    let (code, _) = error_code(dev.http.dev_revert(snap + 5).await.unwrap_err());
+    assert_eq!(code, codes::UNKNOWN_SNAPSHOT);
+    let (code, _) = error_code(dev.http.dev_mine(Some(0)).await.unwrap_err());
+    assert_eq!(code, codes::LIMIT_EXCEEDED);
+    // The chain goes on from the snapshot and survives a restart.
+    dev.send(dev.tx("alice", transfer(bob, 6)).await).await;
+    let head = dev.http.chain_get_head().await.unwrap();
+    dev.node.shutdown().await;
+
+    let dev = Dev::start(Some(dir.path().to_path_buf())).await;
+    assert_eq!(dev.http.chain_get_head().await.unwrap(), head);
+    assert_eq!(dev.http.state_get_account(bob).await.unwrap().balance, 6);
+    dev.send(dev.tx("alice", transfer(bob, 1)).await).await;
+    assert_eq!(dev.http.chain_get_head().await.unwrap().height, head.height + 1);
+    dev.node.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dev_methods_are_refused_off_a_dev_chain_and_discover_lists_every_method() {
+    let dev = Dev::start(None).await;
+    let config = RpcConfig::default();
+    let rpc = weft_node::rpc::RpcServer::start(
+        "127.0.0.1:0".parse().unwrap(),
+        &config,
+        dev.node.chain().clone(),
+        None,
+    )
+    .await
+    .unwrap();
+    let client = HttpClientBuilder::default().build(format!("http://{}", rpc.local_addr())).unwrap();
+    let (code, msg) = error_code(client.dev_mine(None).await.unwrap_err());
+    assert_eq!(code, codes::DEV_ONLY);
+    assert!(msg.contains("weft-node dev"), "{msg}");
+    rpc.stop().await;
+
+    // The OpenRPC document lists exactly the methods the server registers (unsubscribe
+    // methods aside).
+    let doc: Value = dev.http.request("rpc.discover", jsonrpsee::rpc_params![]).await.unwrap();
+    let mut listed: Vec<String> =
+        doc["methods"].as_array().unwrap().iter().map(|m| m["name"].as_str().unwrap().to_owned()).collect();
+    let module = weft_rpc_api::WeftApiServer::into_rpc(WeftRpc::new(dev.node.chain().clone(), None, config));
+    let mut registered: Vec<String> =
+        module.method_names().filter(|m| !m.contains("_unsubscribe")).map(str::to_owned).collect();
+    listed.sort();
+    registered.sort();
+    assert_eq!(listed, registered);
+    assert_eq!(listed.len(), openrpc::METHODS.len());
+    dev.node.shutdown().await;
+}
