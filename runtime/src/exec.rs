@@ -8,7 +8,7 @@
 
 use std::{collections::BTreeSet, sync::Arc};
 
-use wasmtime::{Store, Trap, Val};
+use wasmtime::{Store, Trap, Val, WasmBacktrace};
 use weft_types::{
     Action, Address, Amount, Event, ExecError, ExecStatus, Gas, Hash, LimitKind, Receipt, SignedTransaction,
     TrapKind,
@@ -55,6 +55,9 @@ pub struct TxCtx {
     /// Contracts whose storage may have changed, for deposit settlement. A superset is harmless
     /// (settlement derives each deposit from `storage_bytes`), so reverts leave it alone.
     pub(crate) touched: BTreeSet<Address>,
+    /// The wasm backtrace of the first trap in this context, innermost frame first: for
+    /// diagnostics (queries), never part of a result.
+    pub(crate) trap_backtrace: Option<Vec<String>>,
 }
 
 impl TxCtx {
@@ -67,6 +70,7 @@ impl TxCtx {
             events: Vec::new(),
             call_stack: Vec::new(),
             touched: BTreeSet::new(),
+            trap_backtrace: None,
         })
     }
 }
@@ -225,9 +229,13 @@ fn run_frame(
     let stack_exceeded = instance
         .and_then(|inst| inst.get_global(&mut store, STACK_EXCEEDED_GLOBAL))
         .is_some_and(|g| g.get(&mut store).i32() == Some(1));
+    let mut backtrace = None;
     let mut result = match run {
         Ok(()) => Ok(()),
-        Err(err) => Err(classify(err, contract, stack_exceeded)?),
+        Err(err) => {
+            backtrace = err.downcast_ref::<WasmBacktrace>().map(describe_backtrace);
+            Err(classify(err, contract, stack_exceeded)?)
+        }
     };
     // Memory the instance started with or grew to is paid at the end of the frame (or earlier,
     // at its next host call); the amount does not depend on when it is charged.
@@ -242,9 +250,27 @@ fn run_frame(
         }
     };
     let data = store.into_data();
-    let tx = data.tx.ok_or_else(|| RuntimeError::Engine("transaction context lost by a frame".into()))?;
+    let mut tx = data.tx.ok_or_else(|| RuntimeError::Engine("transaction context lost by a frame".into()))?;
+    if matches!(result, Err(ExecError::Trap { .. })) && tx.trap_backtrace.is_none() {
+        tx.trap_backtrace = backtrace;
+    }
     let output = result.map(|()| data.frame.output);
     Ok((tx, output, gas - remaining))
+}
+
+/// One line per frame, innermost first: `func[3] name @ 0x1a2`, the name when the module has a
+/// name section.
+fn describe_backtrace(bt: &WasmBacktrace) -> Vec<String> {
+    bt.frames()
+        .iter()
+        .map(|f| {
+            let name = f.func_name().map(|n| format!(" {n}")).unwrap_or_default();
+            match f.module_offset() {
+                Some(at) => format!("func[{}]{name} @ {at:#x}", f.func_index()),
+                None => format!("func[{}]{name}", f.func_index()),
+            }
+        })
+        .collect()
 }
 
 fn engine_error(e: wasmtime::Error) -> RuntimeError {

@@ -20,6 +20,9 @@ pub struct QueryOutcome {
     pub gas_used: Gas,
     /// Events the call would emit.
     pub events: Vec<Event>,
+    /// When a contract trapped: the wasm backtrace of the first trap, innermost frame first,
+    /// with function names when the module has a name section.
+    pub backtrace: Option<Vec<String>>,
 }
 
 impl Runtime {
@@ -50,7 +53,8 @@ impl Runtime {
         };
         let (mut ctx, outcome) = call_contract(ctx, req)?;
         let events = if outcome.result.is_ok() { std::mem::take(&mut ctx.events) } else { Vec::new() };
-        Ok(QueryOutcome { result: outcome.result, gas_used: outcome.gas_used, events })
+        let backtrace = ctx.trap_backtrace.take();
+        Ok(QueryOutcome { result: outcome.result, gas_used: outcome.gas_used, events, backtrace })
     }
 }
 

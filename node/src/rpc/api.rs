@@ -12,9 +12,9 @@ use tokio::sync::broadcast::error::RecvError;
 use weft_abi::Abi;
 use weft_rpc_api::{
     AccountInfo, AmountArg, BlockId, BlockInfo, Bytes, Estimate, EstimateAction, EstimateRequest,
-    EventFilter, EventInfo, EventPage, HeaderInfo, Health, NodeInfo, PeerInfo, ProofItem, QueryRequest,
-    QueryResult, ReceiptInfo, RpcResult, SnapshotId, StateProofInfo, SubmitResult, TxInfo, TxLocation,
-    TxStatus, WeftApiServer,
+    EventFilter, EventInfo, EventPage, ExecErrorInfo, HeaderInfo, Health, NodeInfo, PeerInfo, ProofItem,
+    QueryRequest, QueryResult, ReceiptInfo, RpcResult, SnapshotId, StateProofInfo, SubmitResult, TxInfo,
+    TxLocation, TxStatus, WeftApiServer,
     codes::{self, err},
     openrpc,
 };
@@ -462,12 +462,10 @@ impl WeftApiServer for WeftRpc {
                 return_data: Bytes::default(),
                 gas_used: outcome.gas_used,
                 events: Vec::new(),
-                error: Some(exec_error_info(
-                    &e,
-                    abi.as_deref(),
-                    Some(&contract),
-                    m.and_then(|m| m.error.as_ref()),
-                )),
+                error: Some(ExecErrorInfo {
+                    backtrace: outcome.backtrace,
+                    ..exec_error_info(&e, abi.as_deref(), Some(&contract), m.and_then(|m| m.error.as_ref()))
+                }),
                 height,
             },
         })

@@ -147,6 +147,18 @@ fn pinger_wasm() -> Vec<u8> {
     weft_abi::with_abi_section(&wasm, &abi.to_string())
 }
 
+/// A contract whose `run` calls `$outer`, which calls `$divide`, which divides by zero.
+fn trapper_wasm() -> Vec<u8> {
+    wat::parse_str(
+        r#"(module
+          (memory (export "memory") 1)
+          (func $divide (result i32) (i32.div_u (i32.const 1) (i32.const 0)))
+          (func $outer (drop (call $divide)))
+          (func (export "run") (call $outer)))"#,
+    )
+    .unwrap()
+}
+
 /// Posts raw bytes to the server; returns the status code and the body.
 fn raw_post(addr: SocketAddr, body: &[u8]) -> (u16, String) {
     let mut s = TcpStream::connect(addr).unwrap();
@@ -377,6 +389,25 @@ async fn contracts_through_the_abi() {
     assert!(msg.contains("whom") || msg.contains("who"), "{msg}");
     let (code, _) = error_code(dev.http.contract_query(query("nope", json!({}))).await.unwrap_err());
     assert_eq!(code, codes::ABI_MISMATCH);
+
+    // A trap comes back with its kind and a backtrace naming the functions.
+    let trapper = dev.deploy(trapper_wasm(), vec![]).await;
+    let q = dev
+        .http
+        .contract_query(QueryRequest {
+            contract: trapper,
+            method: "run".into(),
+            input: CallInput::default(),
+            caller: None,
+            gas_limit: None,
+        })
+        .await
+        .unwrap();
+    let e = q.error.unwrap();
+    assert_eq!(e.kind, "trap");
+    assert!(e.message.contains("IntegerDivisionByZero"), "{}", e.message);
+    let bt = e.backtrace.unwrap();
+    assert!(bt[0].contains("divide") && bt[1].contains("outer"), "{bt:?}");
 
     // Storage and proofs against the finalized root.
     let key = bob.0.to_vec();
