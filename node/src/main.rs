@@ -4,7 +4,10 @@ use std::{net::SocketAddr, path::PathBuf, time::Duration};
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use weft_node::dev::{DEV_CHAIN_ID, DevConfig, DevNode};
+use weft_node::{
+    dev::{DEV_CHAIN_ID, DevConfig, DevNode},
+    rpc::RpcConfig,
+};
 use weft_types::dev::{DEV_ACCOUNTS, DEV_BALANCE, dev_address, dev_key};
 
 #[derive(Parser)]
@@ -38,6 +41,40 @@ struct DevArgs {
     /// Deploy the example contracts at start (built from this source tree).
     #[arg(long)]
     with_examples: bool,
+    #[command(flatten)]
+    rpc: RpcLimits,
+}
+
+/// JSON-RPC limits (defaults in `weft_node::rpc::RpcConfig`).
+#[derive(clap::Args)]
+struct RpcLimits {
+    /// Largest request body in bytes.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1024..))]
+    rpc_max_request_bytes: Option<u32>,
+    /// Largest response body in bytes.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1024..))]
+    rpc_max_response_bytes: Option<u32>,
+    /// Open connections at most.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+    rpc_max_connections: Option<u32>,
+    /// Subscriptions per WebSocket connection.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+    rpc_max_subscriptions: Option<u32>,
+    /// Calls in one JSON-RPC batch.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+    rpc_max_batch: Option<u32>,
+}
+
+impl RpcLimits {
+    fn apply(&self, mut c: RpcConfig) -> RpcConfig {
+        c.max_request_bytes = self.rpc_max_request_bytes.unwrap_or(c.max_request_bytes);
+        c.max_response_bytes = self.rpc_max_response_bytes.unwrap_or(c.max_response_bytes);
+        c.max_connections = self.rpc_max_connections.unwrap_or(c.max_connections);
+        c.max_subscriptions_per_connection =
+            self.rpc_max_subscriptions.unwrap_or(c.max_subscriptions_per_connection);
+        c.max_batch_len = self.rpc_max_batch.unwrap_or(c.max_batch_len);
+        c
+    }
 }
 
 fn main() -> anyhow::Result<()> {
@@ -62,6 +99,7 @@ async fn dev(args: DevArgs) -> anyhow::Result<()> {
         data_dir: args.data_dir,
         block_time: args.block_time.map(Duration::from_millis),
         chain_id: args.chain_id,
+        rpc: args.rpc.apply(RpcConfig::default()),
         ..DevConfig::default()
     };
     let node = DevNode::start(config).await.context("starting the dev chain")?;
