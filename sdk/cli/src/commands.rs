@@ -327,7 +327,7 @@ async fn query(
     if !result.success {
         let error =
             result.error.ok_or_else(|| ClientError::Protocol("a failed query without an error".into()))?;
-        return Err(ClientError::QueryFailed { error }.into());
+        return Err(ClientError::QueryFailed { error: Box::new(error) }.into());
     }
     let value = match result.value.clone() {
         Some(v) => v,

@@ -74,8 +74,11 @@ pub(crate) struct Inner {
     url: String,
     request_timeout: Duration,
     params: OnceCell<ChainParams>,
-    /// The next nonce of each sender this client has sent from (see `tx`).
-    pub(crate) nonces: Mutex<HashMap<Address, u64>>,
+    /// For each sender this client has sent from: the next nonce and the hash of the last
+    /// transaction sent (see `tx`).
+    pub(crate) nonces: Mutex<HashMap<Address, (u64, Hash)>>,
+    /// Held while a send picks its nonce and submits.
+    pub(crate) send_lock: Mutex<()>,
 }
 
 impl std::fmt::Debug for Client {
@@ -139,6 +142,7 @@ impl Client {
                 request_timeout: options.request_timeout,
                 params: OnceCell::new(),
                 nonces: Mutex::new(HashMap::new()),
+                send_lock: Mutex::new(()),
             }),
         })
     }

@@ -147,7 +147,7 @@ impl Contract {
             let error = result
                 .error
                 .ok_or_else(|| ClientError::Protocol("the node's failed query carries no error".into()))?;
-            return Err(ClientError::QueryFailed { error });
+            return Err(ClientError::QueryFailed { error: Box::new(error) });
         }
         Ok(self.decode_return(method, result.value, &result.return_data.0))
     }

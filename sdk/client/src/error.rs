@@ -57,7 +57,7 @@ pub enum ClientError {
     #[error("the transaction would fail, so it was not sent: {}", describe_exec_error(error))]
     WouldFail {
         /// Why, decoded through the contract's ABI when it has one.
-        error: ExecErrorInfo,
+        error: Box<ExecErrorInfo>,
     },
     /// The transaction was included and failed: its fee was paid and its changes reverted.
     #[error("transaction {tx_hash} failed: {}", describe_exec_error(error))]
@@ -65,7 +65,7 @@ pub enum ClientError {
         /// The transaction.
         tx_hash: Hash,
         /// Why, decoded through the contract's ABI when it has one.
-        error: ExecErrorInfo,
+        error: Box<ExecErrorInfo>,
         /// The whole receipt.
         receipt: Box<ReceiptInfo>,
     },
@@ -73,7 +73,7 @@ pub enum ClientError {
     #[error("the call failed: {}", describe_exec_error(error))]
     QueryFailed {
         /// Why, decoded through the contract's ABI when it has one.
-        error: ExecErrorInfo,
+        error: Box<ExecErrorInfo>,
     },
     /// The node dropped the transaction from its mempool without including it.
     #[error("transaction {tx_hash} was dropped by the node: {reason}")]
@@ -107,7 +107,7 @@ impl ClientError {
         match self {
             ClientError::TxFailed { error, .. }
             | ClientError::WouldFail { error }
-            | ClientError::QueryFailed { error } => Some(error),
+            | ClientError::QueryFailed { error } => Some(&**error),
             _ => None,
         }
     }

@@ -78,29 +78,28 @@ fn is_nonce_error(e: &ClientError) -> bool {
 }
 
 impl Client {
-    /// The nonce the next transaction of `sender` should carry: the larger of the chain's
-    /// account nonce and one past the last nonce this client used for it.
+    /// The nonce the next transaction of `sender` should carry: the chain's account nonce, or
+    /// one past the last nonce this client used for it while that transaction is still known
+    /// to the node (pending or included). A last transaction the node no longer knows (dropped,
+    /// or undone by `dev_revert`) sends the count back to the chain's.
     pub async fn next_nonce(&self, sender: Address) -> Result<u64> {
         let chain = self.account(sender).await?.nonce;
-        let local = self.inner.nonces.lock().await.get(&sender).copied().unwrap_or(0);
-        Ok(chain.max(local))
+        let last = self.inner.nonces.lock().await.get(&sender).copied();
+        match last {
+            Some((next, hash)) if next > chain && self.transaction(hash).await?.is_some() => Ok(next),
+            _ => Ok(chain),
+        }
     }
 
-    /// Takes the next nonce of `sender` (see [`Client::next_nonce`]) and records it as used.
-    async fn reserve_nonce(&self, sender: Address, resync: bool) -> Result<u64> {
-        let chain = self.account(sender).await?.nonce;
+    /// Records that `signed` was accepted by the node: its sender's next nonce is one past it.
+    async fn record_nonce(&self, signed: &SignedTransaction) {
         let mut nonces = self.inner.nonces.lock().await;
-        let local = if resync { 0 } else { nonces.get(&sender).copied().unwrap_or(0) };
-        let nonce = chain.max(local);
-        nonces.insert(sender, nonce + 1);
-        Ok(nonce)
-    }
-
-    /// Gives back a reserved nonce whose transaction was refused, if no later one was taken.
-    async fn release_nonce(&self, sender: Address, nonce: u64) {
-        let mut nonces = self.inner.nonces.lock().await;
-        if nonces.get(&sender) == Some(&(nonce + 1)) {
-            nonces.insert(sender, nonce);
+        let next = signed.tx.nonce + 1;
+        match nonces.get(&signed.tx.sender) {
+            Some((current, _)) if *current > next => {}
+            _ => {
+                nonces.insert(signed.tx.sender, (next, signed.hash()));
+            }
         }
     }
 
@@ -119,7 +118,7 @@ impl Client {
                     let error = estimate.error.ok_or_else(|| {
                         ClientError::Protocol("the node's failed estimate carries no error".into())
                     })?;
-                    return Err(ClientError::WouldFail { error });
+                    return Err(ClientError::WouldFail { error: Box::new(error) });
                 }
                 gas_with_margin(estimate.gas_used)
             }
@@ -135,8 +134,10 @@ impl Client {
     }
 
     /// Builds, signs and submits a transaction; returns it (its hash is the node's) without
-    /// waiting. A nonce refused as too low or too high (another client used the account, or a
-    /// pending transaction was dropped) is read again from the chain and the send retried once.
+    /// waiting. The nonce is [`Client::next_nonce`] unless `options` gives one; a nonce the
+    /// node refuses as too low or too high is read again from the chain and the send retried
+    /// once. Another client (or process) sending from the same account at the same time can
+    /// still collide: the node knows no pending nonce, only the head's.
     pub async fn submit_action(
         &self,
         signer: &Signer,
@@ -145,28 +146,33 @@ impl Client {
     ) -> Result<SignedTransaction> {
         let tx = self.prepare(signer, action, options).await?;
         let sender = signer.address();
-        if let Some(nonce) = options.nonce {
+        if options.nonce.is_some() {
             let signed = signer.sign(tx)?;
             self.submit(&signed).await?;
-            let mut nonces = self.inner.nonces.lock().await;
-            let next = nonces.entry(sender).or_insert(0);
-            *next = (*next).max(nonce + 1);
+            self.record_nonce(&signed).await;
             return Ok(signed);
         }
-        let mut resync = false;
+        // One send at a time per client, so that concurrent sends from one account through
+        // this client take distinct nonces.
+        let _turn = self.inner.send_lock.lock().await;
+        let mut nonce = self.next_nonce(sender).await?;
+        let mut retried = false;
         loop {
-            let nonce = self.reserve_nonce(sender, resync).await?;
             let signed = signer.sign(Transaction { nonce, ..tx.clone() })?;
             match self.submit(&signed).await {
-                Ok(_) => return Ok(signed),
-                Err(e) => {
-                    self.release_nonce(sender, nonce).await;
-                    if is_nonce_error(&e) && !resync {
-                        resync = true;
-                        continue;
-                    }
-                    return Err(e);
+                Ok(_) => {
+                    self.record_nonce(&signed).await;
+                    return Ok(signed);
                 }
+                Err(e) if is_nonce_error(&e) && !retried => {
+                    retried = true;
+                    let chain = self.account(sender).await?.nonce;
+                    if chain == nonce {
+                        return Err(e);
+                    }
+                    nonce = chain;
+                }
+                Err(e) => return Err(e),
             }
         }
     }
@@ -202,7 +208,11 @@ impl Client {
             let error = receipt.error.clone().ok_or_else(|| {
                 ClientError::Protocol(format!("the failed receipt of {hash} carries no error"))
             })?;
-            return Err(ClientError::TxFailed { tx_hash: hash, error, receipt: Box::new(receipt) });
+            return Err(ClientError::TxFailed {
+                tx_hash: hash,
+                error: Box::new(error),
+                receipt: Box::new(receipt),
+            });
         }
         Ok(receipt)
     }
