@@ -1,0 +1,9 @@
+//! Integration tests of the sandbox, on hand-written WAT contracts with ABIs attached.
+#![allow(clippy::unwrap_used)]
+
+mod accounts;
+mod calls;
+mod cross;
+mod failures;
+mod support;
+mod time;

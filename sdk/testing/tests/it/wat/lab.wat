@@ -1,0 +1,73 @@
+;; A test contract exercising what the sandbox must show: storage, events, return values, the
+;; two revert forms of weft-contract, traps, running out of gas, value, caller and block env.
+;;   init(start: u32)                   stores the counter
+;;   inc(by: u32) -> u32                adds, emits Incremented(indexed by, value), returns it
+;;   get() -> u32
+;;   fail_panic()                       reverts with 0x00 ‖ "boom"
+;;   fail_typed(code: u8)               reverts with 0x01 ‖ LabError::Code { code }
+;;   trap()                             unreachable
+;;   spin()                             loops forever
+;;   now() -> (u64, u64)                block height and timestamp
+;;   deposit() -> u128                  payable: returns the value received
+;;   who() -> address                   the caller
+(module
+  (import "weft" "input_read" (func $input_read (param i32)))
+  (import "weft" "caller" (func $caller (param i32)))
+  (import "weft" "value" (func $value (param i32)))
+  (import "weft" "storage_read" (func $sread (param i32 i32 i32 i32) (result i32)))
+  (import "weft" "storage_write" (func $swrite (param i32 i32 i32 i32)))
+  (import "weft" "set_return" (func $ret (param i32 i32)))
+  (import "weft" "revert" (func $revert (param i32 i32)))
+  (import "weft" "emit_event" (func $emit (param i32 i32 i32 i32)))
+  (import "weft" "sha3_256" (func $sha3 (param i32 i32 i32)))
+  (import "weft" "block_height" (func $height (result i64)))
+  (import "weft" "block_timestamp" (func $ts (result i64)))
+  (memory (export "memory") 1)
+  (data (i32.const 64) "n")
+  (data (i32.const 300) "Incremented")
+  (data (i32.const 320) "\00boom")
+  (func $get (result i32)
+    (i32.store (i32.const 100) (i32.const 0))
+    (drop (call $sread (i32.const 64) (i32.const 1) (i32.const 100) (i32.const 4)))
+    (i32.load (i32.const 100)))
+  (func $put (param $v i32)
+    (i32.store (i32.const 100) (local.get $v))
+    (call $swrite (i32.const 64) (i32.const 1) (i32.const 100) (i32.const 4)))
+  (func (export "init")
+    (call $input_read (i32.const 200))
+    (call $put (i32.load (i32.const 200))))
+  (func (export "inc")
+    (local $n i32)
+    (call $input_read (i32.const 200))
+    (local.set $n (i32.add (call $get) (i32.load (i32.const 200))))
+    (call $put (local.get $n))
+    (call $sha3 (i32.const 300) (i32.const 11) (i32.const 400))
+    (i32.store (i32.const 432) (i32.load (i32.const 200)))
+    (i32.store (i32.const 500) (local.get $n))
+    (call $emit (i32.const 400) (i32.const 2) (i32.const 500) (i32.const 4))
+    (call $ret (i32.const 500) (i32.const 4)))
+  (func (export "get")
+    (i32.store (i32.const 500) (call $get))
+    (call $ret (i32.const 500) (i32.const 4)))
+  (func (export "fail_panic")
+    (call $revert (i32.const 320) (i32.const 5)))
+  (func (export "fail_typed")
+    (call $input_read (i32.const 200))
+    (i32.store8 (i32.const 340) (i32.const 1))
+    (i32.store8 (i32.const 341) (i32.const 1))
+    (i32.store8 (i32.const 342) (i32.load8_u (i32.const 200)))
+    (call $revert (i32.const 340) (i32.const 3)))
+  (func (export "trap")
+    unreachable)
+  (func (export "spin")
+    (loop $l (br $l)))
+  (func (export "now")
+    (i64.store (i32.const 500) (call $height))
+    (i64.store (i32.const 508) (call $ts))
+    (call $ret (i32.const 500) (i32.const 16)))
+  (func (export "deposit")
+    (call $value (i32.const 500))
+    (call $ret (i32.const 500) (i32.const 16)))
+  (func (export "who")
+    (call $caller (i32.const 500))
+    (call $ret (i32.const 500) (i32.const 32))))
