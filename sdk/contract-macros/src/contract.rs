@@ -328,10 +328,11 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenStream> 
             };
         }
 
-        /// The ABI document, in the `weft:abi` custom section of the wasm module.
-        #[cfg(target_arch = "wasm32")]
+        // The ABI document, rendered while compiling (on every target, so that an ABI error
+        // shows on the host too) and placed in the `weft:abi` custom section of the wasm module.
         const _: () = {
             const LEN: usize = ::weft_contract::abi::json_len(&<#self_ty as ::weft_contract::Contract>::ABI);
+            #[cfg(target_arch = "wasm32")]
             #[allow(unsafe_code)]
             #[unsafe(link_section = #section)]
             static WEFT_ABI: [u8; LEN] =

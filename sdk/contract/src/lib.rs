@@ -2,7 +2,7 @@
 //!
 //! A contract is a `cdylib` crate built for `wasm32v1-none`:
 //!
-//! ```ignore
+//! ```
 //! #![cfg_attr(target_arch = "wasm32", no_std)]
 //! use weft_contract::prelude::*;
 //!
@@ -45,6 +45,9 @@
 //! - [`Event`] (derive) and [`AbiType`] (derive, for argument/return/error/event types).
 //! - [`env`]: every host function; [`call()`]: typed cross-contract calls.
 //!
+//! The macros refuse what the ABI could not describe or the runtime could not call, at compile
+//! time: see [`compile_fail`].
+//!
 //! On wasm32 the crate provides the global allocator (a bump allocator) and the panic handler
 //! (reverting with `0x00 ‖ message`). On other targets host functions panic, so contract
 //! crates compile (and pass clippy) on the host but only run in wasm.
@@ -54,6 +57,7 @@ extern crate alloc;
 
 pub mod abi;
 pub mod call;
+pub mod compile_fail;
 pub mod env;
 pub mod event;
 #[doc(hidden)]

@@ -84,7 +84,8 @@ pub fn ret_result<T: Encode, E: Encode>(result: Result<T, E>) {
     }
 }
 
-/// Reverts with `0x00 ‖ the formatted panic message` (at most 255 bytes of it).
+/// Reverts with `0x00 ‖ the panic message` (at most 255 bytes of it). Without the `panic-fmt`
+/// feature only literal messages are kept, which saves about 4 KB of code (`core::fmt`).
 #[cfg(target_arch = "wasm32")]
 #[panic_handler]
 fn panic(info: &core::panic::PanicInfo<'_>) -> ! {
@@ -106,7 +107,14 @@ fn panic(info: &core::panic::PanicInfo<'_>) -> ! {
     }
     let mut buf = Buf { data: [0; 256], len: 1 };
     buf.data[0] = REVERT_PANIC;
+    #[cfg(feature = "panic-fmt")]
     let _ = core::fmt::write(&mut buf, format_args!("{}", info.message()));
+    #[cfg(not(feature = "panic-fmt"))]
+    {
+        use core::fmt::Write;
+        let text = info.message().as_str().unwrap_or("panicked (formatted message elided: no `panic-fmt`)");
+        let _ = buf.write_str(text);
+    }
     sys::revert(&buf.data[..buf.len])
 }
 
