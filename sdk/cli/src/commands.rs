@@ -115,6 +115,51 @@ fn signer_label(s: &Signer) -> String {
     }
 }
 
+/// Replaces account names (dev accounts, keystore keys) given for top-level `address`
+/// arguments with their addresses, so that `weft query TOKEN balance_of bob` works.
+fn resolve_address_args(g: &Global, args: &[weft_abi::Arg], json: &mut Value) -> Result<()> {
+    let is_address = |a: &weft_abi::Arg| a.ty == weft_abi::TypeRef::Address;
+    let fix = |v: &mut Value| -> Result<()> {
+        if let Value::String(s) = v
+            && !s.starts_with("0x")
+        {
+            *v = json!(resolve(g, s)?);
+        }
+        Ok(())
+    };
+    match json {
+        Value::Object(map) => {
+            for arg in args.iter().filter(|a| is_address(a)) {
+                if let Some(v) = map.get_mut(&arg.name) {
+                    fix(v)?;
+                }
+            }
+        }
+        Value::Array(items) if items.len() == args.len() => {
+            for (arg, v) in args.iter().zip(items) {
+                if is_address(arg) {
+                    fix(v)?;
+                }
+            }
+        }
+        v @ Value::String(_) if args.len() == 1 && is_address(&args[0]) => fix(v)?,
+        _ => {}
+    }
+    Ok(())
+}
+
+fn resolve_method_args(
+    g: &Global,
+    contract: &weft_client::Contract,
+    method: &str,
+    json: &mut Value,
+) -> Result<()> {
+    match contract.abi().and_then(|abi| abi.method(method)) {
+        Some(m) => resolve_address_args(g, &m.args, json),
+        None => Ok(()),
+    }
+}
+
 async fn connect(g: &Global) -> Result<Client> {
     Ok(Client::connect(&g.rpc).await?)
 }
@@ -236,7 +281,12 @@ async fn deploy(
     tx: &TxArgs,
 ) -> Result<Report> {
     let wasm = std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
-    let args = parse_args_json(args.as_deref())?;
+    let mut args = parse_args_json(args.as_deref())?;
+    if let Ok(Some(abi)) = weft_abi::Abi::from_wasm(&wasm)
+        && let Some(constructor) = &abi.constructor
+    {
+        resolve_address_args(g, &constructor.args, &mut args)?;
+    }
     let salt = salt
         .map(|s| {
             weft_rpc_api::parse_hex_bytes(&s).map_err(|e| ClientError::InvalidInput(format!("--salt: {e}")))
@@ -289,12 +339,13 @@ async fn call(
     tx: &TxArgs,
 ) -> Result<Report> {
     let address = resolve(g, contract)?;
-    let args = parse_args_json(args.as_deref())?;
+    let mut args = parse_args_json(args.as_deref())?;
     let value = parse_amount(value)?;
     let options = tx_options(tx)?;
     let from = signer(g)?;
     let client = connect(g).await?;
     let handle = client.contract(address).await?;
+    resolve_method_args(g, &handle, method, &mut args)?;
     let outcome = with_spinner(
         format!("calling {method} on {address} from {}, waiting for {}", signer_label(&from), waiting(tx)),
         handle.call_with(&from, method, args, value, &options),
@@ -319,10 +370,11 @@ async fn query(
     caller: Option<String>,
 ) -> Result<Report> {
     let address = resolve(g, contract)?;
-    let args = parse_args_json(args.as_deref())?;
+    let mut args = parse_args_json(args.as_deref())?;
     let caller = caller.map(|c| resolve(g, &c)).transpose()?;
     let client = connect(g).await?;
     let handle = client.contract(address).await?;
+    resolve_method_args(g, &handle, method, &mut args)?;
     let result = handle.query_full(method, args, caller).await?;
     if !result.success {
         let error =
@@ -578,6 +630,32 @@ mod tests {
         assert_eq!(parse_args_json(Some(&addr)).expect("bare"), json!(addr));
         assert!(parse_args_json(Some("{oops")).is_err());
         assert!(parse_args_json(Some("[1,")).is_err());
+    }
+
+    #[test]
+    fn account_names_in_address_arguments_resolve() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let g = Global {
+            rpc: "ws://127.0.0.1:1".into(),
+            from: None,
+            json: false,
+            keystore: Some(dir.path().into()),
+        };
+        let abi = weft_abi::Abi::from_json(
+            r#"{"weft_abi": 1, "methods": [{"name": "t", "args": [
+                {"name": "to", "type": "address"}, {"name": "note", "type": "string"}]}]}"#,
+        )
+        .expect("abi");
+        let args = &abi.method("t").expect("t").args;
+        let bob = weft_types::dev::dev_address("bob");
+        let mut obj = json!({"to": "bob", "note": "bob"});
+        resolve_address_args(&g, args, &mut obj).expect("resolves");
+        assert_eq!(obj, json!({"to": bob, "note": "bob"}), "only address arguments change");
+        let mut arr = json!(["bob", "alice"]);
+        resolve_address_args(&g, args, &mut arr).expect("resolves");
+        assert_eq!(arr, json!([bob, "alice"]));
+        let mut unknown = json!({"to": "nobody", "note": ""});
+        assert!(resolve_address_args(&g, args, &mut unknown).is_err());
     }
 
     #[test]
