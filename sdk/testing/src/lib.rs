@@ -6,7 +6,7 @@
 //! exactly as a node does; [`Sandbox::query`] runs read-only without a block. Arguments and
 //! results go through the contract's ABI (`weft-abi`) as JSON, or raw/SCALE-typed without it.
 //!
-//! ```ignore
+//! ```no_run
 //! use serde_json::json;
 //! use weft_testing::{Sandbox, contract_wasm};
 //!
@@ -27,6 +27,8 @@ mod error;
 mod keys;
 mod sandbox;
 
+use std::sync::Arc;
+
 pub use error::CallError;
 pub use keys::{DEV_KEY_PREFIX, dev_address, dev_key};
 pub use sandbox::{
@@ -34,4 +36,27 @@ pub use sandbox::{
     GENESIS_TIMESTAMP_MS, RawOutput, Sandbox, SandboxConfig, Snapshot,
 };
 pub use weft_abi::{Abi, AbiError, DecodedEvent, Revert};
+pub use weft_build::{BuildError, Built};
 pub use weft_types::{Address, Amount, Event, ExecError, Gas, Hash, Receipt};
+
+/// The wasm of the workspace's contract package `package` (e.g. `"weft-example-token"`), built
+/// with `weft-build` once per test process (`cargo build --profile contract --target
+/// wasm32v1-none` into `target/contracts`) and checked with the node's upload validation.
+///
+/// # Panics
+/// With the build error's text (the compiler's errors, or the validation failure), so a test
+/// that needs a contract fails saying why it could not get it.
+pub fn contract_wasm(package: &str) -> Vec<u8> {
+    built_contract(package).wasm.clone()
+}
+
+/// [`contract_wasm`] with everything the build learned: path, size, ABI, code hash, summary.
+///
+/// # Panics
+/// With the build error's text.
+pub fn built_contract(package: &str) -> Arc<Built> {
+    match weft_build::build_cached(package) {
+        Ok(built) => built,
+        Err(e) => panic!("cannot build contract `{package}`: {e}"),
+    }
+}

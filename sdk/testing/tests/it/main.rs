@@ -4,6 +4,7 @@
 mod accounts;
 mod calls;
 mod cross;
+mod example;
 mod failures;
 mod support;
 mod time;
