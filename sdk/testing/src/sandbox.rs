@@ -9,7 +9,7 @@
 
 use std::{
     collections::{BTreeMap, BTreeSet},
-    sync::{Arc, Mutex},
+    sync::{Arc, Mutex, OnceLock},
 };
 
 use ed25519_dalek::SigningKey;
@@ -200,7 +200,7 @@ impl Sandbox {
 
     /// A sandbox with `config`, or why the runtime could not start.
     pub fn try_with_config(config: SandboxConfig) -> Result<Self, RuntimeError> {
-        let runtime = Runtime::new(config.chain_id, config.gas_price)?;
+        let runtime = shared_runtime(config.chain_id, config.gas_price)?;
         let empty = Arc::new(MemoryState::new());
         let genesis = Genesis { timestamp_ms: config.genesis_timestamp_ms, balances: Vec::new() };
         let out = runtime.genesis(empty, &genesis).map_err(|e| match e {
@@ -839,6 +839,20 @@ impl Sandbox {
         )?;
         Ok((out.result, out.gas_used))
     }
+}
+
+/// One runtime per chain id and gas price for the whole process: sandboxes share its engine and
+/// compiled-module cache, so a contract is compiled once per test process rather than once per
+/// test. The cache affects speed only, never results (the runtime's own invariant).
+fn shared_runtime(chain_id: ChainId, min_gas_price: Amount) -> Result<Runtime, RuntimeError> {
+    static RUNTIMES: OnceLock<Mutex<BTreeMap<(ChainId, Amount), Runtime>>> = OnceLock::new();
+    let mut map = RUNTIMES.get_or_init(Default::default).lock().unwrap_or_else(|p| p.into_inner());
+    if let Some(rt) = map.get(&(chain_id, min_gas_price)) {
+        return Ok(rt.clone());
+    }
+    let rt = Runtime::new(chain_id, min_gas_price)?;
+    map.insert((chain_id, min_gas_price), rt.clone());
+    Ok(rt)
 }
 
 fn is_empty_args(args: &Value) -> bool {
