@@ -143,8 +143,20 @@ fn resolve(target: &str) -> Result<(Option<PathBuf>, PathBuf), BuildError> {
     }
 }
 
-/// Builds `target` (a workspace package name, or a crate directory) to wasm, checks it with the
-/// node's deploy-time validation and reads its ABI.
+/// Builds the contract crate in `dir` (a workspace member or a standalone crate).
+pub fn build_dir(dir: &Path, opts: &BuildOptions) -> Result<Built, BuildError> {
+    let target = dir
+        .to_str()
+        .ok_or_else(|| BuildError::Io { path: dir.into(), reason: "path is not UTF-8".into() })?;
+    if !dir.join("Cargo.toml").is_file() {
+        return Err(BuildError::Io { path: dir.join("Cargo.toml"), reason: "no such file".into() });
+    }
+    build_contract(target, opts)
+}
+
+/// Builds `target` (a package of the current workspace by name, or a crate directory: any
+/// string naming a directory with a `Cargo.toml`) to wasm, checks it with the node's
+/// deploy-time validation and reads its ABI. [`Built::name`] is the package's name.
 pub fn build_contract(target: &str, opts: &BuildOptions) -> Result<Built, BuildError> {
     let (dir, root) = resolve(target)?;
     let target_dir = opts.target_dir.clone().unwrap_or_else(|| root.join("target").join("contracts"));
@@ -179,11 +191,11 @@ pub fn build_contract(target: &str, opts: &BuildOptions) -> Result<Built, BuildE
         return Err(classify_failure(target, &stderr));
     }
     let stdout = String::from_utf8_lossy(&out.stdout);
-    let wasm_path =
-        find_wasm(&stdout, target).ok_or_else(|| BuildError::NoWasm { what: target.to_owned() })?;
-    let wasm = std::fs::read(&wasm_path)
-        .map_err(|e| BuildError::Io { path: wasm_path.clone(), reason: e.to_string() })?;
-    check_wasm(target, wasm_path, wasm)
+    let artifact = pick(artifacts(&stdout), target, dir.as_deref())
+        .ok_or_else(|| BuildError::NoWasm { what: target.to_owned() })?;
+    let wasm = std::fs::read(&artifact.wasm)
+        .map_err(|e| BuildError::Io { path: artifact.wasm.clone(), reason: e.to_string() })?;
+    check_wasm(&artifact.package, artifact.wasm, wasm)
 }
 
 /// Checks an already built module as a node would at upload, and reads its ABI.
@@ -221,27 +233,58 @@ fn tail(text: &str, lines: usize) -> String {
     all[all.len().saturating_sub(lines)..].join("\n")
 }
 
-/// The `.wasm` among cargo's `compiler-artifact` messages: the one of `target` if several.
-fn find_wasm(stdout: &str, target: &str) -> Option<PathBuf> {
-    let mut found: Vec<(String, PathBuf)> = Vec::new();
+/// A `.wasm` cargo reported building.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Artifact {
+    package: String,
+    manifest: PathBuf,
+    wasm: PathBuf,
+}
+
+/// The package name in a cargo package id: `path+file:///w/token#weft-example-token@0.1.0`,
+/// `path+file:///w/weft-example-token#0.1.0` (name omitted when it is the directory's) or the
+/// older `weft-example-token 0.1.0 (path+file:///…)`.
+fn package_name(id: &str) -> String {
+    match id.split_once('#') {
+        Some((url, rest)) => match rest.split_once('@') {
+            Some((name, _)) => name.to_owned(),
+            None => url.rsplit('/').next().unwrap_or(url).to_owned(),
+        },
+        None => id.split_whitespace().next().unwrap_or(id).to_owned(),
+    }
+}
+
+/// The `.wasm` files among cargo's `compiler-artifact` messages.
+fn artifacts(stdout: &str) -> Vec<Artifact> {
+    let mut found = Vec::new();
     for line in stdout.lines() {
         let Ok(msg) = serde_json::from_str::<serde_json::Value>(line) else { continue };
         if msg["reason"] != "compiler-artifact" {
             continue;
         }
-        let package = msg["package_id"].as_str().unwrap_or_default().to_owned();
+        let package = package_name(msg["package_id"].as_str().unwrap_or_default());
+        let manifest = PathBuf::from(msg["manifest_path"].as_str().unwrap_or_default());
         let files = msg["filenames"].as_array().into_iter().flatten().filter_map(|f| f.as_str());
         for f in files.filter(|f| f.ends_with(".wasm")) {
-            found.push((package.clone(), PathBuf::from(f)));
+            found.push(Artifact {
+                package: package.clone(),
+                manifest: manifest.clone(),
+                wasm: PathBuf::from(f),
+            });
         }
     }
-    match &found[..] {
-        [(_, one)] => Some(one.clone()),
-        many => many
-            .iter()
-            .find(|(pkg, _)| pkg.contains(&format!("#{target}@")) || pkg.ends_with(&format!("/{target}")))
-            .or(many.last())
-            .map(|(_, p)| p.clone()),
+    found
+}
+
+/// The artifact of the crate asked for: the package `name`, or the crate at `dir`.
+fn pick(found: Vec<Artifact>, name: &str, dir: Option<&Path>) -> Option<Artifact> {
+    let wanted = |a: &Artifact| match dir {
+        Some(dir) => a.manifest == dir.join("Cargo.toml"),
+        None => a.package == name,
+    };
+    match found.iter().position(wanted) {
+        Some(i) => found.into_iter().nth(i),
+        None => found.into_iter().last(),
     }
 }
 
@@ -289,20 +332,32 @@ mod tests {
     }
 
     #[test]
+    fn package_names_from_ids() {
+        assert_eq!(package_name("path+file:///w/token#weft-example-token@0.1.0"), "weft-example-token");
+        assert_eq!(package_name("path+file:///w/fixture-ok#0.1.0"), "fixture-ok");
+        assert_eq!(package_name("weft-example-token 0.1.0 (path+file:///w/token)"), "weft-example-token");
+    }
+
+    #[test]
     fn the_package_artifact_is_chosen() {
         let msgs = [
-            r#"{"reason":"compiler-artifact","package_id":"path+file:///w/a#dep@0.1.0","filenames":["/t/dep.wasm"]}"#,
-            r#"{"reason":"compiler-artifact","package_id":"path+file:///w/b#my-contract@0.1.0","filenames":["/t/my_contract.wasm"]}"#,
+            r#"{"reason":"compiler-artifact","package_id":"path+file:///w/a#dep@0.1.0","manifest_path":"/w/a/Cargo.toml","filenames":["/t/dep.wasm"]}"#,
+            r#"{"reason":"compiler-artifact","package_id":"path+file:///w/b#my-contract@0.1.0","manifest_path":"/w/b/Cargo.toml","filenames":["/t/my_contract.wasm"]}"#,
             r#"{"reason":"compiler-artifact","package_id":"x","filenames":["/t/libx.rlib"]}"#,
             r#"{"reason":"build-finished","success":true}"#,
             "not json",
         ]
         .join("\n");
-        assert_eq!(find_wasm(&msgs, "my-contract"), Some(PathBuf::from("/t/my_contract.wasm")));
+        let found = artifacts(&msgs);
+        assert_eq!(found.len(), 2);
+        let by_name = pick(found.clone(), "my-contract", None).unwrap();
         assert_eq!(
-            find_wasm(&msgs[..msgs.find('\n').unwrap_or(0)], "zzz"),
-            Some(PathBuf::from("/t/dep.wasm"))
+            (by_name.package.as_str(), by_name.wasm),
+            ("my-contract", PathBuf::from("/t/my_contract.wasm"))
         );
-        assert_eq!(find_wasm(r#"{"reason":"build-finished"}"#, "a"), None);
+        let by_dir = pick(found.clone(), "/w/a", Some(Path::new("/w/a"))).unwrap();
+        assert_eq!(by_dir.wasm, PathBuf::from("/t/dep.wasm"));
+        assert_eq!(pick(found, "zzz", None).unwrap().package, "my-contract", "the last one otherwise");
+        assert_eq!(pick(artifacts(r#"{"reason":"build-finished"}"#), "a", None), None);
     }
 }

@@ -3,7 +3,8 @@
 use std::sync::Arc;
 
 use weft_build::{
-    BuildError, BuildOptions, build_cached, build_contract, check_wasm, workspace_root, workspace_root_from,
+    BuildError, BuildOptions, build_cached, build_contract, build_dir, check_wasm, workspace_root,
+    workspace_root_from,
 };
 use weft_types::sha3_256;
 
@@ -25,11 +26,12 @@ fn builds_checks_and_reads_the_abi_of_a_crate_directory() {
     let abi = built.abi.as_ref().unwrap();
     assert_eq!(abi, &weft_abi::Abi::from_json(ABI).unwrap());
     let summary = built.summary();
-    assert!(summary.starts_with(&format!("{}: {} bytes (", built.name, built.size)), "{summary}");
+    assert_eq!(built.name, "fixture-ok", "the package's name");
+    assert!(summary.starts_with(&format!("fixture-ok: {} bytes (", built.size)), "{summary}");
     assert!(summary.contains(" KiB), code hash 0x"), "{summary}");
     assert!(summary.contains("ping() -> bytes [read-only]"), "{summary}");
     // A second build is a no-op for cargo and gives the same module.
-    let again = build_contract(&f.arg(), &BuildOptions::default()).unwrap();
+    let again = build_dir(f.path(), &BuildOptions::default()).unwrap();
     assert_eq!(again.code_hash, built.code_hash);
     // The module is what the runtime accepts.
     weft_runtime::vm::prepare::prepare(&built.wasm).unwrap();
@@ -80,6 +82,19 @@ fn options_choose_the_target_dir_and_pass_cargo_args() {
 }
 
 #[test]
+fn a_workspace_member_builds_by_directory_too() {
+    let dir = workspace_root().unwrap().join("contracts/token");
+    let built = build_dir(&dir, &BuildOptions::default()).unwrap();
+    assert_eq!(built.name, "weft-example-token");
+    assert_eq!(
+        built.wasm_path,
+        workspace_root().unwrap().join("target/contracts/wasm32v1-none/contract/weft_example_token.wasm")
+    );
+    let err = build_dir(&dir.join("src"), &BuildOptions::default()).unwrap_err();
+    assert!(matches!(err, BuildError::Io { .. }), "{err:?}");
+}
+
+#[test]
 fn workspace_roots_are_found() {
     let root = workspace_root().unwrap();
     assert!(root.join("sdk/build/Cargo.toml").is_file(), "{}", root.display());
@@ -99,6 +114,7 @@ fn the_example_token_builds_once_per_process() {
     let abi = built.abi.as_ref().expect("the SDK writes an ABI");
     assert!(abi.method("transfer").is_some(), "{}", built.summary());
     assert!(built.has_constructor);
+    assert_eq!(built.name, "weft-example-token");
     let again = build_cached("weft-example-token").unwrap();
     assert!(Arc::ptr_eq(&built, &again), "cached");
     // An unknown package is a cargo error, cached as well.
