@@ -168,8 +168,12 @@ pub enum Command {
     },
     /// Build a contract crate to size-optimized wasm and check it as the node would.
     Build {
-        /// The contract crate (default: the current directory).
-        path: Option<PathBuf>,
+        /// The contract crate's directory, or a package name of the current workspace
+        /// (default: the current directory).
+        path: Option<String>,
+        /// Show cargo's progress.
+        #[arg(long, short)]
+        verbose: bool,
     },
     /// Create a new contract crate from the template.
     New {

@@ -13,7 +13,7 @@ use weft_types::{Address, Amount, Hash, dev::DEV_ACCOUNTS};
 
 use crate::{
     args::{Cli, Command, Global, KeysCommand, TxArgs, Wait},
-    output::{Report, event_text, receipt_text, value_text, with_spinner},
+    output::{Report, event_text, print_line, receipt_text, value_text, with_spinner},
 };
 
 /// The signer used when `--from` is not given.
@@ -40,7 +40,7 @@ pub async fn run(cli: Cli) -> Result<Report> {
         Command::Tx { hash } => tx(g, &hash).await,
         Command::Status => status(g).await,
         Command::Abi { contract } => abi(g, &contract).await,
-        Command::Build { path } => build(path),
+        Command::Build { path, verbose } => build(path, verbose).await,
         Command::New { name, dir } => new(&name, dir),
     }
 }
@@ -465,12 +465,10 @@ async fn events(
     // Follow: past events first when a start block is given, then new ones.
     let mut stream = client.subscribe_events(filter.clone()).await?;
     let mut printed = 0usize;
-    let print = |e: &weft_rpc_api::EventInfo| {
-        if g.json {
-            println!("{}", serde_json::to_string(e).unwrap_or_default());
-        } else {
-            println!("{}", event_text(e));
-        }
+    // Stops quietly when stdout is closed (`weft events --follow | head -3`).
+    let print = |e: &weft_rpc_api::EventInfo| -> bool {
+        let line = if g.json { serde_json::to_string(e).unwrap_or_default() } else { event_text(e) };
+        print_line(&line).is_ok()
     };
     let mut last_past: Option<(u64, Hash, u32)> = None;
     if filter.from_block.is_some() {
@@ -481,7 +479,9 @@ async fn events(
             if let (Some(h), Some(tx)) = (e.block_height, e.tx_hash) {
                 last_past = Some((h, tx, e.index));
             }
-            print(&e);
+            if !print(&e) {
+                return Ok(Report::streamed());
+            }
             printed += 1;
         }
     }
@@ -496,7 +496,9 @@ async fn events(
         {
             continue;
         }
-        print(&e);
+        if !print(&e) {
+            break;
+        }
         printed += 1;
     }
     Ok(Report::streamed())
@@ -585,12 +587,28 @@ async fn status(g: &Global) -> Result<Report> {
 
 // ----- contract crates -----
 
-fn build(path: Option<PathBuf>) -> Result<Report> {
-    let path = path.unwrap_or_else(|| PathBuf::from("."));
-    bail!(ClientError::InvalidInput(format!(
-        "cannot build {}: weft-build is not available yet",
-        path.display()
-    )))
+async fn build(path: Option<String>, verbose: bool) -> Result<Report> {
+    let target = path.unwrap_or_else(|| ".".into());
+    // A directory is named by its full path in the output, a package by its name.
+    let target = match std::fs::canonicalize(&target) {
+        Ok(dir) if dir.is_dir() => dir.display().to_string(),
+        _ => target,
+    };
+    let options = weft_build::BuildOptions { verbose, ..weft_build::BuildOptions::default() };
+    let what = target.clone();
+    let job = tokio::task::spawn_blocking(move || weft_build::build_contract(&what, &options));
+    let built = if verbose { job.await? } else { with_spinner(format!("building {target}"), job).await? }?;
+    let json = json!({
+        "name": built.name,
+        "wasm_path": built.wasm_path,
+        "size": built.size,
+        "code_hash": built.code_hash,
+        "methods": built.methods,
+        "has_constructor": built.has_constructor,
+        "abi": built.abi,
+    });
+    let human = format!("{}checks: passed (the node's upload validation)", built.summary());
+    Ok(Report::new(json, human))
 }
 
 fn new(name: &str, dir: Option<PathBuf>) -> Result<Report> {

@@ -27,16 +27,29 @@ impl Report {
         Self { json: Value::Null, human: String::new() }
     }
 
-    /// Prints to stdout.
+    /// Prints to stdout (a closed stdout, as with `| head`, is not an error).
     pub fn print(&self, json: bool) {
-        if json {
-            if !self.json.is_null() {
-                println!("{}", serde_json::to_string_pretty(&self.json).unwrap_or_else(|_| "null".into()));
+        let text = if json {
+            if self.json.is_null() {
+                return;
             }
-        } else if !self.human.is_empty() {
-            println!("{}", self.human.trim_end());
-        }
+            serde_json::to_string_pretty(&self.json).unwrap_or_else(|_| "null".into())
+        } else if self.human.is_empty() {
+            return;
+        } else {
+            self.human.trim_end().to_string()
+        };
+        let _ = print_line(&text);
     }
+}
+
+/// Writes one line to stdout and flushes; fails when stdout is closed (a reader like `head`
+/// went away), which `println!` would turn into a panic.
+pub fn print_line(text: &str) -> std::io::Result<()> {
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{text}")?;
+    out.flush()
 }
 
 /// Runs `fut` with a spinner and `message` on stderr (drawn only when stderr is a terminal).
@@ -130,7 +143,7 @@ fn rpc_hint(code: i32) -> Option<String> {
 pub fn print_error(err: &anyhow::Error, json: bool, rpc: &str) {
     let (message, hint, obj) = explain(err, rpc);
     if json {
-        println!("{}", serde_json::to_string_pretty(&obj).unwrap_or_default());
+        let _ = print_line(&serde_json::to_string_pretty(&obj).unwrap_or_default());
     }
     eprintln!("error: {message}");
     if let Some(hint) = hint {

@@ -284,3 +284,27 @@ async fn new_creates_a_contract_crate() {
     let err = weft.fail(&["new", "my-token", "--dir", dir.path().to_str().expect("utf-8")]).await;
     assert!(err.contains("already exists"), "{err}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn build_checks_the_example_token_and_the_template() {
+    let weft = Weft::new("ws://127.0.0.1:1".into());
+    let token_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../contracts/token");
+    let built = weft.json(&["build", token_dir.to_str().expect("utf-8")]).await;
+    assert!(built["size"].as_u64().expect("size") > 0);
+    assert_eq!(built["abi"]["contract"], json!("token"));
+    assert!(built["methods"].as_array().expect("methods").contains(&json!("transfer")));
+    assert_eq!(built["has_constructor"], json!(true));
+    let wasm = std::fs::read(built["wasm_path"].as_str().expect("path")).expect("the wasm exists");
+    assert_eq!(built["code_hash"], json!(weft_types::sha3_256(&wasm)));
+
+    // The template of `weft new` builds and passes the node's checks.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let created = weft.json(&["new", "fresh", "--dir", dir.path().to_str().expect("utf-8")]).await;
+    let text = weft.text(&["build", created["path"].as_str().expect("path")]).await;
+    assert!(text.contains("constructor: init(limit: u64)"), "{text}");
+    assert!(text.contains("bump() -> u64 ! FreshError"), "{text}");
+    assert!(text.contains("checks: passed"), "{text}");
+
+    let err = weft.fail(&["build", dir.path().to_str().expect("utf-8")]).await;
+    assert!(!err.is_empty());
+}
