@@ -133,8 +133,9 @@ pub struct EventField {
     pub indexed: bool,
 }
 
-/// A definition in the document's `types`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// A definition in the document's `types`. Reading it, keys other than `struct`, `enum` and
+/// `tuple` are ignored (forward compatibility); exactly one of those must be present.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum TypeDef {
     /// `{"struct": [{"name", "type"}, …]}`: fields in order; JSON object.
@@ -143,6 +144,29 @@ pub enum TypeDef {
     Enum(Vec<Variant>),
     /// `{"tuple": [T, …]}`: a tuple struct; JSON array.
     Tuple(Vec<TypeRef>),
+}
+
+impl<'de> Deserialize<'de> for TypeDef {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+        let Value::Object(mut map) = Value::deserialize(d)? else {
+            return Err(D::Error::custom("a type definition must be an object"));
+        };
+        let known: Vec<String> =
+            map.keys().filter(|k| matches!(k.as_str(), "struct" | "enum" | "tuple")).cloned().collect();
+        let [key] = &known[..] else {
+            return Err(D::Error::custom(format!(
+                "a type definition must have exactly one of struct, enum, tuple; found {known:?}"
+            )));
+        };
+        let body = map.remove(key).unwrap_or(Value::Null);
+        match key.as_str() {
+            "struct" => serde_json::from_value(body).map(TypeDef::Struct),
+            "enum" => serde_json::from_value(body).map(TypeDef::Enum),
+            _ => serde_json::from_value(body).map(TypeDef::Tuple),
+        }
+        .map_err(|e| D::Error::custom(format!("`{key}`: {e}")))
+    }
 }
 
 /// A variant of an enum definition.

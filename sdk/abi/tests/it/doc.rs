@@ -67,6 +67,8 @@ fn unknown_fields_are_ignored() {
     doc["methods"][0]["selector"] = json!("0x1234");
     doc["events"][0]["anonymous"] = json!(false);
     doc["extra"] = json!([1, 2, 3]);
+    doc["types"]["TokenError"]["docs"] = json!("Why a token call failed.");
+    doc["types"]["TokenError"]["enum"][0]["index"] = json!(0);
     assert_eq!(Abi::from_json(&doc.to_string()).unwrap(), token());
     assert_eq!(Abi::from_json(RICH_ABI).unwrap().contract, "rich");
 }
@@ -100,6 +102,12 @@ fn malformed_json_and_shapes_are_refused() {
         json!({"weft_abi": 1, "methods": [{"name": "f", "returns": {"vec": "u8", "option": "u8"}}]});
     let err = Abi::from_json(&two_keys.to_string()).unwrap_err().to_string();
     assert!(err.contains("exactly one of option, vec, array, tuple"), "{err}");
+    let two_defs = json!({"weft_abi": 1, "types": {"T": {"struct": [], "tuple": []}}});
+    let err = Abi::from_json(&two_defs.to_string()).unwrap_err().to_string();
+    assert!(err.contains("exactly one of struct, enum, tuple"), "{err}");
+    let bad_def = json!({"weft_abi": 1, "types": {"T": {"struct": 5}}});
+    let err = Abi::from_json(&bad_def.to_string()).unwrap_err().to_string();
+    assert!(err.contains("`struct`: invalid type"), "{err}");
     let map = json!({"weft_abi": 1, "methods": [{"name": "f", "returns": {"map": ["u8", "u8"]}}]});
     assert!(Abi::from_json(&map.to_string()).is_err(), "an unknown type form is refused, not ignored");
     let arr = json!({"weft_abi": 1, "methods": [{"name": "f", "returns": {"array": {"type": "u8", "len": 65537}}}]});
