@@ -591,6 +591,12 @@ async fn build(path: Option<String>, verbose: bool) -> Result<Report> {
     let target = path.unwrap_or_else(|| ".".into());
     // A directory is named by its full path in the output, a package by its name.
     let target = match std::fs::canonicalize(&target) {
+        Ok(dir) if dir.is_dir() && !dir.join("Cargo.toml").is_file() => {
+            bail!(ClientError::InvalidInput(format!(
+                "{} has no Cargo.toml: give a contract crate's directory, or create one with `weft new NAME`",
+                dir.display()
+            )))
+        }
         Ok(dir) if dir.is_dir() => dir.display().to_string(),
         _ => target,
     };

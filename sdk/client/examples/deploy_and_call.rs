@@ -4,32 +4,24 @@
 //! cargo run -p weft-client --example deploy_and_call -- [path/to/token.wasm]
 //! ```
 //!
-//! Without a path it builds the example token (`contracts/token`) for `wasm32v1-none` with the
-//! `contract` profile first (needs `rustup target add wasm32v1-none`). Any contract whose
+//! Without a path it builds the example token (`contracts/token`) with weft-build first (needs
+//! `rustup target add wasm32v1-none`). Any contract whose
 //! constructor takes `supply` and which has `transfer(to, amount)` and `balance_of(owner)` works.
 //! The node is `ws://127.0.0.1:9944` unless `WEFT_RPC` says otherwise.
 
 use std::path::PathBuf;
 
-use anyhow::{Context as _, bail};
+use anyhow::Context as _;
 use serde_json::json;
 use weft_client::{Client, DEFAULT_URL, Signer};
 
-/// Builds `contracts/token` and returns its wasm.
+/// Builds `contracts/token` with weft-build (checked as a node checks an upload).
 fn build_token() -> anyhow::Result<Vec<u8>> {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
     println!("building contracts/token …");
-    let status = std::process::Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-        .current_dir(&root)
-        .args(["build", "-p", "weft-example-token", "--profile", "contract", "--target", "wasm32v1-none"])
-        .status()
-        .context("cannot run cargo")?;
-    if !status.success() {
-        bail!("building contracts/token failed");
-    }
-    let target = std::env::var("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|_| root.join("target"));
-    let path = target.join("wasm32v1-none/contract/weft_example_token.wasm");
-    std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../contracts/token");
+    let built = weft_build::build_contract(&dir.to_string_lossy(), &weft_build::BuildOptions::default())?;
+    print!("{}", built.summary());
+    Ok(built.wasm)
 }
 
 #[tokio::main]
