@@ -136,6 +136,8 @@ struct Chain {
     funded: BTreeSet<Address>,
     /// Deploys so far: the salt of the next one, so every deploy gets a new address.
     deploys: u64,
+    /// Receipts of the last block.
+    last_receipts: Vec<Receipt>,
 }
 
 /// A copy of the chain taken by [`Sandbox::snapshot`], to return to with [`Sandbox::revert`].
@@ -221,6 +223,7 @@ impl Sandbox {
                 head: out.block.header,
                 funded: BTreeSet::new(),
                 deploys: 0,
+                last_receipts: Vec::new(),
             },
         })
     }
@@ -368,6 +371,19 @@ impl Sandbox {
         &self.chain.state
     }
 
+    /// The receipts of the last block: for a deploy, the upload's (when the code was new) and
+    /// the instantiation's, whose events are the constructor's.
+    pub fn last_receipts(&self) -> &[Receipt] {
+        &self.chain.last_receipts
+    }
+
+    /// The events of the last block, decoded with the ABIs of the contracts that emitted them.
+    pub fn last_events(&self) -> Vec<DecodedEvent> {
+        let events: Vec<Event> =
+            self.chain.last_receipts.iter().flat_map(|r| r.events.iter().cloned()).collect();
+        self.decode_events(&events)
+    }
+
     /// The state root after the last block (pending funding not included).
     pub fn state_root(&self) -> Hash {
         self.chain.head.state_root
@@ -455,6 +471,7 @@ impl Sandbox {
             header.state_root = changes.root;
         }
         self.chain.head = header;
+        self.chain.last_receipts = out.receipts.clone();
         Ok(out.receipts)
     }
 

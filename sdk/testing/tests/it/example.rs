@@ -13,6 +13,14 @@ fn the_example_token_end_to_end() {
     assert_eq!(wasm, built_contract("weft-example-token").wasm);
     let token = sb.deploy(alice, &wasm, json!({"supply": "1000"})).unwrap();
     let supply = sb.total_supply();
+    // The constructor's mint event, from the deploy block.
+    let minted = sb.last_events();
+    assert_eq!(minted.len(), 1);
+    assert_eq!(
+        serde_json::Value::Object(minted[0].fields.clone()),
+        json!({"from": Address::default(), "to": alice, "amount": "1000"})
+    );
+    assert_eq!(sb.last_receipts().len(), 2, "upload and instantiate");
 
     let out = sb.call(alice, token, "transfer", json!({"to": bob, "amount": "10"})).unwrap();
     assert_eq!(out.value, json!(null));

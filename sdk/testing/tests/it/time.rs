@@ -41,6 +41,7 @@ fn advancing_blocks_and_time() {
     assert_eq!((sb.height(), sb.timestamp_ms()), (h + 11, t + 10 * BLOCK_INTERVAL_MS + 3_600_000));
     sb.advance_time(0);
     assert_eq!(sb.height(), h + 11);
+    assert!(sb.last_receipts().is_empty(), "an empty block");
     let out = sb.call(alice, lab, "now", json!(null)).unwrap();
     assert_eq!(out.value, json!([h + 12, t + 11 * BLOCK_INTERVAL_MS + 3_600_000]));
     // A thousand empty blocks are cheap.
