@@ -95,6 +95,12 @@ pub fn explain(err: &anyhow::Error, rpc: &str) -> (String, Option<String>, Value
         ClientError::Timeout { .. } => {
             ("timeout", Some("raise --timeout, or check that the node is producing blocks".into()))
         }
+        ClientError::WouldFail { error } if error.kind == "insufficient_balance" => (
+            "would_fail",
+            Some(
+                "nothing was sent; the sender cannot pay (check `weft balance`, or sign with --from)".into(),
+            ),
+        ),
         ClientError::WouldFail { .. } => {
             ("would_fail", Some("nothing was sent; pass --gas-limit to send it anyway".into()))
         }

@@ -253,7 +253,7 @@ async fn errors_exit_non_zero_with_the_fix() {
     let err = weft.fail(&["deploy", "/nonexistent.wasm"]).await;
     assert!(err.contains("cannot read /nonexistent.wasm"), "{err}");
     let err = weft.fail(&["--from", "eve", "transfer", "bob", &u128::MAX.to_string()]).await;
-    assert!(err.contains("insufficient") || err.contains("balance"), "{err}");
+    assert!(err.contains("insufficient balance") && err.contains("weft balance"), "{err}");
 
     // The node goes away.
     let url = weft.rpc.clone();
