@@ -30,7 +30,7 @@ mod sandbox;
 use std::sync::Arc;
 
 pub use error::CallError;
-pub use keys::{DEV_KEY_PREFIX, dev_address, dev_key};
+pub use keys::{DEV_ACCOUNTS, DEV_BALANCE, DEV_KEY_PREFIX, dev_address, dev_key};
 pub use sandbox::{
     BLOCK_INTERVAL_MS, CHAIN_ID, CallOpts, CallOutput, DEFAULT_BALANCE, DEFAULT_GAS_LIMIT,
     GENESIS_TIMESTAMP_MS, RawOutput, Sandbox, SandboxConfig, Snapshot,

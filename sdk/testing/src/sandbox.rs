@@ -34,8 +34,9 @@ use weft_types::{
 
 use crate::{CallError, dev_key};
 
-/// The balance [`Sandbox::account`] gives a new account: 10^30.
-pub const DEFAULT_BALANCE: Amount = 1_000_000_000_000_000_000_000_000_000_000;
+/// The balance [`Sandbox::account`] gives a new account: 10^30, as the dev chain gives its
+/// accounts.
+pub const DEFAULT_BALANCE: Amount = weft_types::dev::DEV_BALANCE;
 /// The gas limit of a call or instantiation when [`CallOpts::gas_limit`] is `None`.
 pub const DEFAULT_GAS_LIMIT: Gas = 100_000_000;
 /// Milliseconds between two blocks.
