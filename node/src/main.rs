@@ -125,7 +125,47 @@ async fn dev(args: DevArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Builds the example contracts of this source tree.
+/// The example contracts deployed by `--with-examples`, in order, with their constructor
+/// arguments (JSON through each contract's ABI). `$token` stands for the token's address.
+const EXAMPLES: &[(&str, &str)] = &[
+    ("token", r#"{"supply": "1000000000000"}"#),
+    ("nft", r#"{"name": "Weft Art"}"#),
+    ("voting", "{}"),
+    ("supply-chain", "{}"),
+    ("ip-registry", "{}"),
+    ("escrow", r#"{"token": "$token"}"#),
+];
+
+/// Builds the example contracts of this source tree (`contracts/*`) and encodes their
+/// constructor arguments. Their addresses are known in advance: alice deploys each with its
+/// name as the salt.
 fn example_contracts() -> anyhow::Result<Vec<weft_node::examples::Example>> {
-    anyhow::bail!("--with-examples needs the example contracts, which are not built yet")
+    let alice = dev_address("alice");
+    let mut token = None;
+    let mut out = Vec::new();
+    for (name, args) in EXAMPLES {
+        let package = format!("weft-example-{name}");
+        eprintln!("building {package}…");
+        let built = weft_build::build_cached(&package)
+            .with_context(|| format!("building {package} (run from the Weft source tree)"))?;
+        let address = weft_types::Address::contract(&alice, &built.code_hash, name.as_bytes());
+        let args = match token {
+            Some(t) => args.replace("$token", &format!("{t}")),
+            None => (*args).to_owned(),
+        };
+        let json: serde_json::Value = serde_json::from_str(&args).context("example arguments")?;
+        let encoded = match &built.abi {
+            Some(abi) if abi.constructor.is_some() => abi.encode_constructor(&json)?,
+            _ => Vec::new(),
+        };
+        if *name == "token" {
+            token = Some(address);
+        }
+        out.push(weft_node::examples::Example {
+            name: (*name).to_owned(),
+            wasm: built.wasm.clone(),
+            args: encoded,
+        });
+    }
+    Ok(out)
 }

@@ -12,10 +12,11 @@ use jsonrpsee_http_client::HttpClientBuilder;
 use weft_rpc_api::WeftApiClient;
 
 /// Starts the binary; returns it, its RPC URL and what it printed before it was ready.
-fn start(data_dir: &std::path::Path) -> (Child, String, String) {
+fn start(data_dir: &std::path::Path, extra: &[&str]) -> (Child, String, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_weft-node"))
         .args(["dev", "--rpc-addr", "127.0.0.1:0", "--data-dir"])
         .arg(data_dir)
+        .args(extra)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -54,7 +55,7 @@ fn interrupt(mut child: Child) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dev_binary_serves_stops_on_ctrl_c_and_continues_its_chain() {
     let dir = tempfile::tempdir().unwrap();
-    let (child, url, printed) = start(dir.path());
+    let (child, url, printed) = start(dir.path(), &[]);
     for name in weft_types::dev::DEV_ACCOUNTS {
         let line = printed.lines().find(|l| l.trim_start().starts_with(name)).unwrap();
         assert!(line.contains(&weft_types::dev::dev_address(name).to_string()), "{line}");
@@ -65,8 +66,35 @@ async fn dev_binary_serves_stops_on_ctrl_c_and_continues_its_chain() {
     assert_eq!(head.height, 2);
     interrupt(child);
 
-    let (child, url, _) = start(dir.path());
+    let (child, url, _) = start(dir.path(), &[]);
     let client = HttpClientBuilder::default().build(&url).unwrap();
     assert_eq!(client.chain_get_head().await.unwrap(), head);
+    interrupt(child);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_examples_deploys_the_example_contracts() {
+    let dir = tempfile::tempdir().unwrap();
+    let (child, url, printed) = start(dir.path(), &["--with-examples"]);
+    let client = HttpClientBuilder::default().build(&url).unwrap();
+    let address = |name: &str| -> weft_types::Address {
+        let line = printed.lines().find(|l| l.trim_start().starts_with(&format!("example {name} "))).unwrap();
+        line.split_whitespace().last().unwrap().parse().unwrap()
+    };
+    for name in ["token", "nft", "voting", "supply-chain", "ip-registry", "escrow"] {
+        let abi = client.contract_get_abi(address(name)).await.unwrap().unwrap();
+        assert!(abi["methods"].as_array().is_some_and(|m| !m.is_empty()), "{name}: {abi}");
+    }
+    let q = client
+        .contract_query(weft_rpc_api::QueryRequest {
+            contract: address("token"),
+            method: "total_supply".into(),
+            input: weft_rpc_api::CallInput::default(),
+            caller: None,
+            gas_limit: None,
+        })
+        .await
+        .unwrap();
+    assert_eq!(q.value, Some(serde_json::json!("1000000000000")));
     interrupt(child);
 }
