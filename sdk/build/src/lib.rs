@@ -157,7 +157,29 @@ pub fn build_dir(dir: &Path, opts: &BuildOptions) -> Result<Built, BuildError> {
 /// Builds `target` (a package of the current workspace by name, or a crate directory: any
 /// string naming a directory with a `Cargo.toml`) to wasm, checks it with the node's
 /// deploy-time validation and reads its ABI. [`Built::name`] is the package's name.
+///
+/// When the `wasm32v1-none` target is missing and `rustup` is at hand, it is installed
+/// (`rustup target add wasm32v1-none`) and the build retried once, so that a fresh machine with
+/// only Rust needs no extra step.
 pub fn build_contract(target: &str, opts: &BuildOptions) -> Result<Built, BuildError> {
+    match build_once(target, opts) {
+        Err(BuildError::TargetMissing { stderr_tail }) => {
+            let installed = Command::new("rustup")
+                .args(["target", "add", WASM_TARGET])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status()
+                .is_ok_and(|s| s.success());
+            if !installed {
+                return Err(BuildError::TargetMissing { stderr_tail });
+            }
+            build_once(target, opts)
+        }
+        other => other,
+    }
+}
+
+fn build_once(target: &str, opts: &BuildOptions) -> Result<Built, BuildError> {
     let (dir, root) = resolve(target)?;
     let target_dir = opts.target_dir.clone().unwrap_or_else(|| root.join("target").join("contracts"));
     let cargo = env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
