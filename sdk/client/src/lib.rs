@@ -44,7 +44,7 @@ pub use error::{ClientError, Result, describe_exec_error};
 pub use keys::{KeyEntry, KeyFile, Keystore, Signer};
 #[cfg(feature = "proofs")]
 pub use proof::{VerifiedState, verify_state_proof};
-pub use tx::{DEFAULT_WAIT_TIMEOUT, TxOptions, WaitFor, gas_with_margin};
+pub use tx::{DEFAULT_WAIT_TIMEOUT, MAX_NONCE_ATTEMPTS, TxOptions, WaitFor, gas_with_margin};
 
 /// The ABI reader, re-exported.
 pub use weft_abi as abi;

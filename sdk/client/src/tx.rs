@@ -73,9 +73,8 @@ pub fn estimate_action(action: &Action) -> EstimateAction {
     }
 }
 
-fn is_nonce_error(e: &ClientError) -> bool {
-    matches!(e.rpc_code(), Some(codes::TX_NONCE_TOO_LOW | codes::TX_NONCE_TOO_HIGH))
-}
+/// How many nonces one send tries before giving up (see [`Client::submit_action`]).
+pub const MAX_NONCE_ATTEMPTS: usize = 32;
 
 impl Client {
     /// The nonce the next transaction of `sender` should carry: the chain's account nonce, or
@@ -134,10 +133,11 @@ impl Client {
     }
 
     /// Builds, signs and submits a transaction; returns it (its hash is the node's) without
-    /// waiting. The nonce is [`Client::next_nonce`] unless `options` gives one; a nonce the
-    /// node refuses as too low or too high is read again from the chain and the send retried
-    /// once. Another client (or process) sending from the same account at the same time can
-    /// still collide: the node knows no pending nonce, only the head's.
+    /// waiting. The nonce is [`Client::next_nonce`] unless `options` gives one. As the node
+    /// reports no pending nonce (only the head's), another client or process sending from the
+    /// same account can hold the nonce chosen: a nonce the node refuses as taken by a pending
+    /// transaction, too low or too high is moved on (or re-read from the chain) and the send
+    /// retried, at most [`MAX_NONCE_ATTEMPTS`] times in all.
     pub async fn submit_action(
         &self,
         signer: &Signer,
@@ -156,24 +156,35 @@ impl Client {
         // this client take distinct nonces.
         let _turn = self.inner.send_lock.lock().await;
         let mut nonce = self.next_nonce(sender).await?;
-        let mut retried = false;
+        let mut attempts = 0;
         loop {
             let signed = signer.sign(Transaction { nonce, ..tx.clone() })?;
-            match self.submit(&signed).await {
+            let error = match self.submit(&signed).await {
                 Ok(_) => {
                     self.record_nonce(&signed).await;
                     return Ok(signed);
                 }
-                Err(e) if is_nonce_error(&e) && !retried => {
-                    retried = true;
-                    let chain = self.account(sender).await?.nonce;
-                    if chain == nonce {
-                        return Err(e);
-                    }
-                    nonce = chain;
-                }
-                Err(e) => return Err(e),
+                Err(e) => e,
+            };
+            attempts += 1;
+            if attempts >= MAX_NONCE_ATTEMPTS {
+                return Err(error);
             }
+            nonce = match error.rpc_code() {
+                // Another sender of this account holds the nonce with a pending transaction.
+                Some(codes::TX_REPLACEMENT_UNDERPRICED) => nonce + 1,
+                // The chain moved past it meanwhile.
+                Some(codes::TX_NONCE_TOO_LOW) => self.account(sender).await?.nonce.max(nonce + 1),
+                // Too far ahead (this client's count went wrong): start again from the chain's.
+                Some(codes::TX_NONCE_TOO_HIGH) => {
+                    let chain = self.account(sender).await?.nonce;
+                    if chain >= nonce {
+                        return Err(error);
+                    }
+                    chain
+                }
+                _ => return Err(error),
+            };
         }
     }
 

@@ -118,6 +118,20 @@ async fn consecutive_sends_get_consecutive_nonces() -> anyhow::Result<()> {
     nonces.sort_unstable();
     assert_eq!(nonces, vec![start + 8, start + 9, start + 10]);
 
+    // Two clients (as two processes would) sending from one account at once: each picks the
+    // head's nonce, one finds it held by the other's pending transaction and moves on.
+    let third = Client::connect(&url(&node)).await?;
+    let defaults = TxOptions::default();
+    let (a, b) = tokio::join!(
+        client.submit_action(&bob, Action::Transfer { to, amount: 1 }, &defaults),
+        third.submit_action(&bob, Action::Transfer { to, amount: 2 }, &defaults)
+    );
+    let (a, b) = (a?, b?);
+    assert_ne!(a.tx.nonce, b.tx.nonce);
+    for s in [a, b] {
+        assert!(client.wait(s.hash(), WaitFor::Finalized, Duration::from_secs(30)).await?.success);
+    }
+
     // An explicit, used nonce is refused with the stable error code.
     let options = TxOptions { nonce: Some(start), ..TxOptions::default() };
     let err = client.send(&bob, Action::Transfer { to, amount: 1 }, &options).await.expect_err("used nonce");
