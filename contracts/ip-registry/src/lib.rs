@@ -1,7 +1,8 @@
 //! Example contract: ip-registry. Registers works by the hash of their content, with owner,
-//! title and block time; owners transfer works and grant licences (licensee, terms, optional
-//! expiry as a block timestamp), which they can revoke. Anyone looks a work and its licences up
-//! by hash.
+//! title and block time: the caller's own works by hash, or by content (hashed on chain), or an
+//! author's work submitted by anyone with the author's ed25519 signature. Owners transfer works
+//! and grant licences (licensee, terms, optional expiry as a block timestamp), which they can
+//! revoke. Anyone looks a work and its licences up by hash.
 #![cfg_attr(target_arch = "wasm32", no_std)]
 
 use weft_contract::prelude::*;
@@ -62,6 +63,8 @@ pub enum IpError {
     NoSuchLicence,
     /// A text is empty or over its limit.
     BadText,
+    /// The signature is not 64 bytes or not the author's signature of the registration.
+    BadSignature,
 }
 
 /// A work was registered.
@@ -127,24 +130,38 @@ pub struct IpRegistry {
 impl IpRegistry {
     /// Registers the work whose content hashes to `hash`, owned by the caller.
     pub fn register(&mut self, hash: Hash, title: String) -> Result<(), IpError> {
-        if let Some(work) = self.works.get(&hash) {
-            return Err(IpError::AlreadyRegistered { owner: work.owner });
-        }
-        if title.is_empty() || title.len() > MAX_TITLE_BYTES as usize {
-            return Err(IpError::BadText);
-        }
+        let owner = self.env().caller();
+        self.register_as(hash, title, owner)
+    }
+
+    /// Registers `content` itself, owned by the caller: its SHA3-256, computed here, is the
+    /// work's hash, which is returned.
+    pub fn register_content(&mut self, content: Vec<u8>, title: String) -> Result<Hash, IpError> {
+        let hash = self.env().sha3_256(&content);
+        let owner = self.env().caller();
+        self.register_as(hash, title, owner)?;
+        Ok(hash)
+    }
+
+    /// Registers `hash` for `author`, who signed (ed25519) `this contract's address ‖ hash ‖
+    /// title`; anyone may submit it, the author owns the work.
+    pub fn register_signed(
+        &mut self,
+        hash: Hash,
+        title: String,
+        author: Address,
+        signature: Vec<u8>,
+    ) -> Result<(), IpError> {
+        let signature: [u8; 64] = signature.as_slice().try_into().map_err(|_| IpError::BadSignature)?;
         let env = self.env();
-        let owner = env.caller();
-        let work = Work {
-            owner,
-            author: owner,
-            title: title.clone(),
-            registered_at: env.block_timestamp(),
-            registered_height: env.block_height(),
-        };
-        self.works.insert(&hash, &work);
-        env.emit(Registered { hash, owner, title });
-        Ok(())
+        let mut message = Vec::with_capacity(64 + title.len());
+        message.extend_from_slice(&env.self_address().0);
+        message.extend_from_slice(&hash.0);
+        message.extend_from_slice(title.as_bytes());
+        if !env.ed25519_verify(&signature, &author, &message) {
+            return Err(IpError::BadSignature);
+        }
+        self.register_as(hash, title, author)
     }
 
     /// The work registered under `hash`.
@@ -206,6 +223,26 @@ impl IpRegistry {
         (0..self.licences.len(&hash))
             .filter_map(|i| self.licences.get(&hash, i))
             .any(|l| l.licensee == licensee && !l.revoked && l.expires_at.is_none_or(|t| now < t))
+    }
+
+    fn register_as(&mut self, hash: Hash, title: String, owner: Address) -> Result<(), IpError> {
+        if let Some(work) = self.works.get(&hash) {
+            return Err(IpError::AlreadyRegistered { owner: work.owner });
+        }
+        if title.is_empty() || title.len() > MAX_TITLE_BYTES as usize {
+            return Err(IpError::BadText);
+        }
+        let env = self.env();
+        let work = Work {
+            owner,
+            author: owner,
+            title: title.clone(),
+            registered_at: env.block_timestamp(),
+            registered_height: env.block_height(),
+        };
+        self.works.insert(&hash, &work);
+        env.emit(Registered { hash, owner, title });
+        Ok(())
     }
 
     /// The work under `hash`, checking that the caller owns it.

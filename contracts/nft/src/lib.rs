@@ -1,5 +1,7 @@
-//! Example contract: nft. Non-fungible tokens with a metadata URI each. Only the contract's owner
-//! (its deployer) mints; holders, approved accounts and operators transfer.
+//! Example contract: nft. Non-fungible tokens with a metadata URI each. The contract's owner (its
+//! deployer) mints for free; anyone else mints by paying the mint price set at deployment (in the
+//! native token, to a `#[payable]` method; price 0 closes public minting), and the owner
+//! withdraws the proceeds. Holders, approved accounts and operators transfer.
 #![cfg_attr(target_arch = "wasm32", no_std)]
 
 use weft_contract::prelude::*;
@@ -23,6 +25,20 @@ pub enum NftError {
     BadUri {
         /// Its length.
         len: u32,
+    },
+    /// Public minting is closed (the mint price is 0).
+    PublicMintClosed,
+    /// The value sent is not the mint price.
+    WrongPayment {
+        /// The value sent.
+        paid: u128,
+        /// The mint price.
+        price: u128,
+    },
+    /// The native transfer of the proceeds failed with this result code.
+    TransferFailed {
+        /// The `abi::codes` result code.
+        code: i32,
     },
 }
 
@@ -71,6 +87,7 @@ pub struct ApprovalForAll {
 pub struct Nft {
     owner: Item<Address>,
     name: Item<String>,
+    price: Item<u128>,
     next_id: Item<u64>,
     holders: Map<u64, Address>,
     uris: Map<u64, String>,
@@ -81,12 +98,14 @@ pub struct Nft {
 
 #[contract(events = [Transfer, Approval, ApprovalForAll])]
 impl Nft {
-    /// Creates the collection `name`; the deployer becomes its owner (the only minter).
+    /// Creates the collection `name`; the deployer becomes its owner. Anyone may mint with
+    /// `buy` for `price` (0: only the owner mints).
     #[init]
-    pub fn init(&mut self, name: String) {
+    pub fn init(&mut self, name: String, price: u128) {
         let owner = self.env().caller();
         self.owner.set(&owner);
         self.name.set(&name);
+        self.price.set(&price);
     }
 
     /// The collection's name.
@@ -94,9 +113,14 @@ impl Nft {
         self.name.get_or_default()
     }
 
-    /// The contract owner (the only minter).
+    /// The contract owner.
     pub fn owner(&self) -> Address {
         self.owner.get_or_default()
+    }
+
+    /// The price of a public mint (0: closed).
+    pub fn price(&self) -> u128 {
+        self.price.get_or_default()
     }
 
     /// Tokens minted so far (ids are `0..total_minted`).
@@ -104,22 +128,39 @@ impl Nft {
         self.next_id.get_or_default()
     }
 
-    /// Mints a new token for `to` with metadata `uri`; returns its id. Owner only.
+    /// Mints a new token for `to` with metadata `uri`; returns its id. Owner only, free.
     pub fn mint(&mut self, to: Address, uri: String) -> Result<u64, NftError> {
         if self.env().caller() != self.owner() {
             return Err(NftError::NotOwner);
         }
-        let len = u32::try_from(uri.len()).unwrap_or(u32::MAX);
-        if len == 0 || len > MAX_URI_BYTES {
-            return Err(NftError::BadUri { len });
+        self.mint_to(to, uri)
+    }
+
+    /// Mints a new token for the caller, who sends exactly the mint price with the call.
+    #[payable]
+    pub fn buy(&mut self, uri: String) -> Result<u64, NftError> {
+        let price = self.price();
+        if price == 0 {
+            return Err(NftError::PublicMintClosed);
         }
-        let id = self.total_minted();
-        self.next_id.set(&(id + 1));
-        self.holders.insert(&id, &to);
-        self.uris.insert(&id, &uri);
-        self.balances.insert(&to, &(self.balance_of(to) + 1));
-        self.env().emit(Transfer { from: Address::default(), to, id });
-        Ok(id)
+        let paid = self.env().value();
+        if paid != price {
+            return Err(NftError::WrongPayment { paid, price });
+        }
+        let buyer = self.env().caller();
+        self.mint_to(buyer, uri)
+    }
+
+    /// Sends the contract's whole native balance (the mint proceeds) to `to`; returns the
+    /// amount. Owner only.
+    pub fn withdraw(&mut self, to: Address) -> Result<u128, NftError> {
+        let env = self.env();
+        if env.caller() != self.owner() {
+            return Err(NftError::NotOwner);
+        }
+        let amount = env.balance(&env.self_address());
+        env.transfer(&to, amount).map_err(|code| NftError::TransferFailed { code })?;
+        Ok(amount)
     }
 
     /// Holder of token `id`.
@@ -194,6 +235,20 @@ impl Nft {
         }
         self.env().emit(Transfer { from, to, id });
         Ok(())
+    }
+
+    fn mint_to(&mut self, to: Address, uri: String) -> Result<u64, NftError> {
+        let len = u32::try_from(uri.len()).unwrap_or(u32::MAX);
+        if len == 0 || len > MAX_URI_BYTES {
+            return Err(NftError::BadUri { len });
+        }
+        let id = self.total_minted();
+        self.next_id.set(&(id + 1));
+        self.holders.insert(&id, &to);
+        self.uris.insert(&id, &uri);
+        self.balances.insert(&to, &(self.balance_of(to) + 1));
+        self.env().emit(Transfer { from: Address::default(), to, id });
+        Ok(id)
     }
 
     fn holder(&self, id: u64) -> Result<Address, NftError> {

@@ -1,8 +1,10 @@
-//! `ip-registry`: works registered by content hash with owner and time, ownership transfers,
-//! licences with terms and expiry, revocation, lookups by hash.
+//! `ip-registry`: works registered by content hash with owner and time (by hash, by content
+//! hashed on chain, or with the author's ed25519 signature), ownership transfers, licences with
+//! terms and expiry, revocation, lookups by hash.
 
+use ed25519_dalek::Signer;
 use serde_json::{Value, json};
-use weft_testing::{Address, Sandbox};
+use weft_testing::{Address, Sandbox, dev_key};
 
 use crate::support::{deploy, j};
 
@@ -137,4 +139,45 @@ fn perpetual_licences_survive_transfers_until_revoked() {
     assert_eq!(t.is_licensed(), json!(false));
     let licences = t.sb.query(t.reg, "licences", json!({"hash": t.hash})).unwrap();
     assert_eq!(licences[0]["revoked"], json!(true));
+}
+
+#[test]
+fn content_is_hashed_on_chain() {
+    let mut t = setup();
+    let content = b"the full text of the novel";
+    let args = json!({"content": format!("0x{}", hex(content)), "title": "My Novel"});
+    let out = t.sb.call(t.author, t.reg, "register_content", args).unwrap();
+    assert_eq!(out.value, t.hash, "the contract's SHA3-256 is the protocol's");
+    assert_eq!(t.work()["owner"], j(t.author));
+}
+
+#[test]
+fn anyone_submits_an_authors_signed_registration() {
+    let mut t = setup();
+    let title = "My Novel";
+    let hash = weft_types::sha3_256(b"the full text of the novel");
+    let mut message = t.reg.0.to_vec();
+    message.extend_from_slice(&hash.0);
+    message.extend_from_slice(title.as_bytes());
+    let signature = dev_key("author").sign(&message).to_bytes();
+    let args = |sig: &[u8], title: &str| json!({"hash": hash.to_string(), "title": title, "author": j(t.author), "signature": format!("0x{}", hex(sig))});
+
+    // Another title, a short signature, or another signer: refused.
+    let err = t.sb.call(t.buyer, t.reg, "register_signed", args(&signature, "Other")).unwrap_err();
+    assert_eq!(err.error_value(), Some(&json!("BadSignature")));
+    let err = t.sb.call(t.buyer, t.reg, "register_signed", args(&signature[..63], title)).unwrap_err();
+    assert_eq!(err.error_value(), Some(&json!("BadSignature")));
+    let forged = dev_key("buyer").sign(&message).to_bytes();
+    let err = t.sb.call(t.buyer, t.reg, "register_signed", args(&forged, title)).unwrap_err();
+    assert_eq!(err.error_value(), Some(&json!("BadSignature")));
+    assert_eq!(t.work(), json!(null));
+
+    // The buyer relays it; the author owns the work.
+    t.sb.call(t.buyer, t.reg, "register_signed", args(&signature, title)).unwrap();
+    assert_eq!(t.work()["owner"], j(t.author));
+    assert_eq!(t.work()["title"], json!(title));
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -1,8 +1,9 @@
-//! `nft`: owner-only minting with metadata URIs, transfers by holders, approved accounts and
-//! operators, approvals, typed errors, events.
+//! `nft`: free minting by the owner and paid public minting (a payable method) with metadata
+//! URIs, withdrawal of the proceeds (a native transfer from the contract), transfers by holders,
+//! approved accounts and operators, approvals, typed errors, events.
 
 use serde_json::{Value, json};
-use weft_testing::{Address, Sandbox};
+use weft_testing::{Address, CallOpts, Sandbox};
 
 use crate::support::{deploy, j, zero};
 
@@ -19,7 +20,7 @@ fn setup() -> T {
     let owner = sb.account("owner");
     let bob = sb.account("bob");
     let carol = sb.account("carol");
-    let nft = deploy(&mut sb, owner, "weft-example-nft", json!({"name": "Weft Cats"}));
+    let nft = deploy(&mut sb, owner, "weft-example-nft", json!({"name": "Weft Cats", "price": "50"}));
     T { sb, nft, owner, bob, carol }
 }
 
@@ -134,4 +135,58 @@ fn operators_act_for_all_tokens_until_revoked() {
     assert_eq!(err.error_value(), Some(&json!("NotAuthorized")));
     assert_eq!(t.owner_of(0), j(t.owner));
     assert_eq!(t.owner_of(1), j(t.bob));
+}
+
+#[test]
+fn anyone_mints_by_paying_the_exact_price() {
+    let mut t = setup();
+    assert_eq!(t.sb.query(t.nft, "price", json!({})).unwrap(), json!("50"));
+    let before = t.sb.balance(t.bob);
+    let pay = |value| CallOpts { value, gas_limit: None };
+    let out = t.sb.call_with(t.bob, t.nft, "buy", json!({"uri": "ipfs://mine"}), pay(50)).unwrap();
+    assert_eq!(out.value, json!(0));
+    assert_eq!(t.owner_of(0), j(t.bob));
+    assert_eq!(t.sb.balance(t.nft), 50);
+    let deposit = out.receipt.deposit_charged;
+    assert_eq!(t.sb.balance(t.bob), before - 50 - deposit, "the price and the storage deposit (gas price 0)");
+
+    for paid in [0u128, 49, 51] {
+        let err = t.sb.call_with(t.carol, t.nft, "buy", json!({"uri": "x"}), pay(paid)).unwrap_err();
+        assert_eq!(
+            err.error_value(),
+            Some(&json!({"WrongPayment": {"paid": paid.to_string(), "price": "50"}}))
+        );
+    }
+    assert_eq!(t.sb.balance(t.nft), 50, "refused payments went back");
+
+    // The owner's free mint refuses a value: it is not payable.
+    let args = json!({"to": j(t.bob), "uri": "x"});
+    let err = t.sb.call_with(t.owner, t.nft, "mint", args, pay(1)).unwrap_err();
+    assert_eq!(err.panic_message(), Some("method `mint` is not payable"));
+}
+
+#[test]
+fn the_owner_withdraws_the_proceeds() {
+    let mut t = setup();
+    let pay = CallOpts { value: 50, gas_limit: None };
+    t.sb.call_with(t.bob, t.nft, "buy", json!({"uri": "a"}), pay).unwrap();
+    t.sb.call_with(t.carol, t.nft, "buy", json!({"uri": "b"}), pay).unwrap();
+    let err = t.sb.call(t.bob, t.nft, "withdraw", json!({"to": j(t.bob)})).unwrap_err();
+    assert_eq!(err.error_value(), Some(&json!("NotOwner")));
+
+    let dave = t.sb.funded_account("dave", 0);
+    let out = t.sb.call(t.owner, t.nft, "withdraw", json!({"to": j(dave)})).unwrap();
+    assert_eq!(out.value, json!("100"));
+    assert_eq!(t.sb.balance(dave), 100);
+    assert_eq!(t.sb.balance(t.nft), 0);
+}
+
+#[test]
+fn public_minting_can_be_closed() {
+    let mut sb = Sandbox::new();
+    let owner = sb.account("owner");
+    let bob = sb.account("bob");
+    let nft = deploy(&mut sb, owner, "weft-example-nft", json!({"name": "Closed", "price": "0"}));
+    let err = sb.call(bob, nft, "buy", json!({"uri": "x"})).unwrap_err();
+    assert_eq!(err.error_value(), Some(&json!("PublicMintClosed")));
 }
