@@ -158,7 +158,8 @@ pub struct CheckpointRecorded {
     pub id: u64,
     /// Its index in the item's history.
     pub index: u32,
-    /// The status recorded.
+    /// The status recorded (a topic: `sha3_256(SCALE(status))`, to filter by status).
+    #[indexed]
     pub status: Status,
 }
 

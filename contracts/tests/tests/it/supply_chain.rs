@@ -112,7 +112,16 @@ fn custody_moves_with_a_full_provenance_history() {
         json!({"id": id, "from": j(t.farm), "to": j(t.ship), "location": "Farm gate"})
     );
     let t1 = t.sb.timestamp_ms();
-    assert_eq!(t.checkpoint(t.ship, id, "InTransit").unwrap(), json!(2));
+    let args = json!({"id": id, "location": "Somewhere", "status": "InTransit", "note": "ok"});
+    let out = t.sb.call(t.ship, t.sc, "checkpoint", args).unwrap();
+    assert_eq!(out.value, json!(2));
+    // An indexed enum is topic sha3_256(SCALE(value)): InTransit is variant 2.
+    let status_topic = weft_types::sha3_256(&[2u8]);
+    assert_eq!(out.raw_events[0].topics[2], status_topic);
+    assert_eq!(
+        Value::Object(out.events[0].fields.clone()),
+        json!({"id": id, "index": 2, "status": {"hash": status_topic.to_string()}})
+    );
     let t2 = t.sb.timestamp_ms();
     t.hand_over(t.ship, id, t.shop, "Shop door").unwrap();
     let t3 = t.sb.timestamp_ms();

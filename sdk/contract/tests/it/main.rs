@@ -2,4 +2,5 @@
 #![allow(missing_docs, clippy::unwrap_used)]
 
 mod abi;
+mod call;
 mod storage;
