@@ -34,7 +34,8 @@
 //! }
 //! ```
 //!
-//! - [`storage`] (attribute): the state struct; each field is a collection of [`storage`](mod@storage).
+//! - [`storage`](macro@storage) (attribute): the state struct; each field is a collection of
+//!   [`storage`](mod@storage).
 //! - [`contract`] (attribute, on the inherent `impl`): every `pub fn` becomes an export (`&self`:
 //!   read-only, `&mut self`: state-changing); `#[init]` marks the constructor (export `init`),
 //!   `#[payable]` a method that accepts value; `Result<T, E>` methods revert with
@@ -43,7 +44,7 @@
 //!   emits), `name = "…"` (default: the type name in snake case), `reentrant` (export
 //!   `__weft_reentrant`).
 //! - [`Event`] (derive) and [`AbiType`] (derive, for argument/return/error/event types).
-//! - [`env`]: every host function; [`call()`]: typed cross-contract calls.
+//! - [`env`](mod@env): every host function; [`call()`]: typed cross-contract calls.
 //!
 //! The macros refuse what the ABI could not describe or the runtime could not call, at compile
 //! time: see [`compile_fail`].
