@@ -182,6 +182,9 @@ pub enum Command {
         /// Where to create it (default: the current directory).
         #[arg(long, value_name = "DIR")]
         dir: Option<PathBuf>,
+        /// Which template.
+        #[arg(long, value_enum, default_value_t = crate::template::Template::Counter)]
+        template: crate::template::Template,
     },
 }
 

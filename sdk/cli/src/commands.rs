@@ -41,7 +41,7 @@ pub async fn run(cli: Cli) -> Result<Report> {
         Command::Status => status(g).await,
         Command::Abi { contract } => abi(g, &contract).await,
         Command::Build { path, verbose } => build(path, verbose).await,
-        Command::New { name, dir } => new(&name, dir),
+        Command::New { name, dir, template } => new(&name, dir, template),
     }
 }
 
@@ -617,13 +617,13 @@ async fn build(path: Option<String>, verbose: bool) -> Result<Report> {
     Ok(Report::new(json, human))
 }
 
-fn new(name: &str, dir: Option<PathBuf>) -> Result<Report> {
+fn new(name: &str, dir: Option<PathBuf>, template: crate::template::Template) -> Result<Report> {
     let parent = dir.unwrap_or_else(|| PathBuf::from("."));
-    let created = crate::template::create(&parent, name)?;
+    let created = crate::template::create(&parent, name, template)?;
     Ok(Report::new(
         json!({ "name": name, "path": created }),
         format!(
-            "created contract crate `{name}` in {}\nnext: cd {} && weft build",
+            "created contract crate `{name}` in {}\nnext: cd {} && weft build && cargo test",
             created.display(),
             created.display()
         ),

@@ -1,33 +1,71 @@
-//! `weft new`: a new contract crate from a template (a counter with a constructor, a read-only
-//! method, a state-changing method with a typed error, and an event), the same shape as the
-//! example contracts in `contracts/`.
+//! `weft new`: a new contract crate from a template. Two templates:
 //!
-//! Inside a workspace that declares `weft-contract` (this repository), the crate takes its
-//! dependencies from the workspace (add it to the members); anywhere else it is a standalone
-//! crate with its own `[workspace]` and `contract` profile, depending on the SDK by path when
-//! the SDK sources this CLI was built from are present, else by version.
+//! - `counter` (default): a small contract of the same shape as the examples — a constructor, a
+//!   read-only method, a state-changing method with a typed error, an event — with a sandbox
+//!   test;
+//! - `token`: a copy of `contracts/template` (the documented copy of `contracts/token`, compiled
+//!   into this binary), renamed.
+//!
+//! Either is a crate of its own (`[workspace]`, the `contract` profile, `build.rs` linking a
+//! 64 KiB stack), depending on the SDK by path when the SDK sources this CLI was built from are
+//! present (relative when the crate is inside that repository), else by version.
 
 use std::path::{Path, PathBuf};
 
 use weft_client::ClientError;
 
-/// The SDK's source directory at build time of this CLI.
-const SDK_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../contract");
+/// The repository this CLI was built from.
+const REPO_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
 
-/// Creates `<parent>/<name>` with a Cargo.toml, src/lib.rs and .gitignore; returns its path.
-/// Refuses an existing directory and a name that is not a valid crate name.
-pub fn create(parent: &Path, name: &str) -> Result<PathBuf, ClientError> {
+/// `build.rs` of every template: the same as the example contracts'.
+const BUILD_RS: &str = include_str!("../../../contracts/template/build.rs");
+
+/// The files of `contracts/template`.
+mod token {
+    pub const CARGO_TOML: &str = include_str!("../../../contracts/template/Cargo.toml");
+    pub const LIB_RS: &str = include_str!("../../../contracts/template/src/lib.rs");
+    pub const TEST_RS: &str = include_str!("../../../contracts/template/tests/token.rs");
+}
+
+/// Which template `weft new` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum Template {
+    /// A small counter with a typed error and an event.
+    #[default]
+    Counter,
+    /// The documented fungible token of `contracts/template`.
+    Token,
+}
+
+/// Creates `<parent>/<name>` from `template`; returns its path. Refuses an existing directory
+/// and a name that is not a valid crate name.
+pub fn create(parent: &Path, name: &str, template: Template) -> Result<PathBuf, ClientError> {
     check_crate_name(name)?;
     let dir = parent.join(name);
     if dir.exists() {
         return Err(ClientError::InvalidInput(format!("{} already exists", dir.display())));
     }
-    let in_workspace = enclosing_weft_workspace(parent);
-    let manifest = if in_workspace.is_some() { workspace_manifest(name) } else { standalone_manifest(name) };
     let io = |e: std::io::Error| ClientError::InvalidInput(format!("cannot write {}: {e}", dir.display()));
     std::fs::create_dir_all(dir.join("src")).map_err(io)?;
-    std::fs::write(dir.join("Cargo.toml"), manifest).map_err(io)?;
-    std::fs::write(dir.join("src/lib.rs"), lib_rs(name)).map_err(io)?;
+    std::fs::create_dir_all(dir.join("tests")).map_err(io)?;
+    let contract_dep = sdk_dep(&dir, "contract", "weft-contract");
+    let testing_dep = sdk_dep(&dir, "testing", "weft-testing");
+    let files: Vec<(&str, String)> = match template {
+        Template::Counter => vec![
+            ("Cargo.toml", counter_manifest(name, &contract_dep, &testing_dep)),
+            ("src/lib.rs", lib_rs(name)),
+            ("tests/counter.rs", counter_test()),
+        ],
+        Template::Token => vec![
+            ("Cargo.toml", token_manifest(name, &contract_dep, &testing_dep)),
+            ("src/lib.rs", token::LIB_RS.to_string()),
+            ("tests/token.rs", token::TEST_RS.to_string()),
+        ],
+    };
+    for (file, text) in files {
+        std::fs::write(dir.join(file), text).map_err(io)?;
+    }
+    std::fs::write(dir.join("build.rs"), BUILD_RS).map_err(io)?;
     std::fs::write(dir.join(".gitignore"), "/target\n").map_err(io)?;
     Ok(dir)
 }
@@ -46,74 +84,89 @@ fn check_crate_name(name: &str) -> Result<(), ClientError> {
     }
 }
 
-/// The nearest ancestor workspace manifest that declares `weft-contract`.
-fn enclosing_weft_workspace(start: &Path) -> Option<PathBuf> {
-    let start = std::fs::canonicalize(start).ok()?;
-    start.ancestors().map(|d| d.join("Cargo.toml")).find(|m| {
-        std::fs::read_to_string(m).is_ok_and(|t| t.contains("[workspace]") && t.contains("weft-contract"))
-    })
-}
-
-fn type_name(name: &str) -> String {
-    name.split(['-', '_'])
-        .filter(|p| !p.is_empty())
-        .map(|p| {
-            let mut c = p.chars();
-            c.next().map(|f| f.to_ascii_uppercase().to_string() + c.as_str()).unwrap_or_default()
-        })
-        .collect()
-}
-
-fn workspace_manifest(name: &str) -> String {
-    format!(
-        r#"[package]
-name = "{name}"
-description = "A Weft contract."
-version.workspace = true
-edition.workspace = true
-rust-version.workspace = true
-license.workspace = true
-
-[lib]
-crate-type = ["cdylib", "rlib"]
-
-[dependencies]
-weft-contract.workspace = true
-parity-scale-codec.workspace = true
-
-[lints]
-workspace = true
-"#
-    )
-}
-
-fn standalone_manifest(name: &str) -> String {
-    let sdk = std::fs::canonicalize(SDK_DIR).ok().filter(|p| p.join("Cargo.toml").is_file());
-    let dep = match sdk {
-        Some(path) => format!("{{ path = {:?} }}", path.display().to_string()),
-        None => "\"0.1\"".to_string(),
+/// The dependency on `sdk/<dir>` for a crate created in `crate_dir`: a relative path inside the
+/// repository this CLI was built from, an absolute one elsewhere, a version without the sources.
+fn sdk_dep(crate_dir: &Path, dir: &str, package: &str) -> String {
+    let Some(repo) = std::fs::canonicalize(REPO_DIR).ok().filter(|r| r.join("sdk").join(dir).is_dir()) else {
+        let _ = package;
+        return "\"0.1\"".to_string();
     };
+    let sdk = repo.join("sdk").join(dir);
+    let parent = crate_dir.parent().and_then(|p| std::fs::canonicalize(p).ok());
+    let path = match parent {
+        Some(parent) if parent.starts_with(&repo) => {
+            let depth = parent.strip_prefix(&repo).map(|rest| rest.components().count()).unwrap_or(0) + 1;
+            let mut rel = PathBuf::new();
+            for _ in 0..depth {
+                rel.push("..");
+            }
+            rel.join("sdk").join(dir)
+        }
+        _ => sdk,
+    };
+    format!("{{ path = {:?} }}", path.display().to_string())
+}
+
+/// `contracts/template/Cargo.toml` renamed, its comment replaced, its paths rewritten.
+fn token_manifest(name: &str, contract_dep: &str, testing_dep: &str) -> String {
+    let body = token::CARGO_TOML
+        .lines()
+        .skip_while(|l| l.starts_with('#') || l.trim().is_empty())
+        .map(|l| {
+            if l.starts_with("name = ") {
+                format!("name = \"{name}\"")
+            } else if l.starts_with("weft-contract = ") {
+                format!("weft-contract = {contract_dep}")
+            } else if l.starts_with("weft-testing = ") {
+                format!("weft-testing = {testing_dep}")
+            } else {
+                l.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    format!("{}{body}\n", header())
+}
+
+fn header() -> &'static str {
+    "# A Weft contract, created by `weft new`.\n\
+     #\n\
+     #   weft build            # size-optimized wasm, checked as a node checks an upload\n\
+     #   cargo test            # the sandbox tests (the chain's runtime, in-process)\n\
+     #   weft deploy target/contracts/wasm32v1-none/contract/<name>.wasm --args '…'\n"
+}
+
+fn counter_manifest(name: &str, contract_dep: &str, testing_dep: &str) -> String {
     format!(
-        r#"[package]
+        r#"{header}[package]
 name = "{name}"
 description = "A Weft contract."
 version = "0.1.0"
 edition = "2024"
+rust-version = "1.95"
+publish = false
 
 [lib]
-crate-type = ["cdylib", "rlib"]
+# A contract is a wasm module: a C-ABI dynamic library for `wasm32v1-none`.
+crate-type = ["cdylib"]
 
 [dependencies]
-weft-contract = {dep}
-parity-scale-codec = {{ version = "3.7.5", default-features = false, features = ["derive", "max-encoded-len"] }}
+weft-contract = {contract_dep}
+parity-scale-codec = {{ version = "3.7.5", default-features = false, features = ["derive"] }}
 
-# A crate of its own, not a member of an enclosing workspace.
+[dev-dependencies]
+# The sandbox: a chain on the real runtime, in the test process.
+weft-testing = {testing_dep}
+serde_json = "1"
+
+# A workspace of its own, not a member of an enclosing workspace.
 [workspace]
 
-[profile.release]
-panic = "abort"
+[lints.rust]
+unsafe_code = "deny"
+missing_docs = "warn"
 
-# Size-optimized: `weft build` (cargo build --profile contract --target wasm32v1-none).
+# Size-optimized contract builds: every call pays gas per byte of code.
 [profile.contract]
 inherits = "release"
 opt-level = "z"
@@ -122,8 +175,45 @@ codegen-units = 1
 panic = "abort"
 debug = false
 strip = "symbols"
-"#
+"#,
+        header = header()
     )
+}
+
+fn counter_test() -> String {
+    r#"//! Sandbox tests: the contract built to wasm and run on the real runtime, called through its ABI.
+#![allow(missing_docs, clippy::unwrap_used)]
+
+use serde_json::json;
+use weft_testing::{Sandbox, contract_wasm};
+
+#[test]
+fn bumps_up_to_the_limit() {
+    let mut sb = Sandbox::new();
+    let alice = sb.account("alice");
+    let counter = sb.deploy(alice, &contract_wasm(env!("CARGO_MANIFEST_DIR")), json!({"limit": 2})).unwrap();
+
+    let out = sb.call(alice, counter, "bump", json!({})).unwrap();
+    assert_eq!(out.events[0].name, "Bumped");
+    sb.call(alice, counter, "bump", json!({})).unwrap();
+    assert_eq!(sb.query(counter, "get", json!({})).unwrap(), json!(2));
+
+    let err = sb.call(alice, counter, "bump", json!({})).unwrap_err();
+    assert!(err.error_value().unwrap().get("AtLimit").is_some());
+}
+"#
+    .to_string()
+}
+
+/// `my-counter` → `MyCounter`.
+fn type_name(name: &str) -> String {
+    name.split(['-', '_'])
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let mut c = p.chars();
+            c.next().map(|f| f.to_ascii_uppercase().to_string() + c.as_str()).unwrap_or_default()
+        })
+        .collect()
 }
 
 fn lib_rs(name: &str) -> String {
@@ -193,33 +283,44 @@ mod tests {
     use super::*;
 
     #[test]
-    fn creates_a_standalone_crate() {
+    fn creates_a_counter_crate() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let path = create(dir.path(), "my-counter").expect("create");
+        let path = create(dir.path(), "my-counter", Template::Counter).expect("create");
         let manifest = std::fs::read_to_string(path.join("Cargo.toml")).expect("manifest");
         assert!(manifest.contains("name = \"my-counter\""));
         assert!(manifest.contains("[workspace]"));
         assert!(manifest.contains("[profile.contract]"));
+        assert!(manifest.contains("weft-contract = { path = "), "{manifest}");
         let lib = std::fs::read_to_string(path.join("src/lib.rs")).expect("lib");
         assert!(lib.contains("pub struct MyCounter"));
         assert!(lib.contains("MyCounterError::AtLimit"));
-        assert!(create(dir.path(), "my-counter").is_err(), "an existing directory is refused");
-        assert!(create(dir.path(), "9lives").is_err());
-        assert!(create(dir.path(), "a/b").is_err());
+        assert!(path.join("build.rs").is_file());
+        assert!(path.join("tests/counter.rs").is_file());
+        assert!(
+            create(dir.path(), "my-counter", Template::Counter).is_err(),
+            "an existing directory is refused"
+        );
+        assert!(create(dir.path(), "9lives", Template::Counter).is_err());
+        assert!(create(dir.path(), "a/b", Template::Counter).is_err());
     }
 
     #[test]
-    fn inside_a_weft_workspace_uses_workspace_dependencies() {
+    fn the_token_template_is_contracts_template_renamed() {
         let dir = tempfile::tempdir().expect("tempdir");
-        std::fs::write(
-            dir.path().join("Cargo.toml"),
-            "[workspace]\n[workspace.dependencies]\nweft-contract = { path = \"x\" }\n",
-        )
-        .expect("write");
-        std::fs::create_dir(dir.path().join("contracts")).expect("mkdir");
-        let path = create(&dir.path().join("contracts"), "counter").expect("create");
+        let path = create(dir.path(), "coin", Template::Token).expect("create");
         let manifest = std::fs::read_to_string(path.join("Cargo.toml")).expect("manifest");
-        assert!(manifest.contains("weft-contract.workspace = true"));
-        assert!(!manifest.contains("[profile.contract]"));
+        assert!(manifest.contains("name = \"coin\""));
+        assert!(!manifest.contains("weft-contract-template"));
+        assert!(!manifest.contains("../../sdk"), "paths are rewritten: {manifest}");
+        assert!(manifest.starts_with("# A Weft contract, created by `weft new`."));
+        assert_eq!(std::fs::read_to_string(path.join("src/lib.rs")).expect("lib"), token::LIB_RS);
+        assert!(path.join("tests/token.rs").is_file());
+    }
+
+    #[test]
+    fn paths_inside_the_repository_are_relative() {
+        let repo = std::fs::canonicalize(REPO_DIR).expect("repo");
+        let dep = sdk_dep(&repo.join("contracts").join("x"), "contract", "weft-contract");
+        assert_eq!(dep, "{ path = \"../../sdk/contract\" }");
     }
 }

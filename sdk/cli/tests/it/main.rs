@@ -281,8 +281,16 @@ async fn new_creates_a_contract_crate() {
     assert!(path.join("Cargo.toml").is_file());
     let lib = std::fs::read_to_string(path.join("src/lib.rs")).expect("lib.rs");
     assert!(lib.contains("#[contract(events = [Bumped])]"), "{lib}");
+    assert!(path.join("tests/counter.rs").is_file() && path.join("build.rs").is_file());
     let err = weft.fail(&["new", "my-token", "--dir", dir.path().to_str().expect("utf-8")]).await;
     assert!(err.contains("already exists"), "{err}");
+    let coin = weft
+        .json(&["new", "coin", "--template", "token", "--dir", dir.path().to_str().expect("utf-8")])
+        .await;
+    let manifest =
+        std::fs::read_to_string(Path::new(coin["path"].as_str().expect("path")).join("Cargo.toml"))
+            .expect("manifest");
+    assert!(manifest.contains("name = \"coin\""), "{manifest}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
