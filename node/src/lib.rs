@@ -4,6 +4,7 @@
 pub mod chain;
 pub mod dev;
 pub mod examples;
+pub mod genesis;
 pub mod mempool;
 pub mod rpc;
 pub mod store;
