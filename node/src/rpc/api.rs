@@ -91,10 +91,12 @@ impl WeftRpc {
     fn account_info(&self, address: Address) -> RpcResult<AccountInfo> {
         let head = self.head()?;
         let a = self.chain.account(&address).map_err(chain_error)?;
+        let pending_nonce = self.chain.mempool().next_nonce(&address, a.nonce);
         Ok(AccountInfo {
             address,
             balance: a.balance,
             nonce: a.nonce,
+            pending_nonce,
             code_hash: a.code_hash,
             storage_bytes: a.storage_bytes,
             deposit: a.deposit,
@@ -388,7 +390,8 @@ impl WeftApiServer for WeftRpc {
         let mut sink = pending.accept().await?;
         let status = self.status_of(&hash).map_err(|e| e.message().to_owned())?;
         push(&mut sink, &status)?;
-        if matches!(status, TxStatus::Finalized { .. }) {
+        // Final answers end the subscription; so does `Unknown` (subscribe after submitting).
+        if matches!(status, TxStatus::Finalized { .. } | TxStatus::Unknown) {
             return Ok(());
         }
         while let Some(ev) = next_event(&sink, &mut rx).await? {

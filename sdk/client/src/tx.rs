@@ -77,12 +77,13 @@ pub fn estimate_action(action: &Action) -> EstimateAction {
 pub const MAX_NONCE_ATTEMPTS: usize = 32;
 
 impl Client {
-    /// The nonce the next transaction of `sender` should carry: the chain's account nonce, or
-    /// one past the last nonce this client used for it while that transaction is still known
-    /// to the node (pending or included). A last transaction the node no longer knows (dropped,
-    /// or undone by `dev_revert`) sends the count back to the chain's.
+    /// The nonce the next transaction of `sender` should carry: the node's pending nonce (past
+    /// the sender's transactions in its mempool), or one past the last nonce this client used
+    /// for it while that transaction is still known to the node (pending or included). A last
+    /// transaction the node no longer knows (dropped, or undone by `dev_revert`) sends the count
+    /// back to the node's.
     pub async fn next_nonce(&self, sender: Address) -> Result<u64> {
-        let chain = self.account(sender).await?.nonce;
+        let chain = self.account(sender).await?.pending_nonce;
         let last = self.inner.nonces.lock().await.get(&sender).copied();
         match last {
             Some((next, hash)) if next > chain && self.transaction(hash).await?.is_some() => Ok(next),

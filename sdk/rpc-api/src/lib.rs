@@ -81,7 +81,8 @@ pub trait WeftApi {
     #[method(name = "tx_get")]
     async fn tx_get(&self, hash: Hash) -> RpcResult<Option<TxInfo>>;
 
-    /// A transaction's status now and on every change until it is finalized or dropped.
+    /// A transaction's status now and on every change until it is finalized or dropped; the
+    /// subscription ends after a final status (`finalized`, `dropped`, or `unknown` at once).
     #[subscription(name = "tx_subscribeStatus" => "tx_status", unsubscribe = "tx_unsubscribeStatus", item = TxStatus)]
     async fn tx_subscribe_status(&self, hash: Hash) -> SubscriptionResult;
 

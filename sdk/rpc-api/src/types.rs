@@ -304,8 +304,11 @@ pub struct AccountInfo {
     /// Spendable balance.
     #[serde(with = "amount")]
     pub balance: Amount,
-    /// Next nonce the account's transactions must use.
+    /// The nonce of the account's next transaction to be included (committed state).
     pub nonce: u64,
+    /// The nonce to sign the next transaction with: past the account's transactions waiting in
+    /// the mempool, without gaps.
+    pub pending_nonce: u64,
     /// Code hash, for a contract.
     pub code_hash: Option<Hash>,
     /// Bytes of contract storage.

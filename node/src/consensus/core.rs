@@ -1,0 +1,653 @@
+//! The Simplex state machine: construction and restoration, the dispatch of inputs, timers, and
+//! the local steps that follow any change (validate, propose, notarize, finalize, prune).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use weft_types::{
+    Address, Block, Hash,
+    consensus::{
+        BlockRef, Certificate, CertificateError, ConsensusMessage, Evidence, FinalityCertificate, Proposal,
+        SignedProposal, SignedVote, View, Vote,
+    },
+    tx::SignatureError,
+};
+
+use super::{
+    Effect, Input, Penalty, TimeoutKind,
+    config::{Config, ConfigError, leader},
+    persist::{Anchor, PersistRecord},
+    signer::Signer,
+    state::{BlockEntry, BuildRequest, Status, ViewState},
+};
+
+/// Why a core cannot be built or restored.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConsensusError {
+    /// The configuration is refused.
+    #[error("consensus config: {0}")]
+    Config(#[from] ConfigError),
+    /// The anchor's certificate does not verify.
+    #[error("anchor certificate: {0}")]
+    AnchorCertificate(CertificateError),
+    /// The anchor's certificate names a lower block, or another block at the anchor's height.
+    #[error("anchor certificate does not certify the anchor block or a descendant")]
+    AnchorMismatch,
+    /// A persisted record is signed by another key.
+    #[error("persisted record of view {0} is signed by {1}, not by this validator")]
+    ForeignRecord(View, Address),
+    /// A persisted record's signature does not verify (corruption, or another chain id).
+    #[error("persisted record of view {0}: {1}")]
+    BadRecord(View, SignatureError),
+    /// Two persisted records conflict: this key already equivocated.
+    #[error("persisted records conflict in view {0}")]
+    ConflictingRecords(View),
+}
+
+/// The consensus state machine of one validator (or of an observer, when its key is not in the
+/// validator set: it then follows finality and never signs). `P` identifies peers.
+#[derive(Debug)]
+pub struct Core<S, P> {
+    pub(super) cfg: Config,
+    pub(super) signer: S,
+    pub(super) me: Address,
+    pub(super) validator: bool,
+    pub(super) started: bool,
+    /// The current view.
+    pub(super) view: View,
+    /// The highest finalized block (the anchor at start).
+    pub(super) finalized: BlockRef,
+    /// Its certificate (or a descendant's at start), sent to lagging validators.
+    pub(super) finalized_cert: Option<FinalityCertificate>,
+    /// Views above the finalized one.
+    pub(super) views: BTreeMap<View, ViewState>,
+    /// Blocks above the finalized one.
+    pub(super) blocks: BTreeMap<Hash, BlockEntry>,
+    /// The outstanding build request.
+    pub(super) build: Option<BuildRequest>,
+    /// The highest finalization whose blocks are not all here yet.
+    pub(super) pending_final: Option<FinalityCertificate>,
+    /// The view of the last certificate sent with [`Effect::Sync`].
+    pub(super) sync_sent: Option<View>,
+    /// Blocks requested from peers.
+    pub(super) wanted: BTreeSet<Hash>,
+    /// Re-sends done in the current view.
+    pub(super) retries: u64,
+    /// The view in which each validator was last sent catch-up certificates.
+    pub(super) caught_up: BTreeMap<Address, View>,
+    /// Block-request answers per peer in the current view.
+    pub(super) answered: BTreeMap<P, u32>,
+    /// Evidence, by offender, view and kind.
+    pub(super) evidence: BTreeMap<(Address, View, u8), Evidence>,
+}
+
+impl<S: Signer, P: Clone + Ord + std::fmt::Debug> Core<S, P> {
+    /// A core starting from `anchor` that has signed nothing above it.
+    pub fn new(cfg: Config, signer: S, anchor: Anchor) -> Result<Self, ConsensusError> {
+        Self::restore(cfg, signer, anchor, [])
+    }
+
+    /// A core restarted from `anchor` and the records of every [`Effect::Persist`] it carried out
+    /// (records at or below the anchor's view are skipped). The restored core counts its own
+    /// votes again and never signs anything conflicting with them.
+    pub fn restore(
+        cfg: Config,
+        signer: S,
+        anchor: Anchor,
+        records: impl IntoIterator<Item = PersistRecord>,
+    ) -> Result<Self, ConsensusError> {
+        cfg.validate()?;
+        let me = signer.address();
+        let validator = cfg.validators.contains(&me);
+        let mut pending_final = None;
+        if let Some(cert) = &anchor.certificate {
+            cert.verify(cfg.chain_id, &cfg.validators).map_err(ConsensusError::AnchorCertificate)?;
+            let b = cert.block();
+            if b.height < anchor.block.height || (b.height == anchor.block.height && b != anchor.block) {
+                return Err(ConsensusError::AnchorMismatch);
+            }
+            if b.view > anchor.block.view {
+                pending_final = Some(cert.clone());
+            }
+        }
+        let mut core = Self {
+            view: anchor.block.view.saturating_add(1),
+            finalized: anchor.block,
+            finalized_cert: anchor.certificate,
+            cfg,
+            signer,
+            me,
+            validator,
+            started: false,
+            views: BTreeMap::new(),
+            blocks: BTreeMap::new(),
+            build: None,
+            pending_final,
+            sync_sent: None,
+            wanted: BTreeSet::new(),
+            retries: 0,
+            caught_up: BTreeMap::new(),
+            answered: BTreeMap::new(),
+            evidence: BTreeMap::new(),
+        };
+        for record in records {
+            core.restore_record(record)?;
+        }
+        Ok(core)
+    }
+
+    fn restore_record(&mut self, record: PersistRecord) -> Result<(), ConsensusError> {
+        let view = record.view();
+        if view <= self.finalized.view {
+            return Ok(());
+        }
+        let chain_id = self.cfg.chain_id;
+        let vs = self.views.entry(view).or_default();
+        match record {
+            PersistRecord::Vote(vote) => {
+                if vote.signer != self.me {
+                    return Err(ConsensusError::ForeignRecord(view, vote.signer));
+                }
+                vote.verify(chain_id).map_err(|e| ConsensusError::BadRecord(view, e))?;
+                let conflict = [&vs.notarize, &vs.nullify, &vs.finalize]
+                    .iter()
+                    .filter_map(|m| m.get(&self.me))
+                    .any(|mine| mine.vote.conflicts_with(&vote.vote));
+                if conflict {
+                    return Err(ConsensusError::ConflictingRecords(view));
+                }
+                vs.votes_mut(&vote.vote).entry(self.me).or_insert(vote);
+            }
+            PersistRecord::Proposal(proposal) => {
+                if proposal.signer != self.me {
+                    return Err(ConsensusError::ForeignRecord(view, proposal.signer));
+                }
+                proposal.verify(chain_id).map_err(|e| ConsensusError::BadRecord(view, e))?;
+                match vs.proposal {
+                    Some(mine) if mine != proposal => return Err(ConsensusError::ConflictingRecords(view)),
+                    _ => vs.proposal = Some(proposal),
+                }
+            }
+        }
+        self.view = self.view.max(view);
+        Ok(())
+    }
+
+    /// Handles one input; the effects must be carried out in order (see the module
+    /// documentation).
+    pub fn handle(&mut self, input: Input<P>) -> Vec<Effect<P>> {
+        let mut out = Vec::new();
+        match input {
+            Input::Start => self.start(&mut out),
+            _ if !self.started => {}
+            Input::TimeoutFired { view, kind } => self.on_timeout(view, kind, &mut out),
+            Input::Message { from, message } => self.on_message(from, message, &mut out),
+            Input::Bytes { from, bytes } => match ConsensusMessage::decode_bounded(&bytes) {
+                Ok(message) => self.on_message(from, message, &mut out),
+                Err(_) => out.push(Effect::Penalize { peer: from, reason: Penalty::Malformed }),
+            },
+            Input::BlockBuilt(block) => self.on_block_built(block, &mut out),
+            Input::BlockValidated { hash, valid } => {
+                if let Some(entry) = self.blocks.get_mut(&hash)
+                    && matches!(entry.status, Status::Pending | Status::Requested)
+                {
+                    entry.status = if valid { Status::Valid } else { Status::Invalid };
+                }
+            }
+            Input::Synced(cert) => self.on_synced(cert, &mut out),
+        }
+        self.progress(&mut out);
+        out
+    }
+
+    /// The current view.
+    pub fn view(&self) -> View {
+        self.view
+    }
+
+    /// The highest finalized block.
+    pub fn finalized(&self) -> BlockRef {
+        self.finalized
+    }
+
+    /// The certificate of the highest finalized block, if any.
+    pub fn finalized_certificate(&self) -> Option<&FinalityCertificate> {
+        self.finalized_cert.as_ref()
+    }
+
+    /// This validator's address.
+    pub fn address(&self) -> Address {
+        self.me
+    }
+
+    /// Whether this key is in the validator set (otherwise the core only observes).
+    pub fn is_validator(&self) -> bool {
+        self.validator
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &Config {
+        &self.cfg
+    }
+
+    /// Every piece of evidence kept, by offender and view.
+    pub fn evidence(&self) -> impl Iterator<Item = &Evidence> {
+        self.evidence.values()
+    }
+
+    fn start(&mut self, out: &mut Vec<Effect<P>>) {
+        if self.started {
+            return;
+        }
+        self.started = true;
+        self.schedule_view_timeout(out);
+    }
+
+    // ---- Timers ----
+
+    fn schedule_view_timeout(&self, out: &mut Vec<Effect<P>>) {
+        // Views directly before this one that ended with a nullification only.
+        let mut skipped = 0u64;
+        let mut w = self.view.saturating_sub(1);
+        while w > self.finalized.view
+            && self.views.get(&w).is_some_and(|vs| vs.nullification.is_some() && vs.notarization.is_none())
+        {
+            skipped += 1;
+            w -= 1;
+        }
+        let after_ms = self.cfg.backoff(self.cfg.view_timeout_ms, skipped);
+        out.push(Effect::ScheduleTimeout { view: self.view, kind: TimeoutKind::View, after_ms });
+    }
+
+    fn on_timeout(&mut self, view: View, kind: TimeoutKind, out: &mut Vec<Effect<P>>) {
+        if view != self.view {
+            return;
+        }
+        match kind {
+            TimeoutKind::View => {
+                let nullified = self.views.get(&view).is_some_and(|vs| vs.nullify.contains_key(&self.me));
+                if self.validator && !nullified {
+                    self.cast(Vote::Nullify(view), out);
+                }
+                if self.view == view {
+                    self.retries = 0;
+                    out.push(Effect::ScheduleTimeout {
+                        view,
+                        kind: TimeoutKind::Retry,
+                        after_ms: self.cfg.backoff(self.cfg.retry_timeout_ms, 0),
+                    });
+                }
+            }
+            TimeoutKind::Retry => {
+                self.retries = self.retries.saturating_add(1);
+                self.resend(out);
+                out.push(Effect::ScheduleTimeout {
+                    view,
+                    kind: TimeoutKind::Retry,
+                    after_ms: self.cfg.backoff(self.cfg.retry_timeout_ms, self.retries),
+                });
+            }
+        }
+    }
+
+    /// Re-sends what others may have missed: own votes of the current view, the certificate that
+    /// opened it, the latest own Finalize not yet finalized, block requests and the sync request.
+    fn resend(&mut self, out: &mut Vec<Effect<P>>) {
+        if let Some(vs) = self.views.get(&self.view) {
+            for map in [&vs.notarize, &vs.nullify] {
+                if let Some(vote) = map.get(&self.me) {
+                    out.push(Effect::Broadcast(ConsensusMessage::Vote(*vote)));
+                }
+            }
+        }
+        let previous = self.view.saturating_sub(1);
+        if previous <= self.finalized.view {
+            if let Some(cert) = &self.finalized_cert {
+                out.push(Effect::Broadcast(ConsensusMessage::Certificate(cert.certificate())));
+            }
+        } else if let Some(vs) = self.views.get(&previous) {
+            for cert in [&vs.notarization, &vs.nullification].into_iter().flatten() {
+                out.push(Effect::Broadcast(ConsensusMessage::Certificate(cert.clone())));
+            }
+        }
+        let own_finalize = self
+            .views
+            .values()
+            .rev()
+            .find(|vs| vs.finalization.is_none() && vs.finalize.contains_key(&self.me))
+            .and_then(|vs| vs.finalize.get(&self.me));
+        if let Some(vote) = own_finalize {
+            out.push(Effect::Broadcast(ConsensusMessage::Vote(*vote)));
+        }
+        for hash in &self.wanted {
+            out.push(Effect::Broadcast(ConsensusMessage::BlockRequest(*hash)));
+        }
+        if let Some(cert) = &self.pending_final {
+            self.sync_sent = Some(cert.block().view);
+            out.push(Effect::Sync(cert.clone()));
+        }
+    }
+
+    // ---- Views ----
+
+    /// Moves to `view` if it is ahead of the current one.
+    pub(super) fn enter_view(&mut self, view: View, out: &mut Vec<Effect<P>>) {
+        if view <= self.view {
+            return;
+        }
+        self.view = view;
+        self.retries = 0;
+        self.answered.clear();
+        if self.build.is_some_and(|b| b.view < view) {
+            self.build = None;
+        }
+        if self.started {
+            self.schedule_view_timeout(out);
+        }
+    }
+
+    // ---- Signing ----
+
+    /// Signs `vote`, persists it, sends it and counts it.
+    pub(super) fn cast(&mut self, vote: Vote, out: &mut Vec<Effect<P>>) {
+        let signature = self.signer.sign(&vote.signing_payload(self.cfg.chain_id));
+        let signed = SignedVote { vote, signer: self.me, signature };
+        out.push(Effect::Persist(PersistRecord::Vote(signed)));
+        out.push(Effect::Broadcast(ConsensusMessage::Vote(signed)));
+        self.record_vote(signed, out);
+    }
+
+    fn on_block_built(&mut self, block: Block, out: &mut Vec<Effect<P>>) {
+        let Some(request) = self.build else { return };
+        let header = &block.header;
+        if request.view != self.view
+            || header.height != request.height
+            || header.parent_hash != request.parent
+            || header.proposer != self.me
+        {
+            return;
+        }
+        self.build = None;
+        let vs = self.views.entry(request.view).or_default();
+        if vs.proposal.is_some() || vs.nullify.contains_key(&self.me) {
+            return;
+        }
+        let proposal = Proposal {
+            view: request.view,
+            parent_view: request.parent_view,
+            height: request.height,
+            block_hash: block.hash(),
+        };
+        let signature = self.signer.sign(&proposal.signing_payload(self.cfg.chain_id));
+        let signed = SignedProposal { proposal, signer: self.me, signature };
+        vs.proposal = Some(signed);
+        out.push(Effect::Persist(PersistRecord::Proposal(signed)));
+        out.push(Effect::Broadcast(ConsensusMessage::Proposal { proposal: signed, block: block.clone() }));
+        self.blocks.insert(proposal.block_hash, BlockEntry { proposal: signed, block, status: Status::Valid });
+    }
+
+    fn on_synced(&mut self, cert: FinalityCertificate, out: &mut Vec<Effect<P>>) {
+        let block = cert.block();
+        if block.view <= self.finalized.view || cert.verify(self.cfg.chain_id, &self.cfg.validators).is_err() {
+            return;
+        }
+        self.finalized = block;
+        self.finalized_cert = Some(cert);
+        self.prune();
+        self.enter_view(block.view.saturating_add(1), out);
+    }
+
+    // ---- Local steps ----
+
+    /// Runs every local step until none applies.
+    fn progress(&mut self, out: &mut Vec<Effect<P>>) {
+        if !self.started {
+            return;
+        }
+        loop {
+            let mut changed = self.request_validations(out);
+            changed |= self.try_finalize(out);
+            changed |= self.try_propose(out);
+            changed |= self.try_notarize(out);
+            if !changed {
+                break;
+            }
+        }
+    }
+
+    /// Asks to validate every block whose parent is the finalized block or a validated block.
+    fn request_validations(&mut self, out: &mut Vec<Effect<P>>) -> bool {
+        let ready: Vec<Hash> = self
+            .blocks
+            .iter()
+            .filter(|(_, e)| e.status == Status::Pending)
+            .filter(|(_, e)| {
+                let h = &e.block.header;
+                if h.parent_hash == self.finalized.hash {
+                    return self.finalized.height.checked_add(1) == Some(h.height);
+                }
+                self.blocks.get(&h.parent_hash).is_some_and(|p| {
+                    p.status == Status::Valid && p.block.header.height.checked_add(1) == Some(h.height)
+                })
+            })
+            .map(|(hash, _)| *hash)
+            .collect();
+        for hash in &ready {
+            if let Some(entry) = self.blocks.get_mut(hash) {
+                entry.status = Status::Requested;
+                out.push(Effect::ValidateBlock(entry.block.clone()));
+            }
+        }
+        !ready.is_empty()
+    }
+
+    /// Finalizes the pending finalization if all its blocks above the finalized one are here and
+    /// valid; otherwise asks for the missing block.
+    fn try_finalize(&mut self, out: &mut Vec<Effect<P>>) -> bool {
+        let Some(cert) = self.pending_final.clone() else { return false };
+        let target = cert.block();
+        if target.view <= self.finalized.view {
+            self.pending_final = None;
+            return false;
+        }
+        let mut chain = Vec::new();
+        let mut hash = target.hash;
+        let mut height = target.height;
+        while hash != self.finalized.hash {
+            let Some(entry) = self.blocks.get(&hash) else {
+                // Peers prune blocks once they are final, so ask for a sync at once; the block
+                // may still come from a late proposal or a peer's answer to the request.
+                self.want(hash, out);
+                if self.sync_sent != Some(target.view) {
+                    self.sync_sent = Some(target.view);
+                    out.push(Effect::Sync(cert));
+                }
+                return false;
+            };
+            if entry.status != Status::Valid || entry.block.header.height != height || height <= self.finalized.height
+            {
+                return false;
+            }
+            chain.push((hash, entry.proposal.proposal.view));
+            hash = entry.block.header.parent_hash;
+            height -= 1;
+        }
+        if height != self.finalized.height {
+            return false;
+        }
+        for (hash, view) in chain.into_iter().rev() {
+            if let Some(entry) = self.blocks.get(&hash) {
+                out.push(Effect::Finalized { block: entry.block.clone(), view, certificate: cert.clone() });
+            }
+        }
+        self.finalized = target;
+        self.finalized_cert = Some(cert);
+        self.pending_final = None;
+        self.prune();
+        self.enter_view(target.view.saturating_add(1), out);
+        true
+    }
+
+    /// As leader of the current view, asks the node for a block on the best valid parent.
+    fn try_propose(&mut self, out: &mut Vec<Effect<P>>) -> bool {
+        let view = self.view;
+        if !self.validator || leader(&self.cfg.validators, view) != self.me {
+            return false;
+        }
+        if self.build.is_some_and(|b| b.view == view) {
+            return false;
+        }
+        if self.views.get(&view).is_some_and(|vs| vs.proposal.is_some() || vs.nullify.contains_key(&self.me)) {
+            return false;
+        }
+        let Some((parent_view, parent, parent_height)) = self.select_parent(view) else { return false };
+        let Some(height) = parent_height.checked_add(1) else { return false };
+        self.build = Some(BuildRequest { view, parent_view, height, parent });
+        out.push(Effect::BuildBlock { view, height, parent });
+        true
+    }
+
+    /// The highest valid parent for a proposal in `view`: a validated notarized block of a view
+    /// `u`, with every view between `u` and `view` nullified, or the finalized block.
+    fn select_parent(&self, view: View) -> Option<(View, Hash, weft_types::Height)> {
+        let mut u = view.checked_sub(1)?;
+        loop {
+            if u <= self.finalized.view {
+                return Some((self.finalized.view, self.finalized.hash, self.finalized.height));
+            }
+            let vs = self.views.get(&u)?;
+            if let Some(Vote::Notarize(b)) = vs.notarization.as_ref().map(|c| c.vote)
+                && self.blocks.get(&b.hash).is_some_and(|e| e.status == Status::Valid)
+            {
+                return Some((u, b.hash, b.height));
+            }
+            vs.nullification.as_ref()?;
+            u -= 1;
+        }
+    }
+
+    /// Whether `proposal`'s parent is valid: the finalized block or the block notarized in
+    /// `parent_view`, with every view in between nullified, and the heights and hashes agreeing.
+    fn parent_is_valid(&self, proposal: &Proposal, block: &Block) -> bool {
+        let u = proposal.parent_view;
+        let parent = if u == self.finalized.view {
+            (self.finalized.hash, self.finalized.height)
+        } else if u > self.finalized.view {
+            match self.views.get(&u).and_then(|vs| vs.notarization.as_ref()).map(|c| c.vote) {
+                Some(Vote::Notarize(b)) => (b.hash, b.height),
+                _ => return false,
+            }
+        } else {
+            return false;
+        };
+        block.header.parent_hash == parent.0
+            && parent.1.checked_add(1) == Some(proposal.height)
+            && (u.saturating_add(1)..proposal.view)
+                .all(|w| self.views.get(&w).is_some_and(|vs| vs.nullification.is_some()))
+    }
+
+    /// Votes for the current view's proposal once it is validated and its parent is valid.
+    fn try_notarize(&mut self, out: &mut Vec<Effect<P>>) -> bool {
+        if !self.validator {
+            return false;
+        }
+        let Some(vs) = self.views.get(&self.view) else { return false };
+        if vs.notarize.contains_key(&self.me) || vs.nullify.contains_key(&self.me) {
+            return false;
+        }
+        let Some(signed) = vs.proposal else { return false };
+        let Some(entry) = self.blocks.get(&signed.proposal.block_hash) else { return false };
+        if entry.status != Status::Valid || !self.parent_is_valid(&signed.proposal, &entry.block) {
+            return false;
+        }
+        self.cast(Vote::Notarize(signed.proposal.block_ref()), out);
+        true
+    }
+
+    /// Asks peers for a block (once until the next retry re-sends every request).
+    pub(super) fn want(&mut self, hash: Hash, out: &mut Vec<Effect<P>>) {
+        if self.blocks.contains_key(&hash) || self.wanted.len() >= self.cfg.max_wanted_blocks {
+            return;
+        }
+        if self.wanted.insert(hash) {
+            out.push(Effect::Broadcast(ConsensusMessage::BlockRequest(hash)));
+        }
+    }
+
+    /// Drops everything at or below the finalized block: views, blocks not descending from it,
+    /// requests and certificates that are settled.
+    fn prune(&mut self) {
+        let f = self.finalized;
+        self.views.retain(|v, _| *v > f.view);
+        let mut by_height: Vec<(u64, Hash, Hash)> =
+            self.blocks.iter().map(|(h, e)| (e.block.header.height, *h, e.block.header.parent_hash)).collect();
+        by_height.sort();
+        let mut keep = BTreeSet::from([f.hash]);
+        for (height, hash, parent) in by_height {
+            if height > f.height && keep.contains(&parent) {
+                keep.insert(hash);
+            }
+        }
+        self.blocks.retain(|h, _| *h != f.hash && keep.contains(h));
+        self.wanted.retain(|h| !keep.contains(h) && *h != f.hash);
+        if self.pending_final.as_ref().is_some_and(|c| c.block().view <= f.view) {
+            self.pending_final = None;
+        }
+        if self.build.is_some_and(|b| b.view <= f.view) {
+            self.build = None;
+        }
+    }
+
+    /// Records evidence once (up to [`Config::max_evidence`] pieces) and reports it.
+    pub(super) fn report(&mut self, evidence: Evidence, kind: u8, out: &mut Vec<Effect<P>>) {
+        let key = (evidence.offender(), evidence.view(), kind);
+        if self.evidence.contains_key(&key) || self.evidence.len() >= self.cfg.max_evidence {
+            return;
+        }
+        self.evidence.insert(key, evidence.clone());
+        out.push(Effect::Evidence(evidence));
+    }
+
+    /// Stores a certificate formed from votes or received, and acts on it.
+    pub(super) fn on_certificate_known(&mut self, cert: Certificate, formed: bool, out: &mut Vec<Effect<P>>) {
+        let view = cert.view();
+        if view <= self.finalized.view {
+            return;
+        }
+        let vs = self.views.entry(view).or_default();
+        if vs.has_certificate(&cert.vote) {
+            return;
+        }
+        match cert.vote {
+            Vote::Notarize(block) => {
+                vs.notarization = Some(cert.clone());
+                let finalize = self.validator && !vs.nullify.contains_key(&self.me) && !vs.finalize.contains_key(&self.me);
+                if formed {
+                    out.push(Effect::Broadcast(ConsensusMessage::Certificate(cert)));
+                }
+                if finalize {
+                    self.cast(Vote::Finalize(block), out);
+                }
+                if !self.blocks.contains_key(&block.hash) {
+                    self.want(block.hash, out);
+                }
+            }
+            Vote::Nullify(_) => {
+                vs.nullification = Some(cert.clone());
+                if formed {
+                    out.push(Effect::Broadcast(ConsensusMessage::Certificate(cert)));
+                }
+            }
+            Vote::Finalize(_) => {
+                let Ok(fc) = FinalityCertificate::new(cert.clone()) else { return };
+                vs.finalization = Some(fc.clone());
+                if formed {
+                    out.push(Effect::Broadcast(ConsensusMessage::Certificate(cert)));
+                }
+                if self.pending_final.as_ref().is_none_or(|p| p.block().view < view) {
+                    self.pending_final = Some(fc);
+                }
+            }
+        }
+        self.enter_view(view.saturating_add(1), out);
+    }
+}

@@ -1,0 +1,287 @@
+//! Receiving messages: the checks a proposal, vote or certificate passes before it counts (signer
+//! in the set, view in the window, a possible height, signature), equivocation detection, quorum
+//! counting, and the answers to lagging validators and to block requests.
+
+use std::fmt::Debug;
+
+use weft_types::{
+    Address, Block, Hash, Height,
+    consensus::{Certificate, ConsensusMessage, Evidence, SignedProposal, SignedVote, ValidatorSignature, View, Vote},
+};
+
+use super::{
+    Effect, Penalty,
+    config::leader,
+    core::Core,
+    signer::Signer,
+    state::{BlockEntry, Status},
+};
+
+/// Evidence kinds, part of the key evidence is kept under.
+const EVIDENCE_NOTARIZE: u8 = 0;
+const EVIDENCE_FINALIZE: u8 = 1;
+const EVIDENCE_NULLIFY_FINALIZE: u8 = 2;
+const EVIDENCE_PROPOSAL: u8 = 3;
+
+/// Where a message stands against the finalized block and the current view.
+enum Position {
+    /// In the window: process it.
+    Current,
+    /// At or below the finalized view: settled.
+    Stale,
+    /// Impossible or too far ahead.
+    Refused(Penalty),
+}
+
+impl<S: Signer, P: Clone + Ord + Debug> Core<S, P> {
+    pub(super) fn on_message(&mut self, from: P, message: ConsensusMessage, out: &mut Vec<Effect<P>>) {
+        match message {
+            ConsensusMessage::Proposal { proposal, block } => self.on_proposal(from, proposal, block, out),
+            ConsensusMessage::Vote(vote) => self.on_vote(from, vote, out),
+            ConsensusMessage::Certificate(cert) => self.on_certificate(from, cert, out),
+            ConsensusMessage::BlockRequest(hash) => self.on_block_request(from, hash, out),
+        }
+    }
+
+    /// Checks `view` and, for a block, its `height`: every block of a view `v` above the finalized
+    /// block `F` descends from `F` and has at most one ancestor per view in between, so its height
+    /// is in `F.height + 1 ..= F.height + (v - F.view)`.
+    fn position(&self, view: View, height: Option<Height>, window: bool) -> Position {
+        let f = self.finalized;
+        if view == 0 {
+            return Position::Refused(Penalty::Invalid);
+        }
+        if view <= f.view {
+            return Position::Stale;
+        }
+        if let Some(height) = height {
+            let max = f.height.saturating_add(view - f.view);
+            if height <= f.height || height > max {
+                return Position::Refused(Penalty::Invalid);
+            }
+        }
+        if window && view > self.view.saturating_add(self.cfg.future_views) {
+            return Position::Refused(Penalty::FarFuture);
+        }
+        Position::Current
+    }
+
+    fn on_vote(&mut self, from: P, vote: SignedVote, out: &mut Vec<Effect<P>>) {
+        if !self.cfg.validators.contains(&vote.signer) {
+            out.push(Effect::Penalize { peer: from, reason: Penalty::NotValidator });
+            return;
+        }
+        let view = vote.vote.view();
+        match self.position(view, vote.vote.block().map(|b| b.height), true) {
+            Position::Refused(reason) => out.push(Effect::Penalize { peer: from, reason }),
+            Position::Stale => {
+                if self.catch_up_due(&vote) && vote.verify(self.cfg.chain_id).is_ok() {
+                    self.catch_up(from, vote.signer, view, out);
+                }
+            }
+            Position::Current => {
+                if self.views.get(&view).is_some_and(|vs| vs.knows(&vote)) {
+                    return;
+                }
+                if vote.verify(self.cfg.chain_id).is_err() {
+                    out.push(Effect::Penalize { peer: from, reason: Penalty::BadSignature });
+                    return;
+                }
+                if self.catch_up_due(&vote) {
+                    self.catch_up(from, vote.signer, view, out);
+                }
+                self.record_vote(vote, out);
+            }
+        }
+    }
+
+    /// Counts a vote whose signature is known good: keeps the first vote of each kind per
+    /// validator, reports conflicts as evidence, and forms a certificate on a quorum.
+    pub(super) fn record_vote(&mut self, vote: SignedVote, out: &mut Vec<Effect<P>>) {
+        let view = vote.vote.view();
+        if view <= self.finalized.view {
+            return;
+        }
+        let vs = self.views.entry(view).or_default();
+        let mut evidence = Vec::new();
+        if let Some(previous) = vs.votes(&vote.vote).get(&vote.signer).copied() {
+            if previous.vote.conflicts_with(&vote.vote) {
+                let kind = if matches!(vote.vote, Vote::Notarize(_)) { EVIDENCE_NOTARIZE } else { EVIDENCE_FINALIZE };
+                self.report(Evidence::ConflictingVotes(previous, vote), kind, out);
+            }
+            return;
+        }
+        let opposite = match vote.vote {
+            Vote::Nullify(_) => vs.finalize.get(&vote.signer),
+            Vote::Finalize(_) => vs.nullify.get(&vote.signer),
+            Vote::Notarize(_) => None,
+        };
+        if let Some(opposite) = opposite {
+            evidence.push(Evidence::ConflictingVotes(*opposite, vote));
+        }
+        vs.votes_mut(&vote.vote).insert(vote.signer, vote);
+        for e in evidence {
+            self.report(e, EVIDENCE_NULLIFY_FINALIZE, out);
+        }
+        self.check_quorum(vote.vote, out);
+    }
+
+    /// Forms the certificate of `vote` if its signers reach a quorum.
+    fn check_quorum(&mut self, vote: Vote, out: &mut Vec<Effect<P>>) {
+        let set = &self.cfg.validators;
+        let Some(vs) = self.views.get(&vote.view()) else { return };
+        if vs.has_certificate(&vote) || vs.power_for(&vote, set) < set.quorum() {
+            return;
+        }
+        let signatures = vs
+            .votes(&vote)
+            .values()
+            .filter(|v| v.vote == vote)
+            .map(|v| ValidatorSignature { validator: v.signer, signature: v.signature });
+        let Ok(cert) = Certificate::new(vote, signatures) else { return };
+        self.on_certificate_known(cert, true, out);
+    }
+
+    fn on_certificate(&mut self, from: P, cert: Certificate, out: &mut Vec<Effect<P>>) {
+        let view = cert.view();
+        // A finalization proves the network got there, however far ahead: it is how a lagging
+        // validator catches up. Other certificates beyond the window are of no use yet.
+        let finalization = matches!(cert.vote, Vote::Finalize(_));
+        match self.position(view, cert.vote.block().map(|b| b.height), false) {
+            Position::Refused(reason) => {
+                out.push(Effect::Penalize { peer: from, reason });
+                return;
+            }
+            Position::Stale => return,
+            Position::Current => {}
+        }
+        if !finalization && view > self.view.saturating_add(self.cfg.future_views) {
+            return;
+        }
+        if self.views.get(&view).is_some_and(|vs| vs.has_certificate(&cert.vote)) {
+            return;
+        }
+        let views = &self.views;
+        let known = |v: &SignedVote| views.get(&view).is_some_and(|vs| vs.knows(v));
+        if cert.verify_with(self.cfg.chain_id, &self.cfg.validators, known).is_err() {
+            out.push(Effect::Penalize { peer: from, reason: Penalty::BadCertificate });
+            return;
+        }
+        let votes: Vec<SignedVote> = cert.votes().collect();
+        self.on_certificate_known(cert, false, out);
+        // Its votes count like received ones (and may reveal equivocation).
+        for vote in votes {
+            self.record_vote(vote, out);
+        }
+    }
+
+    fn on_proposal(&mut self, from: P, signed: SignedProposal, block: Block, out: &mut Vec<Effect<P>>) {
+        let p = signed.proposal;
+        let set = &self.cfg.validators;
+        let reason = if !set.contains(&signed.signer) {
+            Some(Penalty::NotValidator)
+        } else if p.view == 0 || p.parent_view >= p.view {
+            Some(Penalty::Invalid)
+        } else if leader(set, p.view) != signed.signer {
+            Some(Penalty::WrongLeader)
+        } else if block.header.height != p.height
+            || block.header.proposer != signed.signer
+            || block.hash() != p.block_hash
+        {
+            Some(Penalty::Invalid)
+        } else {
+            None
+        };
+        if let Some(reason) = reason {
+            out.push(Effect::Penalize { peer: from, reason });
+            return;
+        }
+        match self.position(p.view, Some(p.height), true) {
+            Position::Refused(reason) => {
+                out.push(Effect::Penalize { peer: from, reason });
+                return;
+            }
+            Position::Stale => return,
+            Position::Current => {}
+        }
+        let have_block = self.blocks.contains_key(&p.block_hash);
+        if have_block && self.views.get(&p.view).is_some_and(|vs| vs.proposal == Some(signed)) {
+            return;
+        }
+        if signed.verify(self.cfg.chain_id).is_err() {
+            out.push(Effect::Penalize { peer: from, reason: Penalty::BadSignature });
+            return;
+        }
+        let vs = self.views.entry(p.view).or_default();
+        let certified = [vs.notarization.as_ref().map(|c| c.vote), vs.finalization.as_ref().map(|c| c.certificate().vote)]
+            .into_iter()
+            .flatten()
+            .any(|v| v.block().is_some_and(|b| b.hash == p.block_hash));
+        let (first, conflict) = match vs.proposal {
+            None => {
+                vs.proposal = Some(signed);
+                (true, None)
+            }
+            Some(previous) if previous == signed => (true, None),
+            Some(previous) => (false, Some(previous)),
+        };
+        if let Some(previous) = conflict {
+            self.report(Evidence::ConflictingProposals(previous, signed), EVIDENCE_PROPOSAL, out);
+        }
+        let wanted = self.wanted.remove(&p.block_hash);
+        if !have_block && (first || certified || wanted) {
+            self.blocks.insert(p.block_hash, BlockEntry { proposal: signed, block, status: Status::Pending });
+        }
+    }
+
+    fn on_block_request(&mut self, from: P, hash: Hash, out: &mut Vec<Effect<P>>) {
+        let Some(entry) = self.blocks.get(&hash) else { return };
+        if !self.answered.contains_key(&from) && self.answered.len() >= self.cfg.max_answered_peers {
+            return;
+        }
+        let count = self.answered.entry(from.clone()).or_insert(0);
+        if *count >= self.cfg.max_block_answers_per_peer {
+            return;
+        }
+        *count += 1;
+        out.push(Effect::SendTo(from, ConsensusMessage::Proposal { proposal: entry.proposal, block: entry.block.clone() }));
+    }
+
+    /// Whether `vote` shows its signer lagging (a view at or below the finalized one, two views
+    /// or more behind, or a Nullify of a view this validator has left) and it was not sent
+    /// catch-up certificates in the current view yet.
+    fn catch_up_due(&self, vote: &SignedVote) -> bool {
+        let view = vote.vote.view();
+        let behind = view <= self.finalized.view
+            || view.saturating_add(1) < self.view
+            || (matches!(vote.vote, Vote::Nullify(_)) && view < self.view);
+        behind && vote.signer != self.me && self.caught_up.get(&vote.signer) != Some(&self.view)
+    }
+
+    /// Sends a validator stuck in `their_view` the certificates that move it to the current view:
+    /// the latest finalization if it is at or below it, then the notarizations and nullifications
+    /// of the views from there on (at most [`super::Config::max_catchup_certificates`]).
+    fn catch_up(&mut self, to: P, signer: Address, their_view: View, out: &mut Vec<Effect<P>>) {
+        self.caught_up.insert(signer, self.view);
+        let mut budget = self.cfg.max_catchup_certificates;
+        let mut start = their_view;
+        if their_view <= self.finalized.view {
+            start = self.finalized.view.saturating_add(1);
+            if let Some(cert) = &self.finalized_cert
+                && budget > 0
+            {
+                budget -= 1;
+                out.push(Effect::SendTo(to.clone(), ConsensusMessage::Certificate(cert.certificate())));
+            }
+        }
+        for (_, vs) in self.views.range(start..self.view) {
+            for cert in [&vs.notarization, &vs.nullification].into_iter().flatten() {
+                if budget == 0 {
+                    return;
+                }
+                budget -= 1;
+                out.push(Effect::SendTo(to.clone(), ConsensusMessage::Certificate(cert.clone())));
+            }
+        }
+    }
+}
