@@ -156,6 +156,10 @@ impl<S: Signer, P: Clone + Ord + std::fmt::Debug> Core<S, P> {
                     return Err(ConsensusError::ConflictingRecords(view));
                 }
                 vs.votes_mut(&vote.vote).entry(self.me).or_insert(vote);
+                // A Finalize is signed on leaving its view for the next one.
+                if let Vote::Finalize(_) = vote.vote {
+                    self.view = self.view.max(view.saturating_add(1));
+                }
             }
             PersistRecord::Proposal(proposal) => {
                 if proposal.signer != self.me {
@@ -264,8 +268,13 @@ impl<S: Signer, P: Clone + Ord + std::fmt::Debug> Core<S, P> {
         }
         match kind {
             TimeoutKind::View => {
-                let nullified = self.views.get(&view).is_some_and(|vs| vs.nullify.contains_key(&self.me));
-                if self.validator && !nullified {
+                // Never Nullify a view this validator finalized (possible only after a restart into
+                // that view): Nullify and Finalize of one view conflict.
+                let done = self
+                    .views
+                    .get(&view)
+                    .is_some_and(|vs| vs.nullify.contains_key(&self.me) || vs.finalize.contains_key(&self.me));
+                if self.validator && !done {
                     self.cast(Vote::Nullify(view), out);
                 }
                 if self.view == view {

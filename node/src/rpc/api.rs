@@ -177,15 +177,20 @@ impl WeftRpc {
     }
 }
 
-/// Sends `item` unless the subscriber is too far behind, in which case the subscription ends
-/// with an error rather than buffering without bound.
-fn push(sink: &mut jsonrpsee::SubscriptionSink, item: &impl Serialize) -> Result<(), String> {
+/// Sends `item`, waiting at most `patience` for room in the connection's bounded buffer: a
+/// subscriber that reads keeps up with bursts, one that does not read is dropped with an error
+/// rather than buffered without bound.
+async fn push(
+    sink: &jsonrpsee::SubscriptionSink,
+    item: &impl Serialize,
+    patience: std::time::Duration,
+) -> Result<(), String> {
     let raw = serde_json::value::to_raw_value(item).map_err(|e| e.to_string())?;
-    sink.try_send(SubscriptionMessage::from(raw)).map_err(|e| match e {
-        jsonrpsee::core::server::TrySendError::Full(_) => {
-            "subscription dropped: the client is not reading its notifications".to_owned()
+    sink.send_timeout(SubscriptionMessage::from(raw), patience).await.map_err(|e| match e {
+        jsonrpsee::core::server::SendTimeoutError::Timeout(_) => {
+            format!("subscription dropped: the client read no notification for {patience:?}")
         }
-        jsonrpsee::core::server::TrySendError::Closed(_) => "connection closed".to_owned(),
+        jsonrpsee::core::server::SendTimeoutError::Closed(_) => "connection closed".to_owned(),
     })
 }
 
@@ -277,11 +282,13 @@ impl WeftApiServer for WeftRpc {
 
     async fn chain_subscribe_heads(&self, pending: PendingSubscriptionSink) -> SubscriptionResult {
         let mut rx = self.chain.subscribe();
-        let mut sink = pending.accept().await?;
+        let sink = pending.accept().await?;
         while let Some(ev) = next_event(&sink, &mut rx).await? {
             match ev {
-                ChainEvent::Block(b) => push(&mut sink, &header_of(&b))?,
-                ChainEvent::Reset(h) => push(&mut sink, &header_info(&h, 0))?,
+                ChainEvent::Block(b) => push(&sink, &header_of(&b), self.config.subscriber_patience).await?,
+                ChainEvent::Reset(h) => {
+                    push(&sink, &header_info(&h, 0), self.config.subscriber_patience).await?
+                }
                 ChainEvent::Dropped { .. } => {}
             }
         }
@@ -387,9 +394,9 @@ impl WeftApiServer for WeftRpc {
     async fn tx_subscribe_status(&self, pending: PendingSubscriptionSink, hash: Hash) -> SubscriptionResult {
         // Subscribe before looking, so that nothing happening in between is missed.
         let mut rx = self.chain.subscribe();
-        let mut sink = pending.accept().await?;
+        let sink = pending.accept().await?;
         let status = self.status_of(&hash).map_err(|e| e.message().to_owned())?;
-        push(&mut sink, &status)?;
+        push(&sink, &status, self.config.subscriber_patience).await?;
         // Final answers end the subscription; so does `Unknown` (subscribe after submitting).
         if matches!(status, TxStatus::Finalized { .. } | TxStatus::Unknown) {
             return Ok(());
@@ -405,12 +412,18 @@ impl WeftApiServer for WeftRpc {
                     };
                     let success =
                         matches!(b.receipts[index].status, weft_types::receipt::ExecStatus::Success);
-                    push(&mut sink, &TxStatus::Included { location: location.clone(), success })?;
-                    push(&mut sink, &TxStatus::Finalized { location, success })?;
+                    push(
+                        &sink,
+                        &TxStatus::Included { location: location.clone(), success },
+                        self.config.subscriber_patience,
+                    )
+                    .await?;
+                    push(&sink, &TxStatus::Finalized { location, success }, self.config.subscriber_patience)
+                        .await?;
                     return Ok(());
                 }
                 ChainEvent::Dropped { hash: h, reason } if h == hash => {
-                    push(&mut sink, &TxStatus::Dropped { reason })?;
+                    push(&sink, &TxStatus::Dropped { reason }, self.config.subscriber_patience).await?;
                     return Ok(());
                 }
                 _ => {}
@@ -639,7 +652,7 @@ impl WeftApiServer for WeftRpc {
             }
         };
         let mut rx = self.chain.subscribe();
-        let mut sink = pending.accept().await?;
+        let sink = pending.accept().await?;
         while let Some(ev) = next_event(&sink, &mut rx).await? {
             let ChainEvent::Block(b) = ev else { continue };
             for receipt in &b.receipts {
@@ -648,7 +661,7 @@ impl WeftApiServer for WeftRpc {
                         let at = Some((b.block.header.height, receipt.tx_hash));
                         let info: EventInfo =
                             event_info(event, self.abi_of()(&event.contract).as_deref(), at, i);
-                        push(&mut sink, &info)?;
+                        push(&sink, &info, self.config.subscriber_patience).await?;
                     }
                 }
             }

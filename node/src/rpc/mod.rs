@@ -30,8 +30,11 @@ pub struct RpcConfig {
     pub max_subscriptions_per_connection: u32,
     /// Calls in one JSON-RPC batch.
     pub max_batch_len: u32,
-    /// Messages buffered per WebSocket connection; a subscriber further behind is dropped.
+    /// Messages buffered per WebSocket connection.
     pub message_buffer: u32,
+    /// How long a notification waits for room in that buffer before its subscription is
+    /// dropped (the subscriber is not reading).
+    pub subscriber_patience: std::time::Duration,
     /// Transactions in one `tx_submitBatch`.
     pub max_submit_batch: usize,
     /// Blocks one `contract_getEvents` call may scan.
@@ -49,6 +52,7 @@ impl Default for RpcConfig {
             max_subscriptions_per_connection: 1024,
             max_batch_len: 256,
             message_buffer: 1024,
+            subscriber_patience: std::time::Duration::from_secs(5),
             max_submit_batch: 2_000,
             max_event_range: 10_000,
             max_event_page: 1_000,

@@ -536,3 +536,114 @@ async fn dev_methods_are_refused_off_a_dev_chain_and_discover_lists_every_method
     assert_eq!(listed.len(), openrpc::METHODS.len());
     dev.node.shutdown().await;
 }
+
+/// A contract whose `flood` emits 200 `Ping` events of 4 KiB each.
+fn flooder_wasm() -> Vec<u8> {
+    wat::parse_str(
+        r#"(module
+          (import "weft" "sha3_256" (func $sha3 (param i32 i32 i32)))
+          (import "weft" "emit_event" (func $emit (param i32 i32 i32 i32)))
+          (memory (export "memory") 1)
+          (data (i32.const 0) "Ping")
+          (func (export "flood") (local $i i32)
+            (call $sha3 (i32.const 0) (i32.const 4) (i32.const 64))
+            (loop $again
+              (call $emit (i32.const 64) (i32.const 1) (i32.const 1024) (i32.const 4096))
+              (local.set $i (i32.add (local.get $i) (i32.const 1)))
+              (br_if $again (i32.lt_u (local.get $i) (i32.const 200))))))"#,
+    )
+    .unwrap()
+}
+
+/// A WebSocket client that subscribes and then reads only when told to: a subscriber that
+/// does not read. Just enough of RFC 6455 for the test (masked text frames out, frames in).
+struct LazySubscriber(tokio::net::TcpStream);
+
+impl LazySubscriber {
+    async fn subscribe(addr: SocketAddr, request: &Value) -> LazySubscriber {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let handshake = format!(
+            "GET / HTTP/1.1\r\nHost: {addr}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+             Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+        );
+        s.write_all(handshake.as_bytes()).await.unwrap();
+        let mut response = Vec::new();
+        while !response.ends_with(b"\r\n\r\n") {
+            response.push(s.read_u8().await.unwrap());
+        }
+        assert!(String::from_utf8_lossy(&response).starts_with("HTTP/1.1 101"));
+        let payload = request.to_string().into_bytes();
+        let mut frame = vec![0x81, 0x80 | 126];
+        frame.extend_from_slice(&(payload.len() as u16).to_be_bytes());
+        frame.extend_from_slice(&[0; 4]); // mask key 0: the payload goes as is
+        frame.extend_from_slice(&payload);
+        s.write_all(&frame).await.unwrap();
+        LazySubscriber(s)
+    }
+
+    /// Reads frames until none arrives for `quiet`; returns their payloads.
+    async fn drain(&mut self, quiet: Duration) -> Vec<String> {
+        use tokio::io::AsyncReadExt;
+        let mut out = Vec::new();
+        loop {
+            let Ok(Ok(b0)) = tokio::time::timeout(quiet, self.0.read_u8()).await else { return out };
+            let _ = b0;
+            let b1 = self.0.read_u8().await.unwrap();
+            let len = match b1 & 0x7f {
+                126 => u64::from(self.0.read_u16().await.unwrap()),
+                127 => self.0.read_u64().await.unwrap(),
+                n => u64::from(n),
+            };
+            let mut payload = vec![0; len as usize];
+            self.0.read_exact(&mut payload).await.unwrap();
+            out.push(String::from_utf8_lossy(&payload).into_owned());
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_subscriber_that_does_not_read_is_dropped() {
+    let config = DevConfig {
+        rpc_addr: "127.0.0.1:0".parse().unwrap(),
+        rpc: RpcConfig {
+            message_buffer: 8,
+            subscriber_patience: Duration::from_millis(500),
+            ..RpcConfig::default()
+        },
+        ..DevConfig::default()
+    };
+    let node = DevNode::start(config).await.unwrap();
+    let addr = node.rpc_addr();
+    let dev = Dev {
+        http: HttpClientBuilder::default().build(format!("http://{addr}")).unwrap(),
+        ws: WsClientBuilder::default().build(format!("ws://{addr}")).await.unwrap(),
+        node,
+    };
+    let flooder = dev.deploy(flooder_wasm(), vec![]).await;
+    let request = json!({"jsonrpc": "2.0", "id": 1, "method": "contract_subscribeEvents", "params": [{}]});
+    let mut lazy = LazySubscriber::subscribe(addr, &request).await;
+    let flood = || Action::Call {
+        contract: flooder,
+        method: weft_types::MethodName::new("flood").unwrap(),
+        args: BoundedBytes::new(vec![]).unwrap(),
+        value: 0,
+    };
+    // 20 × 200 events of 4 KiB (about 33 MB of notifications) while it does not read.
+    for _ in 0..20 {
+        assert!(dev.send(dev.tx("alice", flood()).await).await.success);
+    }
+    let received = lazy.drain(Duration::from_secs(2)).await;
+    let events = received.iter().filter(|m| m.contains("contract_event")).count();
+    assert!(events < 4_000, "all {events} notifications were buffered for a client that did not read");
+    // Its subscription is gone: new events reach a healthy subscriber but not it.
+    let mut healthy = dev.ws.contract_subscribe_events(EventFilter::default()).await.unwrap();
+    dev.send(dev.tx("alice", flood()).await).await;
+    for _ in 0..200 {
+        healthy.next().await.unwrap().unwrap();
+    }
+    let after = lazy.drain(Duration::from_secs(1)).await;
+    assert_eq!(after.iter().filter(|m| m.contains("contract_event")).count(), 0, "{:?}", after.first());
+    assert!(dev.http.node_health().await.unwrap().healthy);
+    dev.node.shutdown().await;
+}

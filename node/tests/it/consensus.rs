@@ -1,0 +1,1118 @@
+//! Consensus: a deterministic simulation of 4 and 7 validators running the Simplex core
+//! (`weft_node::consensus`) over a simulated network (seeded delays, reordering, drops, a
+//! partition that heals) with simulated time, fake but deterministic execution, byzantine
+//! validators (equivocating, proposing wrong state roots), crashes and restarts from persisted
+//! records; and direct tests of the core's refusal of invalid messages, its evidence and its
+//! restoration.
+//!
+//! Checked on every run: no two honest nodes commit different blocks at one height; committed
+//! chains are hash-linked; every committed block carries a finality certificate with a quorum of
+//! valid signatures, for itself or for a descendant committed after it; no honest validator ever
+//! sends two conflicting signed messages (also across crashes).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use ed25519_dalek::SigningKey;
+use parity_scale_codec::Encode;
+use weft_node::consensus::{Anchor, Config, Core, Effect, Input, Penalty, PersistRecord, TimeoutKind, leader};
+use weft_types::{
+    Address, Block, BoundedVec, Hash, Header,
+    consensus::{
+        BlockRef, Certificate, ConsensusMessage, Evidence, FinalityCertificate, Proposal, SignedProposal,
+        SignedVote, Validator, ValidatorSet, ValidatorSignature, View, Vote,
+    },
+    hash::{merkle_root, sha3_256_parts},
+    tx::address_of,
+};
+
+const CHAIN_ID: u64 = 0x5157;
+
+// ---- Deterministic randomness ----
+
+/// SplitMix64: small, seedable, good enough to schedule a simulation.
+struct Rng(u64);
+
+impl Rng {
+    fn new(seed: u64) -> Self {
+        Rng(seed ^ 0x9e37_79b9_7f4a_7c15)
+    }
+
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    /// Uniform in `0..n` (n > 0).
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+
+    /// In `lo..=hi`.
+    fn range(&mut self, lo: u64, hi: u64) -> u64 {
+        lo + self.below(hi - lo + 1)
+    }
+
+    /// True with probability `permille / 1000`.
+    fn chance(&mut self, permille: u64) -> bool {
+        self.below(1000) < permille
+    }
+}
+
+// ---- Validators, genesis and fake execution ----
+
+fn key(i: usize) -> SigningKey {
+    SigningKey::from_bytes(&sha3_256_parts(&[b"weft:sim:key", &(i as u64).to_le_bytes()]).0)
+}
+
+fn validator_set(keys: &[SigningKey], powers: &[u64]) -> ValidatorSet {
+    ValidatorSet::from_unsorted(
+        keys.iter().zip(powers).map(|(k, p)| Validator { address: address_of(k), power: *p }).collect(),
+    )
+    .unwrap()
+}
+
+fn config(set: ValidatorSet) -> Config {
+    let mut cfg = Config::new(CHAIN_ID, set);
+    cfg.view_timeout_ms = 400;
+    cfg.retry_timeout_ms = 200;
+    cfg.max_timeout_ms = 4_000;
+    cfg.future_views = 16;
+    cfg
+}
+
+fn empty_root() -> Hash {
+    merkle_root(&[])
+}
+
+fn genesis() -> Block {
+    Block {
+        header: Header {
+            height: 0,
+            parent_hash: Hash::ZERO,
+            timestamp_ms: 0,
+            proposer: Address([0; 32]),
+            tx_root: empty_root(),
+            receipts_root: empty_root(),
+            state_root: sha3_256_parts(&[b"weft:sim:genesis"]),
+            gas_used: 0,
+        },
+        txs: BoundedVec::new(vec![]).unwrap(),
+    }
+}
+
+/// The fake state transition: the post-state root is a hash of the parent's root and the header
+/// fields a proposer chooses.
+fn fake_root(parent_root: &Hash, header: &Header) -> Hash {
+    sha3_256_parts(&[
+        &parent_root.0,
+        &header.height.to_le_bytes(),
+        &header.timestamp_ms.to_le_bytes(),
+        &header.proposer.0,
+    ])
+}
+
+fn make_block(parent_root: &Hash, parent: Hash, height: u64, timestamp_ms: u64, proposer: Address) -> Block {
+    let mut header = Header {
+        height,
+        parent_hash: parent,
+        timestamp_ms,
+        proposer,
+        tx_root: empty_root(),
+        receipts_root: empty_root(),
+        state_root: Hash::ZERO,
+        gas_used: 0,
+    };
+    header.state_root = fake_root(parent_root, &header);
+    Block { header, txs: BoundedVec::new(vec![]).unwrap() }
+}
+
+// ---- The simulation ----
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Behavior {
+    Honest,
+    /// Runs an honest core but also signs and sends conflicting votes and proposals, different
+    /// ones to different peers.
+    Equivocator,
+    /// Proposes blocks whose state root is wrong.
+    BadStateRoot,
+}
+
+#[derive(Clone, Debug)]
+struct Partition {
+    start_ms: u64,
+    end_ms: u64,
+    /// Nodes on one side; the others are on the other side.
+    side: BTreeSet<usize>,
+}
+
+#[derive(Clone, Debug)]
+struct Crash {
+    node: usize,
+    at_ms: u64,
+    down_ms: u64,
+    /// Crash in the middle of carrying out the effects of the next input.
+    mid_effects: bool,
+}
+
+#[derive(Clone, Debug)]
+struct Scenario {
+    seed: u64,
+    powers: Vec<u64>,
+    behaviors: Vec<Behavior>,
+    delay_ms: (u64, u64),
+    drop_permille: u64,
+    partition: Option<Partition>,
+    crashes: Vec<Crash>,
+    /// Stop after this many events ...
+    max_steps: usize,
+    /// ... or at this simulated time.
+    until_ms: u64,
+}
+
+impl Scenario {
+    fn new(n: usize, seed: u64) -> Self {
+        Scenario {
+            seed,
+            powers: vec![1; n],
+            behaviors: vec![Behavior::Honest; n],
+            delay_ms: (5, 60),
+            drop_permille: 0,
+            partition: None,
+            crashes: vec![],
+            max_steps: usize::MAX,
+            until_ms: 10_000,
+        }
+    }
+
+    /// A random scenario for the safety sweep: loss, delays, maybe a partition, crashes and one
+    /// byzantine validator.
+    fn random(n: usize, seed: u64, max_steps: usize) -> Self {
+        let mut r = Rng::new(seed.wrapping_mul(31).wrapping_add(7));
+        let mut s = Scenario::new(n, seed);
+        s.max_steps = max_steps;
+        s.until_ms = 60_000;
+        s.drop_permille = r.below(200);
+        let lo = r.range(1, 30);
+        s.delay_ms = (lo, lo + r.range(10, 300));
+        if r.chance(400) {
+            let side: BTreeSet<usize> = (0..n).filter(|_| r.chance(500)).collect();
+            let start_ms = r.below(3_000);
+            s.partition = Some(Partition { start_ms, end_ms: start_ms + r.range(300, 5_000), side });
+        }
+        let byzantine = match r.below(10) {
+            0..=2 => Some(Behavior::Equivocator),
+            3 => Some(Behavior::BadStateRoot),
+            _ => None,
+        };
+        if let Some(b) = byzantine {
+            s.behaviors[r.below(n as u64) as usize] = b;
+        }
+        for _ in 0..r.below(4) {
+            let node = r.below(n as u64) as usize;
+            s.crashes.push(Crash {
+                node,
+                at_ms: r.below(8_000),
+                down_ms: r.range(1, 3_000),
+                mid_effects: r.chance(500),
+            });
+        }
+        s
+    }
+}
+
+enum Event {
+    Deliver { to: usize, from: usize, bytes: Vec<u8> },
+    Timer { node: usize, epoch: u64, view: View, kind: TimeoutKind },
+    Validated { node: usize, epoch: u64, hash: Hash, valid: bool },
+    Built { node: usize, epoch: u64, block: Block },
+    Sync { node: usize, epoch: u64, cert: FinalityCertificate },
+    Crash { node: usize, mid_effects: bool },
+    Restart { node: usize },
+}
+
+/// A committed block, as a node's store would keep it.
+#[derive(Clone)]
+struct Committed {
+    block: Block,
+    view: View,
+    cert: FinalityCertificate,
+}
+
+struct Node {
+    key: SigningKey,
+    address: Address,
+    behavior: Behavior,
+    core: Option<Core<SigningKey, usize>>,
+    /// Bumped at each crash: timers and callbacks of an earlier life are dropped.
+    epoch: u64,
+    /// Durable records (everything the core asked to persist before the crash).
+    disk: Vec<PersistRecord>,
+    /// The committed chain; `chain[h - 1]` is height `h`.
+    chain: Vec<Committed>,
+    /// Post-state roots of blocks built, validated or committed (lost on crash, except committed).
+    roots: BTreeMap<Hash, Hash>,
+    /// Crash after this many effects of the next input.
+    crash_armed: bool,
+    evidence: Vec<Evidence>,
+    penalties: Vec<(usize, Penalty)>,
+    restarts: u32,
+}
+
+impl Node {
+    fn tip(&self) -> (Hash, u64) {
+        self.chain.last().map_or((genesis().hash(), 0), |c| (c.block.hash(), c.block.header.height))
+    }
+
+    fn height(&self) -> u64 {
+        self.chain.len() as u64
+    }
+
+    fn anchor(&self) -> Anchor {
+        match self.chain.last() {
+            None => Anchor::genesis(genesis().hash()),
+            Some(c) => Anchor {
+                block: BlockRef { view: c.view, height: c.block.header.height, hash: c.block.hash() },
+                certificate: Some(c.cert.clone()),
+            },
+        }
+    }
+}
+
+struct Sim {
+    scenario: Scenario,
+    rng: Rng,
+    now: u64,
+    seq: u64,
+    queue: BTreeMap<(u64, u64), Event>,
+    nodes: Vec<Node>,
+    cfg: Config,
+    /// Height → hash finalized by some honest node.
+    finalized: BTreeMap<u64, Hash>,
+    /// Every signed vote and proposal each honest validator sent, by view.
+    sent_votes: BTreeMap<(Address, View), Vec<SignedVote>>,
+    sent_proposals: BTreeMap<(Address, View), SignedProposal>,
+    steps: usize,
+    /// Certificates already checked (by encoding hash).
+    verified_certs: BTreeSet<Hash>,
+}
+
+impl Sim {
+    fn new(scenario: Scenario) -> Self {
+        let n = scenario.powers.len();
+        let keys: Vec<SigningKey> = (0..n).map(key).collect();
+        let cfg = config(validator_set(&keys, &scenario.powers));
+        let genesis = genesis();
+        let nodes = keys
+            .into_iter()
+            .enumerate()
+            .map(|(i, key)| Node {
+                address: address_of(&key),
+                core: Some(Core::new(cfg.clone(), key.clone(), Anchor::genesis(genesis.hash())).unwrap()),
+                key,
+                behavior: scenario.behaviors[i],
+                epoch: 0,
+                disk: vec![],
+                chain: vec![],
+                roots: BTreeMap::from([(genesis.hash(), genesis.header.state_root)]),
+                crash_armed: false,
+                evidence: vec![],
+                penalties: vec![],
+                restarts: 0,
+            })
+            .collect();
+        let mut sim = Sim {
+            rng: Rng::new(scenario.seed),
+            scenario,
+            now: 0,
+            seq: 0,
+            queue: BTreeMap::new(),
+            nodes,
+            cfg,
+            finalized: BTreeMap::new(),
+            sent_votes: BTreeMap::new(),
+            sent_proposals: BTreeMap::new(),
+            steps: 0,
+            verified_certs: BTreeSet::new(),
+        };
+        for c in sim.scenario.crashes.clone() {
+            sim.schedule(c.at_ms, Event::Crash { node: c.node, mid_effects: c.mid_effects });
+            sim.schedule(c.at_ms + c.down_ms, Event::Restart { node: c.node });
+        }
+        for i in 0..n {
+            sim.input(i, Input::Start);
+        }
+        sim
+    }
+
+    fn schedule(&mut self, at: u64, event: Event) {
+        self.seq += 1;
+        self.queue.insert((at, self.seq), event);
+    }
+
+    fn honest(&self, i: usize) -> bool {
+        self.nodes[i].behavior == Behavior::Honest
+    }
+
+    fn partitioned(&self, a: usize, b: usize) -> bool {
+        self.scenario.partition.as_ref().is_some_and(|p| {
+            self.now >= p.start_ms && self.now < p.end_ms && p.side.contains(&a) != p.side.contains(&b)
+        })
+    }
+
+    /// Sends with a random delay, unless dropped or cut by the partition.
+    fn send(&mut self, from: usize, to: usize, bytes: Vec<u8>) {
+        if from == to || self.partitioned(from, to) || self.rng.chance(self.scenario.drop_permille) {
+            return;
+        }
+        let (lo, hi) = self.scenario.delay_ms;
+        let at = self.now + self.rng.range(lo, hi);
+        self.schedule(at, Event::Deliver { to, from, bytes });
+    }
+
+    fn broadcast(&mut self, from: usize, message: &ConsensusMessage) {
+        let bytes = message.encode();
+        for to in 0..self.nodes.len() {
+            self.send(from, to, bytes.clone());
+        }
+    }
+
+    /// Runs until the step budget or the time limit.
+    fn run(&mut self) {
+        self.run_until(self.scenario.until_ms);
+    }
+
+    fn run_until(&mut self, until_ms: u64) {
+        while self.steps < self.scenario.max_steps {
+            let Some(entry) = self.queue.first_entry() else { break };
+            if entry.key().0 > until_ms {
+                break;
+            }
+            let ((at, _), event) = entry.remove_entry();
+            self.now = at;
+            self.steps += 1;
+            self.step(event);
+        }
+        self.now = self.now.max(until_ms.min(self.scenario.until_ms));
+    }
+
+    fn step(&mut self, event: Event) {
+        match event {
+            Event::Deliver { to, from, bytes } => self.input(to, Input::Bytes { from, bytes }),
+            Event::Timer { node, epoch, view, kind } if self.nodes[node].epoch == epoch => {
+                self.input(node, Input::TimeoutFired { view, kind })
+            }
+            Event::Validated { node, epoch, hash, valid } if self.nodes[node].epoch == epoch => {
+                self.input(node, Input::BlockValidated { hash, valid })
+            }
+            Event::Built { node, epoch, block } if self.nodes[node].epoch == epoch => {
+                self.input(node, Input::BlockBuilt(block))
+            }
+            Event::Sync { node, epoch, cert } if self.nodes[node].epoch == epoch => self.sync(node, cert),
+            Event::Crash { node, mid_effects } => {
+                if mid_effects {
+                    self.nodes[node].crash_armed = true;
+                } else {
+                    self.crash(node);
+                }
+            }
+            Event::Restart { node } => self.restart(node),
+            _ => {}
+        }
+    }
+
+    fn crash(&mut self, i: usize) {
+        let node = &mut self.nodes[i];
+        node.crash_armed = false;
+        if node.core.take().is_none() {
+            return;
+        }
+        node.epoch += 1;
+        // Only committed state survives.
+        let genesis = genesis();
+        let mut roots = BTreeMap::from([(genesis.hash(), genesis.header.state_root)]);
+        for c in &node.chain {
+            roots.insert(c.block.hash(), c.block.header.state_root);
+        }
+        node.roots = roots;
+    }
+
+    fn restart(&mut self, i: usize) {
+        let node = &mut self.nodes[i];
+        if node.core.is_some() {
+            return;
+        }
+        let core = Core::restore(self.cfg.clone(), node.key.clone(), node.anchor(), node.disk.clone())
+            .unwrap_or_else(|e| panic!("seed {}: node {i} cannot restore: {e}", self.scenario.seed));
+        node.core = Some(core);
+        node.restarts += 1;
+        self.input(i, Input::Start);
+    }
+
+    /// Feeds one input to a node and carries out its effects in order.
+    fn input(&mut self, i: usize, input: Input<usize>) {
+        let Some(core) = self.nodes[i].core.as_mut() else { return };
+        let effects = core.handle(input);
+        let cut = if self.nodes[i].crash_armed { Some(self.rng.below(effects.len() as u64 + 1) as usize) } else { None };
+        for (k, effect) in effects.into_iter().enumerate() {
+            if cut == Some(k) {
+                break;
+            }
+            self.effect(i, effect);
+        }
+        if cut.is_some() {
+            self.crash(i);
+        }
+    }
+
+    fn effect(&mut self, i: usize, effect: Effect<usize>) {
+        let epoch = self.nodes[i].epoch;
+        match effect {
+            Effect::Persist(record) => self.nodes[i].disk.push(record),
+            Effect::Broadcast(message) => {
+                self.record_sent(i, &message);
+                if self.nodes[i].behavior == Behavior::Equivocator {
+                    self.equivocate(i, message);
+                } else {
+                    self.broadcast(i, &message);
+                }
+            }
+            Effect::SendTo(to, message) => {
+                self.record_sent(i, &message);
+                self.send(i, to, message.encode());
+            }
+            Effect::BuildBlock { view: _, height, parent } => {
+                let node = &self.nodes[i];
+                let parent_root = *node.roots.get(&parent).expect("asked to build on a block without state");
+                let mut block = make_block(&parent_root, parent, height, self.now, node.address);
+                if node.behavior == Behavior::BadStateRoot {
+                    block.header.state_root = sha3_256_parts(&[b"wrong", &block.header.state_root.0]);
+                } else {
+                    self.nodes[i].roots.insert(block.hash(), block.header.state_root);
+                }
+                let at = self.now + self.rng.range(1, 5);
+                self.schedule(at, Event::Built { node: i, epoch, block });
+            }
+            Effect::ValidateBlock(block) => {
+                let node = &mut self.nodes[i];
+                let parent_root =
+                    *node.roots.get(&block.header.parent_hash).expect("asked to validate a block on an unknown parent");
+                let valid = fake_root(&parent_root, &block.header) == block.header.state_root;
+                if valid {
+                    node.roots.insert(block.hash(), block.header.state_root);
+                }
+                let at = self.now + self.rng.range(1, 10);
+                self.schedule(at, Event::Validated { node: i, epoch, hash: block.hash(), valid });
+            }
+            Effect::ScheduleTimeout { view, kind, after_ms } => {
+                self.schedule(self.now + after_ms, Event::Timer { node: i, epoch, view, kind })
+            }
+            Effect::Finalized { block, view, certificate } => self.commit(i, Committed { block, view, cert: certificate }),
+            Effect::Sync(cert) => {
+                let at = self.now + self.rng.range(10, 100);
+                self.schedule(at, Event::Sync { node: i, epoch, cert });
+            }
+            Effect::Evidence(e) => self.nodes[i].evidence.push(e),
+            Effect::Penalize { peer, reason } => self.nodes[i].penalties.push((peer, reason)),
+        }
+    }
+
+    /// Checks that an honest validator never sends two conflicting signed messages.
+    fn record_sent(&mut self, i: usize, message: &ConsensusMessage) {
+        if !self.honest(i) {
+            return;
+        }
+        let me = self.nodes[i].address;
+        let seed = self.scenario.seed;
+        match message {
+            ConsensusMessage::Vote(v) if v.signer == me => {
+                let sent = self.sent_votes.entry((me, v.vote.view())).or_default();
+                for earlier in sent.iter() {
+                    assert!(
+                        !earlier.vote.conflicts_with(&v.vote),
+                        "seed {seed}: honest node {i} signed conflicting votes {:?} and {:?}",
+                        earlier.vote,
+                        v.vote
+                    );
+                }
+                if !sent.contains(v) {
+                    sent.push(*v);
+                }
+            }
+            ConsensusMessage::Proposal { proposal, .. } if proposal.signer == me => {
+                let earlier = self.sent_proposals.entry((me, proposal.proposal.view)).or_insert(*proposal);
+                assert_eq!(earlier, proposal, "seed {seed}: honest node {i} proposed twice in one view");
+            }
+            _ => {}
+        }
+    }
+
+    /// The byzantine sender: every vote and proposal goes out in two conflicting versions, one to
+    /// each half of the peers; a Nullify is sent with a Finalize of the same view.
+    fn equivocate(&mut self, i: usize, message: ConsensusMessage) {
+        let key = self.nodes[i].key.clone();
+        let n = self.nodes.len();
+        let twin = match &message {
+            ConsensusMessage::Vote(SignedVote { vote: Vote::Notarize(b), .. }) => {
+                let other = BlockRef { hash: sha3_256_parts(&[b"twin", &b.hash.0]), ..*b };
+                Some(ConsensusMessage::Vote(Vote::Notarize(other).sign(CHAIN_ID, &key)))
+            }
+            ConsensusMessage::Vote(SignedVote { vote: Vote::Nullify(view), .. }) => {
+                let core = self.nodes[i].core.as_ref().expect("running");
+                let f = core.finalized();
+                let b = BlockRef {
+                    view: *view,
+                    height: f.height + 1,
+                    hash: sha3_256_parts(&[b"ghost", &view.to_le_bytes()]),
+                };
+                // Sent to everyone, after the Nullify: the pair is evidence.
+                self.broadcast(i, &message);
+                self.broadcast(i, &ConsensusMessage::Vote(Vote::Finalize(b).sign(CHAIN_ID, &key)));
+                return;
+            }
+            ConsensusMessage::Proposal { proposal, block } => {
+                let parent_root = self.nodes[i].roots.get(&block.header.parent_hash).copied().unwrap_or_default();
+                let other = make_block(
+                    &parent_root,
+                    block.header.parent_hash,
+                    block.header.height,
+                    block.header.timestamp_ms + 1,
+                    block.header.proposer,
+                );
+                let p = Proposal { block_hash: other.hash(), ..proposal.proposal };
+                Some(ConsensusMessage::Proposal { proposal: p.sign(CHAIN_ID, &key), block: other })
+            }
+            _ => None,
+        };
+        match twin {
+            None => self.broadcast(i, &message),
+            Some(twin) => {
+                let (a, b) = (message.encode(), twin.encode());
+                for to in 0..n {
+                    let bytes = if to % 2 == 0 { a.clone() } else { b.clone() };
+                    self.send(i, to, bytes);
+                }
+            }
+        }
+    }
+
+    fn commit(&mut self, i: usize, c: Committed) {
+        let seed = self.scenario.seed;
+        let node = &mut self.nodes[i];
+        let height = c.block.header.height;
+        let hash = c.block.hash();
+        if height <= node.height() {
+            // Already committed through sync: it must be the same block.
+            let have = node.chain[height as usize - 1].block.hash();
+            assert_eq!(have, hash, "seed {seed}: node {i} finalized two blocks at height {height}");
+            return;
+        }
+        let (tip, tip_height) = node.tip();
+        assert_eq!(height, tip_height + 1, "seed {seed}: node {i} finalized out of order");
+        assert_eq!(c.block.header.parent_hash, tip, "seed {seed}: node {i} finalized a block off its chain");
+        assert!(c.cert.block().height >= height, "seed {seed}: certificate below its block");
+        node.roots.insert(hash, c.block.header.state_root);
+        node.chain.push(c);
+        if node.behavior == Behavior::Honest {
+            let known = *self.finalized.entry(height).or_insert(hash);
+            assert_eq!(known, hash, "seed {seed}: SAFETY: two blocks finalized at height {height}");
+        }
+    }
+
+    /// Block sync: copies the committed blocks up to `cert` from a node that has them.
+    fn sync(&mut self, i: usize, cert: FinalityCertificate) {
+        let target = cert.block();
+        if self.nodes[i].core.is_none() || self.nodes[i].height() >= target.height {
+            return;
+        }
+        let source = (0..self.nodes.len()).find(|&j| {
+            j != i
+                && self.honest(j)
+                && self.nodes[j].chain.get(target.height as usize - 1).is_some_and(|c| c.block.hash() == target.hash)
+        });
+        let Some(j) = source else { return };
+        let from = self.nodes[i].height() as usize;
+        let blocks: Vec<Committed> = self.nodes[j].chain[from..target.height as usize].to_vec();
+        for c in blocks {
+            self.commit(i, c);
+        }
+        self.input(i, Input::Synced(cert));
+    }
+
+    fn max_height(&self) -> u64 {
+        self.nodes.iter().map(Node::height).max().unwrap_or(0)
+    }
+
+    fn min_honest_height(&self) -> u64 {
+        (0..self.nodes.len()).filter(|&i| self.honest(i)).map(|i| self.nodes[i].height()).min().unwrap_or(0)
+    }
+
+    /// The end-of-run checks of every committed chain and certificate.
+    fn check(&mut self) {
+        let seed = self.scenario.seed;
+        let set = self.cfg.validators.clone();
+        for i in 0..self.nodes.len() {
+            let chain = self.nodes[i].chain.clone();
+            let mut parent = genesis().hash();
+            for (k, c) in chain.iter().enumerate() {
+                let height = k as u64 + 1;
+                assert_eq!(c.block.header.height, height, "seed {seed}: node {i} chain height");
+                assert_eq!(c.block.header.parent_hash, parent, "seed {seed}: node {i} chain link");
+                parent = c.block.hash();
+                let id = sha3_256_parts(&[&c.cert.encode()]);
+                if self.verified_certs.insert(id) {
+                    let power = c.cert.verify(CHAIN_ID, &set).unwrap_or_else(|e| {
+                        panic!("seed {seed}: node {i} height {height}: invalid finality certificate: {e}")
+                    });
+                    assert!(power * 3 > set.total_power() * 2, "seed {seed}: certificate under 2/3");
+                }
+                // The certificate names this block or a descendant committed after it.
+                let t = c.cert.block();
+                if let Some(target) = chain.get(t.height as usize - 1) {
+                    assert_eq!(target.block.hash(), t.hash, "seed {seed}: node {i}: certificate off the chain");
+                    assert_eq!(target.view, t.view, "seed {seed}: node {i}: certificate view");
+                }
+            }
+            for e in &self.nodes[i].evidence {
+                let offender = e.verify(CHAIN_ID, &set).unwrap();
+                let j = self.nodes.iter().position(|n| n.address == offender).unwrap();
+                assert!(!self.honest(j), "seed {seed}: evidence against honest node {j}: {e:?}");
+            }
+        }
+    }
+
+    /// A digest of every committed chain, to compare runs.
+    fn fingerprint(&self) -> Hash {
+        let mut parts: Vec<Vec<u8>> = vec![(self.steps as u64).to_le_bytes().to_vec()];
+        for n in &self.nodes {
+            parts.push(n.tip().0 .0.to_vec());
+            parts.push(n.height().to_le_bytes().to_vec());
+        }
+        let refs: Vec<&[u8]> = parts.iter().map(Vec::as_slice).collect();
+        sha3_256_parts(&refs)
+    }
+}
+
+fn run(scenario: Scenario) -> Sim {
+    let mut sim = Sim::new(scenario);
+    sim.run();
+    sim.check();
+    sim
+}
+
+// ---- Simulation tests ----
+
+#[test]
+fn four_validators_finalize_on_a_good_network() {
+    let mut s = Scenario::new(4, 1);
+    s.until_ms = 5_000;
+    let sim = run(s);
+    assert!(sim.min_honest_height() >= 10, "heights {:?}", sim.nodes.iter().map(Node::height).collect::<Vec<_>>());
+    // Nothing was penalized and nobody equivocated.
+    for n in &sim.nodes {
+        assert!(n.penalties.is_empty(), "{:?}", n.penalties);
+        assert!(n.evidence.is_empty());
+    }
+}
+
+#[test]
+fn weighted_power_one_heavy_validator_cannot_finalize_alone() {
+    // Powers 5,1,1,1: the quorum is 6 of 8. The heavy validator alone (5) finalizes nothing;
+    // with one small validator back (5 + 1) blocks are finalized, by two validators of four.
+    let mut s = Scenario::new(4, 2);
+    s.powers = vec![5, 1, 1, 1];
+    s.until_ms = 6_000;
+    s.crashes = vec![
+        Crash { node: 1, at_ms: 0, down_ms: 3_000, mid_effects: false },
+        Crash { node: 2, at_ms: 0, down_ms: 100_000, mid_effects: false },
+        Crash { node: 3, at_ms: 0, down_ms: 100_000, mid_effects: false },
+    ];
+    let mut sim = Sim::new(s);
+    sim.run_until(2_900);
+    assert_eq!(sim.max_height(), 0, "finalized without a quorum of power");
+    sim.run();
+    sim.check();
+    assert!(sim.nodes[0].height() >= 3, "no progress with a quorum of power: {}", sim.nodes[0].height());
+}
+
+#[test]
+fn safety_sweep_4_validators_200_seeds() {
+    let started = std::time::Instant::now();
+    let mut steps = 0;
+    let mut heights = 0;
+    for seed in 0..200 {
+        let sim = run(Scenario::random(4, seed, 600));
+        steps += sim.steps;
+        heights += sim.max_height();
+    }
+    eprintln!(
+        "4 validators: 200 seeds, {steps} steps, {heights} blocks finalized in total, {:?}",
+        started.elapsed()
+    );
+    assert!(heights > 200, "almost nothing was finalized: {heights}");
+}
+
+#[test]
+fn safety_sweep_7_validators_100_seeds() {
+    let started = std::time::Instant::now();
+    let mut steps = 0;
+    let mut heights = 0;
+    for seed in 1_000..1_100 {
+        let mut s = Scenario::random(7, seed, 900);
+        // Up to f = 2 byzantine: a second equivocator.
+        if seed % 3 == 0 {
+            let idx = s.behaviors.iter().position(|b| *b == Behavior::Honest).unwrap();
+            s.behaviors[idx] = Behavior::Equivocator;
+        }
+        let sim = run(s);
+        steps += sim.steps;
+        heights += sim.max_height();
+    }
+    eprintln!(
+        "7 validators: 100 seeds, {steps} steps, {heights} blocks finalized in total, {:?}",
+        started.elapsed()
+    );
+    assert!(heights > 100, "almost nothing was finalized: {heights}");
+}
+
+#[test]
+fn simulation_is_deterministic() {
+    for seed in [3, 17, 99] {
+        let a = run(Scenario::random(4, seed, 2_000)).fingerprint();
+        let b = run(Scenario::random(4, seed, 2_000)).fingerprint();
+        assert_eq!(a, b, "seed {seed} ran differently twice");
+    }
+}
+
+#[test]
+fn liveness_after_a_partition_heals() {
+    for (n, side, seed) in [(4, vec![0, 1], 10), (4, vec![3], 11), (7, vec![0, 1, 2], 12), (7, vec![5, 6], 13)] {
+        let mut s = Scenario::new(n, seed);
+        s.drop_permille = 50;
+        s.delay_ms = (5, 80);
+        s.partition = Some(Partition { start_ms: 1_000, end_ms: 9_000, side: side.into_iter().collect() });
+        s.until_ms = 20_000;
+        let mut sim = Sim::new(s);
+        sim.run_until(9_000);
+        let at_heal = sim.max_height();
+        sim.run();
+        sim.check();
+        let min = sim.min_honest_height();
+        assert!(
+            min >= at_heal + 5,
+            "n={n} seed {seed}: after healing at height {at_heal}, the lowest honest node is at {min}"
+        );
+    }
+}
+
+#[test]
+fn equivocating_validator_is_caught_and_safety_holds() {
+    for (n, byz, seed) in [(4, vec![2], 20), (4, vec![0], 21), (7, vec![1, 4], 22)] {
+        let mut s = Scenario::new(n, seed);
+        s.drop_permille = 20;
+        s.until_ms = 15_000;
+        for b in &byz {
+            s.behaviors[*b] = Behavior::Equivocator;
+        }
+        let sim = run(s);
+        let offenders: BTreeSet<Address> =
+            sim.nodes.iter().filter(|n| n.behavior == Behavior::Honest).flat_map(|n| n.evidence.iter().map(Evidence::offender)).collect();
+        for b in &byz {
+            assert!(offenders.contains(&sim.nodes[*b].address), "seed {seed}: equivocator {b} not caught");
+        }
+        // The core keeps the evidence it reported.
+        let kept = sim.nodes.iter().filter(|n| n.behavior == Behavior::Honest).map(|n| n.core.as_ref().unwrap().evidence().count()).sum::<usize>();
+        assert!(kept > 0);
+        assert!(sim.min_honest_height() >= 5, "seed {seed}: progress stalled at {}", sim.min_honest_height());
+    }
+}
+
+#[test]
+fn wrong_state_root_is_refused_by_honest_nodes() {
+    let mut s = Scenario::new(4, 30);
+    s.behaviors[1] = Behavior::BadStateRoot;
+    s.until_ms = 15_000;
+    let sim = run(s);
+    let bad = sim.nodes[1].address;
+    let led = (1..200).filter(|v| leader(&sim.cfg.validators, *v) == bad).count();
+    assert!(led > 0);
+    for n in &sim.nodes {
+        assert!(n.chain.iter().all(|c| c.block.header.proposer != bad), "a block with a wrong state root was finalized");
+    }
+    // No honest validator notarized one of its blocks.
+    for ((signer, _), votes) in &sim.sent_votes {
+        for v in votes {
+            if let Vote::Notarize(b) = v.vote {
+                assert!(leader(&sim.cfg.validators, b.view) != bad || *signer == bad, "honest vote for a bad block");
+            }
+        }
+    }
+    assert!(sim.min_honest_height() >= 5, "progress stalled at {}", sim.min_honest_height());
+}
+
+#[test]
+fn crashes_and_restarts_never_equivocate() {
+    let started = std::time::Instant::now();
+    let mut restarts = 0;
+    for seed in 40..100 {
+        let mut s = Scenario::new(4, seed);
+        let mut r = Rng::new(seed);
+        s.drop_permille = r.below(100);
+        s.until_ms = 12_000;
+        s.max_steps = 4_000;
+        for _ in 0..6 {
+            s.crashes.push(Crash {
+                node: r.below(4) as usize,
+                at_ms: r.below(10_000),
+                down_ms: r.range(1, 1_500),
+                mid_effects: r.chance(700),
+            });
+        }
+        let sim = run(s);
+        restarts += sim.nodes.iter().map(|n| n.restarts).sum::<u32>();
+    }
+    eprintln!("crash/restart: 60 seeds, {restarts} restarts, {:?}", started.elapsed());
+    assert!(restarts > 100);
+}
+
+#[test]
+fn lagging_validator_syncs_past_the_window() {
+    // Node 3 is cut off for long enough that the others move far beyond its window of views.
+    let mut s = Scenario::new(4, 50);
+    s.partition = Some(Partition { start_ms: 500, end_ms: 10_000, side: BTreeSet::from([3]) });
+    s.until_ms = 16_000;
+    let mut sim = Sim::new(s);
+    sim.run_until(10_000);
+    let lead = sim.max_height();
+    let behind = sim.nodes[3].height();
+    assert!(lead > behind + 16, "not far enough behind: {behind} vs {lead}");
+    sim.run();
+    sim.check();
+    assert!(sim.nodes[3].height() >= lead, "node 3 did not catch up: {} < {lead}", sim.nodes[3].height());
+}
+
+// ---- Direct tests of one core ----
+
+struct One {
+    keys: Vec<SigningKey>,
+    cfg: Config,
+    core: Core<SigningKey, usize>,
+}
+
+/// Validator 0 of four equal validators, started at genesis.
+fn one() -> One {
+    let keys: Vec<SigningKey> = (0..4).map(key).collect();
+    let cfg = config(validator_set(&keys, &[1, 1, 1, 1]));
+    let mut core = Core::new(cfg.clone(), keys[0].clone(), Anchor::genesis(genesis().hash())).unwrap();
+    core.handle(Input::Start);
+    One { keys, cfg, core }
+}
+
+fn penalties(effects: &[Effect<usize>]) -> Vec<Penalty> {
+    effects.iter().filter_map(|e| if let Effect::Penalize { reason, .. } = e { Some(*reason) } else { None }).collect()
+}
+
+fn vote_msg(vote: Vote, key: &SigningKey) -> Input<usize> {
+    Input::Message { from: 9, message: ConsensusMessage::Vote(vote.sign(CHAIN_ID, key)) }
+}
+
+fn block_of(height: u64) -> BlockRef {
+    BlockRef { view: 1, height, hash: Hash([height as u8; 32]) }
+}
+
+#[test]
+fn invalid_messages_are_penalized_and_ignored() {
+    let mut t = one();
+    let view = t.core.view();
+    let stranger = key(99);
+
+    // Malformed bytes: garbage, truncated, trailing.
+    let good = ConsensusMessage::Vote(Vote::Nullify(view).sign(CHAIN_ID, &t.keys[1])).encode();
+    for bytes in [vec![0xff, 1, 2], good[..good.len() - 1].to_vec(), [good.clone(), vec![0]].concat(), vec![]] {
+        let e = t.core.handle(Input::Bytes { from: 9, bytes });
+        assert_eq!(penalties(&e), vec![Penalty::Malformed]);
+    }
+
+    // A vote from a non-validator.
+    let e = t.core.handle(vote_msg(Vote::Nullify(view), &stranger));
+    assert_eq!(penalties(&e), vec![Penalty::NotValidator]);
+
+    // Bad signatures: three validators' nullify votes with a flipped bit would be a quorum.
+    for k in 1..4 {
+        let mut v = Vote::Nullify(view).sign(CHAIN_ID, &t.keys[k]);
+        v.signature.0[10] ^= 1;
+        let e = t.core.handle(Input::Message { from: 9, message: ConsensusMessage::Vote(v) });
+        assert_eq!(penalties(&e), vec![Penalty::BadSignature]);
+    }
+    // Signed for another chain: the domain separation makes it a bad signature here.
+    let other_chain = Vote::Nullify(view).sign(CHAIN_ID + 1, &t.keys[1]);
+    let e = t.core.handle(Input::Message { from: 9, message: ConsensusMessage::Vote(other_chain) });
+    assert_eq!(penalties(&e), vec![Penalty::BadSignature]);
+    assert_eq!(t.core.view(), view, "invalid votes were counted");
+
+    // Far-future views, impossible heights, view 0.
+    let far = view + t.cfg.future_views + 1;
+    let e = t.core.handle(vote_msg(Vote::Nullify(far), &t.keys[1]));
+    assert_eq!(penalties(&e), vec![Penalty::FarFuture]);
+    let e = t.core.handle(vote_msg(Vote::Notarize(block_of(2)), &t.keys[1]));
+    assert_eq!(penalties(&e), vec![Penalty::Invalid], "height 2 in view 1 is impossible");
+    let e = t.core.handle(vote_msg(Vote::Nullify(0), &t.keys[1]));
+    assert_eq!(penalties(&e), vec![Penalty::Invalid]);
+
+    // Proposals: from a validator that does not lead the view, and with a block not matching.
+    let g = genesis();
+    let v1 = t.core.view();
+    let lead = leader(&t.cfg.validators, v1);
+    let lead_i = t.keys.iter().position(|k| address_of(k) == lead).unwrap();
+    let other_i = (lead_i + 1) % 4;
+    let block = make_block(&g.header.state_root, g.hash(), 1, 5, address_of(&t.keys[other_i]));
+    let p = Proposal { view: v1, parent_view: 0, height: 1, block_hash: block.hash() };
+    let e = t.core.handle(Input::Message {
+        from: 9,
+        message: ConsensusMessage::Proposal { proposal: p.sign(CHAIN_ID, &t.keys[other_i]), block },
+    });
+    assert_eq!(penalties(&e), vec![Penalty::WrongLeader]);
+    let block = make_block(&g.header.state_root, g.hash(), 1, 5, lead);
+    let p = Proposal { view: v1, parent_view: 0, height: 1, block_hash: Hash([7; 32]) };
+    let e = t.core.handle(Input::Message {
+        from: 9,
+        message: ConsensusMessage::Proposal { proposal: p.sign(CHAIN_ID, &t.keys[lead_i]), block },
+    });
+    assert_eq!(penalties(&e), vec![Penalty::Invalid]);
+
+    // Certificates: too little power, a forged signature, a non-validator signer.
+    let vote = Vote::Nullify(view);
+    let sig = |k: &SigningKey| ValidatorSignature { validator: address_of(k), signature: vote.sign(CHAIN_ID, k).signature };
+    let two = Certificate::new(vote, [sig(&t.keys[1]), sig(&t.keys[2])]).unwrap();
+    let mut forged = Certificate::new(vote, [sig(&t.keys[1]), sig(&t.keys[2]), sig(&t.keys[3])]).unwrap();
+    let mut list = forged.signatures.clone().into_inner();
+    list[0].signature.0[0] ^= 1;
+    forged.signatures = BoundedVec::new(list).unwrap();
+    let foreign = Certificate::new(vote, [sig(&t.keys[1]), sig(&t.keys[2]), sig(&stranger)]).unwrap();
+    for cert in [two, forged, foreign] {
+        let e = t.core.handle(Input::Message { from: 9, message: ConsensusMessage::Certificate(cert) });
+        assert_eq!(penalties(&e), vec![Penalty::BadCertificate]);
+    }
+    assert_eq!(t.core.view(), view, "an invalid certificate moved the view");
+
+    // The same votes, valid, are a nullification and move the core on.
+    for k in 1..4 {
+        let e = t.core.handle(vote_msg(Vote::Nullify(view), &t.keys[k]));
+        assert!(penalties(&e).is_empty());
+    }
+    assert_eq!(t.core.view(), view + 1);
+}
+
+#[test]
+fn conflicting_votes_are_evidence_and_kept() {
+    let mut t = one();
+    let a = BlockRef { view: 1, height: 1, hash: Hash([1; 32]) };
+    let b = BlockRef { view: 1, height: 1, hash: Hash([2; 32]) };
+    t.core.handle(vote_msg(Vote::Notarize(a), &t.keys[2]));
+    let e = t.core.handle(vote_msg(Vote::Notarize(b), &t.keys[2]));
+    let evidence: Vec<&Evidence> = e.iter().filter_map(|e| if let Effect::Evidence(x) = e { Some(x) } else { None }).collect();
+    assert_eq!(evidence.len(), 1);
+    assert_eq!(evidence[0].verify(CHAIN_ID, &t.cfg.validators), Ok(address_of(&t.keys[2])));
+    // Reported once, kept.
+    let e = t.core.handle(vote_msg(Vote::Notarize(b), &t.keys[2]));
+    assert!(!e.iter().any(|e| matches!(e, Effect::Evidence(_))));
+    assert_eq!(t.core.evidence().count(), 1);
+
+    // Nullify then Finalize of the same view by one validator.
+    t.core.handle(vote_msg(Vote::Nullify(1), &t.keys[3]));
+    let e = t.core.handle(vote_msg(Vote::Finalize(a), &t.keys[3]));
+    assert!(e.iter().any(|e| matches!(e, Effect::Evidence(Evidence::ConflictingVotes(..)))));
+    assert_eq!(t.core.evidence().count(), 2);
+    // A Notarize and a Nullify of one view are not a conflict (vote, then time out).
+    let e = t.core.handle(vote_msg(Vote::Nullify(1), &t.keys[2]));
+    assert!(!e.iter().any(|e| matches!(e, Effect::Evidence(_))));
+}
+
+/// Drives validator 0 until it has nullified its current view; returns that view.
+fn nullify_current_view(core: &mut Core<SigningKey, usize>) -> (View, Vec<Effect<usize>>) {
+    let view = core.view();
+    let effects = core.handle(Input::TimeoutFired { view, kind: TimeoutKind::View });
+    assert!(effects.iter().any(|e| matches!(e, Effect::Broadcast(ConsensusMessage::Vote(SignedVote { vote: Vote::Nullify(_), .. })))));
+    (view, effects)
+}
+
+fn notarization(keys: &[SigningKey], b: BlockRef) -> Certificate {
+    let vote = Vote::Notarize(b);
+    Certificate::new(
+        vote,
+        keys[1..].iter().map(|k| ValidatorSignature { validator: address_of(k), signature: vote.sign(CHAIN_ID, k).signature }),
+    )
+    .unwrap()
+}
+
+#[test]
+fn persisted_votes_prevent_equivocation_after_restart() {
+    let t = one();
+    let mut core = t.core;
+    let (view, effects) = nullify_current_view(&mut core);
+    // Persist comes before the broadcast of the same vote.
+    let persist = effects.iter().position(|e| matches!(e, Effect::Persist(_))).unwrap();
+    let send = effects.iter().position(|e| matches!(e, Effect::Broadcast(ConsensusMessage::Vote(_)))).unwrap();
+    assert!(persist < send);
+    let records: Vec<PersistRecord> =
+        effects.iter().filter_map(|e| if let Effect::Persist(r) = e { Some(r.clone()) } else { None }).collect();
+    // Records round-trip through their bounded encoding.
+    for r in &records {
+        assert_eq!(&PersistRecord::decode_bounded(&r.encode()).unwrap(), r);
+    }
+    let b = BlockRef { view, height: 1, hash: Hash([5; 32]) };
+    let cert = ConsensusMessage::Certificate(notarization(&t.keys, b));
+    let finalizes = |effects: &[Effect<usize>]| {
+        effects.iter().any(|e| matches!(e, Effect::Broadcast(ConsensusMessage::Vote(SignedVote { vote: Vote::Finalize(_), signer, .. })) if *signer == address_of(&t.keys[0])))
+    };
+
+    // Restored from its records: it sees the notarization and does not sign Finalize.
+    let mut restored = Core::restore(t.cfg.clone(), t.keys[0].clone(), Anchor::genesis(genesis().hash()), records).unwrap();
+    restored.handle(Input::Start);
+    assert_eq!(restored.view(), view);
+    let e = restored.handle(Input::Message { from: 1, message: cert.clone() });
+    assert!(!finalizes(&e), "restored validator signed Finalize after Nullify");
+    assert_eq!(restored.view(), view + 1);
+
+    // Without its records it would: the equivocation the records prevent.
+    let mut amnesiac = Core::new(t.cfg.clone(), t.keys[0].clone(), Anchor::genesis(genesis().hash())).unwrap();
+    amnesiac.handle(Input::Start);
+    let e = amnesiac.handle(Input::Message { from: 1, message: cert });
+    assert!(finalizes(&e));
+}
+
+#[test]
+fn restore_refuses_foreign_and_conflicting_records() {
+    let t = one();
+    let g = Anchor::genesis(genesis().hash());
+    let foreign = PersistRecord::Vote(Vote::Nullify(1).sign(CHAIN_ID, &t.keys[1]));
+    assert!(Core::<_, usize>::restore(t.cfg.clone(), t.keys[0].clone(), g.clone(), [foreign]).is_err());
+    let a = PersistRecord::Vote(Vote::Nullify(1).sign(CHAIN_ID, &t.keys[0]));
+    let b = PersistRecord::Vote(Vote::Finalize(block_of(1)).sign(CHAIN_ID, &t.keys[0]));
+    assert!(Core::<_, usize>::restore(t.cfg.clone(), t.keys[0].clone(), g.clone(), [a.clone(), b]).is_err());
+    let wrong_chain = PersistRecord::Vote(Vote::Nullify(1).sign(CHAIN_ID + 1, &t.keys[0]));
+    assert!(Core::<_, usize>::restore(t.cfg.clone(), t.keys[0].clone(), g.clone(), [wrong_chain]).is_err());
+    // A certificate that does not verify is refused as an anchor.
+    let vote = Vote::Finalize(block_of(1));
+    let weak = Certificate::new(vote, [ValidatorSignature { validator: address_of(&t.keys[1]), signature: vote.sign(CHAIN_ID, &t.keys[1]).signature }]).unwrap();
+    let anchor = Anchor { block: block_of(1), certificate: Some(FinalityCertificate::new(weak).unwrap()) };
+    assert!(Core::<_, usize>::restore(t.cfg.clone(), t.keys[0].clone(), anchor, [a]).is_err());
+}
+
+#[test]
+fn observer_follows_without_signing() {
+    // A key outside the set never signs, but still finalizes what the validators finalize.
+    let keys: Vec<SigningKey> = (0..4).map(key).collect();
+    let cfg = config(validator_set(&keys, &[1, 1, 1, 1]));
+    let mut core: Core<SigningKey, usize> = Core::new(cfg, key(50), Anchor::genesis(genesis().hash())).unwrap();
+    assert!(!core.is_validator());
+    let e = core.handle(Input::Start);
+    let view = core.view();
+    let e2 = core.handle(Input::TimeoutFired { view, kind: TimeoutKind::View });
+    for e in e.iter().chain(&e2) {
+        assert!(!matches!(e, Effect::Persist(_) | Effect::BuildBlock { .. }));
+    }
+}
