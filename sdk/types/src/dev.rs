@@ -33,9 +33,6 @@ mod tests {
         assert_eq!(alice, dev_address("alice"));
         assert_ne!(alice, dev_address("bob"));
         // The derivation is part of the developer interface (docs/protocol.md): pin it.
-        assert_eq!(
-            dev_key("alice").to_bytes(),
-            crate::hash::sha3_256(b"weft-dev:alice").0,
-        );
+        assert_eq!(dev_key("alice").to_bytes(), crate::hash::sha3_256(b"weft-dev:alice").0,);
     }
 }
