@@ -2,6 +2,7 @@
 //! the development chain (`weft-node dev`).
 
 pub mod chain;
+pub mod config;
 pub mod dev;
 pub mod examples;
 pub mod genesis;

@@ -1,0 +1,176 @@
+//! The node's configuration file (TOML) and home directory: where the genesis, keys and data
+//! are, where JSON-RPC and p2p listen, and the bootnodes. Paths in the file are relative to the
+//! file's directory. Every field is checked at load, and an error names the file and the field.
+
+use std::{
+    fs,
+    net::SocketAddr,
+    path::{Path, PathBuf},
+};
+
+use ed25519_dalek::SigningKey;
+use serde::{Deserialize, Serialize};
+
+/// Largest config file read.
+pub const MAX_CONFIG_BYTES: u64 = 1 << 20;
+/// Most bootnodes.
+pub const MAX_BOOTNODES: usize = 64;
+
+/// The file `weft-node run --config FILE` reads.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NodeConfig {
+    /// A name for logs.
+    #[serde(default)]
+    pub name: String,
+    /// The genesis file.
+    pub genesis: PathBuf,
+    /// Where the store lives.
+    pub data_dir: PathBuf,
+    /// The validator (consensus) key: hex of the 32-byte ed25519 secret. A node whose key is not
+    /// in the validator set follows the chain without voting.
+    pub validator_key: PathBuf,
+    /// The p2p (libp2p) key: hex of the 32-byte ed25519 secret.
+    pub node_key: PathBuf,
+    /// JSON-RPC.
+    pub rpc: RpcSection,
+    /// Peer-to-peer networking.
+    pub p2p: P2pSection,
+}
+
+/// `[rpc]`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RpcSection {
+    /// Listen address (HTTP and WebSocket).
+    pub addr: SocketAddr,
+}
+
+/// `[p2p]`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct P2pSection {
+    /// Listen multiaddr, e.g. `/ip4/127.0.0.1/tcp/30333`.
+    pub listen: String,
+    /// Peers to dial first, as multiaddrs ending in `/p2p/<peer id>`.
+    #[serde(default)]
+    pub bootnodes: Vec<String>,
+}
+
+/// Why a config (or a key file) is refused.
+#[derive(Debug, thiserror::Error)]
+#[error("{path}: {reason}")]
+pub struct ConfigError {
+    /// The file.
+    pub path: String,
+    /// What is wrong.
+    pub reason: String,
+}
+
+fn config_error(path: &Path, reason: impl ToString) -> ConfigError {
+    ConfigError { path: path.display().to_string(), reason: reason.to_string() }
+}
+
+impl NodeConfig {
+    /// Reads and checks a config file; relative paths become relative to its directory.
+    pub fn load(path: &Path) -> Result<NodeConfig, ConfigError> {
+        let len = fs::metadata(path).map_err(|e| config_error(path, e))?.len();
+        if len > MAX_CONFIG_BYTES {
+            return Err(config_error(
+                path,
+                format!("{len} bytes; config files are at most {MAX_CONFIG_BYTES}"),
+            ));
+        }
+        let text = fs::read_to_string(path).map_err(|e| config_error(path, e))?;
+        let mut config: NodeConfig = toml::from_str(&text).map_err(|e| config_error(path, e))?;
+        if config.p2p.bootnodes.len() > MAX_BOOTNODES {
+            return Err(config_error(
+                path,
+                format!("p2p.bootnodes lists {}; at most {MAX_BOOTNODES}", config.p2p.bootnodes.len()),
+            ));
+        }
+        let base = path.parent().unwrap_or(Path::new("."));
+        for p in [&mut config.genesis, &mut config.data_dir, &mut config.validator_key, &mut config.node_key]
+        {
+            if p.is_relative() {
+                *p = base.join(&*p);
+            }
+        }
+        Ok(config)
+    }
+
+    /// Writes it as TOML.
+    pub fn save(&self, path: &Path) -> Result<(), ConfigError> {
+        let text = toml::to_string_pretty(self).map_err(|e| config_error(path, e))?;
+        fs::write(path, text).map_err(|e| config_error(path, e))
+    }
+}
+
+/// Writes a new random ed25519 secret to `path` (hex, mode 0600) and returns it. Refuses to
+/// overwrite an existing file: keys are never replaced silently.
+pub fn create_key(path: &Path) -> Result<SigningKey, ConfigError> {
+    let mut secret = [0u8; 32];
+    getrandom::fill(&mut secret).map_err(|e| config_error(path, format!("no OS randomness: {e}")))?;
+    let key = SigningKey::from_bytes(&secret);
+    write_key(path, &key)?;
+    Ok(key)
+}
+
+/// Writes `key` to a new file at `path` (hex, mode 0600).
+pub fn write_key(path: &Path, key: &SigningKey) -> Result<(), ConfigError> {
+    use std::io::Write;
+    let mut options = fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(path).map_err(|e| config_error(path, e))?;
+    file.write_all(hex::encode(key.to_bytes()).as_bytes()).map_err(|e| config_error(path, e))
+}
+
+/// Reads a key file written by [`create_key`].
+pub fn read_key(path: &Path) -> Result<SigningKey, ConfigError> {
+    let text = fs::read_to_string(path).map_err(|e| config_error(path, e))?;
+    let bytes = hex::decode(text.trim()).map_err(|e| config_error(path, format!("not hex: {e}")))?;
+    let secret: [u8; 32] = bytes
+        .try_into()
+        .map_err(|b: Vec<u8>| config_error(path, format!("{} bytes; a key is 32", b.len())))?;
+    Ok(SigningKey::from_bytes(&secret))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn config_round_trip_relative_paths_and_refusals() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("node.toml");
+        let config = NodeConfig {
+            name: "node0".into(),
+            genesis: "../genesis.json".into(),
+            data_dir: "data".into(),
+            validator_key: "validator.key".into(),
+            node_key: "node.key".into(),
+            rpc: RpcSection { addr: "127.0.0.1:9944".parse().unwrap() },
+            p2p: P2pSection { listen: "/ip4/127.0.0.1/tcp/30333".into(), bootnodes: vec![] },
+        };
+        config.save(&path).unwrap();
+        let loaded = NodeConfig::load(&path).unwrap();
+        assert_eq!(loaded.data_dir, dir.path().join("data"));
+        assert_eq!(loaded.rpc, config.rpc);
+        fs::write(&path, "name = 3").unwrap();
+        let err = NodeConfig::load(&path).unwrap_err().to_string();
+        assert!(err.contains("node.toml"), "{err}");
+    }
+
+    #[test]
+    fn keys_are_created_once_and_read_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("k");
+        let key = create_key(&path).unwrap();
+        assert_eq!(read_key(&path).unwrap().to_bytes(), key.to_bytes());
+        assert!(create_key(&path).is_err(), "an existing key is never overwritten");
+        fs::write(&path, "abcd").unwrap();
+        assert!(read_key(&path).unwrap_err().to_string().contains("2 bytes"));
+    }
+}
