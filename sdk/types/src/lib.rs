@@ -13,6 +13,7 @@ pub mod abi;
 pub mod address;
 pub mod block;
 pub mod codec;
+pub mod consensus;
 pub mod dev;
 pub mod hash;
 pub mod limits;

@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod codec;
+mod consensus;
 #[cfg(feature = "serde")]
 mod json;
 mod layout;
