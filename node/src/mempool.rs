@@ -291,6 +291,10 @@ mod tests {
     };
 
     fn tx(who: &str, nonce: u64, price: Amount) -> PoolTx {
+        tx_of(who, nonce, price, 1)
+    }
+
+    fn tx_of(who: &str, nonce: u64, price: Amount, amount: Amount) -> PoolTx {
         let key = dev_key(who);
         let signed = Transaction {
             chain_id: 1,
@@ -298,7 +302,7 @@ mod tests {
             nonce,
             gas_limit: 100_000,
             gas_price: price,
-            action: Action::Transfer { to: Address([1; 32]), amount: 1 },
+            action: Action::Transfer { to: Address([1; 32]), amount },
         }
         .sign(&key);
         PoolTx { hash: signed.hash(), len: signed.encode().len(), signed: Arc::new(signed) }
@@ -323,18 +327,12 @@ mod tests {
             Err(AddError::InsufficientBalance { needed: 100_000, available: 10 })
         );
         assert_eq!(
-            pool.add(tx("alice", 3, 1).with_price("alice", 1), &rich(3)),
+            pool.add(tx_of("alice", 3, 1, 2), &rich(3)),
             Err(AddError::ReplacementUnderpriced { nonce: 3, existing: 1 })
         );
         let replaced = pool.add(tx("alice", 3, 2), &rich(3)).unwrap();
         assert_eq!(replaced.replaced, Some(t.hash));
         assert_eq!(pool.len(), 1);
-    }
-
-    impl PoolTx {
-        fn with_price(self, who: &str, price: Amount) -> PoolTx {
-            tx(who, self.signed.tx.nonce, price)
-        }
     }
 
     #[test]
