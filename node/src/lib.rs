@@ -7,5 +7,6 @@ pub mod dev;
 pub mod examples;
 pub mod genesis;
 pub mod mempool;
+pub mod net;
 pub mod rpc;
 pub mod store;

@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod crash;
+mod net;
 mod process;
 mod replay;
 mod rpc;

@@ -1,0 +1,595 @@
+//! The validator network (`weft_node::net`) with real swarms on 127.0.0.1 and ephemeral ports:
+//! discovery through a bootnode and gossip to all, validation (rejected messages are not forwarded
+//! and cost the sender its connection), topic size limits, block fetching and its failures,
+//! reconnection after restarts, chain separation, and the p2p key file.
+
+use std::{future::Future, io, sync::Arc, time::Duration};
+
+use futures::{AsyncReadExt, AsyncWriteExt, StreamExt};
+use libp2p::{
+    StreamProtocol, SwarmBuilder,
+    multiaddr::Protocol,
+    noise,
+    request_response::{self, ProtocolSupport},
+    swarm::SwarmEvent,
+    tcp, yamux,
+};
+use tokio::{
+    sync::mpsc,
+    task::JoinHandle,
+    time::{Instant, sleep, timeout},
+};
+use weft_node::net::{
+    BlocksReply, BlocksRequest, BlocksResponse, GRAYLIST_THRESHOLD, Multiaddr, NetConfig, NetError, NetEvent,
+    NetHandle, Network, PeerId, StatusResponse, Topic, Verdict, generate_keypair, read_keypair,
+    write_keypair,
+};
+use weft_types::{Hash, consensus::MAX_CONSENSUS_MESSAGE_BYTES, limits::MAX_TX_BYTES};
+
+/// Longest wait for something that should happen.
+const WAIT: Duration = Duration::from_secs(10);
+
+fn init_tracing() {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_test_writer()
+        .try_init();
+}
+
+fn loopback() -> Multiaddr {
+    "/ip4/127.0.0.1/tcp/0".parse().unwrap()
+}
+
+/// A configuration with fast timers for tests.
+fn config(chain_id: u64) -> NetConfig {
+    let mut config = NetConfig::new(generate_keypair(), chain_id);
+    config.listen_addrs = vec![loopback()];
+    config.heartbeat_interval = Duration::from_millis(200);
+    config.kad_bootstrap_interval = Duration::from_secs(1);
+    config.redial_initial = Duration::from_millis(100);
+    config.redial_max = Duration::from_millis(500);
+    config.request_timeout = Duration::from_secs(2);
+    config
+}
+
+fn with_bootnode(mut config: NetConfig, bootnode: &Node) -> NetConfig {
+    config.bootnodes = vec![bootnode.addr.clone()];
+    config
+}
+
+/// What a test node's application saw.
+#[derive(Debug)]
+enum Seen {
+    Gossip { topic: Topic, data: Vec<u8>, source: PeerId },
+    Connected(PeerId),
+    Disconnected(PeerId),
+}
+
+/// How a test node's application answers block requests.
+#[derive(Clone)]
+enum Serve {
+    /// From this list, indexed by height.
+    Blocks(Arc<Vec<Vec<u8>>>),
+    /// Never (the replies are held until the node stops).
+    Never,
+}
+
+/// A network plus a small application: it accepts gossip unless the data starts with `bad`, answers
+/// block requests as told, and reports everything it saw.
+struct Node {
+    handle: NetHandle,
+    peer: PeerId,
+    /// The dialable address, ending in `/p2p/<peer id>`.
+    addr: Multiaddr,
+    seen: mpsc::UnboundedReceiver<Seen>,
+    app: JoinHandle<()>,
+}
+
+async fn spawn(config: NetConfig, serve: Serve) -> Node {
+    init_tracing();
+    let Network { handle, mut events } = Network::start(config).await.unwrap();
+    let peer = handle.local_peer_id();
+    let addr = handle.listen_addrs().await[0].clone().with(Protocol::P2p(peer));
+    let (tx, seen) = mpsc::unbounded_channel();
+    let app_handle = handle.clone();
+    let app = tokio::spawn(async move {
+        let mut held: Vec<BlocksReply> = Vec::new();
+        while let Some(event) = events.recv().await {
+            let seen = match event {
+                NetEvent::Gossip { topic, data, id, source } => {
+                    let verdict = if data.starts_with(b"bad") { Verdict::Reject } else { Verdict::Accept };
+                    let _ = app_handle.report(id, source, verdict).await;
+                    Seen::Gossip { topic, data, source }
+                }
+                NetEvent::PeerConnected { peer, .. } => Seen::Connected(peer),
+                NetEvent::PeerDisconnected { peer } => Seen::Disconnected(peer),
+                NetEvent::BlocksRequested { request, reply, .. } => {
+                    match &serve {
+                        Serve::Blocks(list) => {
+                            let from = (request.from_height as usize).min(list.len());
+                            let to = (from + request.max_count as usize).min(list.len());
+                            reply.send(BlocksResponse { blocks: list[from..to].to_vec() });
+                        }
+                        Serve::Never => held.push(reply),
+                    }
+                    continue;
+                }
+            };
+            let _ = tx.send(seen);
+        }
+    });
+    Node { handle, peer, addr, seen, app }
+}
+
+impl Node {
+    /// Waits for an event matching `pred`, skipping others.
+    async fn expect(&mut self, what: &str, pred: impl FnMut(&Seen) -> bool) -> Seen {
+        let mut seen = self.until(what, pred).await;
+        seen.pop().unwrap()
+    }
+
+    /// Everything seen up to and including the first event matching `pred`.
+    async fn until(&mut self, what: &str, mut pred: impl FnMut(&Seen) -> bool) -> Vec<Seen> {
+        let deadline = Instant::now() + WAIT;
+        let mut all = Vec::new();
+        loop {
+            match timeout(deadline.saturating_duration_since(Instant::now()), self.seen.recv()).await {
+                Ok(Some(seen)) => {
+                    let done = pred(&seen);
+                    all.push(seen);
+                    if done {
+                        return all;
+                    }
+                }
+                Ok(None) => panic!("{what}: the node stopped"),
+                Err(_) => panic!("{what}: not seen within {WAIT:?}; saw {all:?}"),
+            }
+        }
+    }
+
+    async fn expect_gossip(&mut self, data: &[u8]) -> PeerId {
+        let what = format!("gossip {:?}", String::from_utf8_lossy(data));
+        match self.expect(&what, |s| matches!(s, Seen::Gossip { data: d, .. } if d == data)).await {
+            Seen::Gossip { source, .. } => source,
+            _ => unreachable!(),
+        }
+    }
+
+    /// Collects everything seen for `period`.
+    async fn drain(&mut self, period: Duration) -> Vec<Seen> {
+        let deadline = Instant::now() + period;
+        let mut all = Vec::new();
+        while let Ok(Some(seen)) =
+            timeout(deadline.saturating_duration_since(Instant::now()), self.seen.recv()).await
+        {
+            all.push(seen);
+        }
+        all
+    }
+
+    async fn peer_ids(&self) -> Vec<PeerId> {
+        self.handle.peers().await.into_iter().map(|p| p.peer_id).collect()
+    }
+
+    /// Shuts the network down and waits for the application to finish.
+    async fn stop(self) {
+        self.handle.shutdown().await;
+        drop(self.handle);
+        timeout(WAIT, self.app).await.unwrap().unwrap();
+    }
+}
+
+/// Polls `check` until it holds.
+async fn eventually<F, Fut>(what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = bool>,
+{
+    let deadline = Instant::now() + WAIT;
+    while !check().await {
+        assert!(Instant::now() < deadline, "{what}: not true within {WAIT:?}");
+        sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn wait_topic_peers(node: &Node, topic: Topic, count: usize) {
+    eventually(&format!("{count} peers on {topic:?}"), || async {
+        node.handle.topic_peers(topic).await.len() == count
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nodes_discover_each_other_through_a_bootnode_and_gossip_reaches_all() {
+    let started = Instant::now();
+    let mut boot = spawn(config(1), Serve::Never).await;
+    let mut nodes = Vec::new();
+    for _ in 0..3 {
+        nodes.push(spawn(with_bootnode(config(1), &boot), Serve::Never).await);
+    }
+    // Each node knows only the bootnode, yet ends up connected to all three others: Kademlia.
+    for node in nodes.iter().chain([&boot]) {
+        eventually("connected to the 3 others", || async { node.peer_ids().await.len() == 3 }).await;
+        wait_topic_peers(node, Topic::Consensus, 3).await;
+    }
+    nodes[2].handle.publish(Topic::Consensus, b"vote".to_vec()).await.unwrap();
+    for node in nodes[..2].iter_mut().chain([&mut boot]) {
+        node.expect(
+            "the vote",
+            |s| matches!(s, Seen::Gossip { topic: Topic::Consensus, data, .. } if data == b"vote"),
+        )
+        .await;
+    }
+    // A proposal far over gossipsub's default 64 KiB and the `txs` limit goes through the raised
+    // `blocks` limit. (The full MAX_CONSENSUS_MESSAGE_BYTES works too, but its SHA3 message ids take
+    // seconds in an unoptimized build.)
+    let proposal = vec![0xab; 2 * MAX_TX_BYTES];
+    assert!(proposal.len() < MAX_CONSENSUS_MESSAGE_BYTES);
+    let sent = Instant::now();
+    nodes[0].handle.publish(Topic::Blocks, proposal.clone()).await.unwrap();
+    for node in nodes[1..].iter_mut().chain([&mut boot]) {
+        node.expect(
+            "the proposal",
+            |s| matches!(s, Seen::Gossip { topic: Topic::Blocks, data, .. } if *data == proposal),
+        )
+        .await;
+    }
+    eprintln!("{} byte proposal reached 3 peers in {:?}", proposal.len(), sent.elapsed());
+    // Republishing identical bytes is a duplicate (content ids).
+    let again = nodes[2].handle.publish(Topic::Consensus, b"vote".to_vec()).await;
+    assert!(matches!(again, Err(NetError::Duplicate)), "{again:?}");
+    eprintln!("discovery + gossip: {:?}", started.elapsed());
+    for node in nodes {
+        node.stop().await;
+    }
+    boot.stop().await;
+}
+
+/// Nodes without discovery: they talk to their bootnodes only, so a line topology holds.
+fn line_config() -> NetConfig {
+    let mut config = config(1);
+    config.discovery = false;
+    config
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rejected_messages_are_not_forwarded_and_get_the_sender_banned() {
+    let started = Instant::now();
+    // A – B – C: B is the only path from A to C.
+    let mut b = spawn(line_config(), Serve::Never).await;
+    let mut a = spawn(with_bootnode(line_config(), &b), Serve::Never).await;
+    let mut c = spawn(with_bootnode(line_config(), &b), Serve::Never).await;
+    wait_topic_peers(&a, Topic::Txs, 1).await;
+    wait_topic_peers(&b, Topic::Txs, 2).await;
+    wait_topic_peers(&c, Topic::Txs, 1).await;
+    assert_eq!(a.peer_ids().await, vec![b.peer]);
+    assert_eq!(c.peer_ids().await, vec![b.peer]);
+
+    // Accepted by B: forwarded to C.
+    a.handle.publish(Topic::Txs, b"good-1".to_vec()).await.unwrap();
+    assert_eq!(b.expect_gossip(b"good-1").await, a.peer);
+    assert_eq!(c.expect_gossip(b"good-1").await, b.peer);
+
+    // Rejected by B: C never sees it, and A's score at B drops below zero.
+    a.handle.publish(Topic::Txs, b"bad-1".to_vec()).await.unwrap();
+    b.expect_gossip(b"bad-1").await;
+    eventually("A's score at B below 0", || async {
+        b.handle.peer_score(a.peer).await.is_some_and(|s| s < 0.0)
+    })
+    .await;
+    a.handle.publish(Topic::Txs, b"good-2".to_vec()).await.unwrap();
+    let mut at_c = c.until("good-2", |s| matches!(s, Seen::Gossip { data, .. } if data == b"good-2")).await;
+    at_c.extend(c.drain(Duration::from_millis(500)).await);
+    assert!(
+        !at_c.iter().any(|s| matches!(s, Seen::Gossip { data, .. } if data.starts_with(b"bad"))),
+        "C received a rejected message: {at_c:?}"
+    );
+
+    // Two more rejected messages take A below the graylist threshold: B disconnects and bans it.
+    for bad in [b"bad-2", b"bad-3"] {
+        a.handle.publish(Topic::Txs, bad.to_vec()).await.unwrap();
+        b.expect_gossip(bad).await;
+    }
+    b.expect("B drops A", |s| matches!(s, Seen::Disconnected(p) if *p == a.peer)).await;
+    a.expect("A loses B", |s| matches!(s, Seen::Disconnected(p) if *p == b.peer)).await;
+    let score = b.handle.peer_score(a.peer).await.unwrap();
+    assert!(score < GRAYLIST_THRESHOLD, "score {score}");
+    // A keeps redialling its bootnode, and B keeps refusing it.
+    sleep(Duration::from_secs(1)).await;
+    assert!(!b.peer_ids().await.contains(&a.peer));
+    assert_eq!(c.peer_ids().await, vec![b.peer], "C keeps its link to B");
+    eprintln!("validation + scoring: {:?}", started.elapsed());
+    for node in [a, b, c] {
+        node.stop().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn oversized_gossip_is_never_delivered() {
+    let mut strict = line_config();
+    strict.topic_limits.txs = 1024;
+    let mut b = spawn(strict, Serve::Never).await;
+    let a = spawn(with_bootnode(line_config(), &b), Serve::Never).await;
+    wait_topic_peers(&a, Topic::Txs, 1).await;
+
+    // The publisher's own limit is checked before anything is sent.
+    let too_big = a.handle.publish(Topic::Txs, vec![0; MAX_TX_BYTES + 1]).await;
+    assert!(matches!(too_big, Err(NetError::MessageTooLarge { topic: Topic::Txs, .. })), "{too_big:?}");
+
+    // Within A's limit but over B's: B drops them (4096 bytes in gossipsub's codec, 1025 bytes in
+    // the network's own check before delivery); the messages within the limit arrive.
+    a.handle.publish(Topic::Txs, vec![7; 4096]).await.unwrap();
+    a.handle.publish(Topic::Txs, vec![7; 1025]).await.unwrap();
+    a.handle.publish(Topic::Txs, vec![7; 1024]).await.unwrap();
+    a.handle.publish(Topic::Txs, b"small".to_vec()).await.unwrap();
+    let mut seen =
+        b.until("the small message", |s| matches!(s, Seen::Gossip { data, .. } if data == b"small")).await;
+    seen.extend(b.drain(Duration::from_millis(300)).await);
+    let sizes: Vec<usize> = seen
+        .iter()
+        .filter_map(|s| if let Seen::Gossip { data, .. } = s { Some(data.len()) } else { None })
+        .collect();
+    assert_eq!(sizes, [1024, 5], "only the messages within B's limit arrive, in order");
+    a.stop().await;
+    b.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn blocks_and_status_are_fetched_by_request() {
+    let blocks: Vec<Vec<u8>> = (0..10u8).map(|i| vec![i; 1000 + usize::from(i)]).collect();
+    let server = spawn(config(1), Serve::Blocks(Arc::new(blocks.clone()))).await;
+    let mut client = spawn(with_bootnode(config(1), &server), Serve::Never).await;
+    client.expect("connected", |s| matches!(s, Seen::Connected(p) if *p == server.peer)).await;
+
+    let started = Instant::now();
+    let got = client
+        .handle
+        .request_blocks(server.peer, BlocksRequest { from_height: 2, max_count: 3 })
+        .await
+        .unwrap();
+    assert_eq!(got.blocks, blocks[2..5]);
+    eprintln!("blocks request round trip: {:?}", started.elapsed());
+    let tail =
+        client.handle.request_blocks(server.peer, BlocksRequest { from_height: 8, max_count: 100 }).await;
+    assert_eq!(tail.unwrap().blocks, blocks[8..]);
+    let past =
+        client.handle.request_blocks(server.peer, BlocksRequest { from_height: 50, max_count: 5 }).await;
+    assert!(past.unwrap().blocks.is_empty());
+
+    let status = StatusResponse { height: 9, finalized_height: 7, head_hash: Hash([7; 32]) };
+    server.handle.set_status(status);
+    assert_eq!(client.handle.request_status(server.peer).await.unwrap(), status);
+
+    // Penalized: disconnected, and refused while the ban lasts (the client keeps redialling).
+    server.handle.penalize(client.peer).await.unwrap();
+    client.expect("penalized", |s| matches!(s, Seen::Disconnected(p) if *p == server.peer)).await;
+    let refused = client.handle.request_status(server.peer).await;
+    assert!(refused.is_err(), "{refused:?}");
+    assert!(!server.peer_ids().await.contains(&client.peer));
+    client.stop().await;
+    server.stop().await;
+}
+
+/// A peer that speaks the sync protocol's name but answers with the given raw bytes, in turn.
+async fn garbage_server(chain_id: u64, answers: Vec<Vec<u8>>) -> (PeerId, Multiaddr) {
+    #[derive(Clone)]
+    struct Raw;
+    impl request_response::Codec for Raw {
+        type Protocol = StreamProtocol;
+        type Request = ();
+        type Response = Vec<u8>;
+        async fn read_request<T: futures::AsyncRead + Unpin + Send>(
+            &mut self,
+            _: &StreamProtocol,
+            io: &mut T,
+        ) -> io::Result<()> {
+            let mut prefix = [0u8; 4];
+            io.read_exact(&mut prefix).await?;
+            let mut body = vec![0u8; (u32::from_be_bytes(prefix) as usize).min(1024)];
+            io.read_exact(&mut body).await
+        }
+        async fn read_response<T: futures::AsyncRead + Unpin + Send>(
+            &mut self,
+            _: &StreamProtocol,
+            _: &mut T,
+        ) -> io::Result<Vec<u8>> {
+            Err(io::Error::other("this peer only answers"))
+        }
+        async fn write_request<T: futures::AsyncWrite + Unpin + Send>(
+            &mut self,
+            _: &StreamProtocol,
+            _: &mut T,
+            _: (),
+        ) -> io::Result<()> {
+            Err(io::Error::other("this peer only answers"))
+        }
+        async fn write_response<T: futures::AsyncWrite + Unpin + Send>(
+            &mut self,
+            _: &StreamProtocol,
+            io: &mut T,
+            response: Vec<u8>,
+        ) -> io::Result<()> {
+            io.write_all(&response).await?;
+            io.close().await
+        }
+    }
+    let protocol = StreamProtocol::try_from_owned(format!("/weft/{chain_id}/sync/1")).unwrap();
+    let mut swarm = SwarmBuilder::with_new_identity()
+        .with_tokio()
+        .with_tcp(tcp::Config::default(), noise::Config::new, yamux::Config::default)
+        .unwrap()
+        .with_behaviour(|_| {
+            request_response::Behaviour::with_codec(
+                Raw,
+                [(protocol, ProtocolSupport::Inbound)],
+                request_response::Config::default(),
+            )
+        })
+        .unwrap()
+        .with_swarm_config(|c| c.with_idle_connection_timeout(Duration::from_secs(30)))
+        .build();
+    swarm.listen_on(loopback()).unwrap();
+    let addr = loop {
+        if let SwarmEvent::NewListenAddr { address, .. } = swarm.select_next_some().await {
+            break address;
+        }
+    };
+    let peer = *swarm.local_peer_id();
+    tokio::spawn(async move {
+        let mut answers = answers.into_iter();
+        loop {
+            if let SwarmEvent::Behaviour(request_response::Event::Message {
+                message: request_response::Message::Request { channel, .. },
+                ..
+            }) = swarm.select_next_some().await
+            {
+                let answer = answers.next().unwrap_or_default();
+                let _ = swarm.behaviour_mut().send_response(channel, answer);
+            }
+        }
+    });
+    (peer, addr.with(Protocol::P2p(peer)))
+}
+
+fn framed(body: &[u8]) -> Vec<u8> {
+    let mut frame = (body.len() as u32).to_be_bytes().to_vec();
+    frame.extend_from_slice(body);
+    frame
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn block_fetch_failures_are_clear_errors() {
+    let ask = BlocksRequest { from_height: 0, max_count: 2 };
+
+    // A peer that never answers: a timeout, on time.
+    let silent = spawn(config(1), Serve::Never).await;
+    let mut impatient = config(1);
+    impatient.request_timeout = Duration::from_secs(1);
+    impatient.max_response_bytes = 1024;
+    let mut client = spawn(with_bootnode(impatient, &silent), Serve::Never).await;
+    client.expect("connected", |s| matches!(s, Seen::Connected(p) if *p == silent.peer)).await;
+    let started = Instant::now();
+    let err = client.handle.request_blocks(silent.peer, ask).await.unwrap_err();
+    assert!(matches!(err, NetError::Timeout(p) if p == silent.peer), "{err:?}");
+    let waited = started.elapsed();
+    assert!(waited < Duration::from_secs(3), "timeout after {waited:?}");
+    eprintln!("timeout error after {waited:?}");
+
+    // A response over the client's size limit (4 KiB entries, limit 1 KiB).
+    let big = spawn(config(1), Serve::Blocks(Arc::new(vec![vec![1; 4096]; 2]))).await;
+    client.handle.dial(big.addr.clone()).await.unwrap();
+    let err = client.handle.request_blocks(big.peer, ask).await.unwrap_err();
+    assert!(
+        matches!(&err, NetError::BadResponse { reason, .. } if reason.contains("over the limit")),
+        "{err:?}"
+    );
+
+    // Garbage: a huge length prefix, an undecodable body, more blocks than asked for.
+    let three_blocks = [0u8, 3 << 2, 1 << 2, 1, 1 << 2, 2, 1 << 2, 3];
+    let answers = vec![u32::MAX.to_be_bytes().to_vec(), framed(&[9, 9, 9, 9]), framed(&three_blocks)];
+    let (garbage, garbage_addr) = garbage_server(1, answers).await;
+    client.handle.dial(garbage_addr).await.unwrap();
+    client
+        .expect("connected to the garbage peer", |s| matches!(s, Seen::Connected(p) if *p == garbage))
+        .await;
+    for expected in ["over the limit", "invalid", "3 blocks for a request of at most 2"] {
+        let err = client.handle.request_blocks(garbage, ask).await.unwrap_err();
+        assert!(matches!(&err, NetError::BadResponse { reason, .. } if reason.contains(expected)), "{err:?}");
+    }
+
+    // A peer nobody knows an address for.
+    let err = client.handle.request_blocks(PeerId::random(), ask).await.unwrap_err();
+    assert!(matches!(err, NetError::Unreachable(_)), "{err:?}");
+    for node in [client, silent, big] {
+        node.stop().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn restarted_nodes_are_reconnected() {
+    let started = Instant::now();
+    let boot_config = config(1);
+    let boot = spawn(boot_config.clone(), Serve::Never).await;
+    let mut b = spawn(with_bootnode(config(1), &boot), Serve::Never).await;
+    let c_config = with_bootnode(config(1), &boot);
+    let c = spawn(c_config.clone(), Serve::Never).await;
+    for node in [&boot, &b, &c] {
+        eventually("full mesh", || async { node.peer_ids().await.len() == 2 }).await;
+    }
+
+    // The bootnode restarts with the same key on the same port: B and C redial it.
+    let boot_peer = boot.peer;
+    let mut same_port = boot.addr.clone();
+    same_port.pop();
+    boot.stop().await;
+    b.expect("B loses the bootnode", |s| matches!(s, Seen::Disconnected(p) if *p == boot_peer)).await;
+    let mut boot_config = boot_config;
+    boot_config.listen_addrs = vec![same_port];
+    let boot = spawn(boot_config, Serve::Never).await;
+    assert_eq!(boot.peer, boot_peer);
+    eventually("B and C back at the bootnode", || async {
+        let peers = boot.peer_ids().await;
+        peers.contains(&b.peer) && peers.contains(&c.peer)
+    })
+    .await;
+    eprintln!("bootnode restart, reconnected: {:?}", started.elapsed());
+
+    // C restarts with the same key on a new port: it comes back through the bootnode, and B finds
+    // it again.
+    let c_peer = c.peer;
+    c.stop().await;
+    b.expect("B loses C", |s| matches!(s, Seen::Disconnected(p) if *p == c_peer)).await;
+    let c = spawn(c_config, Serve::Never).await;
+    assert_eq!(c.peer, c_peer);
+    b.expect("B reconnects to C", |s| matches!(s, Seen::Connected(p) if *p == c_peer)).await;
+    eventually("C back at the bootnode", || async { boot.peer_ids().await.contains(&c_peer) }).await;
+    eprintln!("restarts: {:?}", started.elapsed());
+    for node in [b, c, boot] {
+        node.stop().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn other_chains_never_mix() {
+    let x = spawn(config(1), Serve::Never).await;
+    let mut z = spawn(with_bootnode(config(1), &x), Serve::Never).await;
+    let mut y = spawn(with_bootnode(config(2), &x), Serve::Never).await;
+    wait_topic_peers(&x, Topic::Txs, 1).await;
+    // Y reaches X's transport, learns through identify that X is on another chain, and leaves.
+    y.expect("Y drops X", |s| matches!(s, Seen::Disconnected(p) if *p == x.peer)).await;
+
+    x.handle.publish(Topic::Txs, b"chain 1 tx".to_vec()).await.unwrap();
+    z.expect_gossip(b"chain 1 tx").await;
+    let at_y = y.drain(Duration::from_secs(1)).await;
+    assert!(!at_y.iter().any(|s| matches!(s, Seen::Gossip { .. })), "{at_y:?}");
+    let published = y.handle.publish(Topic::Txs, b"chain 2 tx".to_vec()).await;
+    assert!(matches!(published, Err(NetError::NoPeers)), "{published:?}");
+    assert!(y.peer_ids().await.is_empty());
+    assert_eq!(x.handle.topic_peers(Topic::Txs).await, vec![z.peer]);
+    for node in [x, y, z] {
+        node.stop().await;
+    }
+}
+
+#[test]
+fn p2p_key_file_round_trip() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("p2p.key");
+    let key = generate_keypair();
+    write_keypair(&path, &key).unwrap();
+    assert_eq!(std::fs::read(&path).unwrap().len(), 32);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+    }
+    assert_eq!(read_keypair(&path).unwrap().public().to_peer_id(), key.public().to_peer_id());
+    assert!(
+        matches!(write_keypair(&path, &generate_keypair()), Err(NetError::KeyFile { .. })),
+        "no overwrite"
+    );
+    std::fs::write(&path, [1u8; 31]).unwrap();
+    assert!(matches!(read_keypair(&path), Err(NetError::BadKey { .. })));
+    std::fs::write(&path, [1u8; 64]).unwrap();
+    assert!(matches!(read_keypair(&path), Err(NetError::BadKey { .. })));
+}
