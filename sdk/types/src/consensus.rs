@@ -652,6 +652,10 @@ pub enum ConsensusMessage {
     /// Asks peers for a block above the finalized one that the sender lacks, by hash.
     #[codec(index = 3)]
     BlockRequest(Hash),
+    /// Asks peers for the notarization or nullification of a view (which the sender needs to
+    /// check, or build, a proposal's parent chain).
+    #[codec(index = 4)]
+    CertificateRequest(View),
 }
 
 impl ConsensusMessage {
@@ -666,6 +670,7 @@ impl ConsensusMessage {
             ConsensusMessage::Proposal { proposal, .. } => Some(proposal.proposal.view),
             ConsensusMessage::Vote(v) => Some(v.vote.view()),
             ConsensusMessage::Certificate(c) => Some(c.view()),
+            ConsensusMessage::CertificateRequest(v) => Some(*v),
             ConsensusMessage::BlockRequest(_) => None,
         }
     }

@@ -128,6 +128,7 @@ fn messages_round_trip() {
         ConsensusMessage::Certificate(fin.clone()),
         ConsensusMessage::Proposal { proposal: p, block: Box::new(block()) },
         ConsensusMessage::BlockRequest(Hash([9; 32])),
+        ConsensusMessage::CertificateRequest(42),
     ];
     for m in messages {
         let bytes = m.encode();
@@ -176,7 +177,11 @@ fn decoding_is_bounded() {
     assert!(matches!(ConsensusMessage::decode_bounded(&big), Err(DecodeError::TooLarge { .. })));
     assert_eq!(MAX_CONSENSUS_MESSAGE_BYTES, 1 + SIGNED_PROPOSAL_BYTES + MAX_BLOCK_BYTES);
     // Unknown variants.
-    assert!(ConsensusMessage::decode_bounded(&[4]).is_err());
+    assert!(ConsensusMessage::decode_bounded(&[5]).is_err());
+    assert_eq!(
+        ConsensusMessage::decode_bounded(&unhex("042a00000000000000")).unwrap(),
+        ConsensusMessage::CertificateRequest(42)
+    );
     assert!(ConsensusMessage::decode_bounded(&unhex("01030700000000000000")).is_err());
     // A validator set that breaks its rules does not decode.
     let (keys, _) = four();
