@@ -129,7 +129,7 @@ async fn dev(args: DevArgs) -> anyhow::Result<()> {
 /// arguments (JSON through each contract's ABI). `$token` stands for the token's address.
 const EXAMPLES: &[(&str, &str)] = &[
     ("token", r#"{"supply": "1000000000000"}"#),
-    ("nft", r#"{"name": "Weft Art"}"#),
+    ("nft", r#"{"name": "Weft Art", "price": "1000"}"#),
     ("voting", "{}"),
     ("supply-chain", "{}"),
     ("ip-registry", "{}"),

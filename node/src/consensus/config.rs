@@ -29,6 +29,9 @@ pub enum ConfigError {
     /// A timeout or delay of zero.
     #[error("{0} must be greater than zero")]
     Zero(&'static str),
+    /// A backoff under 100 % would shrink timeouts.
+    #[error("backoff_percent ({0}) must be at least 100")]
+    Shrinking(u64),
     /// The base view timeout is above the cap.
     #[error("view_timeout_ms ({base}) is above max_timeout_ms ({max})")]
     TimeoutAboveMax {
@@ -47,12 +50,15 @@ pub struct Config {
     pub chain_id: ChainId,
     /// The validators and their voting power.
     pub validators: ValidatorSet,
-    /// A view's deadline when the previous view was notarized (it doubles for each directly
-    /// preceding view that was only nullified, up to `max_timeout_ms`). Should exceed three
-    /// message delays plus the time to build and validate a block.
+    /// A view's deadline when the previous view was notarized. It is multiplied by
+    /// `backoff_percent / 100` for each directly preceding view that was only nullified, up to
+    /// `max_timeout_ms`. Should exceed three message delays plus the time to build and validate a
+    /// block (the genesis file's `consensus.timeout_ms`).
     pub view_timeout_ms: u64,
-    /// First delay of the re-send timer after a view's deadline (it doubles on each retry, up to
-    /// `max_timeout_ms`).
+    /// Growth of the timers per failed view or retry, in percent (150 = ×1.5); at least 100.
+    pub backoff_percent: u64,
+    /// First delay of the re-send timer after a view's deadline (grown by `backoff_percent` on
+    /// each retry, up to `max_timeout_ms`).
     pub retry_timeout_ms: u64,
     /// The cap on every timer.
     pub max_timeout_ms: u64,
@@ -61,31 +67,32 @@ pub struct Config {
     pub future_views: u64,
     /// Most certificates sent to one lagging validator at once.
     pub max_catchup_certificates: usize,
-    /// Most block-request answers sent to one peer per view.
-    pub max_block_answers_per_peer: u32,
-    /// Most peers whose block requests are answered per view.
+    /// Most answers to block and certificate requests sent to one peer per view.
+    pub max_answers_per_peer: u32,
+    /// Most peers whose requests are answered per view.
     pub max_answered_peers: usize,
-    /// Most blocks requested at once.
-    pub max_wanted_blocks: usize,
+    /// Most blocks, and most certificates, requested at once.
+    pub max_requests: usize,
     /// Most pieces of evidence kept; later ones are neither kept nor reported.
     pub max_evidence: usize,
 }
 
 impl Config {
-    /// A configuration with default timeouts (1 s view deadline, 1 s first retry, 60 s cap) and
-    /// bounds.
+    /// A configuration with default timeouts (1 s view deadline, ×2 backoff, 1 s first retry,
+    /// 60 s cap) and bounds.
     pub fn new(chain_id: ChainId, validators: ValidatorSet) -> Self {
         Self {
             chain_id,
             validators,
             view_timeout_ms: 1_000,
+            backoff_percent: 200,
             retry_timeout_ms: 1_000,
             max_timeout_ms: 60_000,
             future_views: 64,
             max_catchup_certificates: 16,
-            max_block_answers_per_peer: 4,
+            max_answers_per_peer: 8,
             max_answered_peers: 256,
-            max_wanted_blocks: 64,
+            max_requests: 64,
             max_evidence: 1024,
         }
     }
@@ -102,15 +109,27 @@ impl Config {
                 return Err(ConfigError::Zero(name));
             }
         }
+        if self.backoff_percent < 100 {
+            return Err(ConfigError::Shrinking(self.backoff_percent));
+        }
         if self.view_timeout_ms > self.max_timeout_ms {
-            return Err(ConfigError::TimeoutAboveMax { base: self.view_timeout_ms, max: self.max_timeout_ms });
+            return Err(ConfigError::TimeoutAboveMax {
+                base: self.view_timeout_ms,
+                max: self.max_timeout_ms,
+            });
         }
         Ok(())
     }
 
-    /// `base` doubled `doublings` times, capped at `max_timeout_ms`.
-    pub(super) fn backoff(&self, base: u64, doublings: u64) -> u64 {
-        let factor = 1u64.checked_shl(u32::try_from(doublings.min(32)).unwrap_or(32)).unwrap_or(u64::MAX);
-        base.saturating_mul(factor).min(self.max_timeout_ms)
+    /// `base` grown `steps` times by `backoff_percent`, capped at `max_timeout_ms`.
+    pub(super) fn backoff(&self, base: u64, steps: u64) -> u64 {
+        let mut t = base.min(self.max_timeout_ms);
+        for _ in 0..steps.min(64) {
+            if t >= self.max_timeout_ms || self.backoff_percent <= 100 {
+                break;
+            }
+            t = t.saturating_mul(self.backoff_percent) / 100;
+        }
+        t.min(self.max_timeout_ms)
     }
 }

@@ -1,12 +1,12 @@
-//! The Simplex state machine: construction and restoration, the dispatch of inputs, timers, and
-//! the local steps that follow any change (validate, propose, notarize, finalize, prune).
+//! The Simplex state machine: its state, construction and restoration, the dispatch of inputs,
+//! timers and re-sends, moving between views, signing, and the node's answers (built, synced).
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use weft_types::{
     Address, Block, Hash,
     consensus::{
-        BlockRef, Certificate, CertificateError, ConsensusMessage, Evidence, FinalityCertificate, Proposal,
+        BlockRef, CertificateError, ConsensusMessage, Evidence, FinalityCertificate, Proposal,
         SignedProposal, SignedVote, View, Vote,
     },
     tx::SignatureError,
@@ -54,6 +54,8 @@ pub struct Core<S, P> {
     pub(super) started: bool,
     /// The current view.
     pub(super) view: View,
+    /// The current view's leader.
+    pub(super) leader: Address,
     /// The highest finalized block (the anchor at start).
     pub(super) finalized: BlockRef,
     /// Its certificate (or a descendant's at start), sent to lagging validators.
@@ -70,11 +72,13 @@ pub struct Core<S, P> {
     pub(super) sync_sent: Option<View>,
     /// Blocks requested from peers.
     pub(super) wanted: BTreeSet<Hash>,
+    /// Views whose certificate was requested from peers.
+    pub(super) wanted_views: BTreeSet<View>,
     /// Re-sends done in the current view.
     pub(super) retries: u64,
     /// The view in which each validator was last sent catch-up certificates.
     pub(super) caught_up: BTreeMap<Address, View>,
-    /// Block-request answers per peer in the current view.
+    /// Answers to requests per peer in the current view.
     pub(super) answered: BTreeMap<P, u32>,
     /// Evidence, by offender, view and kind.
     pub(super) evidence: BTreeMap<(Address, View, u8), Evidence>,
@@ -111,6 +115,7 @@ impl<S: Signer, P: Clone + Ord + std::fmt::Debug> Core<S, P> {
         }
         let mut core = Self {
             view: anchor.block.view.saturating_add(1),
+            leader: Address::default(),
             finalized: anchor.block,
             finalized_cert: anchor.certificate,
             cfg,
@@ -124,6 +129,7 @@ impl<S: Signer, P: Clone + Ord + std::fmt::Debug> Core<S, P> {
             pending_final,
             sync_sent: None,
             wanted: BTreeSet::new(),
+            wanted_views: BTreeSet::new(),
             retries: 0,
             caught_up: BTreeMap::new(),
             answered: BTreeMap::new(),
@@ -132,6 +138,7 @@ impl<S: Signer, P: Clone + Ord + std::fmt::Debug> Core<S, P> {
         for record in records {
             core.restore_record(record)?;
         }
+        core.leader = leader(&core.cfg.validators, core.view);
         Ok(core)
     }
 
@@ -270,12 +277,16 @@ impl<S: Signer, P: Clone + Ord + std::fmt::Debug> Core<S, P> {
             TimeoutKind::View => {
                 // Never Nullify a view this validator finalized (possible only after a restart into
                 // that view): Nullify and Finalize of one view conflict.
-                let done = self
-                    .views
-                    .get(&view)
-                    .is_some_and(|vs| vs.nullify.contains_key(&self.me) || vs.finalize.contains_key(&self.me));
+                let done = self.views.get(&view).is_some_and(|vs| {
+                    vs.nullify.contains_key(&self.me) || vs.finalize.contains_key(&self.me)
+                });
                 if self.validator && !done {
                     self.cast(Vote::Nullify(view), out);
+                }
+                // Views ending without a notarization may mean some validators lack finalized
+                // blocks (they cannot vote without them): send them the latest finalization.
+                if let Some(cert) = &self.finalized_cert {
+                    out.push(Effect::Broadcast(ConsensusMessage::Certificate(cert.certificate())));
                 }
                 if self.view == view {
                     self.retries = 0;
@@ -298,8 +309,9 @@ impl<S: Signer, P: Clone + Ord + std::fmt::Debug> Core<S, P> {
         }
     }
 
-    /// Re-sends what others may have missed: own votes of the current view, the certificate that
-    /// opened it, the latest own Finalize not yet finalized, block requests and the sync request.
+    /// Re-sends what others may have missed: own votes of the current view, the latest
+    /// finalization, the certificate that opened the view, the latest own Finalize not yet
+    /// finalized, block and certificate requests, and the sync request.
     fn resend(&mut self, out: &mut Vec<Effect<P>>) {
         if let Some(vs) = self.views.get(&self.view) {
             for map in [&vs.notarize, &vs.nullify] {
@@ -308,12 +320,15 @@ impl<S: Signer, P: Clone + Ord + std::fmt::Debug> Core<S, P> {
                 }
             }
         }
+        // The latest finalization: a validator in the same view may still lack it (it moved on
+        // with nullifications and cannot vote without the finalized blocks).
+        if let Some(cert) = &self.finalized_cert {
+            out.push(Effect::Broadcast(ConsensusMessage::Certificate(cert.certificate())));
+        }
         let previous = self.view.saturating_sub(1);
-        if previous <= self.finalized.view {
-            if let Some(cert) = &self.finalized_cert {
-                out.push(Effect::Broadcast(ConsensusMessage::Certificate(cert.certificate())));
-            }
-        } else if let Some(vs) = self.views.get(&previous) {
+        if previous > self.finalized.view
+            && let Some(vs) = self.views.get(&previous)
+        {
             for cert in [&vs.notarization, &vs.nullification].into_iter().flatten() {
                 out.push(Effect::Broadcast(ConsensusMessage::Certificate(cert.clone())));
             }
@@ -330,6 +345,9 @@ impl<S: Signer, P: Clone + Ord + std::fmt::Debug> Core<S, P> {
         for hash in &self.wanted {
             out.push(Effect::Broadcast(ConsensusMessage::BlockRequest(*hash)));
         }
+        for view in &self.wanted_views {
+            out.push(Effect::Broadcast(ConsensusMessage::CertificateRequest(*view)));
+        }
         if let Some(cert) = &self.pending_final {
             self.sync_sent = Some(cert.block().view);
             out.push(Effect::Sync(cert.clone()));
@@ -344,6 +362,7 @@ impl<S: Signer, P: Clone + Ord + std::fmt::Debug> Core<S, P> {
             return;
         }
         self.view = view;
+        self.leader = leader(&self.cfg.validators, view);
         self.retries = 0;
         self.answered.clear();
         if self.build.is_some_and(|b| b.view < view) {
@@ -390,273 +409,23 @@ impl<S: Signer, P: Clone + Ord + std::fmt::Debug> Core<S, P> {
         let signed = SignedProposal { proposal, signer: self.me, signature };
         vs.proposal = Some(signed);
         out.push(Effect::Persist(PersistRecord::Proposal(signed)));
-        out.push(Effect::Broadcast(ConsensusMessage::Proposal { proposal: signed, block: block.clone() }));
-        self.blocks.insert(proposal.block_hash, BlockEntry { proposal: signed, block, status: Status::Valid });
+        out.push(Effect::Broadcast(ConsensusMessage::Proposal {
+            proposal: signed,
+            block: Box::new(block.clone()),
+        }));
+        self.blocks
+            .insert(proposal.block_hash, BlockEntry { proposal: signed, block, status: Status::Valid });
     }
 
     fn on_synced(&mut self, cert: FinalityCertificate, out: &mut Vec<Effect<P>>) {
         let block = cert.block();
-        if block.view <= self.finalized.view || cert.verify(self.cfg.chain_id, &self.cfg.validators).is_err() {
+        if block.view <= self.finalized.view || cert.verify(self.cfg.chain_id, &self.cfg.validators).is_err()
+        {
             return;
         }
         self.finalized = block;
         self.finalized_cert = Some(cert);
         self.prune();
         self.enter_view(block.view.saturating_add(1), out);
-    }
-
-    // ---- Local steps ----
-
-    /// Runs every local step until none applies.
-    fn progress(&mut self, out: &mut Vec<Effect<P>>) {
-        if !self.started {
-            return;
-        }
-        loop {
-            let mut changed = self.request_validations(out);
-            changed |= self.try_finalize(out);
-            changed |= self.try_propose(out);
-            changed |= self.try_notarize(out);
-            if !changed {
-                break;
-            }
-        }
-    }
-
-    /// Asks to validate every block whose parent is the finalized block or a validated block.
-    fn request_validations(&mut self, out: &mut Vec<Effect<P>>) -> bool {
-        let ready: Vec<Hash> = self
-            .blocks
-            .iter()
-            .filter(|(_, e)| e.status == Status::Pending)
-            .filter(|(_, e)| {
-                let h = &e.block.header;
-                if h.parent_hash == self.finalized.hash {
-                    return self.finalized.height.checked_add(1) == Some(h.height);
-                }
-                self.blocks.get(&h.parent_hash).is_some_and(|p| {
-                    p.status == Status::Valid && p.block.header.height.checked_add(1) == Some(h.height)
-                })
-            })
-            .map(|(hash, _)| *hash)
-            .collect();
-        for hash in &ready {
-            if let Some(entry) = self.blocks.get_mut(hash) {
-                entry.status = Status::Requested;
-                out.push(Effect::ValidateBlock(entry.block.clone()));
-            }
-        }
-        !ready.is_empty()
-    }
-
-    /// Finalizes the pending finalization if all its blocks above the finalized one are here and
-    /// valid; otherwise asks for the missing block.
-    fn try_finalize(&mut self, out: &mut Vec<Effect<P>>) -> bool {
-        let Some(cert) = self.pending_final.clone() else { return false };
-        let target = cert.block();
-        if target.view <= self.finalized.view {
-            self.pending_final = None;
-            return false;
-        }
-        let mut chain = Vec::new();
-        let mut hash = target.hash;
-        let mut height = target.height;
-        while hash != self.finalized.hash {
-            let Some(entry) = self.blocks.get(&hash) else {
-                // Peers prune blocks once they are final, so ask for a sync at once; the block
-                // may still come from a late proposal or a peer's answer to the request.
-                self.want(hash, out);
-                if self.sync_sent != Some(target.view) {
-                    self.sync_sent = Some(target.view);
-                    out.push(Effect::Sync(cert));
-                }
-                return false;
-            };
-            if entry.status != Status::Valid || entry.block.header.height != height || height <= self.finalized.height
-            {
-                return false;
-            }
-            chain.push((hash, entry.proposal.proposal.view));
-            hash = entry.block.header.parent_hash;
-            height -= 1;
-        }
-        if height != self.finalized.height {
-            return false;
-        }
-        for (hash, view) in chain.into_iter().rev() {
-            if let Some(entry) = self.blocks.get(&hash) {
-                out.push(Effect::Finalized { block: entry.block.clone(), view, certificate: cert.clone() });
-            }
-        }
-        self.finalized = target;
-        self.finalized_cert = Some(cert);
-        self.pending_final = None;
-        self.prune();
-        self.enter_view(target.view.saturating_add(1), out);
-        true
-    }
-
-    /// As leader of the current view, asks the node for a block on the best valid parent.
-    fn try_propose(&mut self, out: &mut Vec<Effect<P>>) -> bool {
-        let view = self.view;
-        if !self.validator || leader(&self.cfg.validators, view) != self.me {
-            return false;
-        }
-        if self.build.is_some_and(|b| b.view == view) {
-            return false;
-        }
-        if self.views.get(&view).is_some_and(|vs| vs.proposal.is_some() || vs.nullify.contains_key(&self.me)) {
-            return false;
-        }
-        let Some((parent_view, parent, parent_height)) = self.select_parent(view) else { return false };
-        let Some(height) = parent_height.checked_add(1) else { return false };
-        self.build = Some(BuildRequest { view, parent_view, height, parent });
-        out.push(Effect::BuildBlock { view, height, parent });
-        true
-    }
-
-    /// The highest valid parent for a proposal in `view`: a validated notarized block of a view
-    /// `u`, with every view between `u` and `view` nullified, or the finalized block.
-    fn select_parent(&self, view: View) -> Option<(View, Hash, weft_types::Height)> {
-        let mut u = view.checked_sub(1)?;
-        loop {
-            if u <= self.finalized.view {
-                return Some((self.finalized.view, self.finalized.hash, self.finalized.height));
-            }
-            let vs = self.views.get(&u)?;
-            if let Some(Vote::Notarize(b)) = vs.notarization.as_ref().map(|c| c.vote)
-                && self.blocks.get(&b.hash).is_some_and(|e| e.status == Status::Valid)
-            {
-                return Some((u, b.hash, b.height));
-            }
-            vs.nullification.as_ref()?;
-            u -= 1;
-        }
-    }
-
-    /// Whether `proposal`'s parent is valid: the finalized block or the block notarized in
-    /// `parent_view`, with every view in between nullified, and the heights and hashes agreeing.
-    fn parent_is_valid(&self, proposal: &Proposal, block: &Block) -> bool {
-        let u = proposal.parent_view;
-        let parent = if u == self.finalized.view {
-            (self.finalized.hash, self.finalized.height)
-        } else if u > self.finalized.view {
-            match self.views.get(&u).and_then(|vs| vs.notarization.as_ref()).map(|c| c.vote) {
-                Some(Vote::Notarize(b)) => (b.hash, b.height),
-                _ => return false,
-            }
-        } else {
-            return false;
-        };
-        block.header.parent_hash == parent.0
-            && parent.1.checked_add(1) == Some(proposal.height)
-            && (u.saturating_add(1)..proposal.view)
-                .all(|w| self.views.get(&w).is_some_and(|vs| vs.nullification.is_some()))
-    }
-
-    /// Votes for the current view's proposal once it is validated and its parent is valid.
-    fn try_notarize(&mut self, out: &mut Vec<Effect<P>>) -> bool {
-        if !self.validator {
-            return false;
-        }
-        let Some(vs) = self.views.get(&self.view) else { return false };
-        if vs.notarize.contains_key(&self.me) || vs.nullify.contains_key(&self.me) {
-            return false;
-        }
-        let Some(signed) = vs.proposal else { return false };
-        let Some(entry) = self.blocks.get(&signed.proposal.block_hash) else { return false };
-        if entry.status != Status::Valid || !self.parent_is_valid(&signed.proposal, &entry.block) {
-            return false;
-        }
-        self.cast(Vote::Notarize(signed.proposal.block_ref()), out);
-        true
-    }
-
-    /// Asks peers for a block (once until the next retry re-sends every request).
-    pub(super) fn want(&mut self, hash: Hash, out: &mut Vec<Effect<P>>) {
-        if self.blocks.contains_key(&hash) || self.wanted.len() >= self.cfg.max_wanted_blocks {
-            return;
-        }
-        if self.wanted.insert(hash) {
-            out.push(Effect::Broadcast(ConsensusMessage::BlockRequest(hash)));
-        }
-    }
-
-    /// Drops everything at or below the finalized block: views, blocks not descending from it,
-    /// requests and certificates that are settled.
-    fn prune(&mut self) {
-        let f = self.finalized;
-        self.views.retain(|v, _| *v > f.view);
-        let mut by_height: Vec<(u64, Hash, Hash)> =
-            self.blocks.iter().map(|(h, e)| (e.block.header.height, *h, e.block.header.parent_hash)).collect();
-        by_height.sort();
-        let mut keep = BTreeSet::from([f.hash]);
-        for (height, hash, parent) in by_height {
-            if height > f.height && keep.contains(&parent) {
-                keep.insert(hash);
-            }
-        }
-        self.blocks.retain(|h, _| *h != f.hash && keep.contains(h));
-        self.wanted.retain(|h| !keep.contains(h) && *h != f.hash);
-        if self.pending_final.as_ref().is_some_and(|c| c.block().view <= f.view) {
-            self.pending_final = None;
-        }
-        if self.build.is_some_and(|b| b.view <= f.view) {
-            self.build = None;
-        }
-    }
-
-    /// Records evidence once (up to [`Config::max_evidence`] pieces) and reports it.
-    pub(super) fn report(&mut self, evidence: Evidence, kind: u8, out: &mut Vec<Effect<P>>) {
-        let key = (evidence.offender(), evidence.view(), kind);
-        if self.evidence.contains_key(&key) || self.evidence.len() >= self.cfg.max_evidence {
-            return;
-        }
-        self.evidence.insert(key, evidence.clone());
-        out.push(Effect::Evidence(evidence));
-    }
-
-    /// Stores a certificate formed from votes or received, and acts on it.
-    pub(super) fn on_certificate_known(&mut self, cert: Certificate, formed: bool, out: &mut Vec<Effect<P>>) {
-        let view = cert.view();
-        if view <= self.finalized.view {
-            return;
-        }
-        let vs = self.views.entry(view).or_default();
-        if vs.has_certificate(&cert.vote) {
-            return;
-        }
-        match cert.vote {
-            Vote::Notarize(block) => {
-                vs.notarization = Some(cert.clone());
-                let finalize = self.validator && !vs.nullify.contains_key(&self.me) && !vs.finalize.contains_key(&self.me);
-                if formed {
-                    out.push(Effect::Broadcast(ConsensusMessage::Certificate(cert)));
-                }
-                if finalize {
-                    self.cast(Vote::Finalize(block), out);
-                }
-                if !self.blocks.contains_key(&block.hash) {
-                    self.want(block.hash, out);
-                }
-            }
-            Vote::Nullify(_) => {
-                vs.nullification = Some(cert.clone());
-                if formed {
-                    out.push(Effect::Broadcast(ConsensusMessage::Certificate(cert)));
-                }
-            }
-            Vote::Finalize(_) => {
-                let Ok(fc) = FinalityCertificate::new(cert.clone()) else { return };
-                vs.finalization = Some(fc.clone());
-                if formed {
-                    out.push(Effect::Broadcast(ConsensusMessage::Certificate(cert)));
-                }
-                if self.pending_final.as_ref().is_none_or(|p| p.block().view < view) {
-                    self.pending_final = Some(fc);
-                }
-            }
-        }
-        self.enter_view(view.saturating_add(1), out);
     }
 }

@@ -37,8 +37,10 @@
 //! (so a finalization certifies a block on its own); leaders are drawn by voting power; timeouts
 //! back off while views keep ending without a notarization; votes and certificates are re-sent on
 //! a backing-off retry timer (the paper assumes reliable links); lagging validators are sent the
-//! certificates they miss; blocks a validator lacks are fetched with [`ConsensusMessage::BlockRequest`]
-//! or, for finalized ones, through the node's block sync ([`Effect::Sync`]).
+//! certificates they miss; blocks and certificates a validator lacks are asked for with
+//! [`ConsensusMessage::BlockRequest`] and [`ConsensusMessage::CertificateRequest`], finalized
+//! blocks through the node's block sync ([`Effect::Sync`]); the latest finalization is re-sent
+//! whenever a view times out.
 //!
 //! # Finality certificates
 //!
@@ -60,6 +62,10 @@
 //!   durable (fsync) before it carries out any later effect. A validator restarted with
 //!   [`Core::restore`] from those records therefore never signs a message conflicting with one it
 //!   sent before the crash. Records of views at or below the finalized block's view may be deleted.
+//! * **Restart.** [`Core::restore`] takes the records and an [`Anchor`]: the last committed
+//!   block (its view comes with [`Effect::Finalized`], store it with the block) and the
+//!   certificate stored with it. Blocks validated but not committed are forgotten: the core asks
+//!   again for what it needs.
 //! * **Timers.** [`Effect::ScheduleTimeout`] asks for [`Input::TimeoutFired`] after `after_ms`;
 //!   stale expiries are ignored, so timers need no cancelling. The core never reads a clock.
 //! * **Blocks.** [`Effect::BuildBlock`] asks the node to build a block on `parent` (whose state it
@@ -76,7 +82,10 @@
 //! Every buffer is bounded: messages are accepted only for views from the finalized view to
 //! [`Config::future_views`] past the current one; each validator has at most one vote of each kind
 //! and one proposal counted per view; stored blocks are at most the leader's proposal and the
-//! notarized or requested block of each view; per-peer and per-validator answers are capped.
+//! notarized or requested block of each view; per-peer and per-validator answers are capped. The
+//! views between the finalized one and the current one are kept (each with that bounded state);
+//! their number grows only while a live quorum keeps ending views without finalizing, and drops
+//! to nothing at the next finalization.
 
 mod config;
 mod core;
@@ -84,6 +93,7 @@ mod persist;
 mod receive;
 mod signer;
 mod state;
+mod steps;
 
 use weft_types::{
     Block, Hash, Height,
@@ -92,7 +102,7 @@ use weft_types::{
 
 pub use self::{
     config::{Config, ConfigError, leader},
-    core::{Core, ConsensusError},
+    core::{ConsensusError, Core},
     persist::{Anchor, PersistRecord},
     signer::Signer,
 };
@@ -226,27 +236,26 @@ pub enum Effect<P> {
     },
 }
 
-/// The gossip topic of a message.
+/// The gossip topic a message belongs on (named like `net`'s topics).
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
 pub enum Topic {
-    /// Proposals with their blocks (large, one per view).
-    Proposals,
-    /// Votes (small, several per validator per view).
-    Votes,
-    /// Notarizations, nullifications and finalizations.
-    Certificates,
-    /// Block requests: not gossiped; sent to a few peers, answered with [`Effect::SendTo`].
-    Requests,
+    /// Proposals with their blocks: large, one per view (up to
+    /// [`weft_types::consensus::MAX_CONSENSUS_MESSAGE_BYTES`]).
+    Blocks,
+    /// Votes, certificates (at most [`weft_types::consensus::MAX_CERTIFICATE_BYTES`]) and the
+    /// small block and certificate requests.
+    Consensus,
 }
 
 impl Topic {
     /// The topic `message` belongs on.
     pub fn of(message: &ConsensusMessage) -> Topic {
         match message {
-            ConsensusMessage::Proposal { .. } => Topic::Proposals,
-            ConsensusMessage::Vote(_) => Topic::Votes,
-            ConsensusMessage::Certificate(_) => Topic::Certificates,
-            ConsensusMessage::BlockRequest(_) => Topic::Requests,
+            ConsensusMessage::Proposal { .. } => Topic::Blocks,
+            ConsensusMessage::Vote(_)
+            | ConsensusMessage::Certificate(_)
+            | ConsensusMessage::BlockRequest(_)
+            | ConsensusMessage::CertificateRequest(_) => Topic::Consensus,
         }
     }
 }

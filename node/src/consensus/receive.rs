@@ -1,12 +1,16 @@
 //! Receiving messages: the checks a proposal, vote or certificate passes before it counts (signer
 //! in the set, view in the window, a possible height, signature), equivocation detection, quorum
-//! counting, and the answers to lagging validators and to block requests.
+//! counting, acting on certificates (move on, finalize, fetch the block), evidence, and the answers
+//! to lagging validators and to block requests.
 
 use std::fmt::Debug;
 
 use weft_types::{
     Address, Block, Hash, Height,
-    consensus::{Certificate, ConsensusMessage, Evidence, SignedProposal, SignedVote, ValidatorSignature, View, Vote},
+    consensus::{
+        Certificate, ConsensusMessage, Evidence, FinalityCertificate, SignedProposal, SignedVote,
+        ValidatorSignature, View, Vote,
+    },
 };
 
 use super::{
@@ -36,10 +40,11 @@ enum Position {
 impl<S: Signer, P: Clone + Ord + Debug> Core<S, P> {
     pub(super) fn on_message(&mut self, from: P, message: ConsensusMessage, out: &mut Vec<Effect<P>>) {
         match message {
-            ConsensusMessage::Proposal { proposal, block } => self.on_proposal(from, proposal, block, out),
+            ConsensusMessage::Proposal { proposal, block } => self.on_proposal(from, proposal, *block, out),
             ConsensusMessage::Vote(vote) => self.on_vote(from, vote, out),
             ConsensusMessage::Certificate(cert) => self.on_certificate(from, cert, out),
             ConsensusMessage::BlockRequest(hash) => self.on_block_request(from, hash, out),
+            ConsensusMessage::CertificateRequest(view) => self.on_certificate_request(from, view, out),
         }
     }
 
@@ -106,7 +111,11 @@ impl<S: Signer, P: Clone + Ord + Debug> Core<S, P> {
         let mut evidence = Vec::new();
         if let Some(previous) = vs.votes(&vote.vote).get(&vote.signer).copied() {
             if previous.vote.conflicts_with(&vote.vote) {
-                let kind = if matches!(vote.vote, Vote::Notarize(_)) { EVIDENCE_NOTARIZE } else { EVIDENCE_FINALIZE };
+                let kind = if matches!(vote.vote, Vote::Notarize(_)) {
+                    EVIDENCE_NOTARIZE
+                } else {
+                    EVIDENCE_FINALIZE
+                };
                 self.report(Evidence::ConflictingVotes(previous, vote), kind, out);
             }
             return;
@@ -213,10 +222,13 @@ impl<S: Signer, P: Clone + Ord + Debug> Core<S, P> {
             return;
         }
         let vs = self.views.entry(p.view).or_default();
-        let certified = [vs.notarization.as_ref().map(|c| c.vote), vs.finalization.as_ref().map(|c| c.certificate().vote)]
-            .into_iter()
-            .flatten()
-            .any(|v| v.block().is_some_and(|b| b.hash == p.block_hash));
+        let certified = [
+            vs.notarization.as_ref().map(|c| c.vote),
+            vs.finalization.as_ref().map(|c| c.certificate().vote),
+        ]
+        .into_iter()
+        .flatten()
+        .any(|v| v.block().is_some_and(|b| b.hash == p.block_hash));
         let (first, conflict) = match vs.proposal {
             None => {
                 vs.proposal = Some(signed);
@@ -234,17 +246,55 @@ impl<S: Signer, P: Clone + Ord + Debug> Core<S, P> {
         }
     }
 
+    /// Answers a block request with the block and its proposal, or, for a block not here (most
+    /// often one already final and pruned), with the latest finalization, from which the peer can
+    /// sync.
     fn on_block_request(&mut self, from: P, hash: Hash, out: &mut Vec<Effect<P>>) {
-        let Some(entry) = self.blocks.get(&hash) else { return };
-        if !self.answered.contains_key(&from) && self.answered.len() >= self.cfg.max_answered_peers {
+        let answer = match self.blocks.get(&hash) {
+            Some(entry) => {
+                ConsensusMessage::Proposal { proposal: entry.proposal, block: Box::new(entry.block.clone()) }
+            }
+            None => match &self.finalized_cert {
+                Some(cert) => ConsensusMessage::Certificate(cert.certificate()),
+                None => return,
+            },
+        };
+        if self.may_answer(&from) {
+            out.push(Effect::SendTo(from, answer));
+        }
+    }
+
+    /// Answers a certificate request with the view's notarization and nullification, or, for a
+    /// view at or below the finalized one, with the latest finalization.
+    fn on_certificate_request(&mut self, from: P, view: View, out: &mut Vec<Effect<P>>) {
+        let answers: Vec<Certificate> = if view <= self.finalized.view {
+            self.finalized_cert.iter().map(FinalityCertificate::certificate).collect()
+        } else {
+            match self.views.get(&view) {
+                Some(vs) => [&vs.notarization, &vs.nullification].into_iter().flatten().cloned().collect(),
+                None => return,
+            }
+        };
+        if answers.is_empty() || !self.may_answer(&from) {
             return;
         }
-        let count = self.answered.entry(from.clone()).or_insert(0);
-        if *count >= self.cfg.max_block_answers_per_peer {
-            return;
+        for cert in answers {
+            out.push(Effect::SendTo(from.clone(), ConsensusMessage::Certificate(cert)));
+        }
+    }
+
+    /// Counts an answer to `peer`: at most [`super::Config::max_answers_per_peer`] per peer and
+    /// [`super::Config::max_answered_peers`] peers per view.
+    fn may_answer(&mut self, peer: &P) -> bool {
+        if !self.answered.contains_key(peer) && self.answered.len() >= self.cfg.max_answered_peers {
+            return false;
+        }
+        let count = self.answered.entry(peer.clone()).or_insert(0);
+        if *count >= self.cfg.max_answers_per_peer {
+            return false;
         }
         *count += 1;
-        out.push(Effect::SendTo(from, ConsensusMessage::Proposal { proposal: entry.proposal, block: entry.block.clone() }));
+        true
     }
 
     /// Whether `vote` shows its signer lagging (a view at or below the finalized one, two views
@@ -283,5 +333,64 @@ impl<S: Signer, P: Clone + Ord + Debug> Core<S, P> {
                 out.push(Effect::SendTo(to.clone(), ConsensusMessage::Certificate(cert.clone())));
             }
         }
+    }
+
+    /// Records evidence once (up to [`super::Config::max_evidence`] pieces) and reports it.
+    pub(super) fn report(&mut self, evidence: Evidence, kind: u8, out: &mut Vec<Effect<P>>) {
+        let key = (evidence.offender(), evidence.view(), kind);
+        if self.evidence.contains_key(&key) || self.evidence.len() >= self.cfg.max_evidence {
+            return;
+        }
+        self.evidence.insert(key, evidence.clone());
+        out.push(Effect::Evidence(evidence));
+    }
+
+    /// Stores a certificate formed from votes or received, and acts on it.
+    pub(super) fn on_certificate_known(&mut self, cert: Certificate, formed: bool, out: &mut Vec<Effect<P>>) {
+        let view = cert.view();
+        if view <= self.finalized.view {
+            return;
+        }
+        let vs = self.views.entry(view).or_default();
+        if vs.has_certificate(&cert.vote) {
+            return;
+        }
+        if !matches!(cert.vote, Vote::Finalize(_)) {
+            self.wanted_views.remove(&view);
+        }
+        match cert.vote {
+            Vote::Notarize(block) => {
+                vs.notarization = Some(cert.clone());
+                let finalize = self.validator
+                    && !vs.nullify.contains_key(&self.me)
+                    && !vs.finalize.contains_key(&self.me);
+                if formed {
+                    out.push(Effect::Broadcast(ConsensusMessage::Certificate(cert)));
+                }
+                if finalize {
+                    self.cast(Vote::Finalize(block), out);
+                }
+                if !self.blocks.contains_key(&block.hash) {
+                    self.want(block.hash, out);
+                }
+            }
+            Vote::Nullify(_) => {
+                vs.nullification = Some(cert.clone());
+                if formed {
+                    out.push(Effect::Broadcast(ConsensusMessage::Certificate(cert)));
+                }
+            }
+            Vote::Finalize(_) => {
+                let Ok(fc) = FinalityCertificate::new(cert.clone()) else { return };
+                vs.finalization = Some(fc.clone());
+                if formed {
+                    out.push(Effect::Broadcast(ConsensusMessage::Certificate(cert)));
+                }
+                if self.pending_final.as_ref().is_none_or(|p| p.block().view < view) {
+                    self.pending_final = Some(fc);
+                }
+            }
+        }
+        self.enter_view(view.saturating_add(1), out);
     }
 }

@@ -5,7 +5,9 @@ use std::collections::BTreeMap;
 
 use weft_types::{
     Address, Block,
-    consensus::{Certificate, FinalityCertificate, SignedProposal, SignedVote, ValidatorSet, Vote, VotingPower},
+    consensus::{
+        Certificate, FinalityCertificate, SignedProposal, SignedVote, ValidatorSet, Vote, VotingPower,
+    },
 };
 
 /// What the core knows about one view.

@@ -18,7 +18,7 @@ fn start(data_dir: &std::path::Path, extra: &[&str]) -> (Child, String, String) 
         .arg(data_dir)
         .args(extra)
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(std::fs::File::create(data_dir.join("stderr.log")).unwrap())
         .spawn()
         .unwrap();
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
@@ -34,7 +34,8 @@ fn start(data_dir: &std::path::Path, extra: &[&str]) -> (Child, String, String) 
         }
     }
     let _ = child.wait();
-    panic!("weft-node exited before it was ready:\n{printed}");
+    let stderr = std::fs::read_to_string(data_dir.join("stderr.log")).unwrap_or_default();
+    panic!("weft-node exited before it was ready:\n{printed}\n{stderr}");
 }
 
 /// Sends SIGINT, as Ctrl-C does, and waits for a clean exit.
