@@ -30,7 +30,7 @@ pub struct NodeConfig {
     /// The validator (consensus) key: hex of the 32-byte ed25519 secret. A node whose key is not
     /// in the validator set follows the chain without voting.
     pub validator_key: PathBuf,
-    /// The p2p (libp2p) key: hex of the 32-byte ed25519 secret.
+    /// The p2p (libp2p) key: the 32-byte ed25519 secret (`net::write_keypair`).
     pub node_key: PathBuf,
     /// JSON-RPC.
     pub rpc: RpcSection,

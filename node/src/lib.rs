@@ -10,3 +10,4 @@ pub mod mempool;
 pub mod net;
 pub mod rpc;
 pub mod store;
+pub mod testnet;

@@ -21,6 +21,42 @@ struct Cli {
 enum Command {
     /// Start a single-validator development chain with funded dev accounts.
     Dev(DevArgs),
+    /// Create a node home: a p2p key, a validator key and a config.
+    Init(InitArgs),
+    /// Write a ready local network: a genesis and one home per validator.
+    Testnet(TestnetArgs),
+}
+
+#[derive(clap::Args)]
+struct InitArgs {
+    /// The node's home directory.
+    #[arg(long)]
+    home: PathBuf,
+    /// The network's genesis file (written into the config).
+    #[arg(long, default_value = "genesis.json")]
+    genesis: PathBuf,
+    /// JSON-RPC address.
+    #[arg(long, default_value = "127.0.0.1:9944")]
+    rpc_addr: SocketAddr,
+    /// p2p listen multiaddr.
+    #[arg(long, default_value = "/ip4/127.0.0.1/tcp/30333")]
+    p2p_listen: String,
+}
+
+#[derive(clap::Args)]
+struct TestnetArgs {
+    /// How many validators.
+    #[arg(long, default_value_t = 4)]
+    validators: usize,
+    /// Where to write it (must not hold a genesis yet).
+    #[arg(long)]
+    out: PathBuf,
+    /// Node i serves JSON-RPC on 127.0.0.1:(P+i) and p2p on 127.0.0.1:(P+N+i).
+    #[arg(long, default_value_t = 9944)]
+    base_port: u16,
+    /// Chain id.
+    #[arg(long, default_value_t = 7000)]
+    chain_id: u64,
 }
 
 #[derive(clap::Args)]
@@ -90,6 +126,43 @@ fn main() -> anyhow::Result<()> {
         tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting tokio")?;
     match cli.command {
         Command::Dev(args) => runtime.block_on(dev(args)),
+        Command::Init(args) => {
+            let name = args.home.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            let home = weft_node::testnet::init_home(
+                &args.home,
+                &name,
+                &args.genesis,
+                args.rpc_addr,
+                args.p2p_listen,
+            )?;
+            println!("node home {}", home.dir.display());
+            println!("  config     {}", home.config.display());
+            println!("  peer id    {}", home.peer_id);
+            println!("  validator  {} (add it to the genesis validators to vote)", home.validator);
+            Ok(())
+        }
+        Command::Testnet(args) => {
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_millis() as u64);
+            let homes = weft_node::testnet::write_testnet(
+                args.validators,
+                &args.out,
+                args.base_port,
+                args.chain_id,
+                now,
+            )?;
+            println!("testnet of {} validators in {}", homes.len(), args.out.display());
+            for (i, home) in homes.iter().enumerate() {
+                println!(
+                    "  node{i}  rpc 127.0.0.1:{}  peer {}  validator {}",
+                    usize::from(args.base_port) + i,
+                    home.peer_id,
+                    home.validator
+                );
+            }
+            Ok(())
+        }
     }
 }
 
