@@ -13,6 +13,8 @@
 //! | `tx_index` | transaction hash | (height, index) |
 //! | `state` | state key | state value (see `weft_types::state`) |
 //! | `tree_nodes` | encoded node key | encoded node (see `weft_runtime::state::tree`) |
+//! | `certificates` | height | the finality certificate committed with the block (opaque bytes) |
+//! | `consensus` | record key | a consensus record (a signed vote or proposal), durable before it is sent |
 //!
 //! # Atomicity and durability
 //!
@@ -50,7 +52,7 @@ use weft_types::{
 pub use state::StoreState;
 
 /// Version of the store's layout, kept in `meta`; a store of another format is refused.
-pub const FORMAT: u32 = 1;
+pub const FORMAT: u32 = 2;
 
 const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
 const BLOCKS: TableDefinition<u64, &[u8]> = TableDefinition::new("blocks");
@@ -59,8 +61,20 @@ const RECEIPTS: TableDefinition<(u64, u32), &[u8]> = TableDefinition::new("recei
 const TX_INDEX: TableDefinition<&[u8], (u64, u32)> = TableDefinition::new("tx_index");
 const STATE: TableDefinition<&[u8], &[u8]> = TableDefinition::new("state");
 const TREE_NODES: TableDefinition<&[u8], &[u8]> = TableDefinition::new("tree_nodes");
+const CERTIFICATES: TableDefinition<u64, &[u8]> = TableDefinition::new("certificates");
+const CONSENSUS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("consensus");
 
-const TABLES: [&str; 7] = ["meta", "blocks", "block_heights", "receipts", "tx_index", "state", "tree_nodes"];
+const TABLES: [&str; 9] = [
+    "meta",
+    "blocks",
+    "block_heights",
+    "receipts",
+    "tx_index",
+    "state",
+    "tree_nodes",
+    "certificates",
+    "consensus",
+];
 
 const FORMAT_KEY: &str = "format";
 const HEAD_KEY: &str = "head";
@@ -262,6 +276,8 @@ impl Store {
                 txn.open_table(TX_INDEX).at(&self.path)?;
                 txn.open_table(STATE).at(&self.path)?;
                 txn.open_table(TREE_NODES).at(&self.path)?;
+                txn.open_table(CERTIFICATES).at(&self.path)?;
+                txn.open_table(CONSENSUS).at(&self.path)?;
             }
             return txn.commit().at(&self.path);
         }
@@ -299,6 +315,28 @@ impl Store {
         block: &Block,
         receipts: &[Receipt],
         changes: &StateChanges,
+    ) -> Result<(), StoreError> {
+        self.commit(block, receipts, changes, None)
+    }
+
+    /// [`Self::commit_block`] with the block's finality certificate, stored in the same
+    /// transaction (a validator commits a block only with the certificate that finalized it).
+    pub fn commit_certified(
+        &self,
+        block: &Block,
+        receipts: &[Receipt],
+        changes: &StateChanges,
+        certificate: &[u8],
+    ) -> Result<(), StoreError> {
+        self.commit(block, receipts, changes, Some(certificate))
+    }
+
+    fn commit(
+        &self,
+        block: &Block,
+        receipts: &[Receipt],
+        changes: &StateChanges,
+        certificate: Option<&[u8]>,
     ) -> Result<(), StoreError> {
         let header = &block.header;
         let height = header.height;
@@ -350,6 +388,9 @@ impl Store {
             }
             write_all(&txn, STATE, &changes.kv).at(&self.path)?;
             write_all(&txn, TREE_NODES, &changes.nodes).at(&self.path)?;
+            if let Some(certificate) = certificate {
+                txn.open_table(CERTIFICATES).at(&self.path)?.insert(height, certificate).at(&self.path)?;
+            }
             meta.insert(HEAD_KEY, &header.encode()[..]).at(&self.path)?;
         }
         txn.commit().at(&self.path)
@@ -429,6 +470,47 @@ impl Store {
             ));
         }
         Ok(Some((height, index, receipt)))
+    }
+
+    /// The finality certificate stored with the block at `height`, if any.
+    pub fn certificate(&self, height: u64) -> Result<Option<Vec<u8>>, StoreError> {
+        let txn = self.db.begin_read().at(&self.path)?;
+        let table = txn.open_table(CERTIFICATES).at(&self.path)?;
+        let value = table.get(height).at(&self.path)?;
+        Ok(value.map(|v| v.value().to_vec()))
+    }
+
+    /// Writes and deletes consensus records in one durable transaction: when it returns, a
+    /// restarted node will read them back (votes are made durable before they are sent).
+    pub fn write_consensus_records(
+        &self,
+        put: &[(Vec<u8>, Vec<u8>)],
+        delete: &[Vec<u8>],
+    ) -> Result<(), StoreError> {
+        let mut txn = self.db.begin_write().at(&self.path)?;
+        txn.set_durability(Durability::Immediate).at(&self.path)?;
+        {
+            let mut table = txn.open_table(CONSENSUS).at(&self.path)?;
+            for (key, value) in put {
+                table.insert(&key[..], &value[..]).at(&self.path)?;
+            }
+            for key in delete {
+                table.remove(&key[..]).at(&self.path)?;
+            }
+        }
+        txn.commit().at(&self.path)
+    }
+
+    /// Every consensus record, in key order.
+    pub fn consensus_records(&self) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StoreError> {
+        let txn = self.db.begin_read().at(&self.path)?;
+        let table = txn.open_table(CONSENSUS).at(&self.path)?;
+        let mut out = Vec::new();
+        for entry in table.iter().at(&self.path)? {
+            let (key, value) = entry.at(&self.path)?;
+            out.push((key.value().to_vec(), value.value().to_vec()));
+        }
+        Ok(out)
     }
 
     /// The receipts of the block at `height`, in transaction order (empty for an unknown height).

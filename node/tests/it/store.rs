@@ -8,7 +8,7 @@ use std::{
     sync::Arc,
 };
 
-use weft_node::store::{Store, StoreError};
+use weft_node::store::{FORMAT, Store, StoreError};
 use weft_runtime::{
     SharedBackend,
     state::{StateBackend, StateChanges, memory::MemoryState, tree},
@@ -371,7 +371,7 @@ fn other_formats_and_missing_tables_are_refused() {
     {
         let db = redb::Database::open(&path).unwrap();
         let txn = db.begin_write().unwrap();
-        txn.open_table(meta).unwrap().insert("format", &2u32.to_le_bytes()[..]).unwrap();
+        txn.open_table(meta).unwrap().insert("format", &(FORMAT + 1).to_le_bytes()[..]).unwrap();
         txn.commit().unwrap();
     }
     let err = Store::open(&path).unwrap_err();
@@ -381,7 +381,7 @@ fn other_formats_and_missing_tables_are_refused() {
     {
         let db = redb::Database::open(&path).unwrap();
         let txn = db.begin_write().unwrap();
-        txn.open_table(meta).unwrap().insert("format", &1u32.to_le_bytes()[..]).unwrap();
+        txn.open_table(meta).unwrap().insert("format", &FORMAT.to_le_bytes()[..]).unwrap();
         let receipts: redb::TableDefinition<(u64, u32), &[u8]> = redb::TableDefinition::new("receipts");
         assert!(txn.delete_table(receipts).unwrap());
         txn.commit().unwrap();
@@ -401,4 +401,26 @@ fn block_receipts_come_back_in_order() {
     let expected: Vec<_> = txs.iter().map(receipt).collect();
     assert_eq!(store.block_receipts(1).unwrap(), expected);
     assert!(store.block_receipts(2).unwrap().is_empty());
+}
+
+#[test]
+fn certificates_and_consensus_records_are_durable() {
+    let (_dir, path) = temp();
+    {
+        let store = Store::open(&path).unwrap();
+        commit_next(&store, writes_for(0), vec![]);
+        let (block, receipts, changes) = next_block(&store, writes_for(1), vec![tx(1)]);
+        store.commit_certified(&block, &receipts, &changes, b"certificate of 1").unwrap();
+        assert_eq!(store.certificate(0).unwrap(), None);
+        store
+            .write_consensus_records(
+                &[(b"v/1".to_vec(), b"vote 1".to_vec()), (b"v/2".to_vec(), b"vote 2".to_vec())],
+                &[],
+            )
+            .unwrap();
+        store.write_consensus_records(&[], &[b"v/1".to_vec()]).unwrap();
+    }
+    let store = Store::open(&path).unwrap();
+    assert_eq!(store.certificate(1).unwrap().as_deref(), Some(&b"certificate of 1"[..]));
+    assert_eq!(store.consensus_records().unwrap(), vec![(b"v/2".to_vec(), b"vote 2".to_vec())]);
 }
