@@ -51,6 +51,9 @@ use weft_types::{
 
 pub use state::StoreState;
 
+/// A consensus record: key and value.
+pub type Record = (Vec<u8>, Vec<u8>);
+
 /// Version of the store's layout, kept in `meta`; a store of another format is refused.
 pub const FORMAT: u32 = 2;
 
@@ -502,7 +505,7 @@ impl Store {
     }
 
     /// Every consensus record, in key order.
-    pub fn consensus_records(&self) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StoreError> {
+    pub fn consensus_records(&self) -> Result<Vec<Record>, StoreError> {
         let txn = self.db.begin_read().at(&self.path)?;
         let table = txn.open_table(CONSENSUS).at(&self.path)?;
         let mut out = Vec::new();
