@@ -3,6 +3,7 @@
 
 pub mod chain;
 pub mod config;
+pub mod consensus;
 pub mod dev;
 pub mod examples;
 pub mod genesis;
