@@ -110,6 +110,8 @@ pub struct Chain {
     events: broadcast::Sender<ChainEvent>,
     abis: Mutex<BTreeMap<Hash, Option<Arc<Abi>>>>,
     meta: NodeMeta,
+    /// Where transactions admitted by [`Chain::submit`] are also sent (a validator gossips them).
+    tx_hook: Mutex<Option<tokio::sync::mpsc::Sender<Vec<u8>>>>,
 }
 
 impl std::fmt::Debug for Chain {
@@ -129,6 +131,7 @@ impl Chain {
             events,
             abis: Mutex::new(BTreeMap::new()),
             meta,
+            tx_hook: Mutex::new(None),
         }
     }
 
@@ -183,8 +186,24 @@ impl Chain {
         Ok(account_in(&self.store().state()?, address)?)
     }
 
-    /// Decodes, checks and admits transaction bytes; returns the hash.
+    /// Sends the bytes of every transaction [`Chain::submit`] admits to `hook` as well (bounded:
+    /// when it is full, the copy is dropped).
+    pub fn set_tx_hook(&self, hook: tokio::sync::mpsc::Sender<Vec<u8>>) {
+        *self.tx_hook.lock().unwrap_or_else(|p| p.into_inner()) = Some(hook);
+    }
+
+    /// Decodes, checks and admits transaction bytes; returns the hash. Admitted bytes also go
+    /// to the hook ([`Chain::set_tx_hook`]).
     pub fn submit(&self, bytes: &[u8]) -> Result<Hash, SubmitError> {
+        let hash = self.admit(bytes)?;
+        if let Some(hook) = &*self.tx_hook.lock().unwrap_or_else(|p| p.into_inner()) {
+            let _ = hook.try_send(bytes.to_vec());
+        }
+        Ok(hash)
+    }
+
+    /// Decodes, checks and admits transaction bytes received from a peer (not sent to the hook).
+    pub fn admit(&self, bytes: &[u8]) -> Result<Hash, SubmitError> {
         let signed =
             SignedTransaction::decode_bounded(bytes).map_err(|e| SubmitError::Decode(e.to_string()))?;
         self.runtime.check_stateless(&signed, bytes.len())?;

@@ -10,5 +10,6 @@ pub mod genesis;
 pub mod mempool;
 pub mod net;
 pub mod rpc;
+pub mod service;
 pub mod store;
 pub mod testnet;

@@ -25,6 +25,15 @@ enum Command {
     Init(InitArgs),
     /// Write a ready local network: a genesis and one home per validator.
     Testnet(TestnetArgs),
+    /// Run a validator (or, when its key is not in the genesis set, a follower) of a network.
+    Run(RunArgs),
+}
+
+#[derive(clap::Args)]
+struct RunArgs {
+    /// The node's config file (`node.toml` of a home written by `init` or `testnet`).
+    #[arg(long)]
+    config: PathBuf,
 }
 
 #[derive(clap::Args)]
@@ -126,6 +135,7 @@ fn main() -> anyhow::Result<()> {
         tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting tokio")?;
     match cli.command {
         Command::Dev(args) => runtime.block_on(dev(args)),
+        Command::Run(args) => runtime.block_on(run(args)),
         Command::Init(args) => {
             let name = args.home.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
             let home = weft_node::testnet::init_home(
@@ -164,6 +174,19 @@ fn main() -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+async fn run(args: RunArgs) -> anyhow::Result<()> {
+    let config = weft_node::config::NodeConfig::load(&args.config)?;
+    let node = weft_node::service::ValidatorNode::start(&config)
+        .await
+        .with_context(|| format!("starting the node of {}", args.config.display()))?;
+    let addr = node.rpc_addr();
+    println!("weft-node ready: rpc=http://{addr}");
+    tokio::signal::ctrl_c().await.context("waiting for Ctrl-C")?;
+    eprintln!("shutting down");
+    node.shutdown().await;
+    Ok(())
 }
 
 async fn dev(args: DevArgs) -> anyhow::Result<()> {

@@ -8,6 +8,7 @@
 mod consensus;
 mod crash;
 mod net;
+mod network;
 mod process;
 mod replay;
 mod rpc;

@@ -1,0 +1,810 @@
+//! `weft-node run`: the validator service. One tokio task owns the consensus [`Core`] and feeds it
+//! with gossip (consensus and block topics), timer expiries and the answers of block building and
+//! validation; it carries out the core's effects in order (persist before broadcast), commits
+//! finalized blocks with their certificates, gossips transactions admitted over RPC, serves
+//! finalized blocks to peers and fetches them when the core asks for a sync.
+//!
+//! Blocks validated (or built) but not final yet keep their [`BlockOutput`] in memory, so
+//! building or validating on them reads a [`Layered`] state (the store plus the changes of the
+//! uncommitted ancestors) and committing them re-executes nothing.
+//!
+//! The certificate stored with a block (and served to peers) is `view (u64 LE) ‖
+//! SCALE(FinalityCertificate)`: the view the block was proposed in, for [`Anchor`] at restart. A
+//! served entry is `len(block) (u32 LE) ‖ SCALE(block) ‖ stored certificate`.
+
+use std::{
+    collections::{BTreeMap, VecDeque},
+    fs,
+    path::PathBuf,
+    sync::Arc,
+    time::{Duration, SystemTime, UNIX_EPOCH},
+};
+
+use ed25519_dalek::SigningKey;
+use parity_scale_codec::Encode;
+use tokio::{sync::mpsc, task::JoinHandle};
+use weft_runtime::{BlockBuilder, BlockOutput, PushError, Runtime, SharedBackend, StateBackend, StateError};
+use weft_types::{
+    Block, Hash, Header,
+    consensus::{BlockRef, FinalityCertificate, Validator, ValidatorSet, View},
+    limits::MAX_BLOCK_TXS,
+    tx::address_of,
+};
+
+use crate::{
+    chain::{Chain, ChainEvent, CommittedBlock, NodeMeta, SubmitError, account_in},
+    config::{NodeConfig, read_key},
+    consensus::{self, Anchor, Core, Effect, Input, Penalty, PersistRecord},
+    genesis::GenesisFile,
+    mempool::MempoolConfig,
+    net::{self, BlocksRequest, BlocksResponse, NetConfig, NetEvent, NetHandle, Network, PeerId, Verdict},
+    rpc::{RpcConfig, RpcServer},
+    store::{Store, StoreError, StoreState},
+};
+
+/// Most blocks validated or built and not final yet kept in memory.
+const MAX_PENDING_BLOCKS: usize = 1024;
+/// Capacity of the internal channels (timers, transactions to gossip, sync results).
+const CHANNEL: usize = 1024;
+/// Attempts of one sync before giving up (the core asks again).
+const SYNC_ROUNDS: u32 = 10;
+
+/// Why the service failed to start or stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    /// A config or key file.
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
+    /// The genesis file.
+    #[error(transparent)]
+    Genesis(#[from] crate::genesis::GenesisFileError),
+    /// The store.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The network.
+    #[error(transparent)]
+    Net(#[from] net::NetError),
+    /// The consensus core.
+    #[error(transparent)]
+    Consensus(#[from] consensus::ConsensusError),
+    /// The runtime.
+    #[error("runtime: {0}")]
+    Runtime(String),
+    /// The stored chain is inconsistent with the genesis or itself.
+    #[error("{0}")]
+    Invalid(String),
+    /// RPC or another start-up step.
+    #[error(transparent)]
+    Dev(#[from] crate::dev::DevError),
+    /// A directory.
+    #[error("{path}: {reason}")]
+    Io {
+        /// The path.
+        path: PathBuf,
+        /// Why.
+        reason: String,
+    },
+}
+
+/// A running validator (or follower): its chain, RPC server, network and service task.
+#[derive(Debug)]
+pub struct ValidatorNode {
+    chain: Arc<Chain>,
+    rpc: RpcServer,
+    net: NetHandle,
+    task: JoinHandle<()>,
+}
+
+impl ValidatorNode {
+    /// Loads the genesis and keys named by `config`, opens (or creates) the store, restores the
+    /// consensus core, starts the network, JSON-RPC and the service task.
+    pub async fn start(config: &NodeConfig) -> Result<ValidatorNode, ServiceError> {
+        let genesis = GenesisFile::load(&config.genesis)?;
+        let key = read_key(&config.validator_key)?;
+        let keypair = net::read_keypair(&config.node_key)?;
+        fs::create_dir_all(&config.data_dir)
+            .map_err(|e| ServiceError::Io { path: config.data_dir.clone(), reason: e.to_string() })?;
+        let store = Store::open(&config.data_dir.join("chain.redb"))?;
+        let runtime = Runtime::new(genesis.chain_id, genesis.min_gas_price)
+            .map_err(|e| ServiceError::Runtime(e.to_string()))?;
+        let expected_genesis = {
+            let empty = Arc::new(weft_runtime::state::memory::MemoryState::new());
+            runtime
+                .genesis(empty, &genesis.runtime_genesis())
+                .map_err(|e| ServiceError::Runtime(e.to_string()))?
+        };
+        match store.block_by_height(0)? {
+            None => store.commit_block(
+                &expected_genesis.block,
+                &expected_genesis.receipts,
+                &expected_genesis.changes,
+            )?,
+            Some(b) if b.hash() == expected_genesis.block.hash() => {}
+            Some(b) => {
+                return Err(ServiceError::Invalid(format!(
+                    "the store's genesis block {} is not this genesis file's ({})",
+                    b.hash(),
+                    expected_genesis.block.hash()
+                )));
+            }
+        }
+        let validators = ValidatorSet::from_unsorted(
+            genesis.validators.iter().map(|v| Validator { address: v.address, power: v.power }).collect(),
+        )
+        .map_err(|e| ServiceError::Invalid(format!("validator set: {e}")))?;
+        let me = address_of(&key);
+        let is_validator = validators.contains(&me);
+        let mut cfg = consensus::Config::new(genesis.chain_id, validators.clone());
+        cfg.view_timeout_ms = genesis.consensus.timeout_ms;
+        cfg.backoff_percent = genesis.consensus.backoff_percent;
+        cfg.max_timeout_ms = genesis.consensus.max_timeout_ms;
+
+        let anchor = anchor(&store)?;
+        let mut records = Vec::new();
+        for (k, v) in store.consensus_records()? {
+            match PersistRecord::decode_bounded(&v) {
+                Ok(r) => records.push(r),
+                Err(e) => {
+                    return Err(ServiceError::Invalid(format!("consensus record {}: {e}", hex::encode(&k))));
+                }
+            }
+        }
+        let core = Core::restore(cfg, key, anchor.clone(), records)?;
+
+        let mut net_config = NetConfig::new(keypair, genesis.chain_id);
+        net_config.listen_addrs =
+            vec![config.p2p.listen.parse().map_err(|e| ServiceError::Invalid(format!("p2p.listen: {e}")))?];
+        net_config.bootnodes = config
+            .p2p
+            .bootnodes
+            .iter()
+            .map(|b| b.parse().map_err(|e| ServiceError::Invalid(format!("p2p bootnode {b}: {e}"))))
+            .collect::<Result<_, _>>()?;
+        net_config.redial_max = Duration::from_secs(5);
+        let Network { handle: net, events } = Network::start(net_config).await?;
+        let peer_id = net.local_peer_id();
+
+        let meta = NodeMeta { dev: false, validator: is_validator, peer_id: Some(peer_id.to_string()) };
+        let chain = Arc::new(Chain::new(store, runtime, MempoolConfig::default(), meta));
+        let (tx_hook, tx_rx) = mpsc::channel(CHANNEL);
+        chain.set_tx_hook(tx_hook);
+        let head = chain.store().head()?.ok_or_else(|| ServiceError::Invalid("no head".into()))?;
+        set_status(&net, &head);
+        let rpc = RpcServer::start(config.rpc.addr, &RpcConfig::default(), chain.clone(), None).await?;
+        tracing::info!(
+            name = %config.name,
+            peer = %peer_id,
+            validator = is_validator,
+            height = head.height,
+            rpc = %rpc.local_addr(),
+            "node started (validator {me})"
+        );
+        let (timer_tx, timer_rx) = mpsc::channel(CHANNEL);
+        let (sync_tx, sync_rx) = mpsc::channel(16);
+        let service = Service {
+            core,
+            chain: chain.clone(),
+            net: net.clone(),
+            chain_id: genesis.chain_id,
+            validators,
+            pending: BTreeMap::new(),
+            timer_tx,
+            sync_tx,
+            syncing: false,
+            sync_next: None,
+            me,
+        };
+        let task = tokio::spawn(service.run(events, tx_rx, timer_rx, sync_rx));
+        Ok(ValidatorNode { chain, rpc, net, task })
+    }
+
+    /// The shared chain.
+    pub fn chain(&self) -> &Arc<Chain> {
+        &self.chain
+    }
+
+    /// Where JSON-RPC listens.
+    pub fn rpc_addr(&self) -> std::net::SocketAddr {
+        self.rpc.local_addr()
+    }
+
+    /// Stops RPC, the service and the network.
+    pub async fn shutdown(self) {
+        self.rpc.stop().await;
+        self.task.abort();
+        self.net.shutdown().await;
+    }
+}
+
+/// The anchor to restore the core from: the head with its stored view and certificate.
+fn anchor(store: &Store) -> Result<Anchor, ServiceError> {
+    let head = store.head()?.ok_or_else(|| ServiceError::Invalid("the store holds no block".into()))?;
+    if head.height == 0 {
+        return Ok(Anchor::genesis(head.hash()));
+    }
+    let bytes = store
+        .certificate(head.height)?
+        .ok_or_else(|| ServiceError::Invalid(format!("block {} has no certificate", head.height)))?;
+    let (view, certificate) = decode_stored(&bytes)
+        .map_err(|e| ServiceError::Invalid(format!("certificate of block {}: {e}", head.height)))?;
+    Ok(Anchor {
+        block: BlockRef { view, height: head.height, hash: head.hash() },
+        certificate: Some(certificate),
+    })
+}
+
+/// `view (u64 LE) ‖ SCALE(certificate)`.
+fn encode_stored(view: View, certificate: &FinalityCertificate) -> Vec<u8> {
+    let mut out = view.to_le_bytes().to_vec();
+    out.extend(certificate.encode());
+    out
+}
+
+fn decode_stored(bytes: &[u8]) -> Result<(View, FinalityCertificate), String> {
+    if bytes.len() < 8 {
+        return Err("too short".into());
+    }
+    let (view, cert) = bytes.split_at(8);
+    let mut v = [0u8; 8];
+    v.copy_from_slice(view);
+    let cert = FinalityCertificate::decode_bounded(cert).map_err(|e| e.to_string())?;
+    Ok((View::from_le_bytes(v), cert))
+}
+
+/// A served entry: `len(block) (u32 LE) ‖ block ‖ stored certificate`.
+fn encode_entry(block: &Block, stored: &[u8]) -> Vec<u8> {
+    let block = block.encode();
+    let mut out = Vec::with_capacity(4 + block.len() + stored.len());
+    out.extend((block.len() as u32).to_le_bytes());
+    out.extend(block);
+    out.extend(stored);
+    out
+}
+
+fn decode_entry(bytes: &[u8]) -> Result<(Block, View, FinalityCertificate, Vec<u8>), String> {
+    if bytes.len() < 4 {
+        return Err("entry too short".into());
+    }
+    let (len, rest) = bytes.split_at(4);
+    let mut l = [0u8; 4];
+    l.copy_from_slice(len);
+    let len = u32::from_le_bytes(l) as usize;
+    if len > rest.len() {
+        return Err("block length past the entry".into());
+    }
+    let (block, stored) = rest.split_at(len);
+    let block = Block::decode_bounded(block).map_err(|e| e.to_string())?;
+    let (view, cert) = decode_stored(stored)?;
+    Ok((block, view, cert, stored.to_vec()))
+}
+
+fn set_status(net: &NetHandle, head: &Header) {
+    net.set_status(net::StatusResponse {
+        height: head.height,
+        finalized_height: head.height,
+        head_hash: head.hash(),
+    });
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
+}
+
+/// The committed state with the changes of uncommitted blocks on top (newest first).
+struct Layered {
+    base: StoreState,
+    layers: Vec<Arc<BlockOutput>>,
+}
+
+impl StateBackend for Layered {
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StateError> {
+        for layer in &self.layers {
+            if let Some(v) = layer.changes.kv.get(key) {
+                return Ok(v.clone());
+            }
+        }
+        self.base.get(key)
+    }
+
+    fn get_tree_node(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StateError> {
+        for layer in &self.layers {
+            if let Some(v) = layer.changes.nodes.get(key) {
+                return Ok(v.clone());
+            }
+        }
+        self.base.get_tree_node(key)
+    }
+}
+
+/// What a sync task reports.
+enum SyncDone {
+    /// Every block up to the certificate is committed.
+    Synced(FinalityCertificate),
+    /// It gave up.
+    Failed,
+}
+
+struct Service {
+    core: Core<SigningKey, PeerId>,
+    chain: Arc<Chain>,
+    net: NetHandle,
+    chain_id: u64,
+    validators: ValidatorSet,
+    /// Blocks validated or built, not committed yet, by hash.
+    pending: BTreeMap<Hash, Arc<BlockOutput>>,
+    timer_tx: mpsc::Sender<(View, consensus::TimeoutKind)>,
+    sync_tx: mpsc::Sender<SyncDone>,
+    syncing: bool,
+    sync_next: Option<FinalityCertificate>,
+    me: weft_types::Address,
+}
+
+/// A failure that stops the service (the store cannot be written).
+#[derive(Debug)]
+struct Fatal(String);
+
+impl Service {
+    async fn run(
+        mut self,
+        mut events: mpsc::Receiver<NetEvent>,
+        mut txs: mpsc::Receiver<Vec<u8>>,
+        mut timers: mpsc::Receiver<(View, consensus::TimeoutKind)>,
+        mut syncs: mpsc::Receiver<SyncDone>,
+    ) {
+        if let Err(Fatal(e)) = self.step(Input::Start, None).await {
+            tracing::error!("service stopped: {e}");
+            return;
+        }
+        loop {
+            let result = tokio::select! {
+                event = events.recv() => match event {
+                    Some(event) => self.on_event(event).await,
+                    None => { tracing::warn!("the network stopped"); return }
+                },
+                Some(bytes) = txs.recv() => {
+                    publish(&self.net, net::Topic::Txs, bytes).await;
+                    Ok(())
+                }
+                Some((view, kind)) = timers.recv() => {
+                    self.step(Input::TimeoutFired { view, kind }, None).await.map(|_| ())
+                }
+                Some(done) = syncs.recv() => {
+                    self.syncing = false;
+                    let r = match done {
+                        SyncDone::Synced(cert) => self.step(Input::Synced(cert), None).await.map(|_| ()),
+                        SyncDone::Failed => Ok(()),
+                    };
+                    if let Some(next) = self.sync_next.take() {
+                        self.start_sync(next);
+                    }
+                    r
+                }
+            };
+            if let Err(Fatal(e)) = result {
+                tracing::error!("service stopped: {e}");
+                return;
+            }
+        }
+    }
+
+    async fn on_event(&mut self, event: NetEvent) -> Result<(), Fatal> {
+        match event {
+            NetEvent::Gossip { topic: net::Topic::Txs, data, id, source } => {
+                let verdict = match self.chain.admit(&data) {
+                    Ok(_) => Verdict::Accept,
+                    Err(SubmitError::Decode(_) | SubmitError::Invalid(_)) => Verdict::Reject,
+                    Err(SubmitError::Pool(_) | SubmitError::Node(_)) => Verdict::Ignore,
+                };
+                let _ = self.net.report(id, source, verdict).await;
+            }
+            NetEvent::Gossip { data, id, source, .. } => {
+                let penalty = self.step(Input::Bytes { from: source, bytes: data }, Some(source)).await?;
+                let verdict = match penalty {
+                    None => Verdict::Accept,
+                    Some(Penalty::FarFuture) => Verdict::Ignore,
+                    Some(_) => Verdict::Reject,
+                };
+                let _ = self.net.report(id, source, verdict).await;
+            }
+            NetEvent::PeerConnected { peer, addr } => tracing::info!("connected to {peer} at {addr}"),
+            NetEvent::PeerDisconnected { peer } => tracing::info!("disconnected from {peer}"),
+            NetEvent::BlocksRequested { request, reply, .. } => {
+                reply.send(self.read_blocks(request));
+            }
+        }
+        Ok(())
+    }
+
+    fn read_blocks(&self, request: BlocksRequest) -> BlocksResponse {
+        let store = self.chain.store();
+        let mut blocks = Vec::new();
+        let start = request.from_height.max(1);
+        for height in start..start.saturating_add(u64::from(request.max_count)) {
+            let (Ok(Some(block)), Ok(Some(stored))) =
+                (store.block_by_height(height), store.certificate(height))
+            else {
+                break;
+            };
+            blocks.push(encode_entry(&block, &stored));
+        }
+        BlocksResponse { blocks }
+    }
+
+    /// Feeds `first` to the core and carries out the effects (and those of the answers they
+    /// produce), in order. Returns the penalty the core gave `source`, if any.
+    async fn step(&mut self, first: Input<PeerId>, source: Option<PeerId>) -> Result<Option<Penalty>, Fatal> {
+        let mut inputs = VecDeque::from([first]);
+        let mut penalty = None;
+        while let Some(input) = inputs.pop_front() {
+            for effect in self.core.handle(input) {
+                if let Effect::Penalize { peer, reason } = &effect
+                    && Some(*peer) == source
+                {
+                    penalty = Some(*reason);
+                }
+                self.carry_out(effect, &mut inputs).await?;
+            }
+        }
+        Ok(penalty)
+    }
+
+    async fn carry_out(
+        &mut self,
+        effect: Effect<PeerId>,
+        inputs: &mut VecDeque<Input<PeerId>>,
+    ) -> Result<(), Fatal> {
+        match effect {
+            Effect::Persist(record) => {
+                let value = record.encode();
+                let mut key = record.view().to_be_bytes().to_vec();
+                key.extend_from_slice(&weft_types::sha3_256(&value).0[..8]);
+                self.chain
+                    .store()
+                    .write_consensus_records(&[(key, value)], &[])
+                    .map_err(|e| Fatal(format!("persisting a consensus record: {e}")))?;
+            }
+            Effect::Broadcast(message) | Effect::SendTo(_, message) => {
+                let topic = match consensus::Topic::of(&message) {
+                    consensus::Topic::Blocks => net::Topic::Blocks,
+                    consensus::Topic::Consensus => net::Topic::Consensus,
+                };
+                publish(&self.net, topic, message.encode()).await;
+            }
+            Effect::BuildBlock { view, height, parent } => match self.build(parent) {
+                Ok(out) if out.block.header.height == height => {
+                    let block = out.block.clone();
+                    self.keep(out);
+                    inputs.push_back(Input::BlockBuilt(block));
+                }
+                Ok(_) => tracing::error!(view, height, "built a block at the wrong height"),
+                Err(e) => tracing::error!(view, height, "cannot build a block on {parent}: {e}"),
+            },
+            Effect::ValidateBlock(block) => {
+                let hash = block.hash();
+                let valid = match self.validate(&block) {
+                    Ok(out) => {
+                        self.keep(out);
+                        true
+                    }
+                    Err(e) => {
+                        tracing::warn!(height = block.header.height, "block {hash} is invalid: {e}");
+                        false
+                    }
+                };
+                inputs.push_back(Input::BlockValidated { hash, valid });
+            }
+            Effect::ScheduleTimeout { view, kind, after_ms } => {
+                let tx = self.timer_tx.clone();
+                tokio::spawn(async move {
+                    tokio::time::sleep(Duration::from_millis(after_ms.min(3_600_000))).await;
+                    let _ = tx.send((view, kind)).await;
+                });
+            }
+            Effect::Finalized { block, view, certificate } => self.commit(block, view, certificate).await?,
+            Effect::Sync(cert) => self.start_sync(cert),
+            Effect::Evidence(evidence) => {
+                tracing::warn!("evidence of equivocation by {}", evidence.offender());
+            }
+            Effect::Penalize { peer, reason } => {
+                tracing::debug!(%peer, ?reason, "peer penalized");
+                if reason != Penalty::FarFuture {
+                    let _ = self.net.penalize(peer).await;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn keep(&mut self, out: BlockOutput) {
+        if self.pending.len() >= MAX_PENDING_BLOCKS {
+            // Drop the lowest (oldest) block; the core asks again for what it needs.
+            if let Some(hash) =
+                self.pending.iter().min_by_key(|(_, o)| o.block.header.height).map(|(h, _)| *h)
+            {
+                self.pending.remove(&hash);
+            }
+        }
+        self.pending.insert(out.block.hash(), Arc::new(out));
+    }
+
+    /// The header of `hash` and the state after it (committed head or a pending block).
+    fn parent_state(&self, hash: &Hash) -> Result<(Header, Layered), String> {
+        let store = self.chain.store();
+        let base = store.state().map_err(|e| e.to_string())?;
+        let head = base.head().cloned().ok_or("empty store")?;
+        let head_hash = head.hash();
+        if *hash == head_hash {
+            return Ok((head, Layered { base, layers: Vec::new() }));
+        }
+        let mut layers = Vec::new();
+        let mut cursor = *hash;
+        while cursor != head_hash {
+            let out = self.pending.get(&cursor).ok_or_else(|| format!("unknown parent {cursor}"))?;
+            if out.block.header.height <= head.height {
+                return Err(format!("block {hash} does not extend the head"));
+            }
+            cursor = out.block.header.parent_hash;
+            layers.push(out.clone());
+        }
+        let header = layers.first().map_or(head, |o| o.block.header.clone());
+        Ok((header, Layered { base, layers }))
+    }
+
+    fn build(&self, parent: Hash) -> Result<BlockOutput, String> {
+        let (header, state) = self.parent_state(&parent)?;
+        let state: SharedBackend = Arc::new(state);
+        let timestamp = now_ms().max(header.timestamp_ms + 1);
+        let runtime = self.chain.runtime();
+        let mut builder = BlockBuilder::new(runtime, state.clone(), &header, timestamp, self.me);
+        let candidates = {
+            let pool = self.chain.mempool();
+            pool.select(MAX_BLOCK_TXS, |sender| account_in(&*state, sender).map_or(0, |a| a.nonce))
+        };
+        for tx in candidates {
+            match builder.push((*tx.signed).clone()) {
+                Ok(_) => {}
+                Err(PushError::BlockFull(_)) => break,
+                Err(PushError::Tx(_)) => {}
+                Err(PushError::Runtime(e)) => return Err(e.to_string()),
+            }
+        }
+        builder.finish().map_err(|e| e.to_string())
+    }
+
+    fn validate(&self, block: &Block) -> Result<BlockOutput, String> {
+        let (header, state) = self.parent_state(&block.header.parent_hash)?;
+        self.chain.runtime().apply_block(Arc::new(state), &header, block).map_err(|e| e.to_string())
+    }
+
+    async fn commit(
+        &mut self,
+        block: Block,
+        view: View,
+        certificate: FinalityCertificate,
+    ) -> Result<(), Fatal> {
+        let hash = block.hash();
+        let height = block.header.height;
+        let store = self.chain.store();
+        let head = store.head().map_err(|e| Fatal(e.to_string()))?.map_or(0, |h| h.height);
+        if height <= head {
+            self.pending.remove(&hash);
+            return Ok(());
+        }
+        let out = match self.pending.get(&hash) {
+            Some(out) => out.clone(),
+            None => match self.validate(&block) {
+                Ok(out) => Arc::new(out),
+                Err(e) => {
+                    tracing::error!(height, "cannot execute finalized block {hash}: {e}");
+                    return Ok(());
+                }
+            },
+        };
+        let stored = encode_stored(view, &certificate);
+        match store.commit_certified(&out.block, &out.receipts, &out.changes, &stored) {
+            Ok(()) => {}
+            Err(e) if e.is_node_fault() => return Err(Fatal(format!("committing block {height}: {e}"))),
+            Err(e) => {
+                tracing::warn!(height, "block {hash} not committed: {e}");
+                return Ok(());
+            }
+        }
+        after_commit(&self.chain, &self.net, &out);
+        self.pending.retain(|_, o| o.block.header.height > height);
+        // Records of views at or below the finalized one are no longer needed.
+        if let Ok(records) = store.consensus_records() {
+            let old: Vec<Vec<u8>> = records
+                .into_iter()
+                .filter(|(k, _)| k.len() >= 8 && k[..8] <= view.to_be_bytes()[..])
+                .map(|(k, _)| k)
+                .collect();
+            if !old.is_empty() {
+                let _ = store.write_consensus_records(&[], &old);
+            }
+        }
+        Ok(())
+    }
+
+    fn start_sync(&mut self, cert: FinalityCertificate) {
+        if self.syncing {
+            if self.sync_next.as_ref().is_none_or(|c| c.block().height < cert.block().height) {
+                self.sync_next = Some(cert);
+            }
+            return;
+        }
+        self.syncing = true;
+        let task = SyncTask {
+            chain: self.chain.clone(),
+            net: self.net.clone(),
+            chain_id: self.chain_id,
+            validators: self.validators.clone(),
+        };
+        let done = self.sync_tx.clone();
+        tokio::spawn(async move {
+            let result = task.run(&cert).await;
+            let report = match result {
+                Ok(()) => SyncDone::Synced(cert),
+                Err(e) => {
+                    tracing::warn!("sync failed: {e}");
+                    SyncDone::Failed
+                }
+            };
+            let _ = done.send(report).await;
+        });
+    }
+}
+
+/// Publishes, treating a duplicate as success and a lack of peers as a debug note.
+async fn publish(net: &NetHandle, topic: net::Topic, data: Vec<u8>) {
+    match net.publish(topic, data).await {
+        Ok(_) | Err(net::NetError::Duplicate) => {}
+        Err(net::NetError::NoPeers) => tracing::debug!(?topic, "no peers to publish to"),
+        Err(e) => tracing::warn!(?topic, "publish failed: {e}"),
+    }
+}
+
+/// Announces a committed block, prunes the mempool and updates the network status.
+fn after_commit(chain: &Chain, net: &NetHandle, out: &BlockOutput) {
+    let header = &out.block.header;
+    let tx_hashes: Vec<Hash> = out.receipts.iter().map(|r| r.tx_hash).collect();
+    let mut dropped = Vec::new();
+    if let Ok(state) = chain.store().state() {
+        let mut pool = chain.mempool();
+        for hash in &tx_hashes {
+            pool.remove(hash);
+        }
+        dropped = pool.prune(|sender| account_in(&state, sender).map_or(0, |a| a.nonce));
+    }
+    tracing::info!(
+        height = header.height,
+        finalized_height = header.height,
+        txs = tx_hashes.len(),
+        "finalized block {}",
+        header.hash()
+    );
+    set_status(net, header);
+    let committed =
+        Arc::new(CommittedBlock { block: out.block.clone(), receipts: out.receipts.clone(), tx_hashes });
+    chain.publish(ChainEvent::Block(committed));
+    for hash in dropped {
+        chain.publish(ChainEvent::Dropped {
+            hash,
+            reason: "nonce already used by a committed transaction".into(),
+        });
+    }
+}
+
+/// Fetches, checks and commits finalized blocks from peers.
+struct SyncTask {
+    chain: Arc<Chain>,
+    net: NetHandle,
+    chain_id: u64,
+    validators: ValidatorSet,
+}
+
+impl SyncTask {
+    async fn run(&self, target: &FinalityCertificate) -> Result<(), String> {
+        target.verify(self.chain_id, &self.validators).map_err(|e| format!("target certificate: {e}"))?;
+        let goal = target.block().height;
+        let mut failures = 0;
+        let mut turn = 0usize;
+        loop {
+            let head = self.head()?;
+            if head.height >= goal {
+                return Ok(());
+            }
+            let peers = self.net.peers().await;
+            if peers.is_empty() || failures >= SYNC_ROUNDS * peers.len().max(1) as u32 {
+                if failures >= SYNC_ROUNDS * peers.len().max(1) as u32 {
+                    return Err(format!("no peer served blocks above {}", head.height));
+                }
+                failures += 1;
+                tokio::time::sleep(Duration::from_millis(500)).await;
+                continue;
+            }
+            turn = turn.wrapping_add(1);
+            let peer = peers[turn % peers.len()].peer_id;
+            let count = (goal - head.height).min(net::protocol::MAX_BLOCKS_PER_RESPONSE as u64) as u32;
+            let request = BlocksRequest { from_height: head.height + 1, max_count: count };
+            let response = match self.net.request_blocks(peer, request).await {
+                Ok(r) => r,
+                Err(e) => {
+                    tracing::debug!(%peer, "blocks request failed: {e}");
+                    failures += 1;
+                    continue;
+                }
+            };
+            match self.apply(&head, response, target) {
+                Ok(0) => failures += 1,
+                Ok(_) => failures = 0,
+                Err(e) => {
+                    tracing::warn!(%peer, "bad blocks response: {e}");
+                    let _ = self.net.penalize(peer).await;
+                    failures += 1;
+                }
+            }
+        }
+    }
+
+    fn head(&self) -> Result<Header, String> {
+        self.chain.store().head().map_err(|e| e.to_string())?.ok_or_else(|| "empty store".to_string())
+    }
+
+    /// Checks a response (a hash chain from the head up to a block certified by a verified
+    /// certificate) and commits the certified prefix. Returns how many blocks were committed.
+    fn apply(
+        &self,
+        head: &Header,
+        response: BlocksResponse,
+        target: &FinalityCertificate,
+    ) -> Result<usize, String> {
+        let mut entries = Vec::new();
+        let mut parent = head.hash();
+        for (i, bytes) in response.blocks.iter().enumerate() {
+            let (block, view, cert, stored) = decode_entry(bytes)?;
+            if block.header.height != head.height + 1 + i as u64 || block.header.parent_hash != parent {
+                return Err(format!("entry {i} does not extend the chain"));
+            }
+            parent = block.hash();
+            entries.push((block, view, cert, stored));
+        }
+        // The highest block in the response certified by a valid certificate (its own, a later
+        // entry's, or the target).
+        let mut certified = None;
+        let hashes: Vec<Hash> = entries.iter().map(|(b, ..)| b.hash()).collect();
+        let mut candidates: Vec<&FinalityCertificate> = entries.iter().map(|(_, _, c, _)| c).collect();
+        candidates.push(target);
+        for cert in candidates {
+            let b = cert.block();
+            if let Some(index) = hashes.iter().position(|h| *h == b.hash)
+                && certified.is_none_or(|c| index > c)
+                && cert.verify(self.chain_id, &self.validators).is_ok()
+            {
+                certified = Some(index);
+            }
+        }
+        let Some(last) = certified else { return Ok(0) };
+        let store = self.chain.store();
+        let mut committed = 0;
+        for (block, _, _, stored) in entries.into_iter().take(last + 1) {
+            let current = self.head()?;
+            if block.header.height <= current.height {
+                continue;
+            }
+            let state: SharedBackend = Arc::new(store.state().map_err(|e| e.to_string())?);
+            let out = self
+                .chain
+                .runtime()
+                .apply_block(state, &current, &block)
+                .map_err(|e| format!("block {}: {e}", block.header.height))?;
+            match store.commit_certified(&out.block, &out.receipts, &out.changes, &stored) {
+                Ok(()) => {}
+                Err(e) if e.is_node_fault() => return Err(e.to_string()),
+                Err(_) => continue,
+            }
+            after_commit(&self.chain, &self.net, &out);
+            committed += 1;
+        }
+        Ok(committed)
+    }
+}
