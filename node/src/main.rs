@@ -124,10 +124,9 @@ impl RpcLimits {
 
 fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("WEFT_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,jsonrpsee=warn")),
-        )
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("WEFT_LOG").unwrap_or_else(|_| {
+            tracing_subscriber::EnvFilter::new("info,jsonrpsee=warn,libp2p_gossipsub=error")
+        }))
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();

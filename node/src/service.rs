@@ -181,6 +181,7 @@ impl ValidatorNode {
         );
         let (timer_tx, timer_rx) = mpsc::channel(CHANNEL);
         let (sync_tx, sync_rx) = mpsc::channel(16);
+        let (build_tx, build_rx) = mpsc::channel(16);
         let service = Service {
             core,
             chain: chain.clone(),
@@ -190,11 +191,13 @@ impl ValidatorNode {
             pending: BTreeMap::new(),
             timer_tx,
             sync_tx,
+            build_tx,
+            block_interval_ms: genesis.consensus.block_interval_ms,
             syncing: false,
             sync_next: None,
             me,
         };
-        let task = tokio::spawn(service.run(events, tx_rx, timer_rx, sync_rx));
+        let task = tokio::spawn(service.run(events, tx_rx, timer_rx, sync_rx, build_rx));
         Ok(ValidatorNode { chain, rpc, net, task })
     }
 
@@ -334,6 +337,10 @@ struct Service {
     pending: BTreeMap<Hash, Arc<BlockOutput>>,
     timer_tx: mpsc::Sender<(View, consensus::TimeoutKind)>,
     sync_tx: mpsc::Sender<SyncDone>,
+    /// Delayed block builds (view, height, parent).
+    build_tx: mpsc::Sender<(View, u64, Hash)>,
+    /// Least time between a block and its parent (the genesis file's `block_interval_ms`).
+    block_interval_ms: u64,
     syncing: bool,
     sync_next: Option<FinalityCertificate>,
     me: weft_types::Address,
@@ -350,6 +357,7 @@ impl Service {
         mut txs: mpsc::Receiver<Vec<u8>>,
         mut timers: mpsc::Receiver<(View, consensus::TimeoutKind)>,
         mut syncs: mpsc::Receiver<SyncDone>,
+        mut builds: mpsc::Receiver<(View, u64, Hash)>,
     ) {
         if let Err(Fatal(e)) = self.step(Input::Start, None).await {
             tracing::error!("service stopped: {e}");
@@ -368,6 +376,10 @@ impl Service {
                 Some((view, kind)) = timers.recv() => {
                     self.step(Input::TimeoutFired { view, kind }, None).await.map(|_| ())
                 }
+                Some((view, height, parent)) = builds.recv() => match self.build_now(view, height, parent) {
+                    Some(block) => self.step(Input::BlockBuilt(block), None).await.map(|_| ()),
+                    None => Ok(()),
+                },
                 Some(done) = syncs.recv() => {
                     self.syncing = false;
                     let r = match done {
@@ -470,15 +482,20 @@ impl Service {
                 };
                 publish(&self.net, topic, message.encode()).await;
             }
-            Effect::BuildBlock { view, height, parent } => match self.build(parent) {
-                Ok(out) if out.block.header.height == height => {
-                    let block = out.block.clone();
-                    self.keep(out);
+            Effect::BuildBlock { view, height, parent } => {
+                // Keep `block_interval_ms` between blocks: build later when the parent is recent.
+                let parent_time = self.parent_state(&parent).map(|(h, _)| h.timestamp_ms).unwrap_or(0);
+                let wait = parent_time.saturating_add(self.block_interval_ms).saturating_sub(now_ms());
+                if wait > 0 {
+                    let tx = self.build_tx.clone();
+                    tokio::spawn(async move {
+                        tokio::time::sleep(Duration::from_millis(wait.min(60_000))).await;
+                        let _ = tx.send((view, height, parent)).await;
+                    });
+                } else if let Some(block) = self.build_now(view, height, parent) {
                     inputs.push_back(Input::BlockBuilt(block));
                 }
-                Ok(_) => tracing::error!(view, height, "built a block at the wrong height"),
-                Err(e) => tracing::error!(view, height, "cannot build a block on {parent}: {e}"),
-            },
+            }
             Effect::ValidateBlock(block) => {
                 let hash = block.hash();
                 let valid = match self.validate(&block) {
@@ -513,6 +530,25 @@ impl Service {
             }
         }
         Ok(())
+    }
+
+    /// Builds a block for `view` at `height` on `parent` and keeps its output.
+    fn build_now(&mut self, view: View, height: u64, parent: Hash) -> Option<Block> {
+        match self.build(parent) {
+            Ok(out) if out.block.header.height == height => {
+                let block = out.block.clone();
+                self.keep(out);
+                Some(block)
+            }
+            Ok(_) => {
+                tracing::error!(view, height, "built a block at the wrong height");
+                None
+            }
+            Err(e) => {
+                tracing::error!(view, height, "cannot build a block on {parent}: {e}");
+                None
+            }
+        }
     }
 
     fn keep(&mut self, out: BlockOutput) {
@@ -758,6 +794,10 @@ impl SyncTask {
         response: BlocksResponse,
         target: &FinalityCertificate,
     ) -> Result<usize, String> {
+        if self.head()?.hash() != head.hash() {
+            // The service committed blocks meanwhile: ask again from the new head.
+            return Ok(0);
+        }
         let mut entries = Vec::new();
         let mut parent = head.hash();
         for (i, bytes) in response.blocks.iter().enumerate() {

@@ -86,7 +86,11 @@ fn testnet(dir: &Path) -> (Vec<PathBuf>, GenesisFile) {
         }
         let out = dir.join(format!("net{attempt}"));
         let homes = write_testnet(4, &out, base, 4242, 1_700_000_000_000).unwrap();
-        let genesis = GenesisFile::load(&out.join("genesis.json")).unwrap();
+        // A block at most every 100 ms, so an idle network does not spin.
+        let mut genesis = GenesisFile::load(&out.join("genesis.json")).unwrap();
+        genesis.consensus.block_interval_ms = 100;
+        std::fs::remove_file(out.join("genesis.json")).unwrap();
+        genesis.save(&out.join("genesis.json")).unwrap();
         return (homes.into_iter().map(|h| h.config).collect(), genesis);
     }
     panic!("no free ports");
@@ -185,7 +189,12 @@ async fn four_validators_finalize_survive_a_crash_and_catch_up() {
     let receipt = final_everywhere(&nodes, &clients, &[0, 1, 2], hash).await;
     let height = receipt.location.block_height;
 
-    // Restarted, node3 catches up to the others.
+    // The three move on well past node3's last block; restarted, node3 catches up.
+    wait_for("the three to move on", &nodes, Duration::from_secs(20), || async {
+        let head = clients[0].chain_get_head().await.ok()?;
+        (head.height >= height + 20).then_some(())
+    })
+    .await;
     nodes.spawn(3);
     let target = clients[0].chain_get_head().await.unwrap();
     assert!(target.height >= height);
@@ -196,5 +205,8 @@ async fn four_validators_finalize_survive_a_crash_and_catch_up() {
     .await;
     let block = clients[3].chain_get_block(BlockId::Height(target.height), None).await.unwrap().unwrap();
     assert_eq!(block.header.hash, target.hash);
+    let parent = clients[3].chain_get_block(BlockId::Height(target.height - 1), None).await.unwrap().unwrap();
+    assert_eq!(block.header.parent_hash, parent.header.hash);
+    assert!(block.header.timestamp_ms >= parent.header.timestamp_ms + 100, "block_interval_ms is kept");
     final_everywhere(&nodes, &clients, &[0, 1, 2, 3], hash).await;
 }
