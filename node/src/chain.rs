@@ -112,7 +112,12 @@ pub struct Chain {
     meta: NodeMeta,
     /// Where transactions admitted by [`Chain::submit`] are also sent (a validator gossips them).
     tx_hook: Mutex<Option<tokio::sync::mpsc::Sender<Vec<u8>>>>,
+    /// Connected peers (id → address), as the network reports them.
+    peers: Mutex<BTreeMap<String, String>>,
 }
+
+/// Most connected peers remembered for `node_peers`.
+const MAX_PEERS: usize = 1024;
 
 impl std::fmt::Debug for Chain {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -132,6 +137,7 @@ impl Chain {
             abis: Mutex::new(BTreeMap::new()),
             meta,
             tx_hook: Mutex::new(None),
+            peers: Mutex::new(BTreeMap::new()),
         }
     }
 
@@ -184,6 +190,26 @@ impl Chain {
     /// An account at the head.
     pub fn account(&self, address: &Address) -> Result<Account, ChainError> {
         Ok(account_in(&self.store().state()?, address)?)
+    }
+
+    /// Records a peer connecting (`Some(address)`) or disconnecting (`None`).
+    pub fn set_peer(&self, peer: String, address: Option<String>) {
+        let mut peers = self.peers.lock().unwrap_or_else(|p| p.into_inner());
+        match address {
+            Some(address) if peers.len() < MAX_PEERS || peers.contains_key(&peer) => {
+                peers.insert(peer, address);
+            }
+            Some(_) => {}
+            None => {
+                peers.remove(&peer);
+            }
+        }
+    }
+
+    /// The connected peers (id, address).
+    pub fn peers(&self) -> Vec<(String, String)> {
+        let peers = self.peers.lock().unwrap_or_else(|p| p.into_inner());
+        peers.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
     }
 
     /// Sends the bytes of every transaction [`Chain::submit`] admits to `hook` as well (bounded:

@@ -418,8 +418,14 @@ impl Service {
                 };
                 let _ = self.net.report(id, source, verdict).await;
             }
-            NetEvent::PeerConnected { peer, addr } => tracing::info!("connected to {peer} at {addr}"),
-            NetEvent::PeerDisconnected { peer } => tracing::info!("disconnected from {peer}"),
+            NetEvent::PeerConnected { peer, addr } => {
+                tracing::info!("connected to {peer} at {addr}");
+                self.chain.set_peer(peer.to_string(), Some(addr.to_string()));
+            }
+            NetEvent::PeerDisconnected { peer } => {
+                tracing::info!("disconnected from {peer}");
+                self.chain.set_peer(peer.to_string(), None);
+            }
             NetEvent::BlocksRequested { request, reply, .. } => {
                 reply.send(self.read_blocks(request));
             }

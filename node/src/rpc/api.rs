@@ -238,14 +238,14 @@ impl WeftApiServer for WeftRpc {
             healthy: true,
             height: head.height,
             finalized_height: head.height,
-            peers: 0,
+            peers: u32::try_from(self.chain.peers().len()).unwrap_or(u32::MAX),
             syncing: false,
             pending_txs: u32::try_from(pending).unwrap_or(u32::MAX),
         })
     }
 
     async fn node_peers(&self) -> RpcResult<Vec<PeerInfo>> {
-        Ok(Vec::new())
+        Ok(self.chain.peers().into_iter().map(|(peer_id, address)| PeerInfo { peer_id, address }).collect())
     }
 
     async fn chain_get_head(&self) -> RpcResult<HeaderInfo> {
