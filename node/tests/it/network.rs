@@ -1,6 +1,7 @@
 //! A real 4-validator network of `weft-node run` processes on loopback: a transfer submitted to
-//! one node becomes final in the same block on all four; with one node killed (`kill -9`) the
-//! other three keep finalizing; restarted, it catches up.
+//! one node becomes final in the same block on all four (and on a fifth node that follows without
+//! voting); with one validator killed (`kill -9`) the other three keep finalizing; restarted, it
+//! catches up.
 
 use std::{
     path::{Path, PathBuf},
@@ -10,7 +11,11 @@ use std::{
 
 use jsonrpsee_http_client::{HttpClient, HttpClientBuilder};
 use parity_scale_codec::Encode;
-use weft_node::{config::NodeConfig, genesis::GenesisFile, testnet::write_testnet};
+use weft_node::{
+    config::NodeConfig,
+    genesis::GenesisFile,
+    testnet::{init_home, write_testnet},
+};
 use weft_rpc_api::{BlockId, Bytes, ReceiptInfo, WeftApiClient};
 use weft_types::{
     Hash, Transaction,
@@ -81,7 +86,7 @@ fn testnet(dir: &Path) -> (Vec<PathBuf>, GenesisFile) {
     let seed = std::process::id() as u64 ^ Instant::now().elapsed().as_nanos() as u64;
     for attempt in 0..50u64 {
         let base = 20_000 + ((seed.wrapping_mul(7919).wrapping_add(attempt * 104_729)) % 40_000) as u16;
-        if !(base..base + 8).all(port_free) {
+        if !(base..base + 10).all(port_free) {
             continue;
         }
         let out = dir.join(format!("net{attempt}"));
@@ -93,7 +98,26 @@ fn testnet(dir: &Path) -> (Vec<PathBuf>, GenesisFile) {
         genesis.consensus.timeout_ms = 500;
         std::fs::remove_file(out.join("genesis.json")).unwrap();
         genesis.save(&out.join("genesis.json")).unwrap();
-        return (homes.into_iter().map(|h| h.config).collect(), genesis);
+        // A fifth node whose key is not in the validator set: it follows without voting.
+        let follower = init_home(
+            &out.join("follower"),
+            "follower",
+            &out.join("genesis.json"),
+            std::net::SocketAddr::from(([127, 0, 0, 1], base + 8)),
+            format!("/ip4/127.0.0.1/tcp/{}", base + 9),
+        )
+        .unwrap();
+        let mut config = NodeConfig::load(&follower.config).unwrap();
+        let node0 = NodeConfig::load(&homes[0].config).unwrap();
+        config.p2p.bootnodes = vec![format!("{}/p2p/{}", node0.p2p.listen, homes[0].peer_id)];
+        config.genesis = "../genesis.json".into();
+        config.data_dir = "data".into();
+        config.validator_key = "validator.key".into();
+        config.node_key = "node.key".into();
+        config.save(&follower.config).unwrap();
+        let mut configs: Vec<PathBuf> = homes.into_iter().map(|h| h.config).collect();
+        configs.push(follower.config);
+        return (configs, genesis);
     }
     panic!("no free ports");
 }
@@ -166,8 +190,8 @@ async fn final_everywhere(nodes: &Nodes, clients: &[HttpClient], which: &[usize]
 async fn four_validators_finalize_survive_a_crash_and_catch_up() {
     let dir = tempfile::tempdir().unwrap();
     let (configs, genesis) = testnet(dir.path());
-    let mut nodes = Nodes { children: (0..4).map(|_| None).collect(), configs: configs.clone() };
-    for i in 0..4 {
+    let mut nodes = Nodes { children: (0..5).map(|_| None).collect(), configs: configs.clone() };
+    for i in 0..5 {
         nodes.spawn(i);
     }
     let clients: Vec<HttpClient> = configs.iter().map(|c| client(c)).collect();
@@ -180,12 +204,14 @@ async fn four_validators_finalize_survive_a_crash_and_catch_up() {
 
     // A transfer submitted to node0 is final in the same block on all four.
     let hash = clients[0].tx_submit(Bytes(transfer(0, genesis.chain_id))).await.unwrap();
-    let receipt = final_everywhere(&nodes, &clients, &[0, 1, 2, 3], hash).await;
+    let receipt = final_everywhere(&nodes, &clients, &[0, 1, 2, 3, 4], hash).await;
     let info = clients[1].node_info().await.unwrap();
     assert!(info.validator && !info.dev && info.peer_id.is_some());
     assert!(info.finalized_height >= receipt.location.block_height);
     let peers = clients[1].node_peers().await.unwrap();
-    assert_eq!(peers.len(), 3, "{peers:?}");
+    assert!(peers.len() >= 3, "{peers:?}");
+    let follower = clients[4].node_info().await.unwrap();
+    assert!(!follower.validator, "node 4 is not in the validator set");
 
     // Kill node3: the other three keep finalizing.
     nodes.kill(3);
