@@ -1,5 +1,6 @@
-//! The Weft node: the redb store, the shared chain view, the mempool, the JSON-RPC server and
-//! the development chain (`weft-node dev`).
+//! The Weft node: the redb store, the shared chain view, the mempool, the JSON-RPC server, the
+//! development chain (`weft-node dev`), networking, consensus and the validator service
+//! (`weft-node run`).
 
 pub mod chain;
 pub mod config;

@@ -177,12 +177,18 @@ fn main() -> anyhow::Result<()> {
 
 async fn run(args: RunArgs) -> anyhow::Result<()> {
     let config = weft_node::config::NodeConfig::load(&args.config)?;
-    let node = weft_node::service::ValidatorNode::start(&config)
+    let mut node = weft_node::service::ValidatorNode::start(&config)
         .await
         .with_context(|| format!("starting the node of {}", args.config.display()))?;
     let addr = node.rpc_addr();
     println!("weft-node ready: rpc=http://{addr}");
-    tokio::signal::ctrl_c().await.context("waiting for Ctrl-C")?;
+    tokio::select! {
+        signal = tokio::signal::ctrl_c() => signal.context("waiting for Ctrl-C")?,
+        () = node.stopped() => {
+            node.shutdown().await;
+            anyhow::bail!("the validator service stopped (see the log)");
+        }
+    }
     eprintln!("shutting down");
     node.shutdown().await;
     Ok(())

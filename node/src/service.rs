@@ -211,6 +211,12 @@ impl ValidatorNode {
         self.rpc.local_addr()
     }
 
+    /// Returns when the service task stops on its own (the store cannot be written, or the
+    /// network stopped); the reason is logged.
+    pub async fn stopped(&mut self) {
+        let _ = (&mut self.task).await;
+    }
+
     /// Stops RPC, the service and the network.
     pub async fn shutdown(self) {
         self.rpc.stop().await;
