@@ -46,6 +46,18 @@ use crate::{
 const MAX_PENDING_BLOCKS: usize = 1024;
 /// Capacity of the internal channels (timers, transactions to gossip, sync results).
 const CHANNEL: usize = 1024;
+/// First byte of the consensus-table keys of block bodies this node validated or built (votes
+/// and proposals are keyed by their view, big-endian, which never starts with it in practice).
+const BODY_PREFIX: u8 = 0xff;
+
+/// The key of a block body in the consensus table: `0xff ‖ height (BE) ‖ hash`.
+fn body_key(block: &Block) -> Vec<u8> {
+    let mut key = vec![BODY_PREFIX];
+    key.extend(block.header.height.to_be_bytes());
+    key.extend(block.hash().0);
+    key
+}
+
 /// Attempts of one sync before giving up (the core asks again).
 const SYNC_ROUNDS: u32 = 10;
 
@@ -142,6 +154,9 @@ impl ValidatorNode {
         let anchor = anchor(&store)?;
         let mut records = Vec::new();
         for (k, v) in store.consensus_records()? {
+            if k.first() == Some(&BODY_PREFIX) {
+                continue;
+            }
             match PersistRecord::decode_bounded(&v) {
                 Ok(r) => records.push(r),
                 Err(e) => {
@@ -383,8 +398,9 @@ impl Service {
                     self.step(Input::TimeoutFired { view, kind }, None).await.map(|_| ())
                 }
                 Some((view, height, parent)) = builds.recv() => match self.build_now(view, height, parent) {
-                    Some(block) => self.step(Input::BlockBuilt(block), None).await.map(|_| ()),
-                    None => Ok(()),
+                    Ok(Some(block)) => self.step(Input::BlockBuilt(block), None).await.map(|_| ()),
+                    Ok(None) => Ok(()),
+                    Err(e) => Err(e),
                 },
                 Some(done) = syncs.recv() => {
                     self.syncing = false;
@@ -504,7 +520,7 @@ impl Service {
                         tokio::time::sleep(Duration::from_millis(wait.min(60_000))).await;
                         let _ = tx.send((view, height, parent)).await;
                     });
-                } else if let Some(block) = self.build_now(view, height, parent) {
+                } else if let Some(block) = self.build_now(view, height, parent)? {
                     inputs.push_back(Input::BlockBuilt(block));
                 }
             }
@@ -512,7 +528,7 @@ impl Service {
                 let hash = block.hash();
                 let valid = match self.validate(&block) {
                     Ok(out) => {
-                        self.keep(out);
+                        self.keep(out)?;
                         true
                     }
                     Err(e) => {
@@ -545,25 +561,31 @@ impl Service {
     }
 
     /// Builds a block for `view` at `height` on `parent` and keeps its output.
-    fn build_now(&mut self, view: View, height: u64, parent: Hash) -> Option<Block> {
+    fn build_now(&mut self, view: View, height: u64, parent: Hash) -> Result<Option<Block>, Fatal> {
         match self.build(parent) {
             Ok(out) if out.block.header.height == height => {
                 let block = out.block.clone();
-                self.keep(out);
-                Some(block)
+                self.keep(out)?;
+                Ok(Some(block))
             }
             Ok(_) => {
                 tracing::error!(view, height, "built a block at the wrong height");
-                None
+                Ok(None)
             }
             Err(e) => {
                 tracing::error!(view, height, "cannot build a block on {parent}: {e}");
-                None
+                Ok(None)
             }
         }
     }
 
-    fn keep(&mut self, out: BlockOutput) {
+    /// Makes the block's body durable (so that a block this node voted for survives a crash of
+    /// every validator) and keeps its output in memory.
+    fn keep(&mut self, out: BlockOutput) -> Result<(), Fatal> {
+        self.chain
+            .store()
+            .write_consensus_records(&[(body_key(&out.block), out.block.encode())], &[])
+            .map_err(|e| Fatal(format!("persisting a block body: {e}")))?;
         if self.pending.len() >= MAX_PENDING_BLOCKS {
             // Drop the lowest (oldest) block; the core asks again for what it needs.
             if let Some(hash) =
@@ -573,6 +595,7 @@ impl Service {
             }
         }
         self.pending.insert(out.block.hash(), Arc::new(out));
+        Ok(())
     }
 
     /// The header of `hash` and the state after it (committed head or a pending block).
@@ -663,7 +686,10 @@ impl Service {
         if let Ok(records) = store.consensus_records() {
             let old: Vec<Vec<u8>> = records
                 .into_iter()
-                .filter(|(k, _)| k.len() >= 8 && k[..8] <= view.to_be_bytes()[..])
+                .filter(|(k, _)| match k.first() {
+                    Some(&BODY_PREFIX) => k.len() >= 9 && k[1..9] <= height.to_be_bytes()[..],
+                    _ => k.len() >= 8 && k[..8] <= view.to_be_bytes()[..],
+                })
                 .map(|(k, _)| k)
                 .collect();
             if !old.is_empty() {
@@ -754,6 +780,11 @@ impl SyncTask {
     async fn run(&self, target: &FinalityCertificate) -> Result<(), String> {
         target.verify(self.chain_id, &self.validators).map_err(|e| format!("target certificate: {e}"))?;
         let goal = target.block().height;
+        match self.commit_local(target) {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(blocks = n, "committed finalized blocks from this node's own copies"),
+            Err(e) => tracing::warn!("finalized blocks from this node's own copies: {e}"),
+        }
         let mut failures = 0;
         let mut turn = 0usize;
         loop {
@@ -792,6 +823,63 @@ impl SyncTask {
                 }
             }
         }
+    }
+
+    /// Commits the blocks up to `target` (already verified) from the bodies this node persisted
+    /// when it validated or built them (after a crash, possibly of every validator, they are
+    /// nowhere else). Their views are unknown except the certified block's: 0 is stored.
+    fn commit_local(&self, target: &FinalityCertificate) -> Result<usize, String> {
+        let store = self.chain.store();
+        let head = self.head()?;
+        let mut bodies = BTreeMap::new();
+        for (key, value) in store.consensus_records().map_err(|e| e.to_string())? {
+            if key.first() == Some(&BODY_PREFIX)
+                && let Ok(block) = Block::decode_bounded(&value)
+            {
+                bodies.insert(block.hash(), block);
+            }
+        }
+        let mut chain = Vec::new();
+        let mut cursor = target.block().hash;
+        while cursor != head.hash() {
+            let Some(block) = bodies.remove(&cursor) else { return Ok(0) };
+            if block.header.height <= head.height {
+                return Ok(0);
+            }
+            cursor = block.header.parent_hash;
+            chain.push(block);
+        }
+        let mut committed = 0;
+        for block in chain.into_iter().rev() {
+            let view = if block.hash() == target.block().hash { target.block().view } else { 0 };
+            if self.commit_one(&block, &encode_stored(view, target))? {
+                committed += 1;
+            }
+        }
+        Ok(committed)
+    }
+
+    /// Re-executes `block` on the head and commits it with `stored`; false when the head moved
+    /// past it meanwhile.
+    fn commit_one(&self, block: &Block, stored: &[u8]) -> Result<bool, String> {
+        let store = self.chain.store();
+        let current = self.head()?;
+        if block.header.height <= current.height {
+            return Ok(false);
+        }
+        let state: SharedBackend = Arc::new(store.state().map_err(|e| e.to_string())?);
+        let out = self
+            .chain
+            .runtime()
+            .apply_block(state, &current, block)
+            .map_err(|e| format!("block {}: {e}", block.header.height))?;
+        match store.commit_certified(&out.block, &out.receipts, &out.changes, stored) {
+            Ok(()) => {}
+            Err(e) if e.is_node_fault() => return Err(e.to_string()),
+            Err(_) => return Ok(false),
+        }
+        after_commit(&self.chain, &self.net, &out);
+        Ok(true)
     }
 
     fn head(&self) -> Result<Header, String> {
@@ -836,26 +924,11 @@ impl SyncTask {
             }
         }
         let Some(last) = certified else { return Ok(0) };
-        let store = self.chain.store();
         let mut committed = 0;
         for (block, _, _, stored) in entries.into_iter().take(last + 1) {
-            let current = self.head()?;
-            if block.header.height <= current.height {
-                continue;
+            if self.commit_one(&block, &stored)? {
+                committed += 1;
             }
-            let state: SharedBackend = Arc::new(store.state().map_err(|e| e.to_string())?);
-            let out = self
-                .chain
-                .runtime()
-                .apply_block(state, &current, &block)
-                .map_err(|e| format!("block {}: {e}", block.header.height))?;
-            match store.commit_certified(&out.block, &out.receipts, &out.changes, &stored) {
-                Ok(()) => {}
-                Err(e) if e.is_node_fault() => return Err(e.to_string()),
-                Err(_) => continue,
-            }
-            after_commit(&self.chain, &self.net, &out);
-            committed += 1;
         }
         Ok(committed)
     }
