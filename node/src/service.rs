@@ -26,7 +26,7 @@ use tokio::{sync::mpsc, task::JoinHandle};
 use weft_runtime::{BlockBuilder, BlockOutput, PushError, Runtime, SharedBackend, StateBackend, StateError};
 use weft_types::{
     Block, Hash, Header,
-    consensus::{BlockRef, FinalityCertificate, Validator, ValidatorSet, View},
+    consensus::{BlockRef, ConsensusMessage, FinalityCertificate, Validator, ValidatorSet, View},
     limits::MAX_BLOCK_TXS,
     tx::address_of,
 };
@@ -50,7 +50,23 @@ const CHANNEL: usize = 1024;
 /// and proposals are keyed by their view, big-endian, which never starts with it in practice).
 const BODY_PREFIX: u8 = 0xff;
 
-/// The key of a block body in the consensus table: `0xff ‖ height (BE) ‖ hash`.
+/// Most proposals (encoded messages) remembered by block hash, to persist with their block.
+const MAX_PROPOSALS: usize = 256;
+
+/// The block of an encoded `ConsensusMessage::Proposal` persisted under [`body_key`].
+fn proposal_block(bytes: &[u8]) -> Option<(ConsensusMessage, Block)> {
+    match ConsensusMessage::decode_bounded(bytes) {
+        Ok(message @ ConsensusMessage::Proposal { .. }) => {
+            let ConsensusMessage::Proposal { block, .. } = &message else { return None };
+            let block = (**block).clone();
+            Some((message, block))
+        }
+        _ => None,
+    }
+}
+
+/// The key of a block body in the consensus table: `0xff ‖ height (BE) ‖ hash`; the value is
+/// the encoded proposal message (signed proposal and block).
 fn body_key(block: &Block) -> Vec<u8> {
     let mut key = vec![BODY_PREFIX];
     key.extend(block.header.height.to_be_bytes());
@@ -204,6 +220,7 @@ impl ValidatorNode {
             chain_id: genesis.chain_id,
             validators,
             pending: BTreeMap::new(),
+            proposals: BTreeMap::new(),
             timer_tx,
             sync_tx,
             build_tx,
@@ -356,6 +373,8 @@ struct Service {
     validators: ValidatorSet,
     /// Blocks validated or built, not committed yet, by hash.
     pending: BTreeMap<Hash, Arc<BlockOutput>>,
+    /// Recent proposals (encoded messages) by block hash.
+    proposals: BTreeMap<Hash, Vec<u8>>,
     timer_tx: mpsc::Sender<(View, consensus::TimeoutKind)>,
     sync_tx: mpsc::Sender<SyncDone>,
     /// Delayed block builds (view, height, parent).
@@ -383,6 +402,22 @@ impl Service {
         if let Err(Fatal(e)) = self.step(Input::Start, None).await {
             tracing::error!("service stopped: {e}");
             return;
+        }
+        // The proposals this node kept (validated or made) before a restart: the core forgot
+        // their blocks, and after a crash of every validator nobody else has them.
+        let records = self.chain.store().consensus_records().unwrap_or_default();
+        let me = self.net.local_peer_id();
+        for (key, value) in records {
+            if key.first() != Some(&BODY_PREFIX) {
+                continue;
+            }
+            if let Some((message, block)) = proposal_block(&value) {
+                self.proposals.insert(block.hash(), value);
+                if let Err(Fatal(e)) = self.step(Input::Message { from: me, message }, None).await {
+                    tracing::error!("service stopped: {e}");
+                    return;
+                }
+            }
         }
         loop {
             let result = tokio::select! {
@@ -431,8 +466,23 @@ impl Service {
                 };
                 let _ = self.net.report(id, source, verdict).await;
             }
-            NetEvent::Gossip { data, id, source, .. } => {
-                let penalty = self.step(Input::Bytes { from: source, bytes: data }, Some(source)).await?;
+            NetEvent::Gossip { topic, data, id, source } => {
+                let input = match ConsensusMessage::decode_bounded(&data) {
+                    Ok(message) => {
+                        if topic == net::Topic::Blocks
+                            && let ConsensusMessage::Proposal { block, .. } = &message
+                        {
+                            if self.proposals.len() >= MAX_PROPOSALS {
+                                self.proposals.pop_first();
+                            }
+                            self.proposals.insert(block.hash(), data);
+                        }
+                        Input::Message { from: source, message }
+                    }
+                    // The core penalizes what does not decode.
+                    Err(_) => Input::Bytes { from: source, bytes: data },
+                };
+                let penalty = self.step(input, Some(source)).await?;
                 let verdict = match penalty {
                     None => Verdict::Accept,
                     Some(Penalty::FarFuture) => Verdict::Ignore,
@@ -508,7 +558,11 @@ impl Service {
                     consensus::Topic::Blocks => net::Topic::Blocks,
                     consensus::Topic::Consensus => net::Topic::Consensus,
                 };
-                publish(&self.net, topic, message.encode()).await;
+                let bytes = message.encode();
+                if let ConsensusMessage::Proposal { block, .. } = &message {
+                    self.persist_body(block, &bytes)?;
+                }
+                publish(&self.net, topic, bytes).await;
             }
             Effect::BuildBlock { view, height, parent } => {
                 // Keep `block_interval_ms` between blocks: build later when the parent is recent.
@@ -552,7 +606,7 @@ impl Service {
             }
             Effect::Penalize { peer, reason } => {
                 tracing::debug!(%peer, ?reason, "peer penalized");
-                if reason != Penalty::FarFuture {
+                if reason != Penalty::FarFuture && peer != self.net.local_peer_id() {
                     let _ = self.net.penalize(peer).await;
                 }
             }
@@ -582,10 +636,9 @@ impl Service {
     /// Makes the block's body durable (so that a block this node voted for survives a crash of
     /// every validator) and keeps its output in memory.
     fn keep(&mut self, out: BlockOutput) -> Result<(), Fatal> {
-        self.chain
-            .store()
-            .write_consensus_records(&[(body_key(&out.block), out.block.encode())], &[])
-            .map_err(|e| Fatal(format!("persisting a block body: {e}")))?;
+        if let Some(message) = self.proposals.get(&out.block.hash()) {
+            self.persist_body(&out.block, message)?;
+        }
         if self.pending.len() >= MAX_PENDING_BLOCKS {
             // Drop the lowest (oldest) block; the core asks again for what it needs.
             if let Some(hash) =
@@ -596,6 +649,13 @@ impl Service {
         }
         self.pending.insert(out.block.hash(), Arc::new(out));
         Ok(())
+    }
+
+    fn persist_body(&self, block: &Block, message: &[u8]) -> Result<(), Fatal> {
+        self.chain
+            .store()
+            .write_consensus_records(&[(body_key(block), message.to_vec())], &[])
+            .map_err(|e| Fatal(format!("persisting a block body: {e}")))
     }
 
     /// The header of `hash` and the state after it (committed head or a pending block).
@@ -834,7 +894,7 @@ impl SyncTask {
         let mut bodies = BTreeMap::new();
         for (key, value) in store.consensus_records().map_err(|e| e.to_string())? {
             if key.first() == Some(&BODY_PREFIX)
-                && let Ok(block) = Block::decode_bounded(&value)
+                && let Some((_, block)) = proposal_block(&value)
             {
                 bodies.insert(block.hash(), block);
             }
