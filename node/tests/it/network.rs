@@ -1,7 +1,7 @@
 //! A real 4-validator network of `weft-node run` processes on loopback: a transfer submitted to
 //! one node becomes final in the same block on all four (and on a fifth node that follows without
 //! voting); with one validator killed (`kill -9`) the other three keep finalizing; restarted, it
-//! catches up.
+//! catches up; with all four killed at once and restarted, the network finalizes again.
 
 use std::{
     path::{Path, PathBuf},
@@ -239,4 +239,21 @@ async fn four_validators_finalize_survive_a_crash_and_catch_up() {
     assert_eq!(block.header.parent_hash, parent.header.hash);
     assert!(block.header.timestamp_ms >= parent.header.timestamp_ms + 100, "block_interval_ms is kept");
     final_everywhere(&nodes, &clients, &[0, 1, 2, 3], hash).await;
+
+    // Every validator killed at once and restarted: the network recovers from what each one
+    // persisted (its votes and the proposals it voted on) and finalizes again.
+    for i in 0..4 {
+        nodes.kill(i);
+    }
+    for i in 0..4 {
+        nodes.spawn(i);
+    }
+    for (i, c) in clients.iter().enumerate().take(4) {
+        wait_for(&format!("node{i}'s RPC after the restart"), &nodes, Duration::from_secs(20), || async {
+            c.node_info().await.ok()
+        })
+        .await;
+    }
+    let hash = clients[2].tx_submit(Bytes(transfer(2, genesis.chain_id))).await.unwrap();
+    final_everywhere(&nodes, &clients, &[0, 1, 2, 3, 4], hash).await;
 }
