@@ -21,7 +21,7 @@
 //! [`NetHandle::set_status`], so they cost the application nothing; block requests come to the
 //! application as [`NetEvent::BlocksRequested`] with a [`BlocksReply`] to answer from its store.
 //!
-//! ```ignore
+//! ```text
 //! let Network { handle, mut events } = Network::start(config).await?;
 //! while let Some(event) = events.recv().await {
 //!     match event {

@@ -1,8 +1,12 @@
 //! Typed cross-contract calls.
 //!
-//! ```ignore
+//! ```no_run
+//! # use weft_contract::{Address, CallError, call};
+//! # fn pay(token: Address, owner: Address, from: Address, to: Address, amount: u128) -> Result<u128, CallError> {
 //! let balance: u128 = call(&token, "balance_of", &(owner,), 0, 0)?;
 //! call::<()>(&token, "transfer_from", &(from, to, amount), 0, 0)?;
+//! # Ok(balance)
+//! # }
 //! ```
 //!
 //! Arguments are the tuple of the callee's method arguments (a 1-tuple `(x,)` for one, `&()` for
