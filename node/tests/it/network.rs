@@ -147,6 +147,10 @@ where
     }
 }
 
+/// How long any step may take. Generous: the test shares 2 cores with the other node tests
+/// (the consensus simulation among them), and debug builds are slow; a passing run takes seconds.
+const PATIENCE: Duration = Duration::from_secs(90);
+
 fn transfer(nonce: u64, chain_id: u64) -> Vec<u8> {
     let key = dev_key("alice");
     Transaction {
@@ -166,11 +170,10 @@ fn transfer(nonce: u64, chain_id: u64) -> Vec<u8> {
 async fn final_everywhere(nodes: &Nodes, clients: &[HttpClient], which: &[usize], hash: Hash) -> ReceiptInfo {
     let mut first: Option<ReceiptInfo> = None;
     for &i in which {
-        let receipt =
-            wait_for(&format!("the receipt on node{i}"), nodes, Duration::from_secs(20), || async {
-                clients[i].tx_get_receipt(hash).await.ok().flatten()
-            })
-            .await;
+        let receipt = wait_for(&format!("the receipt on node{i}"), nodes, PATIENCE, || async {
+            clients[i].tx_get_receipt(hash).await.ok().flatten()
+        })
+        .await;
         assert!(receipt.success, "{:?}", receipt.error);
         let block = clients[i]
             .chain_get_block(BlockId::Height(receipt.location.block_height), None)
@@ -196,13 +199,17 @@ async fn four_validators_finalize_survive_a_crash_and_catch_up() {
     }
     let clients: Vec<HttpClient> = configs.iter().map(|c| client(c)).collect();
     for (i, c) in clients.iter().enumerate() {
-        wait_for(&format!("node{i}'s RPC"), &nodes, Duration::from_secs(20), || async {
-            c.node_info().await.ok()
+        wait_for(&format!("node{i}'s RPC"), &nodes, PATIENCE, || async { c.node_info().await.ok() }).await;
+    }
+
+    // Once the network runs (every node has finalized a few blocks, so the gossip mesh has
+    // formed), a transfer submitted to node0 is final in the same block on all of them.
+    for (i, c) in clients.iter().enumerate() {
+        wait_for(&format!("node{i} to finalize blocks"), &nodes, PATIENCE, || async {
+            (c.chain_get_finalized().await.ok()?.height >= 3).then_some(())
         })
         .await;
     }
-
-    // A transfer submitted to node0 is final in the same block on all four.
     let hash = clients[0].tx_submit(Bytes(transfer(0, genesis.chain_id))).await.unwrap();
     let receipt = final_everywhere(&nodes, &clients, &[0, 1, 2, 3, 4], hash).await;
     let info = clients[1].node_info().await.unwrap();
@@ -220,7 +227,7 @@ async fn four_validators_finalize_survive_a_crash_and_catch_up() {
     let height = receipt.location.block_height;
 
     // The three move on well past node3's last block; restarted, node3 catches up.
-    wait_for("the three to move on", &nodes, Duration::from_secs(20), || async {
+    wait_for("the three to move on", &nodes, PATIENCE, || async {
         let head = clients[0].chain_get_head().await.ok()?;
         (head.height >= height + 10).then_some(())
     })
@@ -228,7 +235,7 @@ async fn four_validators_finalize_survive_a_crash_and_catch_up() {
     nodes.spawn(3);
     let target = clients[0].chain_get_head().await.unwrap();
     assert!(target.height >= height);
-    wait_for("node3 to catch up", &nodes, Duration::from_secs(30), || async {
+    wait_for("node3 to catch up", &nodes, PATIENCE, || async {
         let head = clients[3].chain_get_head().await.ok()?;
         (head.height >= target.height).then_some(())
     })
@@ -249,7 +256,7 @@ async fn four_validators_finalize_survive_a_crash_and_catch_up() {
         nodes.spawn(i);
     }
     for (i, c) in clients.iter().enumerate().take(4) {
-        wait_for(&format!("node{i}'s RPC after the restart"), &nodes, Duration::from_secs(20), || async {
+        wait_for(&format!("node{i}'s RPC after the restart"), &nodes, PATIENCE, || async {
             c.node_info().await.ok()
         })
         .await;
