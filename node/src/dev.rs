@@ -320,24 +320,39 @@ struct Producer {
 
 impl Producer {
     fn run(mut self, rx: mpsc::Receiver<DevCommand>) {
+        // A command read while coalescing wake-ups, to handle next.
+        let mut next: Option<DevCommand> = None;
         loop {
-            let command = match self.block_time {
-                None => rx.recv().ok(),
-                Some(every) => match rx.recv_timeout(every) {
-                    Ok(c) => Some(c),
-                    Err(mpsc::RecvTimeoutError::Timeout) => {
-                        self.log(self.produce(None));
-                        continue;
-                    }
-                    Err(mpsc::RecvTimeoutError::Disconnected) => None,
-                },
+            let command = if let Some(command) = next.take() {
+                Some(command)
+            } else {
+                match self.block_time {
+                    None => rx.recv().ok(),
+                    Some(every) => match rx.recv_timeout(every) {
+                        Ok(c) => Some(c),
+                        Err(mpsc::RecvTimeoutError::Timeout) => {
+                            self.log(self.produce(None));
+                            continue;
+                        }
+                        Err(mpsc::RecvTimeoutError::Disconnected) => None,
+                    },
+                }
             };
             let Some(command) = command else { return };
             match command {
                 DevCommand::Wake => {
                     // Coalesce a burst of wake-ups into one pass; without a block time, a block
                     // as soon as transactions wait, repeated while they keep coming.
-                    while let Ok(DevCommand::Wake) = rx.try_recv() {}
+                    loop {
+                        match rx.try_recv() {
+                            Ok(DevCommand::Wake) => {}
+                            Ok(other) => {
+                                next = Some(other);
+                                break;
+                            }
+                            Err(_) => break,
+                        }
+                    }
                     if self.block_time.is_none() {
                         while !self.chain.mempool().is_empty() {
                             match self.produce(None) {

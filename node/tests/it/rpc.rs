@@ -647,3 +647,21 @@ async fn a_subscriber_that_does_not_read_is_dropped() {
     assert!(dev.http.node_health().await.unwrap().healthy);
     dev.node.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn commands_queued_behind_wake_ups_are_answered() {
+    let config = DevConfig { rpc_addr: "127.0.0.1:0".parse().unwrap(), ..DevConfig::default() };
+    let node = DevNode::start(config).await.unwrap();
+    for _ in 0..200 {
+        node.control().wake();
+        node.control().wake();
+        let answer = tokio::time::timeout(
+            Duration::from_secs(10),
+            node.control().ask(|r| weft_node::dev::DevCommand::IncreaseTime(1, r)),
+        )
+        .await
+        .unwrap();
+        assert!(answer.is_ok(), "a command behind wake-ups was lost: {answer:?}");
+    }
+    node.shutdown().await;
+}
