@@ -232,9 +232,9 @@ impl Chain {
     pub fn admit(&self, bytes: &[u8]) -> Result<Hash, SubmitError> {
         let signed =
             SignedTransaction::decode_bounded(bytes).map_err(|e| SubmitError::Decode(e.to_string()))?;
-        self.runtime.check_stateless(&signed, bytes.len())?;
-        let account = self.account(&signed.tx.sender)?;
         let hash = weft_types::sha3_256(bytes);
+        self.runtime.check_admission(&signed, bytes.len(), &hash)?;
+        let account = self.account(&signed.tx.sender)?;
         let tx = PoolTx { signed: Arc::new(signed), hash, len: bytes.len() };
         let added = self.mempool().add(tx, &account)?;
         for old in added.replaced.into_iter() {

@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 
 use parity_scale_codec::Encode;
 use weft_types::{
-    Account, Address, Amount, Block, ChainId, Gas, Hash, Header, Receipt, SignedTransaction,
+    Account, Address, Amount, Block, ChainId, Gas, Hash, Header, Receipt, SignatureError, SignedTransaction,
     block::{receipts_root, tx_root},
     codec::BoundedVec,
     limits::{MAX_BLOCK_BYTES, MAX_BLOCK_GAS, MAX_BLOCK_TXS, MAX_TX_BYTES, MAX_TX_GAS},
@@ -106,7 +106,19 @@ impl BlockBuilder {
     /// Checks `tx` against the current state and, if it is includable, executes it.
     pub fn push(&mut self, signed: SignedTransaction) -> Result<&Receipt, PushError> {
         let encoded = signed.encode();
-        let encoded_len = encoded.len();
+        let hash = sha3_256(&encoded);
+        self.push_checked(signed, encoded.len(), hash, SigCheck::Pending)
+    }
+
+    /// [`Self::push`] with the encoded length and hash already known and, from
+    /// [`Runtime::apply_block`], the signature already checked.
+    fn push_checked(
+        &mut self,
+        signed: SignedTransaction,
+        encoded_len: usize,
+        hash: Hash,
+        sig: SigCheck,
+    ) -> Result<&Receipt, PushError> {
         if self.txs.len() >= MAX_BLOCK_TXS {
             return Err(PushError::BlockFull("MAX_BLOCK_TXS reached"));
         }
@@ -116,15 +128,21 @@ impl BlockBuilder {
         let Some(ctx) = self.ctx.take() else {
             return Err(RuntimeError::Engine("block builder used after a node fault".into()).into());
         };
-        let intrinsic =
-            match self.runtime.check_tx(&ctx.overlay, &signed, encoded_len, MAX_BLOCK_GAS - self.gas_used) {
-                Ok(intrinsic) => intrinsic,
-                Err(e) => {
-                    self.ctx = Some(ctx);
-                    return Err(e);
-                }
-            };
-        let hash = sha3_256(&encoded);
+        let block_gas_left = MAX_BLOCK_GAS - self.gas_used;
+        let intrinsic = match self.runtime.check_tx_with(
+            &ctx.overlay,
+            &signed,
+            encoded_len,
+            block_gas_left,
+            &hash,
+            sig,
+        ) {
+            Ok(intrinsic) => intrinsic,
+            Err(e) => {
+                self.ctx = Some(ctx);
+                return Err(e);
+            }
+        };
         let (ctx, receipt) = execute_tx(ctx, &signed, hash, intrinsic)?;
         self.ctx = Some(ctx);
         self.gas_used += receipt.gas_used;
@@ -193,6 +211,15 @@ pub enum GenesisError {
     Runtime(#[from] RuntimeError),
 }
 
+/// How [`Runtime::check_tx_with`] learns whether the signature is valid.
+#[derive(Debug, Clone)]
+enum SigCheck {
+    /// Not known yet: remembered as verified (see [`crate::sigs`]), or checked now.
+    Pending,
+    /// Already checked with `verify_strict`.
+    Known(Result<(), SignatureError>),
+}
+
 impl Runtime {
     /// Checks whether `signed` can be included now and returns its intrinsic gas. Changes
     /// nothing.
@@ -203,7 +230,19 @@ impl Runtime {
         encoded_len: usize,
         block_gas_left: Gas,
     ) -> Result<Gas, PushError> {
-        let intrinsic = self.check_stateless(signed, encoded_len)?;
+        self.check_tx_with(overlay, signed, encoded_len, block_gas_left, &signed.hash(), SigCheck::Pending)
+    }
+
+    fn check_tx_with(
+        &self,
+        overlay: &Overlay,
+        signed: &SignedTransaction,
+        encoded_len: usize,
+        block_gas_left: Gas,
+        hash: &Hash,
+        sig: SigCheck,
+    ) -> Result<Gas, PushError> {
+        let intrinsic = self.check_stateless_with(signed, encoded_len, hash, sig)?;
         let t = &signed.tx;
         if t.gas_limit > block_gas_left {
             return Err(PushError::BlockFull("MAX_BLOCK_GAS reached"));
@@ -225,13 +264,48 @@ impl Runtime {
     /// The checks that need no state: size, chain id, gas bounds, fee overflow, signature.
     /// Returns the intrinsic gas.
     pub fn check_stateless(&self, signed: &SignedTransaction, encoded_len: usize) -> Result<Gas, TxError> {
+        self.check_stateless_with(
+            signed,
+            encoded_len,
+            &Hash::ZERO,
+            SigCheck::Known(signed.verify_signature()),
+        )
+    }
+
+    /// [`Self::check_stateless`] for a transaction entering the mempool, whose encoding hashes
+    /// to `hash`: when it passes, its signature is remembered as verified, so that the block
+    /// that includes it does not check it again (see [`crate::sigs`]).
+    pub fn check_admission(
+        &self,
+        signed: &SignedTransaction,
+        encoded_len: usize,
+        hash: &Hash,
+    ) -> Result<Gas, TxError> {
+        let intrinsic = self.check_stateless(signed, encoded_len)?;
+        self.sigs.insert(*hash);
+        Ok(intrinsic)
+    }
+
+    /// The checks of [`Self::check_stateless`], in the same order, with the signature's
+    /// answer taken from `sig` (`Pending`: remembered under `hash`, or checked now).
+    fn check_stateless_with(
+        &self,
+        signed: &SignedTransaction,
+        encoded_len: usize,
+        hash: &Hash,
+        sig: SigCheck,
+    ) -> Result<Gas, TxError> {
         let intrinsic = self.check_unsigned(signed, encoded_len)?;
         let t = &signed.tx;
         if t.gas_price < self.min_gas_price {
             return Err(TxError::GasPriceTooLow { min: self.min_gas_price, found: t.gas_price });
         }
         max_fee(t.gas_limit, t.gas_price)?;
-        signed.verify_signature()?;
+        match sig {
+            SigCheck::Known(result) => result?,
+            SigCheck::Pending if self.sigs.take(hash) => {}
+            SigCheck::Pending => signed.verify_signature()?,
+        }
         Ok(intrinsic)
     }
 
@@ -276,8 +350,20 @@ impl Runtime {
             });
         }
         let mut builder = BlockBuilder::new(self, backend, parent, h.timestamp_ms, h.proposer);
-        for (index, tx) in block.txs.iter().enumerate() {
-            match builder.push(tx.clone()) {
+        // Every signature not remembered as verified is checked up front, in parallel; the
+        // answers are used in block order, exactly where the serial check would have run.
+        let (lens, hashes): (Vec<usize>, Vec<Hash>) = block
+            .txs
+            .iter()
+            .map(|tx| {
+                let encoded = tx.encode();
+                (encoded.len(), sha3_256(&encoded))
+            })
+            .unzip();
+        let sigs = crate::sigs::check_all(&self.sigs, &block.txs, &hashes, self.verify_threads);
+        for (index, (tx, sig)) in block.txs.iter().zip(sigs).enumerate() {
+            let sig = SigCheck::Known(sig.unwrap_or(Ok(())));
+            match builder.push_checked(tx.clone(), lens[index], hashes[index], sig) {
                 Ok(_) => {}
                 Err(PushError::Runtime(e)) => return Err(e.into()),
                 Err(PushError::Tx(error)) => {

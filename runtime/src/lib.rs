@@ -13,6 +13,7 @@ pub mod error;
 pub mod exec;
 pub mod gas;
 pub mod query;
+pub mod sigs;
 pub mod state;
 pub mod vm;
 
@@ -29,17 +30,27 @@ pub struct Runtime {
     vm: vm::Vm,
     chain_id: ChainId,
     min_gas_price: Amount,
+    /// Transactions whose signature passed at admission (speed only; see [`sigs`]).
+    sigs: std::sync::Arc<sigs::VerifiedSigs>,
+    /// Threads that check a block's signatures in [`Runtime::apply_block`] (speed only).
+    verify_threads: usize,
 }
 
 impl Runtime {
     /// A runtime for `chain_id`, accepting gas prices of at least `min_gas_price`.
     pub fn new(chain_id: ChainId, min_gas_price: Amount) -> Result<Self, RuntimeError> {
-        Ok(Self { vm: vm::Vm::new()?, chain_id, min_gas_price })
+        let verify_threads = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+        Ok(Self { vm: vm::Vm::new()?, chain_id, min_gas_price, sigs: Default::default(), verify_threads })
     }
 
     /// The VM (engine and module cache).
     pub fn vm(&self) -> &vm::Vm {
         &self.vm
+    }
+
+    /// The memory of transactions verified at admission.
+    pub fn verified_sigs(&self) -> &sigs::VerifiedSigs {
+        &self.sigs
     }
 
     /// The lowest gas price a transaction may offer.

@@ -14,6 +14,9 @@
 //! | `reenter` | calls its own `bump` | reentrancy refused: `HostileError::CallFailed { code: 7 }` |
 //! | `bounce(via)` | `via.call_back(self)` calls back into this contract | inner call refused, outer reverts: `CallFailed { code: 2 }` |
 //! | `call_missing(target)` | calls a method `target` lacks | `CallFailed { code: 6 }` |
+//!
+//! `crunch(rounds)` is not an attack: a bounded CPU-heavy loop (no storage, no events), the
+//! compute workload of `weft bench --workload compute`.
 #![cfg_attr(target_arch = "wasm32", no_std)]
 
 use weft_contract::limits::MAX_RETURN_DATA_BYTES;
@@ -66,6 +69,23 @@ impl Hostile {
         self.counter.set(&n);
         self.env().emit(Noise { n });
         n
+    }
+
+    /// `rounds` passes of xorshift mixing over a 4 KiB buffer: pure computation, bounded by
+    /// `rounds` (about 4,600 gas per round).
+    pub fn crunch(&self, rounds: u32) -> u64 {
+        let mut buf = [0u64; 512];
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        for r in 0..rounds {
+            for slot in buf.iter_mut() {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                *slot = slot.wrapping_add(x ^ u64::from(r));
+            }
+            core::hint::black_box(&mut buf);
+        }
+        buf.iter().fold(0, |acc, v| acc ^ v)
     }
 
     /// Loops forever.

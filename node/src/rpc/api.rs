@@ -12,9 +12,9 @@ use tokio::sync::broadcast::error::RecvError;
 use weft_abi::Abi;
 use weft_rpc_api::{
     AccountInfo, AmountArg, BlockId, BlockInfo, Bytes, Estimate, EstimateAction, EstimateRequest,
-    EventFilter, EventInfo, EventPage, ExecErrorInfo, HeaderInfo, Health, NodeInfo, PeerInfo, ProofItem,
-    QueryRequest, QueryResult, ReceiptInfo, RpcResult, SnapshotId, StateProofInfo, SubmitResult, TxInfo,
-    TxLocation, TxStatus, WeftApiServer,
+    EventFilter, EventInfo, EventPage, ExecErrorInfo, HeaderInfo, Health, NodeInfo, NodeMetrics, PeerInfo,
+    ProofItem, QueryRequest, QueryResult, ReceiptInfo, RpcResult, SnapshotId, StateProofInfo, SubmitResult,
+    TxInfo, TxLocation, TxStatus, WeftApiServer,
     codes::{self, err},
     openrpc,
 };
@@ -46,12 +46,13 @@ pub struct WeftRpc {
     chain: Arc<Chain>,
     dev: Option<DevControl>,
     config: RpcConfig,
+    started: std::time::Instant,
 }
 
 impl WeftRpc {
     /// Serves `chain`; `dev` enables the `dev_*` methods.
     pub fn new(chain: Arc<Chain>, dev: Option<DevControl>, config: RpcConfig) -> Self {
-        Self { chain, dev, config }
+        Self { chain, dev, config, started: std::time::Instant::now() }
     }
 
     fn dev(&self) -> RpcResult<&DevControl> {
@@ -241,6 +242,26 @@ impl WeftApiServer for WeftRpc {
             peers: u32::try_from(self.chain.peers().len()).unwrap_or(u32::MAX),
             syncing: false,
             pending_txs: u32::try_from(pending).unwrap_or(u32::MAX),
+        })
+    }
+
+    async fn node_metrics(&self) -> RpcResult<NodeMetrics> {
+        let head = self.head()?;
+        let (pending, bytes) = {
+            let pool = self.chain.mempool();
+            (pool.len(), pool.bytes())
+        };
+        let p = super::metrics::process_stats();
+        Ok(NodeMetrics {
+            cpu_user_ms: p.cpu_user_ms,
+            cpu_system_ms: p.cpu_system_ms,
+            rss_bytes: p.rss_bytes,
+            rss_peak_bytes: p.rss_peak_bytes,
+            threads: p.threads,
+            uptime_ms: u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX),
+            pending_txs: u32::try_from(pending).unwrap_or(u32::MAX),
+            pending_bytes: u64::try_from(bytes).unwrap_or(u64::MAX),
+            height: head.height,
         })
     }
 

@@ -4,6 +4,7 @@
 mod api;
 mod convert;
 mod events;
+pub mod metrics;
 
 use std::{net::SocketAddr, sync::Arc};
 

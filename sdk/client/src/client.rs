@@ -19,8 +19,8 @@ use serde_json::Value;
 use tokio::sync::{Mutex, OnceCell};
 use weft_rpc_api::{
     AccountInfo, AmountArg, BlockId, BlockInfo, Bytes, Estimate, EstimateRequest, EventFilter, EventInfo,
-    EventPage, HeaderInfo, Health, NodeInfo, PeerInfo, QueryRequest, QueryResult, ReceiptInfo, SnapshotId,
-    StateProofInfo, SubmitResult, TxInfo, TxStatus, WeftApiClient,
+    EventPage, HeaderInfo, Health, NodeInfo, NodeMetrics, PeerInfo, QueryRequest, QueryResult, ReceiptInfo,
+    SnapshotId, StateProofInfo, SubmitResult, TxInfo, TxStatus, WeftApiClient,
 };
 use weft_types::{Address, Amount, ChainId, Hash, SignedTransaction};
 
@@ -188,6 +188,11 @@ impl Client {
     /// `node_info`: chain id, version, heights, role, minimum gas price.
     pub async fn node_info(&self) -> Result<NodeInfo> {
         self.rpc().node_info().await.map_err(|e| self.map_err(e))
+    }
+
+    /// `node_metrics`: the node process's CPU time, resident memory and mempool.
+    pub async fn metrics(&self) -> Result<NodeMetrics> {
+        self.rpc().node_metrics().await.map_err(|e| self.map_err(e))
     }
 
     /// `node_health`.

@@ -29,6 +29,11 @@ pub trait WeftApi {
     #[method(name = "node_health")]
     async fn node_health(&self) -> RpcResult<Health>;
 
+    /// The node process's own resource use (CPU time, resident memory) and its pools: for load
+    /// generators and monitoring of a remote node.
+    #[method(name = "node_metrics")]
+    async fn node_metrics(&self) -> RpcResult<NodeMetrics>;
+
     /// Connected peers.
     #[method(name = "node_peers")]
     async fn node_peers(&self) -> RpcResult<Vec<PeerInfo>>;

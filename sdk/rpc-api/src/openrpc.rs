@@ -41,6 +41,12 @@ const fn sub(
 pub const METHODS: &[MethodDoc] = &[
     m("node_info", "Chain id, version, peer id, heights, role.", &[], "NodeInfo"),
     m("node_health", "Whether the node is healthy.", &[], "Health"),
+    m(
+        "node_metrics",
+        "The node process's CPU time, resident memory, threads and mempool (from /proc/self on Linux).",
+        &[],
+        "NodeMetrics",
+    ),
     m("node_peers", "Connected peers.", &[], "PeerInfo[]"),
     m("chain_getHead", "The newest block's header.", &[], "HeaderInfo"),
     m("chain_getFinalized", "The newest finalized block's header.", &[], "HeaderInfo"),

@@ -170,6 +170,30 @@ pub struct Health {
     pub pending_txs: u32,
 }
 
+/// `node_metrics`: the node process's resource use as the operating system reports it (Linux:
+/// `/proc/self/stat` and `/proc/self/status`; elsewhere the process figures are `None`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NodeMetrics {
+    /// CPU time spent in user mode since the process started, in milliseconds.
+    pub cpu_user_ms: Option<u64>,
+    /// CPU time spent in the kernel since the process started, in milliseconds.
+    pub cpu_system_ms: Option<u64>,
+    /// Resident memory now, in bytes.
+    pub rss_bytes: Option<u64>,
+    /// The most resident memory so far, in bytes.
+    pub rss_peak_bytes: Option<u64>,
+    /// Threads of the process.
+    pub threads: Option<u32>,
+    /// Milliseconds since the node started serving.
+    pub uptime_ms: u64,
+    /// Transactions waiting in the mempool.
+    pub pending_txs: u32,
+    /// Encoded bytes waiting in the mempool.
+    pub pending_bytes: u64,
+    /// Height of the newest block.
+    pub height: Height,
+}
+
 /// One entry of `node_peers`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PeerInfo {

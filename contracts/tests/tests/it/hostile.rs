@@ -208,3 +208,15 @@ fn storage_writes_that_succeed_are_kept_and_paid_for() {
     assert_eq!(c.sb.deposit(c.h) - deposit, (9 + 3 * 16) * 1_000);
     assert_eq!(c.sb.query(c.h, "counter", json!({})).unwrap(), json!(1));
 }
+
+#[test]
+fn crunch_is_bounded_pure_computation() {
+    let mut c = chain(None);
+    let before = untouched(&c);
+    let queried = c.sb.query(c.h, "crunch", json!({"rounds": 20})).unwrap();
+    let deployer = c.sb.account("deployer");
+    let out = c.sb.call(deployer, c.h, "crunch", json!({"rounds": 20})).unwrap();
+    assert_eq!(out.value, queried, "a transaction and a query compute the same value");
+    assert_ne!(out.value, c.sb.query(c.h, "crunch", json!({"rounds": 21})).unwrap());
+    assert_eq!(untouched(&c), before, "crunch writes nothing");
+}
