@@ -36,6 +36,26 @@ pub struct NodeConfig {
     pub rpc: RpcSection,
     /// Peer-to-peer networking.
     pub p2p: P2pSection,
+    /// Test-only controls; absent (off) in real configs.
+    #[serde(default, skip_serializing_if = "TestSection::is_off")]
+    pub test: TestSection,
+}
+
+/// `[test]`: controls for tests of the network, off unless set.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TestSection {
+    /// Where to serve the test admin JSON-RPC (`test_partition`, which cuts this node off from
+    /// given peers, see `service`); never set it on a real network. Loopback only.
+    #[serde(default)]
+    pub admin_rpc: Option<SocketAddr>,
+}
+
+impl TestSection {
+    /// Whether every control is off.
+    pub fn is_off(&self) -> bool {
+        self.admin_rpc.is_none()
+    }
 }
 
 /// `[rpc]`.
@@ -55,6 +75,33 @@ pub struct P2pSection {
     /// Peers to dial first, as multiaddrs ending in `/p2p/<peer id>`.
     #[serde(default)]
     pub bootnodes: Vec<String>,
+    /// Transactions per second each peer may push into the mempool by gossip, on average;
+    /// beyond it (and the burst) its transactions are dropped, not forwarded, and counted.
+    #[serde(default = "default_gossip_tx_rate")]
+    pub gossip_tx_rate: u32,
+    /// Transactions a peer may push by gossip in one burst above the average rate.
+    #[serde(default = "default_gossip_tx_burst")]
+    pub gossip_tx_burst: u32,
+}
+
+fn default_gossip_tx_rate() -> u32 {
+    crate::net::DEFAULT_GOSSIP_TX_RATE
+}
+
+fn default_gossip_tx_burst() -> u32 {
+    crate::net::DEFAULT_GOSSIP_TX_BURST
+}
+
+impl P2pSection {
+    /// A section listening on `listen` with the default limits and no bootnodes.
+    pub fn new(listen: String) -> Self {
+        Self {
+            listen,
+            bootnodes: Vec::new(),
+            gossip_tx_rate: default_gossip_tx_rate(),
+            gossip_tx_burst: default_gossip_tx_burst(),
+        }
+    }
 }
 
 /// Why a config (or a key file) is refused.
@@ -88,6 +135,14 @@ impl NodeConfig {
                 path,
                 format!("p2p.bootnodes lists {}; at most {MAX_BOOTNODES}", config.p2p.bootnodes.len()),
             ));
+        }
+        if let Some(admin) = config.test.admin_rpc
+            && !admin.ip().is_loopback()
+        {
+            return Err(config_error(path, format!("test.admin_rpc {admin} must be a loopback address")));
+        }
+        if config.p2p.gossip_tx_rate == 0 || config.p2p.gossip_tx_burst == 0 {
+            return Err(config_error(path, "p2p.gossip_tx_rate and p2p.gossip_tx_burst must be > 0"));
         }
         let base = path.parent().unwrap_or(Path::new("."));
         for p in [&mut config.genesis, &mut config.data_dir, &mut config.validator_key, &mut config.node_key]
@@ -152,12 +207,20 @@ mod tests {
             validator_key: "validator.key".into(),
             node_key: "node.key".into(),
             rpc: RpcSection { addr: "127.0.0.1:9944".parse().unwrap() },
-            p2p: P2pSection { listen: "/ip4/127.0.0.1/tcp/30333".into(), bootnodes: vec![] },
+            p2p: P2pSection::new("/ip4/127.0.0.1/tcp/30333".into()),
+            test: TestSection::default(),
         };
         config.save(&path).unwrap();
         let loaded = NodeConfig::load(&path).unwrap();
         assert_eq!(loaded.data_dir, dir.path().join("data"));
         assert_eq!(loaded.rpc, config.rpc);
+        assert_eq!(loaded.p2p, config.p2p);
+        assert!(!fs::read_to_string(&path).unwrap().contains("[test]"), "off controls are not written");
+        let mut admin = config.clone();
+        admin.test.admin_rpc = Some("10.0.0.1:9".parse().unwrap());
+        admin.save(&path).unwrap();
+        let err = NodeConfig::load(&path).unwrap_err().to_string();
+        assert!(err.contains("loopback"), "{err}");
         fs::write(&path, "name = 3").unwrap();
         let err = NodeConfig::load(&path).unwrap_err().to_string();
         assert!(err.contains("node.toml"), "{err}");

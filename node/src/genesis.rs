@@ -34,8 +34,12 @@ pub struct GenesisBalance {
     pub amount: Amount,
 }
 
-/// Consensus timing.
+/// Longest `block_interval_ms` accepted (an idle network makes a block at least this often).
+pub const MAX_BLOCK_INTERVAL_MS: u64 = 60_000;
+
+/// Consensus timing. A field left out of the file takes its default.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct ConsensusParams {
     /// How long a validator waits for a proposal or votes before it moves on, in ms.
     pub timeout_ms: u64,
@@ -43,13 +47,17 @@ pub struct ConsensusParams {
     pub backoff_percent: u64,
     /// Longest timeout, in ms.
     pub max_timeout_ms: u64,
-    /// Minimum time between a block and the next, in ms (0: as fast as possible).
+    /// How long a leader with no transaction to include waits, after its parent block's
+    /// timestamp, before it proposes an empty block, in ms: an idle network makes a block about
+    /// this often. A leader with transactions waiting proposes at once. Every view's deadline is
+    /// extended by it (see `consensus::Config::block_interval_ms`), so waiting never times a view
+    /// out. 0: blocks back to back even when idle. At most [`MAX_BLOCK_INTERVAL_MS`].
     pub block_interval_ms: u64,
 }
 
 impl Default for ConsensusParams {
     fn default() -> Self {
-        Self { timeout_ms: 1_000, backoff_percent: 150, max_timeout_ms: 30_000, block_interval_ms: 0 }
+        Self { timeout_ms: 1_000, backoff_percent: 150, max_timeout_ms: 30_000, block_interval_ms: 1_000 }
     }
 }
 
@@ -159,6 +167,12 @@ impl GenesisFile {
                 c.timeout_ms, c.max_timeout_ms, c.backoff_percent
             ));
         }
+        if c.block_interval_ms > MAX_BLOCK_INTERVAL_MS {
+            return Err(format!(
+                "consensus block_interval_ms {} is over the limit of {MAX_BLOCK_INTERVAL_MS}",
+                c.block_interval_ms
+            ));
+        }
         Ok(())
     }
 
@@ -207,6 +221,17 @@ mod tests {
         let mut bad = sample();
         bad.validators.clear();
         assert_eq!(bad.check().unwrap_err(), "no validators");
+        let mut bad = sample();
+        bad.consensus.block_interval_ms = MAX_BLOCK_INTERVAL_MS + 1;
+        assert!(bad.check().unwrap_err().contains("block_interval_ms"));
+        // Consensus fields left out take their defaults; unknown ones are refused.
+        let mut json: serde_json::Value = serde_json::to_value(sample()).unwrap();
+        json["consensus"] = serde_json::json!({"timeout_ms": 700});
+        let parsed: GenesisFile = serde_json::from_value(json.clone()).unwrap();
+        assert_eq!(parsed.consensus.timeout_ms, 700);
+        assert_eq!(parsed.consensus.block_interval_ms, ConsensusParams::default().block_interval_ms);
+        json["consensus"] = serde_json::json!({"block_time": 1});
+        assert!(serde_json::from_value::<GenesisFile>(json).is_err());
         std::fs::write(&path, r#"{"chain_id": 1, "surprise": true}"#).unwrap();
         let err = GenesisFile::load(&path).unwrap_err().to_string();
         assert!(err.contains("genesis.json"), "{err}");

@@ -76,6 +76,14 @@ fn body_key(block: &Block) -> Vec<u8> {
 
 /// Attempts of one sync before giving up (the core asks again).
 const SYNC_ROUNDS: u32 = 10;
+/// Bytes of the copy number that follows a consensus message on the gossip topics.
+const COPY_BYTES: usize = 4;
+/// Most consensus messages whose copy count is remembered.
+const MAX_COPIES: usize = 8192;
+/// Most transactions kept for a later publication when no peer could take them.
+const MAX_UNSENT: usize = 4096;
+/// How often unsent transactions are published again.
+const REGOSSIP_INTERVAL: Duration = Duration::from_secs(1);
 
 /// Why the service failed to start or stopped.
 #[derive(Debug, thiserror::Error)]
@@ -119,6 +127,7 @@ pub enum ServiceError {
 pub struct ValidatorNode {
     chain: Arc<Chain>,
     rpc: RpcServer,
+    admin: Option<jsonrpsee::server::ServerHandle>,
     net: NetHandle,
     task: JoinHandle<()>,
 }
@@ -166,6 +175,7 @@ impl ValidatorNode {
         cfg.view_timeout_ms = genesis.consensus.timeout_ms;
         cfg.backoff_percent = genesis.consensus.backoff_percent;
         cfg.max_timeout_ms = genesis.consensus.max_timeout_ms;
+        cfg.block_interval_ms = genesis.consensus.block_interval_ms;
 
         let anchor = anchor(&store)?;
         let mut records = Vec::new();
@@ -192,6 +202,9 @@ impl ValidatorNode {
             .map(|b| b.parse().map_err(|e| ServiceError::Invalid(format!("p2p bootnode {b}: {e}"))))
             .collect::<Result<_, _>>()?;
         net_config.redial_max = Duration::from_secs(5);
+        // Consensus gossip carries a copy number after the message (see `publish_consensus`).
+        net_config.topic_limits.blocks += COPY_BYTES;
+        net_config.topic_limits.consensus += COPY_BYTES;
         let Network { handle: net, events } = Network::start(net_config).await?;
         let peer_id = net.local_peer_id();
 
@@ -202,6 +215,10 @@ impl ValidatorNode {
         let head = chain.store().head()?.ok_or_else(|| ServiceError::Invalid("no head".into()))?;
         set_status(&net, &head);
         let rpc = RpcServer::start(config.rpc.addr, &RpcConfig::default(), chain.clone(), None).await?;
+        let admin = match config.test.admin_rpc {
+            Some(addr) => Some(start_admin(addr, net.clone()).await?),
+            None => None,
+        };
         tracing::info!(
             name = %config.name,
             peer = %peer_id,
@@ -225,12 +242,17 @@ impl ValidatorNode {
             sync_tx,
             build_tx,
             block_interval_ms: genesis.consensus.block_interval_ms,
+            waiting: None,
+            unsent: VecDeque::new(),
+            budget: net::GossipBudget::new(config.p2p.gossip_tx_rate, config.p2p.gossip_tx_burst),
+            copies: BTreeMap::new(),
+            copy_order: VecDeque::new(),
             syncing: false,
             sync_next: None,
             me,
         };
         let task = tokio::spawn(service.run(events, tx_rx, timer_rx, sync_rx, build_rx));
-        Ok(ValidatorNode { chain, rpc, net, task })
+        Ok(ValidatorNode { chain, rpc, admin, net, task })
     }
 
     /// The shared chain.
@@ -252,9 +274,52 @@ impl ValidatorNode {
     /// Stops RPC, the service and the network.
     pub async fn shutdown(self) {
         self.rpc.stop().await;
+        if let Some(admin) = self.admin {
+            let _ = admin.stop();
+            admin.stopped().await;
+        }
         self.task.abort();
         self.net.shutdown().await;
     }
+}
+
+/// Most peers one `test_partition` call may name.
+const MAX_PARTITION_PEERS: usize = 256;
+
+/// Serves the test admin JSON-RPC (`[test] admin_rpc`, loopback only): `test_partition(peers)`
+/// cuts this node off from exactly the peer ids given (an empty list heals), through libp2p
+/// connection gating ([`NetHandle::partition`]).
+async fn start_admin(
+    addr: std::net::SocketAddr,
+    net: NetHandle,
+) -> Result<jsonrpsee::server::ServerHandle, ServiceError> {
+    use jsonrpsee::{
+        RpcModule,
+        server::Server,
+        types::{ErrorObjectOwned, error::INVALID_PARAMS_CODE},
+    };
+    let server = Server::builder()
+        .build(addr)
+        .await
+        .map_err(|e| ServiceError::Invalid(format!("test.admin_rpc {addr}: {e}")))?;
+    let mut module = RpcModule::new(net);
+    module
+        .register_async_method("test_partition", |params, net, _| async move {
+            let invalid = |m: String| ErrorObjectOwned::owned(INVALID_PARAMS_CODE, m, None::<()>);
+            let (ids,): (Vec<String>,) = params.parse()?;
+            if ids.len() > MAX_PARTITION_PEERS {
+                return Err(invalid(format!("{} peers; at most {MAX_PARTITION_PEERS}", ids.len())));
+            }
+            let peers = ids
+                .iter()
+                .map(|id| id.parse::<PeerId>().map_err(|e| invalid(format!("peer id {id}: {e}"))))
+                .collect::<Result<Vec<_>, _>>()?;
+            net.partition(peers).await.map_err(|e| invalid(e.to_string()))?;
+            Ok::<bool, ErrorObjectOwned>(true)
+        })
+        .map_err(|e| ServiceError::Invalid(format!("test admin RPC: {e}")))?;
+    tracing::warn!(%addr, "test admin RPC enabled (test_partition): never on a real network");
+    Ok(server.start(module))
 }
 
 /// The anchor to restore the core from: the head with its stored view and certificate.
@@ -379,8 +444,22 @@ struct Service {
     sync_tx: mpsc::Sender<SyncDone>,
     /// Delayed block builds (view, height, parent).
     build_tx: mpsc::Sender<(View, u64, Hash)>,
-    /// Least time between a block and its parent (the genesis file's `block_interval_ms`).
+    /// How long after its parent an empty block is proposed (the genesis file's
+    /// `block_interval_ms`); a block with transactions is proposed at once.
     block_interval_ms: u64,
+    /// The block the core asked for while nothing was includable: built as soon as a
+    /// transaction arrives, or empty once the interval has passed.
+    waiting: Option<(View, u64, Hash)>,
+    /// Transactions admitted over RPC whose publication found no peer (gossipsub drops such a
+    /// message and never retries it): published again when a peer connects and every
+    /// [`REGOSSIP_INTERVAL`], while they are still in the mempool.
+    unsent: VecDeque<(Hash, Vec<u8>)>,
+    /// Per-peer limit on the transactions gossip pushes into the mempool.
+    budget: net::GossipBudget,
+    /// How often each recent consensus message was published (by the hash of its encoding),
+    /// oldest first in `copy_order`.
+    copies: BTreeMap<Hash, u32>,
+    copy_order: VecDeque<Hash>,
     syncing: bool,
     sync_next: Option<FinalityCertificate>,
     me: weft_types::Address,
@@ -419,6 +498,8 @@ impl Service {
                 }
             }
         }
+        let mut regossip = tokio::time::interval(REGOSSIP_INTERVAL);
+        regossip.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             let result = tokio::select! {
                 event = events.recv() => match event {
@@ -426,17 +507,30 @@ impl Service {
                     None => { tracing::warn!("the network stopped"); return }
                 },
                 Some(bytes) = txs.recv() => {
-                    publish(&self.net, net::Topic::Txs, bytes).await;
+                    self.publish_tx(bytes).await;
+                    self.on_tx_arrived().await
+                }
+                _ = regossip.tick() => {
+                    self.publish_unsent().await;
                     Ok(())
                 }
                 Some((view, kind)) = timers.recv() => {
                     self.step(Input::TimeoutFired { view, kind }, None).await.map(|_| ())
                 }
-                Some((view, height, parent)) = builds.recv() => match self.build_now(view, height, parent) {
-                    Ok(Some(block)) => self.step(Input::BlockBuilt(block), None).await.map(|_| ()),
-                    Ok(None) => Ok(()),
-                    Err(e) => Err(e),
-                },
+                Some(due) = builds.recv() => {
+                    // The idle interval has passed: propose, even an empty block.
+                    if self.waiting == Some(due) {
+                        self.waiting = None;
+                        let (view, height, parent) = due;
+                        match self.build_now(view, height, parent, true) {
+                            Ok(Some(block)) => self.step(Input::BlockBuilt(block), None).await.map(|_| ()),
+                            Ok(None) => Ok(()),
+                            Err(e) => Err(e),
+                        }
+                    } else {
+                        Ok(())
+                    }
+                }
                 Some(done) = syncs.recv() => {
                     self.syncing = false;
                     let r = match done {
@@ -459,14 +553,29 @@ impl Service {
     async fn on_event(&mut self, event: NetEvent) -> Result<(), Fatal> {
         match event {
             NetEvent::Gossip { topic: net::Topic::Txs, data, id, source } => {
+                if !self.budget.allow(source, std::time::Instant::now()) {
+                    // Over the peer's budget: dropped without blame (an honest peer may just
+                    // relay a busy network) and not forwarded.
+                    let refused = self.budget.refused();
+                    if refused.is_power_of_two() {
+                        tracing::warn!(%source, refused, "gossiped transactions over the per-peer limit dropped");
+                    }
+                    let _ = self.net.report(id, source, Verdict::Ignore).await;
+                    return Ok(());
+                }
                 let verdict = match self.chain.admit(&data) {
                     Ok(_) => Verdict::Accept,
                     Err(SubmitError::Decode(_) | SubmitError::Invalid(_)) => Verdict::Reject,
                     Err(SubmitError::Pool(_) | SubmitError::Node(_)) => Verdict::Ignore,
                 };
                 let _ = self.net.report(id, source, verdict).await;
+                if verdict == Verdict::Accept {
+                    self.on_tx_arrived().await?;
+                }
             }
-            NetEvent::Gossip { topic, data, id, source } => {
+            NetEvent::Gossip { topic, mut data, id, source } => {
+                // Strip the copy number (a message too short for one is malformed).
+                data.truncate(data.len().saturating_sub(COPY_BYTES));
                 let input = match ConsensusMessage::decode_bounded(&data) {
                     Ok(message) => {
                         if topic == net::Topic::Blocks
@@ -493,6 +602,7 @@ impl Service {
             NetEvent::PeerConnected { peer, addr } => {
                 tracing::info!("connected to {peer} at {addr}");
                 self.chain.set_peer(peer.to_string(), Some(addr.to_string()));
+                self.publish_unsent().await;
             }
             NetEvent::PeerDisconnected { peer } => {
                 tracing::info!("disconnected from {peer}");
@@ -562,20 +672,28 @@ impl Service {
                 if let ConsensusMessage::Proposal { block, .. } = &message {
                     self.persist_body(block, &bytes)?;
                 }
-                publish(&self.net, topic, bytes).await;
+                self.publish_consensus(topic, bytes).await;
             }
             Effect::BuildBlock { view, height, parent } => {
-                // Keep `block_interval_ms` between blocks: build later when the parent is recent.
+                // With transactions to include, propose at once; otherwise wait until
+                // `block_interval_ms` after the parent (or a transaction, `on_tx_arrived`). The
+                // core's view deadline includes that wait. A parent stamped in the future (another
+                // proposer's clock) delays by at most the interval.
                 let parent_time = self.parent_state(&parent).map(|(h, _)| h.timestamp_ms).unwrap_or(0);
-                let wait = parent_time.saturating_add(self.block_interval_ms).saturating_sub(now_ms());
-                if wait > 0 {
+                let wait = parent_time
+                    .saturating_add(self.block_interval_ms)
+                    .saturating_sub(now_ms())
+                    .min(self.block_interval_ms);
+                if let Some(block) = self.build_now(view, height, parent, wait == 0)? {
+                    self.waiting = None;
+                    inputs.push_back(Input::BlockBuilt(block));
+                } else if wait > 0 {
+                    self.waiting = Some((view, height, parent));
                     let tx = self.build_tx.clone();
                     tokio::spawn(async move {
-                        tokio::time::sleep(Duration::from_millis(wait.min(60_000))).await;
+                        tokio::time::sleep(Duration::from_millis(wait)).await;
                         let _ = tx.send((view, height, parent)).await;
                     });
-                } else if let Some(block) = self.build_now(view, height, parent)? {
-                    inputs.push_back(Input::BlockBuilt(block));
                 }
             }
             Effect::ValidateBlock(block) => {
@@ -614,15 +732,96 @@ impl Service {
         Ok(())
     }
 
-    /// Builds a block for `view` at `height` on `parent` and keeps its output.
-    fn build_now(&mut self, view: View, height: u64, parent: Hash) -> Result<Option<Block>, Fatal> {
-        match self.build(parent) {
-            Ok(out) if out.block.header.height == height => {
+    /// A transaction entered the mempool: if the core's block request waits for one, build it
+    /// now (unless nothing is includable on its parent yet, e.g. a nonce gap).
+    async fn on_tx_arrived(&mut self) -> Result<(), Fatal> {
+        let Some((view, height, parent)) = self.waiting else { return Ok(()) };
+        if view != self.core.view() {
+            self.waiting = None;
+            return Ok(());
+        }
+        if let Some(block) = self.build_now(view, height, parent, false)? {
+            self.waiting = None;
+            self.step(Input::BlockBuilt(block), None).await?;
+        }
+        Ok(())
+    }
+
+    /// Publishes an encoded consensus message followed by its copy number (u32 LE): 0 the first
+    /// time, then 1, 2, … Gossipsub ids messages by content and refuses to publish an id it has
+    /// seen (and forgets ids only when new messages arrive), so without the copy number the
+    /// core's re-sends (votes and certificates after a partition heals, answers to block and
+    /// certificate requests) would never leave this node.
+    async fn publish_consensus(&mut self, topic: net::Topic, mut bytes: Vec<u8>) {
+        let hash = weft_types::sha3_256(&bytes);
+        let copy = match self.copies.get_mut(&hash) {
+            Some(count) => {
+                *count = count.saturating_add(1);
+                *count
+            }
+            None => {
+                if self.copy_order.len() >= MAX_COPIES
+                    && let Some(oldest) = self.copy_order.pop_front()
+                {
+                    self.copies.remove(&oldest);
+                }
+                self.copies.insert(hash, 0);
+                self.copy_order.push_back(hash);
+                0
+            }
+        };
+        bytes.extend(copy.to_le_bytes());
+        publish(&self.net, topic, bytes).await;
+    }
+
+    /// Publishes a transaction admitted over RPC; keeps it for later if no peer could take it.
+    async fn publish_tx(&mut self, bytes: Vec<u8>) {
+        match self.net.publish(net::Topic::Txs, bytes.clone()).await {
+            Ok(_) | Err(net::NetError::Duplicate) => {}
+            Err(e) => {
+                tracing::debug!("transaction not gossiped yet ({e}): kept to publish again");
+                if self.unsent.len() >= MAX_UNSENT {
+                    self.unsent.pop_front();
+                }
+                self.unsent.push_back((weft_types::sha3_256(&bytes), bytes));
+            }
+        }
+    }
+
+    /// Publishes the unsent transactions again, dropping those no longer in the mempool.
+    async fn publish_unsent(&mut self) {
+        if self.unsent.is_empty() {
+            return;
+        }
+        let waiting: Vec<(Hash, Vec<u8>)> = {
+            let pool = self.chain.mempool();
+            self.unsent.drain(..).filter(|(hash, _)| pool.get(hash).is_some()).collect()
+        };
+        for (hash, bytes) in waiting {
+            match self.net.publish(net::Topic::Txs, bytes.clone()).await {
+                Ok(_) | Err(net::NetError::Duplicate) => {}
+                Err(_) => self.unsent.push_back((hash, bytes)),
+            }
+        }
+    }
+
+    /// Builds a block for `view` at `height` on `parent` and keeps its output. Without
+    /// `allow_empty`, gives `None` instead of a block with no transaction.
+    fn build_now(
+        &mut self,
+        view: View,
+        height: u64,
+        parent: Hash,
+        allow_empty: bool,
+    ) -> Result<Option<Block>, Fatal> {
+        match self.build(parent, allow_empty) {
+            Ok(None) => Ok(None),
+            Ok(Some(out)) if out.block.header.height == height => {
                 let block = out.block.clone();
                 self.keep(out)?;
                 Ok(Some(block))
             }
-            Ok(_) => {
+            Ok(Some(_)) => {
                 tracing::error!(view, height, "built a block at the wrong height");
                 Ok(None)
             }
@@ -681,16 +880,24 @@ impl Service {
         Ok((header, Layered { base, layers }))
     }
 
-    fn build(&self, parent: Hash) -> Result<BlockOutput, String> {
+    /// Builds a block on `parent` from the mempool; `None` when it would be empty and
+    /// `allow_empty` is false.
+    fn build(&self, parent: Hash, allow_empty: bool) -> Result<Option<BlockOutput>, String> {
         let (header, state) = self.parent_state(&parent)?;
         let state: SharedBackend = Arc::new(state);
+        let candidates = {
+            let pool = self.chain.mempool();
+            if pool.is_empty() && !allow_empty {
+                return Ok(None);
+            }
+            pool.select(MAX_BLOCK_TXS, |sender| account_in(&*state, sender).map_or(0, |a| a.nonce))
+        };
+        if candidates.is_empty() && !allow_empty {
+            return Ok(None);
+        }
         let timestamp = now_ms().max(header.timestamp_ms + 1);
         let runtime = self.chain.runtime();
         let mut builder = BlockBuilder::new(runtime, state.clone(), &header, timestamp, self.me);
-        let candidates = {
-            let pool = self.chain.mempool();
-            pool.select(MAX_BLOCK_TXS, |sender| account_in(&*state, sender).map_or(0, |a| a.nonce))
-        };
         for tx in candidates {
             match builder.push((*tx.signed).clone()) {
                 Ok(_) => {}
@@ -699,7 +906,8 @@ impl Service {
                 Err(PushError::Runtime(e)) => return Err(e.to_string()),
             }
         }
-        builder.finish().map_err(|e| e.to_string())
+        let out = builder.finish().map_err(|e| e.to_string())?;
+        Ok((allow_empty || !out.block.txs.is_empty()).then_some(out))
     }
 
     fn validate(&self, block: &Block) -> Result<BlockOutput, String> {

@@ -87,7 +87,8 @@ pub fn init_home(
         validator_key: "validator.key".into(),
         node_key: "node.key".into(),
         rpc: RpcSection { addr: rpc },
-        p2p: P2pSection { listen: p2p_listen, bootnodes: Vec::new() },
+        p2p: P2pSection::new(p2p_listen),
+        test: Default::default(),
     };
     let config_path = dir.join("node.toml");
     config.save(&config_path)?;

@@ -62,6 +62,10 @@ pub struct Config {
     pub retry_timeout_ms: u64,
     /// The cap on every timer.
     pub max_timeout_ms: u64,
+    /// How long a leader may wait for transactions before it proposes (the genesis file's
+    /// `consensus.block_interval_ms`): added to every view's deadline, so that a leader waiting
+    /// out an idle interval is not timed out. 0 when leaders propose at once.
+    pub block_interval_ms: u64,
     /// Votes and proposals for views more than this past the current one are refused
     /// ([`super::Penalty::FarFuture`]); certificates beyond it are ignored, except finalizations.
     pub future_views: u64,
@@ -88,6 +92,7 @@ impl Config {
             backoff_percent: 200,
             retry_timeout_ms: 1_000,
             max_timeout_ms: 60_000,
+            block_interval_ms: 0,
             future_views: 64,
             max_catchup_certificates: 16,
             max_answers_per_peer: 8,

@@ -265,7 +265,9 @@ impl<S: Signer, P: Clone + Ord + std::fmt::Debug> Core<S, P> {
             skipped += 1;
             w -= 1;
         }
-        let after_ms = self.cfg.backoff(self.cfg.view_timeout_ms, skipped);
+        // The leader may wait up to `block_interval_ms` for transactions before it proposes.
+        let after_ms =
+            self.cfg.backoff(self.cfg.view_timeout_ms, skipped).saturating_add(self.cfg.block_interval_ms);
         out.push(Effect::ScheduleTimeout { view: self.view, kind: TimeoutKind::View, after_ms });
     }
 

@@ -336,6 +336,22 @@ impl Driver {
             Command::ListenAddrs(reply) => {
                 let _ = reply.send(self.listen_addrs.clone());
             }
+            Command::Partition { peers, reply } => {
+                let now = Instant::now();
+                let cut: std::collections::HashSet<PeerId> = peers.into_iter().collect();
+                for peer in &cut {
+                    tracing::info!(%peer, "partition test: cut off");
+                    self.swarm.behaviour_mut().blocked.block_peer(*peer);
+                }
+                for peer in self.book.set_cut(cut, now) {
+                    tracing::info!(%peer, "partition test: reconnecting");
+                    if !self.book.is_banned(&peer) {
+                        self.swarm.behaviour_mut().blocked.unblock_peer(peer);
+                    }
+                }
+                self.redial(now);
+                let _ = reply.send(());
+            }
             // Handled by `run`.
             Command::Shutdown(_) => {}
         }
@@ -447,6 +463,7 @@ impl Driver {
             || peer == *self.swarm.local_peer_id()
             || self.book.is_connected(&peer)
             || self.book.is_banned(&peer)
+            || self.book.is_cut(&peer)
             || self.book.outbound_count() >= self.max_outbound
         {
             return;
@@ -578,7 +595,9 @@ impl Driver {
     fn maintain(&mut self) {
         let now = Instant::now();
         for peer in self.book.expire_bans(now) {
-            self.swarm.behaviour_mut().blocked.unblock_peer(peer);
+            if !self.book.is_cut(&peer) {
+                self.swarm.behaviour_mut().blocked.unblock_peer(peer);
+            }
         }
         let low: Vec<PeerId> = {
             let gossipsub = &self.swarm.behaviour().gossipsub;

@@ -84,6 +84,7 @@
 //! Other modules name libp2p types only through the re-exports here ([`PeerId`], [`Multiaddr`],
 //! [`Keypair`]).
 
+mod budget;
 mod config;
 mod driver;
 mod gossip;
@@ -97,6 +98,7 @@ use tokio::sync::{mpsc, oneshot, watch};
 pub use libp2p::{Multiaddr, PeerId, identity::Keypair};
 
 pub use self::{
+    budget::{DEFAULT_GOSSIP_TX_BURST, DEFAULT_GOSSIP_TX_RATE, GossipBudget},
     config::{NetConfig, generate_keypair, keypair_from_secret, read_keypair, write_keypair},
     gossip::{
         GRAYLIST_THRESHOLD, INVALID_MESSAGE_DECAY, INVALID_MESSAGE_WEIGHT, TOPIC_SCORE_CAP, Topic,
@@ -341,6 +343,10 @@ enum Command {
         reply: oneshot::Sender<Option<f64>>,
     },
     ListenAddrs(oneshot::Sender<Vec<Multiaddr>>),
+    Partition {
+        peers: Vec<PeerId>,
+        reply: oneshot::Sender<()>,
+    },
     Shutdown(oneshot::Sender<()>),
 }
 
@@ -444,6 +450,13 @@ impl NetHandle {
     /// The addresses this node listens on, with their real ports.
     pub async fn listen_addrs(&self) -> Vec<Multiaddr> {
         self.call(Command::ListenAddrs).await.unwrap_or_default()
+    }
+
+    /// For tests of partitions: cuts this node off from exactly `peers` (replacing the previous
+    /// set; empty heals). Connections to them are closed and refused both ways, and they are
+    /// not dialled; peers no longer cut are dialled again at once.
+    pub async fn partition(&self, peers: Vec<PeerId>) -> Result<(), NetError> {
+        self.call(|reply| Command::Partition { peers, reply }).await
     }
 
     /// Stops the network and waits until its listeners and connections are closed.

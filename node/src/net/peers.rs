@@ -2,7 +2,7 @@
 //! bookkeeping with the time passed in; the swarm task acts on what it returns.
 
 use std::{
-    collections::HashMap,
+    collections::{HashMap, HashSet},
     time::{Duration, Instant},
 };
 
@@ -56,6 +56,8 @@ pub(crate) struct PeerBook {
     connected: HashMap<PeerId, Connected>,
     known: HashMap<PeerId, Known>,
     bans: HashMap<PeerId, Instant>,
+    /// Peers cut off for a partition test: never dialled.
+    cut: HashSet<PeerId>,
     backoff: Backoff,
     max_known: usize,
 }
@@ -67,6 +69,7 @@ impl PeerBook {
             connected: HashMap::new(),
             known: HashMap::new(),
             bans: HashMap::new(),
+            cut: HashSet::new(),
             backoff,
             max_known,
         }
@@ -166,7 +169,11 @@ impl PeerBook {
         let mut due = Vec::new();
         for (peer, known) in &mut self.known {
             let ready = known.next_dial.is_some_and(|t| t <= now);
-            if ready && !self.connected.contains_key(peer) && !self.bans.contains_key(peer) {
+            if ready
+                && !self.connected.contains_key(peer)
+                && !self.bans.contains_key(peer)
+                && !self.cut.contains(peer)
+            {
                 known.next_dial = None;
                 due.push((*peer, known.addrs.clone()));
             }
@@ -190,6 +197,24 @@ impl PeerBook {
 
     pub(crate) fn is_banned(&self, peer: &PeerId) -> bool {
         self.bans.contains_key(peer)
+    }
+
+    /// Replaces the set of cut-off peers; returns the peers no longer cut (made due for a dial
+    /// now, with their failures forgotten).
+    pub(crate) fn set_cut(&mut self, peers: HashSet<PeerId>, now: Instant) -> Vec<PeerId> {
+        let healed: Vec<PeerId> = self.cut.difference(&peers).copied().collect();
+        for peer in &healed {
+            if let Some(known) = self.known.get_mut(peer) {
+                known.failures = 0;
+                known.next_dial = Some(now);
+            }
+        }
+        self.cut = peers;
+        healed
+    }
+
+    pub(crate) fn is_cut(&self, peer: &PeerId) -> bool {
+        self.cut.contains(peer)
     }
 
     /// Removes the bans that ended by `now` and returns their peers; a known peer among them is

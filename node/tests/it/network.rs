@@ -1,7 +1,12 @@
-//! A real 4-validator network of `weft-node run` processes on loopback: a transfer submitted to
-//! one node becomes final in the same block on all four (and on a fifth node that follows without
-//! voting); with one validator killed (`kill -9`) the other three keep finalizing; restarted, it
-//! catches up; with all four killed at once and restarted, the network finalizes again.
+//! A real 4-validator network of `weft-node run` processes on loopback. A transfer submitted to
+//! one node as soon as its RPC answers (before the gossip mesh forms) becomes final in the same
+//! block, with the same state root, on all four; so does a contract call (the example token,
+//! deployed and called), visible through queries on every node. With one validator killed
+//! (`kill -9`) the other three keep finalizing; restarted, it catches up. A fifth node outside
+//! the validator set, started late, syncs from genesis and follows. A 2|2 partition (libp2p
+//! connection gating through the test admin RPC) stops finality without any fork, and finality
+//! resumes when it heals. With all four validators killed at once and restarted, the network
+//! finalizes again.
 
 use std::{
     path::{Path, PathBuf},
@@ -14,13 +19,15 @@ use parity_scale_codec::Encode;
 use weft_node::{
     config::NodeConfig,
     genesis::GenesisFile,
-    testnet::{init_home, write_testnet},
+    testnet::{NodeHome, init_home, write_testnet},
 };
-use weft_rpc_api::{BlockId, Bytes, ReceiptInfo, WeftApiClient};
+use weft_rpc_api::{BlockId, Bytes, CallInput, QueryRequest, ReceiptInfo, WeftApiClient};
 use weft_types::{
-    Hash, Transaction,
+    Address, Hash, Transaction,
+    codec::BoundedBytes,
     dev::{dev_address, dev_key},
-    tx::{Action, address_of},
+    limits::MAX_TX_GAS,
+    tx::{Action, MethodName, address_of},
 };
 
 /// The node processes; every one still running is killed on drop.
@@ -38,7 +45,7 @@ impl Nodes {
         let child = Command::new(env!("CARGO_BIN_EXE_weft-node"))
             .args(["run", "--config"])
             .arg(config)
-            .env("WEFT_LOG", "info,jsonrpsee=warn,libp2p=warn")
+            .env("WEFT_LOG", "info,jsonrpsee=warn,libp2p=warn,libp2p_gossipsub=error")
             .stdout(Stdio::null())
             .stderr(log)
             .spawn()
@@ -58,7 +65,7 @@ impl Nodes {
         for config in &self.configs {
             let log =
                 std::fs::read_to_string(config.parent().unwrap().join("stderr.log")).unwrap_or_default();
-            let tail: Vec<&str> = log.lines().rev().take(30).collect();
+            let tail: Vec<&str> = log.lines().rev().take(40).collect();
             out.push_str(&format!("--- {}\n", config.display()));
             for line in tail.into_iter().rev() {
                 out.push_str(line);
@@ -81,21 +88,32 @@ fn port_free(port: u16) -> bool {
     std::net::TcpListener::bind(("127.0.0.1", port)).is_ok()
 }
 
-/// Writes a 4-node testnet on a base port whose 8 ports are free.
-fn testnet(dir: &Path) -> (Vec<PathBuf>, GenesisFile) {
+/// A testnet of four validators and a follower: their configs, peer ids and the genesis.
+struct Testnet {
+    configs: Vec<PathBuf>,
+    peers: Vec<String>,
+    admin: Vec<std::net::SocketAddr>,
+    genesis: GenesisFile,
+}
+
+/// Writes a 4-node testnet (and a fifth, non-validator node) on a base port whose 15 ports
+/// are free: RPC, p2p and the test admin RPC of each node.
+fn testnet(dir: &Path) -> Testnet {
     let seed = std::process::id() as u64 ^ Instant::now().elapsed().as_nanos() as u64;
     for attempt in 0..50u64 {
         let base = 20_000 + ((seed.wrapping_mul(7919).wrapping_add(attempt * 104_729)) % 40_000) as u16;
-        if !(base..base + 10).all(port_free) {
+        if !(base..base + 15).all(port_free) {
             continue;
         }
         let out = dir.join(format!("net{attempt}"));
         let homes = write_testnet(4, &out, base, 4242, 1_700_000_000_000).unwrap();
-        // A block at most every 100 ms, so an idle network does not spin.
         let mut genesis = GenesisFile::load(&out.join("genesis.json")).unwrap();
-        genesis.consensus.block_interval_ms = 100;
-        // A dead leader's views end sooner.
+        // An idle network makes a block every 200 ms (the default is 1 s), so the steps below
+        // that wait for blocks are short.
+        genesis.consensus.block_interval_ms = 200;
+        // A dead leader's views end sooner; the timers after a partition stay short.
         genesis.consensus.timeout_ms = 500;
+        genesis.consensus.max_timeout_ms = 4_000;
         std::fs::remove_file(out.join("genesis.json")).unwrap();
         genesis.save(&out.join("genesis.json")).unwrap();
         // A fifth node whose key is not in the validator set: it follows without voting.
@@ -107,27 +125,44 @@ fn testnet(dir: &Path) -> (Vec<PathBuf>, GenesisFile) {
             format!("/ip4/127.0.0.1/tcp/{}", base + 9),
         )
         .unwrap();
-        let mut config = NodeConfig::load(&follower.config).unwrap();
         let node0 = NodeConfig::load(&homes[0].config).unwrap();
-        config.p2p.bootnodes = vec![format!("{}/p2p/{}", node0.p2p.listen, homes[0].peer_id)];
-        config.genesis = "../genesis.json".into();
-        config.data_dir = "data".into();
-        config.validator_key = "validator.key".into();
-        config.node_key = "node.key".into();
-        config.save(&follower.config).unwrap();
-        let mut configs: Vec<PathBuf> = homes.into_iter().map(|h| h.config).collect();
-        configs.push(follower.config);
-        return (configs, genesis);
+        let bootnode = format!("{}/p2p/{}", node0.p2p.listen, homes[0].peer_id);
+        let all: Vec<NodeHome> = homes.into_iter().chain([follower]).collect();
+        let mut admin = Vec::new();
+        for (i, home) in all.iter().enumerate() {
+            let mut config = NodeConfig::load(&home.config).unwrap();
+            if i == 4 {
+                config.p2p.bootnodes = vec![bootnode.clone()];
+            }
+            let addr = std::net::SocketAddr::from(([127, 0, 0, 1], base + 10 + i as u16));
+            config.test.admin_rpc = Some(addr);
+            admin.push(addr);
+            // Keep the paths as written (relative to the home).
+            config.genesis = "../genesis.json".into();
+            config.data_dir = "data".into();
+            config.validator_key = "validator.key".into();
+            config.node_key = "node.key".into();
+            config.save(&home.config).unwrap();
+        }
+        return Testnet {
+            configs: all.iter().map(|h| h.config.clone()).collect(),
+            peers: all.iter().map(|h| h.peer_id.to_string()).collect(),
+            admin,
+            genesis,
+        };
     }
     panic!("no free ports");
 }
 
-fn client(config: &Path) -> HttpClient {
-    let addr = NodeConfig::load(config).unwrap().rpc.addr;
+fn http(addr: std::net::SocketAddr) -> HttpClient {
     HttpClientBuilder::default()
         .request_timeout(Duration::from_secs(5))
         .build(format!("http://{addr}"))
         .unwrap()
+}
+
+fn client(config: &Path) -> HttpClient {
+    http(NodeConfig::load(config).unwrap().rpc.addr)
 }
 
 async fn wait_for<T, F, Fut>(what: &str, nodes: &Nodes, timeout: Duration, mut f: F) -> T
@@ -151,24 +186,27 @@ where
 /// (the consensus simulation among them), and debug builds are slow; a passing run takes seconds.
 const PATIENCE: Duration = Duration::from_secs(90);
 
+/// A transaction signed by alice.
+fn alice_tx(nonce: u64, chain_id: u64, gas_limit: u64, action: Action) -> Vec<u8> {
+    signed_by("alice", nonce, chain_id, gas_limit, action)
+}
+
+/// A transaction signed by the dev account `name`.
+fn signed_by(name: &str, nonce: u64, chain_id: u64, gas_limit: u64, action: Action) -> Vec<u8> {
+    let key = dev_key(name);
+    Transaction { chain_id, sender: address_of(&key), nonce, gas_limit, gas_price: 1, action }
+        .sign(&key)
+        .encode()
+}
+
 fn transfer(nonce: u64, chain_id: u64) -> Vec<u8> {
-    let key = dev_key("alice");
-    Transaction {
-        chain_id,
-        sender: address_of(&key),
-        nonce,
-        gas_limit: 1_000_000,
-        gas_price: 1,
-        action: Action::Transfer { to: dev_address("bob"), amount: 1_000 },
-    }
-    .sign(&key)
-    .encode()
+    alice_tx(nonce, chain_id, 1_000_000, Action::Transfer { to: dev_address("bob"), amount: 1_000 })
 }
 
 /// Waits until every node in `which` has the receipt of `hash`, and checks they agree on the
-/// block holding it.
+/// block holding it and its state root.
 async fn final_everywhere(nodes: &Nodes, clients: &[HttpClient], which: &[usize], hash: Hash) -> ReceiptInfo {
-    let mut first: Option<ReceiptInfo> = None;
+    let mut first: Option<(ReceiptInfo, Hash)> = None;
     for &i in which {
         let receipt = wait_for(&format!("the receipt on node{i}"), nodes, PATIENCE, || async {
             clients[i].tx_get_receipt(hash).await.ok().flatten()
@@ -182,47 +220,121 @@ async fn final_everywhere(nodes: &Nodes, clients: &[HttpClient], which: &[usize]
             .unwrap();
         assert_eq!(block.header.hash, receipt.location.block_hash);
         match &first {
-            None => first = Some(receipt),
-            Some(f) => assert_eq!(f.location, receipt.location, "node{i} holds the tx elsewhere"),
+            None => first = Some((receipt, block.header.state_root)),
+            Some((f, root)) => {
+                assert_eq!(f.location, receipt.location, "node{i} holds the tx elsewhere");
+                assert_eq!(*root, block.header.state_root, "node{i} has another state root");
+            }
         }
     }
-    first.unwrap()
+    first.unwrap().0
+}
+
+/// Checks that every node in `which` holds the same block at each height in `heights`.
+async fn same_blocks(clients: &[HttpClient], which: &[usize], heights: std::ops::RangeInclusive<u64>) {
+    for height in heights {
+        let mut hashes = Vec::new();
+        for &i in which {
+            let block = clients[i].chain_get_block(BlockId::Height(height), None).await.unwrap();
+            hashes.push(block.unwrap_or_else(|| panic!("node{i} lacks block {height}")).header.hash);
+        }
+        assert!(hashes.windows(2).all(|w| w[0] == w[1]), "FORK at height {height}: {hashes:?}");
+    }
+}
+
+async fn finalized(client: &HttpClient) -> u64 {
+    client.chain_get_finalized().await.unwrap().height
+}
+
+/// Cuts node `i` off from `peers` (all of them at once; empty heals) through its admin RPC.
+async fn partition(net: &Testnet, i: usize, peers: &[usize]) {
+    use jsonrpsee::{core::client::ClientT, rpc_params};
+    let ids: Vec<String> = peers.iter().map(|&j| net.peers[j].clone()).collect();
+    let done: bool = http(net.admin[i]).request("test_partition", rpc_params![ids]).await.unwrap();
+    assert!(done);
+}
+
+async fn token_balance(client: &HttpClient, token: Address, who: &str) -> Option<serde_json::Value> {
+    let q = client
+        .contract_query(QueryRequest {
+            contract: token,
+            method: "balance_of".into(),
+            input: CallInput { args: Some(serde_json::json!({ "owner": dev_address(who) })), input: None },
+            caller: None,
+            gas_limit: None,
+        })
+        .await
+        .ok()?;
+    assert!(q.success, "{:?}", q.error);
+    q.value
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn four_validators_finalize_survive_a_crash_and_catch_up() {
+async fn four_validators_finalize_survive_a_crash_partition_and_catch_up() {
+    // The example token, built meanwhile (cached by cargo after the first build).
+    let token_build = std::thread::spawn(|| weft_build::build_cached("weft-example-token").unwrap());
     let dir = tempfile::tempdir().unwrap();
-    let (configs, genesis) = testnet(dir.path());
+    let net = testnet(dir.path());
+    let chain_id = net.genesis.chain_id;
+    let configs = net.configs.clone();
     let mut nodes = Nodes { children: (0..5).map(|_| None).collect(), configs: configs.clone() };
-    for i in 0..5 {
+    // The four validators; the follower (node4) joins late.
+    for i in 0..4 {
         nodes.spawn(i);
     }
     let clients: Vec<HttpClient> = configs.iter().map(|c| client(c)).collect();
-    for (i, c) in clients.iter().enumerate() {
+    for (i, c) in clients.iter().enumerate().take(4) {
         wait_for(&format!("node{i}'s RPC"), &nodes, PATIENCE, || async { c.node_info().await.ok() }).await;
     }
 
-    // Once the network runs (every node has finalized a few blocks, so the gossip mesh has
-    // formed), a transfer submitted to node0 is final in the same block on all of them.
-    for (i, c) in clients.iter().enumerate() {
-        wait_for(&format!("node{i} to finalize blocks"), &nodes, PATIENCE, || async {
-            (c.chain_get_finalized().await.ok()?.height >= 3).then_some(())
-        })
-        .await;
-    }
-    let hash = clients[0].tx_submit(Bytes(transfer(0, genesis.chain_id))).await.unwrap();
-    let receipt = final_everywhere(&nodes, &clients, &[0, 1, 2, 3, 4], hash).await;
+    // Submitted at once, before the gossip mesh has formed (its first publication may find no
+    // peer): the node publishes it again when peers join, and it is final on all four.
+    let hash = clients[0].tx_submit(Bytes(transfer(0, chain_id))).await.unwrap();
+    let receipt = final_everywhere(&nodes, &clients, &[0, 1, 2, 3], hash).await;
     let info = clients[1].node_info().await.unwrap();
     assert!(info.validator && !info.dev && info.peer_id.is_some());
     assert!(info.finalized_height >= receipt.location.block_height);
     let peers = clients[1].node_peers().await.unwrap();
     assert!(peers.len() >= 3, "{peers:?}");
-    let follower = clients[4].node_info().await.unwrap();
-    assert!(!follower.validator, "node 4 is not in the validator set");
+
+    // A contract: the example token uploaded, instantiated and called (transfer to bob), sent
+    // to node1; the call is final in one block with one state root on all four, and every node
+    // answers the query the same.
+    let token = token_build.join().unwrap();
+    let abi = token.abi.as_ref().unwrap();
+    let alice = dev_address("alice");
+    let address = Address::contract(&alice, &token.code_hash, b"token");
+    let upload = Action::UploadCode { code: BoundedBytes::new(token.wasm.clone()).unwrap() };
+    let instantiate = Action::Instantiate {
+        code_hash: token.code_hash,
+        args: BoundedBytes::new(abi.encode_constructor(&serde_json::json!({"supply": "1000000"})).unwrap())
+            .unwrap(),
+        value: 0,
+        salt: BoundedBytes::new(b"token".to_vec()).unwrap(),
+    };
+    let args = serde_json::json!({"to": dev_address("bob"), "amount": "250"});
+    let call = Action::Call {
+        contract: address,
+        method: MethodName::new("transfer").unwrap(),
+        args: BoundedBytes::new(abi.encode_call("transfer", &args).unwrap()).unwrap(),
+        value: 0,
+    };
+    let mut last = Hash::ZERO;
+    for (nonce, action) in [(1, upload), (2, instantiate), (3, call)] {
+        last = clients[1].tx_submit(Bytes(alice_tx(nonce, chain_id, MAX_TX_GAS, action))).await.unwrap();
+    }
+    let receipt = final_everywhere(&nodes, &clients, &[0, 1, 2, 3], last).await;
+    assert!(!receipt.events.is_empty(), "the transfer emits an event");
+    for (i, c) in clients.iter().enumerate().take(4) {
+        let balance =
+            wait_for(&format!("the token on node{i}"), &nodes, PATIENCE, || token_balance(c, address, "bob"))
+                .await;
+        assert_eq!(balance, serde_json::json!("250"), "node{i}");
+    }
 
     // Kill node3: the other three keep finalizing.
     nodes.kill(3);
-    let hash = clients[1].tx_submit(Bytes(transfer(1, genesis.chain_id))).await.unwrap();
+    let hash = clients[1].tx_submit(Bytes(transfer(4, chain_id))).await.unwrap();
     let receipt = final_everywhere(&nodes, &clients, &[0, 1, 2], hash).await;
     let height = receipt.location.block_height;
 
@@ -242,10 +354,84 @@ async fn four_validators_finalize_survive_a_crash_and_catch_up() {
     .await;
     let block = clients[3].chain_get_block(BlockId::Height(target.height), None).await.unwrap().unwrap();
     assert_eq!(block.header.hash, target.hash);
+    final_everywhere(&nodes, &clients, &[0, 1, 2, 3], hash).await;
+    // Idle, a block comes every `block_interval_ms`, not back to back.
     let parent = clients[3].chain_get_block(BlockId::Height(target.height - 1), None).await.unwrap().unwrap();
     assert_eq!(block.header.parent_hash, parent.header.hash);
-    assert!(block.header.timestamp_ms >= parent.header.timestamp_ms + 100, "block_interval_ms is kept");
-    final_everywhere(&nodes, &clients, &[0, 1, 2, 3], hash).await;
+    if block.tx_hashes.is_empty() {
+        assert!(
+            block.header.timestamp_ms >= parent.header.timestamp_ms + 200,
+            "empty blocks wait the interval"
+        );
+    }
+
+    // A node outside the validator set, started now, syncs from genesis and follows.
+    nodes.spawn(4);
+    wait_for("node4's RPC", &nodes, PATIENCE, || async { clients[4].node_info().await.ok() }).await;
+    assert!(!clients[4].node_info().await.unwrap().validator, "node4 is not in the validator set");
+    let target = clients[0].chain_get_head().await.unwrap();
+    wait_for("node4 to sync from genesis", &nodes, PATIENCE, || async {
+        let head = clients[4].chain_get_head().await.ok()?;
+        (head.height >= target.height).then_some(())
+    })
+    .await;
+    let block = clients[4].chain_get_block(BlockId::Height(target.height), None).await.unwrap().unwrap();
+    assert_eq!(block.header.hash, target.hash);
+    final_everywhere(&nodes, &clients, &[0, 1, 2, 3, 4], last).await;
+    assert_eq!(token_balance(&clients[4], address, "bob").await, Some(serde_json::json!("250")));
+
+    // A 2|2 partition: {node0, node1 (and the follower)} | {node2, node3}. Neither side holds
+    // a quorum: finality stops everywhere, with no fork.
+    let (a, b) = ([0, 1, 4], [2, 3]);
+    for i in a {
+        partition(&net, i, &b).await;
+    }
+    for i in b {
+        partition(&net, i, &a).await;
+    }
+    let cut = |i: usize| if a.contains(&i) { b.to_vec() } else { a.to_vec() };
+    for (i, c) in clients.iter().enumerate() {
+        wait_for(&format!("node{i} to be cut off"), &nodes, PATIENCE, || async {
+            let peers = c.node_peers().await.ok()?;
+            let ids: Vec<String> = peers.iter().map(|p| p.peer_id.clone()).collect();
+            cut(i).iter().all(|&j| !ids.contains(&net.peers[j])).then_some(())
+        })
+        .await;
+    }
+    // Blocks in flight when the partition began may still finalize; then nothing does.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let mut stalled = Vec::new();
+    for c in &clients {
+        stalled.push(finalized(c).await);
+    }
+    let during_a = clients[0].tx_submit(Bytes(transfer(5, chain_id))).await.unwrap();
+    // Bob's first transaction, so that it does not compete with alice's nonces.
+    let from_bob = signed_by("bob", 0, chain_id, 1_000_000, Action::Transfer { to: alice, amount: 1 });
+    let during_b = clients[2].tx_submit(Bytes(from_bob)).await.unwrap();
+    // No certificate can form on either side: no node goes past the highest block finalized
+    // before (a node may still catch up to it from its side).
+    let high = *stalled.iter().max().unwrap();
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    for (i, c) in clients.iter().enumerate() {
+        assert!(finalized(c).await <= high, "node{i} finalized a block without a quorum");
+    }
+    let low = *stalled.iter().min().unwrap();
+    same_blocks(&clients, &[0, 1, 2, 3, 4], low.saturating_sub(5).max(1)..=low).await;
+
+    // Healed: finality resumes, the transactions sent to either side are final everywhere and
+    // every node holds the same chain.
+    for i in 0..5 {
+        partition(&net, i, &[]).await;
+    }
+    for (i, c) in clients.iter().enumerate() {
+        wait_for(&format!("node{i} to finalize after the partition"), &nodes, PATIENCE, || async {
+            (c.chain_get_finalized().await.ok()?.height > high + 2).then_some(())
+        })
+        .await;
+    }
+    final_everywhere(&nodes, &clients, &[0, 1, 2, 3, 4], during_a).await;
+    final_everywhere(&nodes, &clients, &[0, 1, 2, 3, 4], during_b).await;
+    same_blocks(&clients, &[0, 1, 2, 3, 4], low.saturating_sub(5).max(1)..=high + 2).await;
 
     // Every validator killed at once and restarted: the network recovers from what each one
     // persisted (its votes and the proposals it voted on) and finalizes again.
@@ -261,6 +447,6 @@ async fn four_validators_finalize_survive_a_crash_and_catch_up() {
         })
         .await;
     }
-    let hash = clients[2].tx_submit(Bytes(transfer(2, genesis.chain_id))).await.unwrap();
+    let hash = clients[2].tx_submit(Bytes(transfer(6, chain_id))).await.unwrap();
     final_everywhere(&nodes, &clients, &[0, 1, 2, 3, 4], hash).await;
 }
