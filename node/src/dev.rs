@@ -408,7 +408,15 @@ impl Producer {
         let store = chain.store();
         let parent = chain.head()?;
         let state = Arc::new(store.state().map_err(ChainError::from)?);
-        let timestamp = (now_ms().saturating_add(self.time_offset)).max(parent.timestamp_ms + 1);
+        // dev_increaseTime can move the clock to u64::MAX ms: then no later block exists.
+        let Some(after_parent) = parent.timestamp_ms.checked_add(1) else {
+            return Err(DevError::Runtime(format!(
+                "no block can follow one timestamped u64::MAX ms ({}); dev_increaseTime moved time too far \
+                 (dev_revert to an earlier snapshot)",
+                parent.timestamp_ms
+            )));
+        };
+        let timestamp = now_ms().saturating_add(self.time_offset).max(after_parent);
         let mut builder =
             BlockBuilder::new(chain.runtime(), state.clone(), &parent, timestamp, dev_proposer());
         if let Some((address, balance)) = set_balance {
