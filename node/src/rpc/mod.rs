@@ -4,6 +4,7 @@
 mod api;
 mod convert;
 mod events;
+mod http_subs;
 pub mod metrics;
 
 use std::{net::SocketAddr, sync::Arc};
@@ -84,8 +85,12 @@ impl RpcServer {
             .set_batch_request_config(BatchRequestConfig::Limit(config.max_batch_len))
             .set_message_buffer_capacity(config.message_buffer)
             .build();
+        let max_response_bytes = config.max_response_bytes as usize;
+        let middleware = jsonrpsee::server::middleware::rpc::RpcServiceBuilder::new()
+            .layer_fn(move |service| http_subs::HttpSubscriptions { service, max_response_bytes });
         let server = Server::builder()
             .set_config(server_config)
+            .set_rpc_middleware(middleware)
             .build(addr)
             .await
             .map_err(|e| DevError::Rpc { addr, reason: e.to_string() })?;
