@@ -1,6 +1,8 @@
 //! Crash safety: a writer process committing blocks is killed with SIGKILL at different
 //! moments; every time, the store reopens at a consistent head that holds every block the
-//! writer reported committed, and the next writer continues from it.
+//! writer reported committed, and the next writer continues from it. Then the same for a real
+//! `weft-node dev` under a stream of transactions from an RPC client, killed and restarted
+//! many times: nothing the client saw finalized is ever lost.
 
 use std::{
     io::{BufRead, BufReader, Read},
@@ -122,5 +124,159 @@ fn store_survives_kill_9() {
         assert!(recovered >= last, "round {round}: head {recovered}, but {last} was reported committed");
         eprintln!("round {round}: killed after commit {last}, recovered head {recovered}");
         head = Some(recovered);
+    }
+}
+
+/// A `weft-node dev` process on `dir`; returns it and its RPC address.
+fn start_dev(dir: &Path, round: usize) -> (std::process::Child, String) {
+    let log = std::fs::File::create(dir.join(format!("stderr-{round}.log"))).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_weft-node"))
+        .args(["dev", "--rpc-addr", "127.0.0.1:0", "--data-dir"])
+        .arg(dir.join("chain"))
+        .stdout(Stdio::piped())
+        .stderr(log)
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    for line in lines.by_ref() {
+        if let Some(url) = line.unwrap().strip_prefix("weft-node ready: rpc=") {
+            let addr = url.trim_start_matches("http://").to_owned();
+            thread::spawn(move || lines.for_each(drop));
+            return (child, addr);
+        }
+    }
+    let _ = child.wait();
+    let stderr = std::fs::read_to_string(dir.join(format!("stderr-{round}.log"))).unwrap_or_default();
+    panic!("round {round}: weft-node dev exited before it was ready:\n{stderr}");
+}
+
+/// The live database of a dev data directory (the file `CURRENT` names).
+fn dev_store(dir: &Path) -> Store {
+    let chain = dir.join("chain");
+    let name = std::fs::read_to_string(chain.join("CURRENT")).unwrap();
+    Store::open(&chain.join(name.trim())).unwrap()
+}
+
+/// Sends transfers of 1 to `sink` from `senders` in turn, as fast as the node takes them,
+/// re-reading a sender's pending nonce after a refusal, until the node goes away. Returns the
+/// hashes the node accepted.
+async fn load(
+    http: jsonrpsee_http_client::HttpClient,
+    senders: Vec<&'static str>,
+    sink: weft_types::Address,
+) {
+    use parity_scale_codec::Encode;
+    use weft_rpc_api::{Bytes, WeftApiClient};
+    use weft_types::{
+        Action, Transaction,
+        dev::{dev_address, dev_key},
+    };
+    let mut nonces = Vec::new();
+    for who in &senders {
+        let Ok(account) = http.state_get_account(dev_address(who)).await else { return };
+        nonces.push(account.pending_nonce);
+    }
+    loop {
+        for (i, who) in senders.iter().enumerate() {
+            let key = dev_key(who);
+            let tx = Transaction {
+                chain_id: weft_node::dev::DEV_CHAIN_ID,
+                sender: dev_address(who),
+                nonce: nonces[i],
+                gas_limit: 50_000,
+                gas_price: 1,
+                action: Action::Transfer { to: sink, amount: 1 },
+            };
+            match http.tx_submit(Bytes(tx.sign(&key).encode())).await {
+                Ok(_) => nonces[i] += 1,
+                Err(jsonrpsee::core::client::Error::Call(_)) => {
+                    let Ok(account) = http.state_get_account(dev_address(who)).await else { return };
+                    nonces[i] = account.pending_nonce;
+                }
+                Err(_) => return,
+            }
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dev_node_survives_repeated_kill_9_under_load() {
+    use jsonrpsee_http_client::HttpClientBuilder;
+    use jsonrpsee_ws_client::WsClientBuilder;
+    use weft_rpc_api::WeftApiClient;
+    use weft_types::{Address, dev::dev_address, state::account_key};
+
+    let dir = tempfile::tempdir().unwrap();
+    let sink = Address([0x5a; 32]);
+    let senders = ["alice", "charlie", "dave"];
+    // Per round: finalized blocks to see before the kill, then how long to let the node run on.
+    let rounds: [(usize, u64); 12] =
+        [(1, 0), (3, 1), (5, 7), (2, 13), (8, 3), (4, 29), (1, 2), (6, 0), (2, 5), (3, 11), (7, 17), (1, 23)];
+    // Every block a client saw finalized, over all rounds: (height, hash).
+    let mut finalized: Vec<(u64, weft_types::Hash)> = Vec::new();
+    let mut last_head = 0;
+    for (round, (blocks, delay_ms)) in rounds.into_iter().enumerate() {
+        let (mut child, addr) = start_dev(dir.path(), round);
+        let http = HttpClientBuilder::default().build(format!("http://{addr}")).unwrap();
+        let ws = WsClientBuilder::default().build(format!("ws://{addr}")).await.unwrap();
+        let head = http.chain_get_head().await.unwrap();
+        assert_eq!(head.height, last_head, "round {round}: the restarted node continues from the last head");
+        let mut heads = ws.chain_subscribe_finalized().await.unwrap();
+        let loader = tokio::spawn(load(http.clone(), senders.to_vec(), sink));
+        let mut seen = 0;
+        while seen < blocks {
+            let h = tokio::time::timeout(Duration::from_secs(60), heads.next())
+                .await
+                .unwrap_or_else(|_| panic!("round {round}: no block finalized within 60 s"))
+                .unwrap()
+                .unwrap();
+            if h.tx_count > 0 {
+                seen += 1;
+            }
+            finalized.push((h.height, h.hash));
+        }
+        tokio::time::sleep(Duration::from_millis(delay_ms)).await;
+        child.kill().unwrap(); // SIGKILL, mid-stream: the producer is committing blocks
+        child.wait().unwrap();
+        loader.abort();
+        drop(ws);
+
+        let store = dev_store(dir.path());
+        let head = store.head().unwrap().expect("a head");
+        let state = store.state().unwrap();
+        assert_eq!(state.head(), Some(&head));
+        for (height, hash) in &finalized {
+            let block = store.block_by_height(*height).unwrap();
+            assert_eq!(block.map(|b| b.hash()), Some(*hash), "round {round}: finalized block {height} lost");
+            assert!(*height <= head.height);
+        }
+        let block = store.block_by_height(head.height).unwrap().unwrap();
+        assert_eq!(block.header, head);
+        for (i, tx) in block.txs.iter().enumerate() {
+            assert_eq!(
+                store.receipt(&tx.hash()).unwrap().map(|(h, n, _)| (h, n)),
+                Some((head.height, i as u32))
+            );
+        }
+        assert_eq!(store.block_by_height(head.height + 1).unwrap(), None);
+        // The state at the head is the one its header commits to.
+        let mut keys: Vec<Vec<u8>> = senders.iter().map(|n| account_key(&dev_address(n))).collect();
+        keys.push(account_key(&sink));
+        keys.push(account_key(&weft_node::dev::dev_proposer()));
+        for key in keys {
+            let (value, proof) = tree::prove(&state, head.height, &key).unwrap();
+            assert_eq!(value, state.get(&key).unwrap());
+            proof.verify(&head.state_root, &key, value.as_deref()).unwrap();
+        }
+        // Every transfer included is in the sink's balance, once: nonces count them.
+        let nonces: u64 = senders
+            .iter()
+            .map(|n| weft_node::chain::account_in(&state, &dev_address(n)).unwrap().nonce)
+            .sum();
+        let balance = weft_node::chain::account_in(&state, &sink).unwrap().balance;
+        assert_eq!(balance, u128::from(nonces), "round {round}");
+        eprintln!("round {round}: killed; reopened at height {} with {nonces} transfers", head.height);
+        assert!(head.height >= last_head);
+        last_head = head.height;
     }
 }

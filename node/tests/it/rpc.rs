@@ -665,3 +665,343 @@ async fn commands_queued_behind_wake_ups_are_answered() {
     }
     node.shutdown().await;
 }
+
+/// The resident set size of this process (the node under test runs in it), from /proc.
+fn rss_bytes() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let line = status.lines().find(|l| l.starts_with("VmRSS:")).unwrap();
+    line.split_whitespace().nth(1).unwrap().parse::<u64>().unwrap() * 1024
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn thousands_of_subscriptions_stop_at_the_per_connection_limit() {
+    const PER_CONNECTION: u32 = 1024;
+    const CONNECTIONS: usize = 3;
+    let config = DevConfig {
+        rpc_addr: "127.0.0.1:0".parse().unwrap(),
+        rpc: RpcConfig { max_subscriptions_per_connection: PER_CONNECTION, ..RpcConfig::default() },
+        ..DevConfig::default()
+    };
+    let node = DevNode::start(config).await.unwrap();
+    let url = format!("ws://{}", node.rpc_addr());
+    let http = HttpClientBuilder::default().build(format!("http://{}", node.rpc_addr())).unwrap();
+    let before = rss_bytes();
+    let mut clients = Vec::new();
+    let mut subs = Vec::new();
+    for _ in 0..CONNECTIONS {
+        let ws = WsClientBuilder::default().build(&url).await.unwrap();
+        for _ in 0..PER_CONNECTION {
+            subs.push(ws.chain_subscribe_heads().await.unwrap());
+        }
+        // One more on this connection: refused with the limit named.
+        let (code, message) = error_code(ws.chain_subscribe_heads().await.map(|_| ()).unwrap_err());
+        assert_eq!(code, -32006, "{message}");
+        assert!(message.contains("Too many subscriptions"), "{message}");
+        clients.push(ws);
+    }
+    let grown = rss_bytes().saturating_sub(before);
+    eprintln!("{} subscriptions: RSS grew by {} KiB", subs.len(), grown / 1024);
+    assert!(grown < 256 << 20, "{} subscriptions cost {grown} bytes", subs.len());
+
+    // Every subscription hears the next block.
+    let head = http.dev_mine(None).await.unwrap();
+    for sub in &mut subs {
+        let h = tokio::time::timeout(Duration::from_secs(30), sub.next()).await.unwrap().unwrap().unwrap();
+        assert_eq!(h.hash, head.hash);
+    }
+    // Unsubscribing frees a slot on a full connection (once the server's subscription task has
+    // ended, just after the answer to the unsubscribe).
+    let last = subs.pop().unwrap();
+    last.unsubscribe().await.unwrap();
+    let full = &clients[CONNECTIONS - 1];
+    let mut resubscribed = None;
+    for _ in 0..200 {
+        if let Ok(sub) = full.chain_subscribe_heads().await {
+            resubscribed = Some(sub);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    subs.push(resubscribed.expect("the slot freed by unsubscribing was never available again"));
+    assert!(full.chain_subscribe_heads().await.is_err());
+    // A closed connection takes its subscriptions with it; the node goes on serving.
+    drop(subs);
+    drop(clients);
+    let ws = WsClientBuilder::default().build(&url).await.unwrap();
+    let mut again = ws.chain_subscribe_heads().await.unwrap();
+    let head = http.dev_mine(None).await.unwrap();
+    assert_eq!(again.next().await.unwrap().unwrap().hash, head.hash);
+    assert!(http.node_health().await.unwrap().healthy);
+    node.shutdown().await;
+}
+
+/// Opens a WebSocket connection and completes the handshake; returns the stream, or the HTTP
+/// status line and body of a refusal.
+async fn ws_handshake(addr: SocketAddr) -> Result<tokio::net::TcpStream, String> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let handshake = format!(
+        "GET / HTTP/1.1\r\nHost: {addr}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+    );
+    s.write_all(handshake.as_bytes()).await.unwrap();
+    let mut response = Vec::new();
+    while !response.ends_with(b"\r\n\r\n") {
+        response.push(s.read_u8().await.unwrap());
+    }
+    let head = String::from_utf8_lossy(&response).into_owned();
+    if head.starts_with("HTTP/1.1 101") {
+        return Ok(s);
+    }
+    let mut body = vec![0; 256];
+    let n =
+        tokio::time::timeout(Duration::from_secs(5), s.read(&mut body)).await.unwrap_or(Ok(0)).unwrap_or(0);
+    Err(format!("{}{}", head.lines().next().unwrap_or(""), String::from_utf8_lossy(&body[..n])))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idle_connections_stop_at_the_connection_limit_and_the_node_serves_again() {
+    const MAX: u32 = 16;
+    let config = DevConfig {
+        rpc_addr: "127.0.0.1:0".parse().unwrap(),
+        rpc: RpcConfig { max_connections: MAX, ..RpcConfig::default() },
+        ..DevConfig::default()
+    };
+    let node = DevNode::start(config).await.unwrap();
+    let addr = node.rpc_addr();
+    let health = br#"{"jsonrpc":"2.0","id":1,"method":"node_health","params":[]}"#;
+
+    // Hundreds of TCP connections that never send a byte hold no connection slot: the node
+    // keeps answering requests.
+    let mut silent = Vec::new();
+    for _ in 0..300 {
+        silent.push(tokio::net::TcpStream::connect(addr).await.unwrap());
+    }
+    let (status, body) = tokio::task::spawn_blocking(move || raw_post(addr, health)).await.unwrap();
+    assert_eq!(status, 200, "{body}");
+
+    // WebSocket connections that do nothing fill the slots; then the next connection, WebSocket
+    // or HTTP, is refused with 429 and a message saying why.
+    let mut idle = Vec::new();
+    for _ in 0..MAX {
+        idle.push(ws_handshake(addr).await.unwrap());
+    }
+    let refused = ws_handshake(addr).await.map(|_| ()).unwrap_err();
+    assert!(refused.starts_with("HTTP/1.1 429") && refused.contains("Too many connections"), "{refused}");
+    let (status, body) = tokio::task::spawn_blocking(move || raw_post(addr, health)).await.unwrap();
+    assert_eq!(status, 429, "{body}");
+
+    // One idle client leaves: its slot serves others again.
+    drop(idle.pop());
+    let mut served = false;
+    for _ in 0..100 {
+        let (status, body) = tokio::task::spawn_blocking(move || raw_post(addr, health)).await.unwrap();
+        if status == 200 {
+            assert!(body.contains("\"healthy\":true"), "{body}");
+            served = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(served, "the node did not serve again after an idle connection closed");
+    drop(idle);
+    drop(silent);
+    let http = HttpClientBuilder::default().build(format!("http://{addr}")).unwrap();
+    for _ in 0..100 {
+        if http.node_health().await.is_ok() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(http.node_health().await.unwrap().healthy);
+    node.shutdown().await;
+}
+
+/// The group order L of ed25519, little-endian.
+const ED25519_L: [u8; 32] = [
+    0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58, 0xd6, 0x9c, 0xf7, 0xa2, 0xde, 0xf9, 0xde, 0x14, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x10,
+];
+
+/// Canonical encodings of small-order points: the identity, the point of order 2, one of order 4
+/// and one of order 8.
+const SMALL_ORDER_POINTS: [[u8; 32]; 4] = {
+    let mut identity = [0u8; 32];
+    identity[0] = 1;
+    let mut order2 = [0xff; 32];
+    order2[0] = 0xec;
+    order2[31] = 0x7f;
+    let order4 = [0u8; 32];
+    let order8 = [
+        0xc7, 0x17, 0x6a, 0x70, 0x3d, 0x4d, 0xd8, 0x4f, 0xba, 0x3c, 0x0b, 0x76, 0x0d, 0x10, 0x67, 0x0f, 0x2a,
+        0x20, 0x53, 0xfa, 0x2c, 0x39, 0xcc, 0xc6, 0x4e, 0xc7, 0xfd, 0x77, 0x92, 0xac, 0x03, 0x7a,
+    ];
+    [identity, order2, order4, order8]
+};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fee_overflow_small_order_keys_and_malleated_signatures_are_refused() {
+    use weft_types::{SignedTransaction, tx::Signature};
+    let dev = Dev::start(None).await;
+    let bob = Address([0xb0; 32]);
+    let submit = |bytes: Vec<u8>| {
+        let http = dev.http.clone();
+        async move { error_code(http.tx_submit(Bytes(bytes)).await.unwrap_err()) }
+    };
+    let alice = dev_key("alice");
+    let tx = |gas_limit: u64, gas_price: u128| Transaction {
+        chain_id: DEV_CHAIN_ID,
+        sender: address_of(&alice),
+        nonce: 0,
+        gas_limit,
+        gas_price,
+        action: transfer(bob, 1),
+    };
+
+    // gas_limit × gas_price past u128::MAX: refused before any balance is read.
+    for (gas_limit, gas_price) in
+        [(50_000, u128::MAX / 1_000), (50_000, u128::MAX), (500_000_000, u128::MAX / 2)]
+    {
+        let (code, msg) = submit(tx(gas_limit, gas_price).sign(&alice).encode()).await;
+        assert_eq!(code, codes::TX_BAD_GAS, "{msg}");
+        assert!(msg.contains("fee overflows"), "{msg}");
+    }
+    // Just below the overflow: a fee no one can pay, refused for the balance.
+    let (code, msg) = submit(tx(50_000, u128::MAX / 50_000).sign(&alice).encode()).await;
+    assert_eq!(code, codes::TX_INSUFFICIENT_BALANCE, "{msg}");
+
+    // Malleated signatures of a valid transaction: S + L, S = L, S = 2^256 − 1, a small-order R.
+    let good = tx(50_000, 1).sign(&alice);
+    let mut malleated = Vec::new();
+    let mut sig = good.signature.0;
+    let mut carry = 0u16;
+    for (s, l) in sig[32..].iter_mut().zip(ED25519_L) {
+        let sum = u16::from(*s) + u16::from(l) + carry;
+        *s = sum as u8;
+        carry = sum >> 8;
+    }
+    assert_eq!(carry, 0);
+    malleated.push(sig);
+    for s in [ED25519_L, [0xff; 32]] {
+        let mut sig = good.signature.0;
+        sig[32..].copy_from_slice(&s);
+        malleated.push(sig);
+    }
+    for r in SMALL_ORDER_POINTS {
+        let mut sig = [0u8; 64];
+        sig[..32].copy_from_slice(&r);
+        malleated.push(sig);
+    }
+    for sig in malleated {
+        let bad = SignedTransaction { tx: good.tx.clone(), signature: Signature(sig) };
+        let (code, msg) = submit(bad.encode()).await;
+        assert_eq!(code, codes::TX_BAD_SIGNATURE, "{msg}");
+    }
+
+    // Small-order public keys, funded so that only the signature can be wrong. With the identity
+    // as key, (R = B, S = 1) satisfies the cofactorless equation for every message: a forgery the
+    // plain check accepts and the protocol's strict check refuses.
+    let basepoint: [u8; 32] = {
+        let mut b = [0x66; 32];
+        b[0] = 0x58;
+        b
+    };
+    for key in SMALL_ORDER_POINTS {
+        let sender = Address(key);
+        dev.http.dev_set_balance(sender, weft_rpc_api::AmountArg(DEV_BALANCE)).await.unwrap();
+        let unsigned = Transaction { sender, ..tx(50_000, 1) };
+        let mut forged = [0u8; 64];
+        forged[..32].copy_from_slice(&basepoint);
+        forged[32] = 1;
+        for signature in [forged, good.signature.0, [0; 64]] {
+            let bad = SignedTransaction { tx: unsigned.clone(), signature: Signature(signature) };
+            let (code, msg) = submit(bad.encode()).await;
+            assert_eq!(code, codes::TX_BAD_SIGNATURE, "key {}: {msg}", hex::encode(key));
+        }
+    }
+    // Nothing of it reached the pool or the chain; the valid transaction still goes through once.
+    assert_eq!(dev.http.node_health().await.unwrap().pending_txs, 0);
+    assert!(dev.send(good.encode()).await.success);
+    assert_eq!(submit(good.encode()).await.0, codes::TX_NONCE_TOO_LOW);
+    dev.node.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_transaction_included_before_a_restart_is_refused_after_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let dev = Dev::start(Some(dir.path().to_path_buf())).await;
+    let bob = Address([0xb0; 32]);
+    let first = sign("alice", 0, DEV_CHAIN_ID, 50_000, transfer(bob, 10));
+    let second = sign("alice", 1, DEV_CHAIN_ID, 50_000, transfer(bob, 20));
+    let r1 = dev.send(first.clone()).await;
+    let r2 = dev.send(second.clone()).await;
+    // Replays before the restart: in the next block's pool, the same bytes are refused.
+    assert_eq!(
+        error_code(dev.http.tx_submit(Bytes(first.clone())).await.unwrap_err()).0,
+        codes::TX_NONCE_TOO_LOW
+    );
+    dev.node.shutdown().await;
+
+    let dev = Dev::start(Some(dir.path().to_path_buf())).await;
+    for (bytes, receipt) in [(first, r1), (second, r2)] {
+        let (code, msg) = error_code(dev.http.tx_submit(Bytes(bytes.clone())).await.unwrap_err());
+        assert_eq!(code, codes::TX_NONCE_TOO_LOW, "{msg}");
+        let results = dev.http.tx_submit_batch(vec![Bytes(bytes)]).await.unwrap();
+        assert_eq!(results[0].error.as_ref().unwrap().code, codes::TX_NONCE_TOO_LOW);
+        // Still found where it was included, exactly once.
+        let found = dev.http.tx_get_receipt(receipt.tx_hash).await.unwrap().unwrap();
+        assert_eq!(found.location, receipt.location);
+    }
+    assert_eq!(dev.http.state_get_account(bob).await.unwrap().balance, 30);
+    assert_eq!(dev.http.node_health().await.unwrap().pending_txs, 0);
+    dev.node.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_subscription_over_plain_http_is_refused_saying_why() {
+    let dev = Dev::start(None).await;
+    let addr = dev.addr();
+    let (status, body) = tokio::task::spawn_blocking(move || {
+        raw_post(addr, br#"{"jsonrpc":"2.0","id":1,"method":"chain_subscribeHeads","params":[]}"#)
+    })
+    .await
+    .unwrap();
+    assert_eq!(status, 200);
+    let v: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(v["error"]["code"], -32601, "{v}");
+    assert!(v["error"]["message"].as_str().unwrap().contains("WebSocket"), "{v}");
+    // In a batch too, next to calls that are answered.
+    let batch = json!([
+        {"jsonrpc":"2.0","id":1,"method":"tx_subscribeStatus","params":[format!("0x{}", "00".repeat(32))]},
+        {"jsonrpc":"2.0","id":2,"method":"node_health","params":[]},
+        {"jsonrpc":"2.0","id":3,"method":"chain_unsubscribeHeads","params":["x"]}
+    ]);
+    let (status, body) =
+        tokio::task::spawn_blocking(move || raw_post(addr, batch.to_string().as_bytes())).await.unwrap();
+    assert_eq!(status, 200);
+    let v: Vec<Value> = serde_json::from_str(&body).unwrap();
+    assert_eq!(v.len(), 3);
+    assert_eq!(v[0]["error"]["code"], -32601, "{v:?}");
+    assert_eq!(v[1]["result"]["healthy"], true, "{v:?}");
+    assert_eq!(v[2]["error"]["code"], -32601, "{v:?}");
+    // Over WebSocket the same subscription works.
+    assert!(dev.ws.chain_subscribe_heads().await.is_ok());
+    dev.node.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn moving_dev_time_to_the_end_of_u64_stops_blocks_not_the_producer() {
+    // Found by the RPC fuzz target (fuzz/regressions/rpc/dev-time-overflow.json): the block after
+    // one timestamped u64::MAX ms overflowed `parent + 1` and killed the producer thread.
+    let dev = Dev::start(None).await;
+    let snap = dev.http.dev_snapshot().await.unwrap();
+    assert_eq!(dev.http.dev_increase_time(u64::MAX).await.unwrap(), u64::MAX);
+    assert_eq!(dev.http.dev_mine(None).await.unwrap().timestamp_ms, u64::MAX);
+    let (code, msg) = error_code(dev.http.dev_mine(None).await.unwrap_err());
+    assert_eq!(code, codes::NODE_ERROR);
+    assert!(msg.contains("u64::MAX") && msg.contains("dev_revert"), "{msg}");
+    // The producer still answers; reverting brings the chain back to a usable time.
+    assert_eq!(dev.http.dev_revert(snap).await.unwrap().height, 0);
+    assert_eq!(dev.http.dev_mine(None).await.unwrap().height, 1);
+    dev.node.shutdown().await;
+}
