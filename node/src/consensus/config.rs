@@ -79,6 +79,20 @@ pub struct Config {
     pub max_requests: usize,
     /// Most pieces of evidence kept; later ones are neither kept nor reported.
     pub max_evidence: usize,
+    /// A safety rule switched off on purpose, for the simulation's self-test that its checker
+    /// catches a broken protocol. Compiled only into tests (feature `sim-broken-rules`).
+    #[cfg(any(test, feature = "sim-broken-rules"))]
+    pub broken_rule: Option<BrokenRule>,
+}
+
+/// A safety rule the simulation's self-test switches off ([`Config::broken_rule`]).
+#[cfg(any(test, feature = "sim-broken-rules"))]
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum BrokenRule {
+    /// No lock on notarized blocks: a leader proposes on the finalized block even when a later
+    /// block is notarized, and validators vote for a proposal whatever views lie between it and
+    /// its parent (Simplex requires them all nullified).
+    NoLock,
 }
 
 impl Config {
@@ -99,6 +113,8 @@ impl Config {
             max_answered_peers: 256,
             max_requests: 64,
             max_evidence: 1024,
+            #[cfg(any(test, feature = "sim-broken-rules"))]
+            broken_rule: None,
         }
     }
 
@@ -124,6 +140,14 @@ impl Config {
             });
         }
         Ok(())
+    }
+
+    /// Whether the lock rule is switched off ([`BrokenRule::NoLock`]; only ever in tests).
+    pub(super) fn no_lock(&self) -> bool {
+        #[cfg(any(test, feature = "sim-broken-rules"))]
+        return self.broken_rule == Some(BrokenRule::NoLock);
+        #[cfg(not(any(test, feature = "sim-broken-rules")))]
+        false
     }
 
     /// `base` grown `steps` times by `backoff_percent`, capped at `max_timeout_ms`.

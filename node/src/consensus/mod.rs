@@ -100,6 +100,8 @@ use weft_types::{
     consensus::{ConsensusMessage, Evidence, FinalityCertificate, View},
 };
 
+#[cfg(any(test, feature = "sim-broken-rules"))]
+pub use self::config::BrokenRule;
 pub use self::{
     config::{Config, ConfigError, leader},
     core::{ConsensusError, Core},

@@ -10,8 +10,13 @@
 //! valid signatures, for itself or for a descendant committed after it; no honest validator ever
 //! sends two conflicting signed messages (also across crashes).
 //!
-//! Sweep sizes default to a few hundred seeds; `WEFT_CONSENSUS_SEEDS=<n>` runs each sweep with
-//! `n` seeds instead (a soak). Signatures dominate the run time, so the ed25519 crates must be
+//! Violations are recorded with their seed and end the run; a failing test prints `FAILING SEED
+//! n` and the command that runs it alone: `WEFT_SIM_SEED=n cargo test -p weft-node --test it
+//! consensus::<test> -- --exact` (every sweep then runs only seed `n`, which reproduces the run
+//! exactly). Sweep sizes default to a few hundred seeds in all; `WEFT_CONSENSUS_SEEDS=<n>` runs
+//! each sweep with `n` seeds instead (a soak). The checker's self-test switches the lock rule off
+//! (`BrokenRule::NoLock`, compiled only with the test feature `sim-broken-rules`) and expects a
+//! safety violation for some seed. Signatures dominate the run time, so the ed25519 crates must be
 //! optimized in test builds (`[profile.dev.package.curve25519-dalek] opt-level = 3`, likewise
 //! `ed25519-dalek`, `sha2`), or the sweeps take minutes instead of seconds.
 
@@ -20,7 +25,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use ed25519_dalek::SigningKey;
 use parity_scale_codec::Encode;
 use weft_node::consensus::{
-    Anchor, Config, Core, Effect, Input, Penalty, PersistRecord, TimeoutKind, leader,
+    Anchor, BrokenRule, Config, Core, Effect, Input, Penalty, PersistRecord, TimeoutKind, leader,
 };
 use weft_types::{
     Address, Block, BoundedVec, Hash, Header,
@@ -185,6 +190,10 @@ struct Scenario {
     max_steps: usize,
     /// ... or at this simulated time.
     until_ms: u64,
+    /// A safety rule switched off in every core (the checker's self-test).
+    broken: Option<BrokenRule>,
+    /// The genesis `block_interval_ms`: an idle leader waits this long after its parent.
+    block_interval_ms: u64,
 }
 
 impl Scenario {
@@ -200,6 +209,8 @@ impl Scenario {
             junk_at_ms: vec![],
             max_steps: usize::MAX,
             until_ms: 10_000,
+            broken: None,
+            block_interval_ms: 0,
         }
     }
 
@@ -320,13 +331,21 @@ struct Sim {
     steps: usize,
     /// Certificates already checked (by encoding hash).
     verified_certs: BTreeSet<Hash>,
+    /// Safety violations found (each names the seed); a correct core has none.
+    violations: Vec<String>,
+    /// Timestamps of the blocks built (the idle wait is measured from the parent's).
+    times: BTreeMap<Hash, u64>,
+    /// Nullify votes honest validators signed (an idle leader's wait must not cause any).
+    nullifies: u64,
 }
 
 impl Sim {
     fn new(scenario: Scenario) -> Self {
         let n = scenario.powers.len();
         let keys: Vec<SigningKey> = (0..n).map(key).collect();
-        let cfg = config(validator_set(&keys, &scenario.powers));
+        let mut cfg = config(validator_set(&keys, &scenario.powers));
+        cfg.broken_rule = scenario.broken;
+        cfg.block_interval_ms = scenario.block_interval_ms;
         let genesis = genesis();
         let nodes = keys
             .into_iter()
@@ -361,6 +380,9 @@ impl Sim {
             sent_proposals: BTreeMap::new(),
             steps: 0,
             verified_certs: BTreeSet::new(),
+            violations: Vec::new(),
+            times: BTreeMap::new(),
+            nullifies: 0,
         };
         for c in sim.scenario.crashes.clone() {
             sim.schedule(c.at_ms, Event::Crash { node: c.node, mid_effects: c.mid_effects });
@@ -413,7 +435,7 @@ impl Sim {
     }
 
     fn run_until(&mut self, until_ms: u64) {
-        while self.steps < self.scenario.max_steps {
+        while self.steps < self.scenario.max_steps && self.violations.is_empty() {
             let Some(entry) = self.queue.first_entry() else { break };
             if entry.key().0 > until_ms {
                 break;
@@ -517,15 +539,20 @@ impl Sim {
                 self.send(i, to, message.encode());
             }
             Effect::BuildBlock { view: _, height, parent } => {
+                // An idle leader proposes `block_interval_ms` after its parent (the sim has no
+                // transactions, so every block waits).
+                let parent_time = self.times.get(&parent).copied().unwrap_or(0);
+                let time = self.now.max(parent_time + self.scenario.block_interval_ms);
                 let node = &self.nodes[i];
                 let parent_root = *node.roots.get(&parent).expect("asked to build on a block without state");
-                let mut block = make_block(&parent_root, parent, height, self.now, node.address);
+                let mut block = make_block(&parent_root, parent, height, time, node.address);
+                self.times.insert(block.hash(), time);
                 if node.behavior == Behavior::BadStateRoot {
                     block.header.state_root = sha3_256_parts(&[b"wrong", &block.header.state_root.0]);
                 } else {
                     self.nodes[i].roots.insert(block.hash(), block.header.state_root);
                 }
-                let at = self.now + self.rng.range(1, 5);
+                let at = time + self.rng.range(1, 5);
                 self.schedule(at, Event::Built { node: i, epoch, block });
             }
             Effect::ValidateBlock(block) => {
@@ -599,28 +626,39 @@ impl Sim {
             return;
         }
         let me = self.nodes[i].address;
-        let seed = self.scenario.seed;
         match message {
             ConsensusMessage::Vote(v) if v.signer == me => {
-                let sent = self.sent_votes.entry((me, v.vote.view())).or_default();
-                for earlier in sent.iter() {
-                    assert!(
-                        !earlier.vote.conflicts_with(&v.vote),
-                        "seed {seed}: honest node {i} signed conflicting votes {:?} and {:?}",
-                        earlier.vote,
-                        v.vote
-                    );
+                if matches!(v.vote, Vote::Nullify(_)) {
+                    self.nullifies += 1;
                 }
+                let sent = self.sent_votes.entry((me, v.vote.view())).or_default();
+                let conflict = sent.iter().find(|earlier| earlier.vote.conflicts_with(&v.vote)).copied();
                 if !sent.contains(v) {
                     sent.push(*v);
                 }
+                if let Some(earlier) = conflict {
+                    self.violate(format!(
+                        "honest node {i} signed conflicting votes {:?} and {:?}",
+                        earlier.vote, v.vote
+                    ));
+                }
             }
             ConsensusMessage::Proposal { proposal, .. } if proposal.signer == me => {
-                let earlier = self.sent_proposals.entry((me, proposal.proposal.view)).or_insert(*proposal);
-                assert_eq!(earlier, proposal, "seed {seed}: honest node {i} proposed twice in one view");
+                let earlier = *self.sent_proposals.entry((me, proposal.proposal.view)).or_insert(*proposal);
+                if earlier != *proposal {
+                    self.violate(format!(
+                        "honest node {i} proposed twice in view {}",
+                        proposal.proposal.view
+                    ));
+                }
             }
             _ => {}
         }
+    }
+
+    /// Records a safety violation; the run stops at the next event.
+    fn violate(&mut self, what: String) {
+        self.violations.push(format!("seed {}: {what}", self.scenario.seed));
     }
 
     /// The byzantine sender: every vote and proposal goes out in two conflicting versions, one to
@@ -685,26 +723,39 @@ impl Sim {
         }
     }
 
+    /// Commits a finalized block to node `i`'s chain, checking the safety rules: in height order,
+    /// on its own tip, and no honest node ever finalizes another block at a height.
     fn commit(&mut self, i: usize, c: Committed) {
-        let seed = self.scenario.seed;
         let node = &mut self.nodes[i];
         let height = c.block.header.height;
         let hash = c.hash;
         if height <= node.height() {
             // Already committed through sync: it must be the same block.
             let have = node.chain[height as usize - 1].hash;
-            assert_eq!(have, hash, "seed {seed}: node {i} finalized two blocks at height {height}");
+            if have != hash {
+                self.violate(format!("SAFETY: node {i} finalized two blocks at height {height}"));
+            }
             return;
         }
         let (tip, tip_height) = node.tip();
-        assert_eq!(height, tip_height + 1, "seed {seed}: node {i} finalized out of order");
-        assert_eq!(c.block.header.parent_hash, tip, "seed {seed}: node {i} finalized a block off its chain");
-        assert!(c.cert.block().height >= height, "seed {seed}: certificate below its block");
+        if height != tip_height + 1 || c.block.header.parent_hash != tip {
+            self.violate(format!(
+                "SAFETY: node {i} finalized block {height} off its chain (tip {tip_height})"
+            ));
+            return;
+        }
+        if c.cert.block().height < height {
+            self.violate(format!("node {i}: the certificate of block {height} is below it"));
+        }
+        let node = &mut self.nodes[i];
         node.roots.insert(hash, c.block.header.state_root);
+        let honest = node.behavior == Behavior::Honest;
         node.chain.push(c);
-        if node.behavior == Behavior::Honest {
+        if honest {
             let known = *self.finalized.entry(height).or_insert(hash);
-            assert_eq!(known, hash, "seed {seed}: SAFETY: two blocks finalized at height {height}");
+            if known != hash {
+                self.violate(format!("SAFETY: two blocks finalized at height {height}"));
+            }
         }
     }
 
@@ -736,42 +787,68 @@ impl Sim {
         (0..self.nodes.len()).filter(|&i| self.honest(i)).map(|i| self.nodes[i].height()).min().unwrap_or(0)
     }
 
-    /// The end-of-run checks of every committed chain and certificate.
+    /// The end-of-run checks of every committed chain and certificate, recorded as violations.
     fn check(&mut self) {
-        let seed = self.scenario.seed;
         let set = self.cfg.validators.clone();
         for i in 0..self.nodes.len() {
             let chain = self.nodes[i].chain.clone();
             let mut parent = genesis_hash();
             for (k, c) in chain.iter().enumerate() {
                 let height = k as u64 + 1;
-                assert_eq!(c.block.header.height, height, "seed {seed}: node {i} chain height");
-                assert_eq!(c.block.header.parent_hash, parent, "seed {seed}: node {i} chain link");
-                assert_eq!(c.block.hash(), c.hash);
+                if c.block.header.height != height
+                    || c.block.header.parent_hash != parent
+                    || c.block.hash() != c.hash
+                {
+                    self.violate(format!("node {i}: the chain is broken at height {height}"));
+                }
                 parent = c.hash;
                 let id = sha3_256_parts(&[&c.cert.encode()]);
                 if self.verified_certs.insert(id) {
-                    let power = c.cert.verify(CHAIN_ID, &set).unwrap_or_else(|e| {
-                        panic!("seed {seed}: node {i} height {height}: invalid finality certificate: {e}")
-                    });
-                    assert!(power * 3 > set.total_power() * 2, "seed {seed}: certificate under 2/3");
+                    match c.cert.verify(CHAIN_ID, &set) {
+                        Ok(power) if power * 3 > set.total_power() * 2 => {}
+                        Ok(power) => {
+                            self.violate(format!("node {i} height {height}: certificate of power {power}"))
+                        }
+                        Err(e) => self.violate(format!("node {i} height {height}: invalid certificate: {e}")),
+                    }
                 }
                 // The certificate names this block or a descendant committed after it.
                 let t = c.cert.block();
-                if let Some(target) = chain.get(t.height as usize - 1) {
-                    assert_eq!(target.hash, t.hash, "seed {seed}: node {i}: certificate off the chain");
-                    assert_eq!(target.view, t.view, "seed {seed}: node {i}: certificate view");
+                if let Some(target) = chain.get(t.height as usize - 1)
+                    && (target.hash != t.hash || target.view != t.view)
+                {
+                    self.violate(format!("node {i} height {height}: the certificate is off the chain"));
                 }
             }
             let junk = self.nodes.len();
             let from_junk: Vec<Penalty> =
                 self.nodes[i].penalties.iter().filter(|(p, _)| *p == junk).map(|(_, r)| *r).collect();
-            assert_eq!(from_junk, self.nodes[i].junk_expected, "seed {seed}: node {i}: penalties for junk");
-            for e in &self.nodes[i].evidence {
-                let offender = e.verify(CHAIN_ID, &set).unwrap();
-                let j = self.nodes.iter().position(|n| n.address == offender).unwrap();
-                assert!(!self.honest(j), "seed {seed}: evidence against honest node {j}: {e:?}");
+            if from_junk != self.nodes[i].junk_expected {
+                self.violate(format!(
+                    "node {i}: penalties for junk {from_junk:?}, expected {:?}",
+                    self.nodes[i].junk_expected
+                ));
             }
+            for e in self.nodes[i].evidence.clone() {
+                let offender = e.verify(CHAIN_ID, &set).ok();
+                let j = self.nodes.iter().position(|n| Some(n.address) == offender);
+                if j.is_none_or(|j| self.honest(j)) {
+                    self.violate(format!("node {i}: evidence against honest node {j:?}: {e:?}"));
+                }
+            }
+        }
+    }
+
+    /// [`Sim::check`], failing on any violation with the seed and how to run it alone.
+    fn checked(&mut self) {
+        self.check();
+        if !self.violations.is_empty() {
+            let seed = self.scenario.seed;
+            let test = std::thread::current().name().unwrap_or("consensus::").to_owned();
+            panic!(
+                "FAILING SEED {seed}:\n{}\nreproduce with: WEFT_SIM_SEED={seed} cargo test -p weft-node --test it {test} -- --exact",
+                self.violations.join("\n")
+            );
         }
     }
 
@@ -787,15 +864,21 @@ impl Sim {
     }
 }
 
-/// Seeds of a sweep: `default`, or `WEFT_CONSENSUS_SEEDS` for a longer soak.
-fn seeds(default: u64) -> u64 {
-    std::env::var("WEFT_CONSENSUS_SEEDS").ok().and_then(|s| s.parse().ok()).unwrap_or(default)
+/// The seeds of a sweep: `count` seeds from `first` (`WEFT_CONSENSUS_SEEDS=<n>` for a longer
+/// soak), or only `WEFT_SIM_SEED` when set, to reproduce a failure from its seed alone.
+fn seeds(first: u64, count: u64) -> Vec<u64> {
+    let env = |name: &str| std::env::var(name).ok().and_then(|s| s.parse::<u64>().ok());
+    match env("WEFT_SIM_SEED") {
+        Some(seed) => vec![seed],
+        None => (first..first + env("WEFT_CONSENSUS_SEEDS").unwrap_or(count)).collect(),
+    }
 }
 
+/// Runs a scenario and fails on any violation, printing the seed and how to run it alone.
 fn run(scenario: Scenario) -> Sim {
     let mut sim = Sim::new(scenario);
     sim.run();
-    sim.check();
+    sim.checked();
     sim
 }
 
@@ -825,6 +908,64 @@ fn four_validators_finalize_on_a_good_network() {
 }
 
 #[test]
+fn idle_leaders_wait_the_block_interval_without_timing_views_out() {
+    // Leaders wait 1 s after their parent before proposing (more than the 400 ms view timeout):
+    // the view deadline includes the wait, so no honest validator ever nullifies a view, and
+    // blocks come about once a second of simulated time.
+    let mut s = Scenario::new(4, 5);
+    s.block_interval_ms = 1_000;
+    s.until_ms = 10_000;
+    let sim = run(s);
+    let heights: Vec<u64> = sim.nodes.iter().map(Node::height).collect();
+    assert_eq!(sim.nullifies, 0, "a view timed out while its leader waited; heights {heights:?}");
+    assert!(heights.iter().all(|h| (7..=10).contains(h)), "one block per interval: {heights:?}");
+    for n in &sim.nodes {
+        for pair in n.chain.windows(2) {
+            let (a, b) = (pair[0].block.header.timestamp_ms, pair[1].block.header.timestamp_ms);
+            assert!(b >= a + 1_000, "blocks {a} and {b} closer than the interval");
+        }
+    }
+}
+
+#[test]
+fn checker_catches_a_broken_lock_rule() {
+    // Self-test of the checker: with the lock rule off (`BrokenRule::NoLock`: leaders build on
+    // the finalized block, validators vote whatever lies between a proposal and its parent),
+    // honest nodes finalize conflicting blocks, and the checker reports it for some seed.
+    let broken = |seed: u64| {
+        let mut s = Scenario::random(4, seed, 3_000);
+        s.broken = Some(BrokenRule::NoLock);
+        s
+    };
+    let mut caught = Vec::new();
+    for seed in 3_000..3_020 {
+        let mut sim = Sim::new(broken(seed));
+        sim.run();
+        sim.check();
+        if sim.violations.iter().any(|v| v.contains("SAFETY")) {
+            caught.push((seed, sim.violations.clone()));
+        }
+    }
+    eprintln!("broken lock rule: {} of 20 seeds caught, e.g. {:?}", caught.len(), caught.first());
+    let Some((seed, violations)) = caught.first().cloned() else {
+        panic!("the checker missed a broken lock rule on every seed");
+    };
+    // A failure names its seed and how to run it alone, and the seed alone reproduces it.
+    let failure = std::panic::catch_unwind(|| run(broken(seed))).err().expect("the run must fail");
+    let message = failure.downcast_ref::<String>().cloned().unwrap_or_default();
+    assert!(message.contains(&format!("FAILING SEED {seed}")), "{message}");
+    assert!(message.contains(&format!("WEFT_SIM_SEED={seed} cargo test")), "{message}");
+    let mut again = Sim::new(broken(seed));
+    again.run();
+    again.check();
+    assert_eq!(again.violations, violations, "seed {seed} did not reproduce");
+    // The same seeds with the rule kept are safe.
+    for seed in 0..20 {
+        run(Scenario::random(4, 3_000 + seed, 3_000));
+    }
+}
+
+#[test]
 fn weighted_power_one_heavy_validator_cannot_finalize_alone() {
     // Powers 5,1,1,1: the quorum is 6 of 8. The heavy validator alone (5) finalizes nothing;
     // with one small validator back (5 + 1) blocks are finalized, by two validators of four.
@@ -840,7 +981,7 @@ fn weighted_power_one_heavy_validator_cannot_finalize_alone() {
     sim.run_until(2_900);
     assert_eq!(sim.max_height(), 0, "finalized without a quorum of power");
     sim.run();
-    sim.check();
+    sim.checked();
     assert!(sim.nodes[0].height() >= 3, "no progress with a quorum of power: {}", sim.nodes[0].height());
 }
 
@@ -850,8 +991,9 @@ fn safety_sweep_4_validators_200_seeds() {
     let mut junk = 0;
     let mut steps = 0;
     let mut heights = 0;
-    let count = seeds(200);
-    for seed in 0..count {
+    let list = seeds(0, 200);
+    let count = list.len();
+    for seed in list {
         let sim = run(Scenario::random(4, seed, 600));
         junk += sim.nodes.iter().map(|n| n.junk_expected.len()).sum::<usize>();
         steps += sim.steps;
@@ -862,7 +1004,7 @@ fn safety_sweep_4_validators_200_seeds() {
          messages penalized, {:?}",
         started.elapsed()
     );
-    assert!(heights > 200, "almost nothing was finalized: {heights}");
+    assert!(heights > count as u64, "almost nothing was finalized: {heights}");
 }
 
 #[test]
@@ -870,8 +1012,9 @@ fn safety_sweep_7_validators_100_seeds() {
     let started = std::time::Instant::now();
     let mut steps = 0;
     let mut heights = 0;
-    let count = seeds(100);
-    for seed in 1_000..1_000 + count {
+    let list = seeds(1_000, 100);
+    let count = list.len();
+    for seed in list {
         let mut s = Scenario::random(7, seed, 900);
         // Up to f = 2 byzantine: a second equivocator.
         if seed % 3 == 0 {
@@ -886,7 +1029,7 @@ fn safety_sweep_7_validators_100_seeds() {
         "7 validators: {count} seeds, {steps} steps, {heights} blocks finalized in total, {:?}",
         started.elapsed()
     );
-    assert!(heights > 100, "almost nothing was finalized: {heights}");
+    assert!(heights > count as u64, "almost nothing was finalized: {heights}");
 }
 
 #[test]
@@ -912,7 +1055,7 @@ fn liveness_after_a_partition_heals() {
         sim.run_until(9_000);
         let at_heal = sim.max_height();
         sim.run();
-        sim.check();
+        sim.checked();
         let min = sim.min_honest_height();
         assert!(
             min >= at_heal + 5,
@@ -925,8 +1068,7 @@ fn liveness_after_a_partition_heals() {
 fn liveness_sweep_after_random_partitions() {
     // Random partitions (either side may hold a quorum or not), loss, delays, sometimes one
     // equivocator: once the network heals, every honest node keeps finalizing.
-    let count = seeds(12);
-    for seed in 2_000..2_000 + count {
+    for seed in seeds(2_000, 12) {
         let mut r = Rng::new(seed);
         let n = if seed % 2 == 0 { 4 } else { 7 };
         let mut s = Scenario::new(n, seed);
@@ -945,7 +1087,7 @@ fn liveness_sweep_after_random_partitions() {
         sim.run_until(end_ms);
         let at_heal = sim.max_height();
         sim.run();
-        sim.check();
+        sim.checked();
         let min = sim.min_honest_height();
         assert!(min >= at_heal + 3, "seed {seed}: healed at height {at_heal}, lowest honest node at {min}");
     }
@@ -1015,8 +1157,9 @@ fn wrong_state_root_is_refused_by_honest_nodes() {
 fn crashes_and_restarts_never_equivocate() {
     let started = std::time::Instant::now();
     let mut restarts = 0;
-    let count = seeds(50);
-    for seed in 40..40 + count {
+    let list = seeds(40, 50);
+    let count = list.len() as u64;
+    for seed in list {
         let mut s = Scenario::new(4, seed);
         let mut r = Rng::new(seed);
         s.drop_permille = r.below(100);
@@ -1049,7 +1192,7 @@ fn lagging_validator_syncs_past_the_window() {
     let behind = sim.nodes[3].height();
     assert!(lead > behind + 16, "not far enough behind: {behind} vs {lead}");
     sim.run();
-    sim.check();
+    sim.checked();
     assert!(sim.nodes[3].height() >= lead, "node 3 did not catch up: {} < {lead}", sim.nodes[3].height());
 }
 
