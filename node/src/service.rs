@@ -50,6 +50,50 @@ const CHANNEL: usize = 1024;
 /// and proposals are keyed by their view, big-endian, which never starts with it in practice).
 const BODY_PREFIX: u8 = 0xff;
 
+/// First byte of the consensus-table keys of evidence of equivocation: `0xfe ‖ view (BE) ‖
+/// offender ‖ the first 8 bytes of SHA3-256(SCALE(evidence))`; the value is `SCALE(evidence)`.
+const EVIDENCE_PREFIX: u8 = 0xfe;
+/// Most pieces of evidence kept in the store; beyond it, those of the lowest views are dropped.
+pub const MAX_STORED_EVIDENCE: usize = 1024;
+
+/// Keeps `evidence` in the store's consensus table (bounded by [`MAX_STORED_EVIDENCE`]; pruned
+/// neither at finalization nor at restart).
+pub fn keep_evidence(store: &Store, evidence: &weft_types::consensus::Evidence) -> Result<(), StoreError> {
+    keep_evidence_within(store, evidence, MAX_STORED_EVIDENCE)
+}
+
+fn keep_evidence_within(
+    store: &Store,
+    evidence: &weft_types::consensus::Evidence,
+    max: usize,
+) -> Result<(), StoreError> {
+    let value = evidence.encode();
+    let mut key = vec![EVIDENCE_PREFIX];
+    key.extend(evidence.view().to_be_bytes());
+    key.extend(evidence.offender().0);
+    key.extend(&weft_types::sha3_256(&value).0[..8]);
+    let kept: Vec<Vec<u8>> = store
+        .consensus_records()?
+        .into_iter()
+        .map(|(k, _)| k)
+        .filter(|k| k.first() == Some(&EVIDENCE_PREFIX) && *k != key)
+        .collect();
+    // Keys sort by view: drop the lowest to make room.
+    let excess = (kept.len() + 1).saturating_sub(max.max(1));
+    store.write_consensus_records(&[(key, value)], &kept[..excess])
+}
+
+/// The evidence of equivocation kept in the store, lowest view first (entries that do not decode
+/// are skipped).
+pub fn stored_evidence(store: &Store) -> Result<Vec<weft_types::consensus::Evidence>, StoreError> {
+    Ok(store
+        .consensus_records()?
+        .into_iter()
+        .filter(|(k, _)| k.first() == Some(&EVIDENCE_PREFIX))
+        .filter_map(|(_, v)| weft_types::consensus::Evidence::decode_bounded(&v).ok())
+        .collect())
+}
+
 /// Most proposals (encoded messages) remembered by block hash, to persist with their block.
 const MAX_PROPOSALS: usize = 256;
 
@@ -180,7 +224,7 @@ impl ValidatorNode {
         let anchor = anchor(&store)?;
         let mut records = Vec::new();
         for (k, v) in store.consensus_records()? {
-            if k.first() == Some(&BODY_PREFIX) {
+            if matches!(k.first(), Some(&BODY_PREFIX | &EVIDENCE_PREFIX)) {
                 continue;
             }
             match PersistRecord::decode_bounded(&v) {
@@ -720,7 +764,9 @@ impl Service {
             Effect::Finalized { block, view, certificate } => self.commit(block, view, certificate).await?,
             Effect::Sync(cert) => self.start_sync(cert),
             Effect::Evidence(evidence) => {
-                tracing::warn!("evidence of equivocation by {}", evidence.offender());
+                tracing::warn!(view = evidence.view(), "evidence of equivocation by {}", evidence.offender());
+                keep_evidence(&self.chain.store(), &evidence)
+                    .map_err(|e| Fatal(format!("persisting evidence: {e}")))?;
             }
             Effect::Penalize { peer, reason } => {
                 tracing::debug!(%peer, ?reason, "peer penalized");
@@ -956,6 +1002,7 @@ impl Service {
                 .into_iter()
                 .filter(|(k, _)| match k.first() {
                     Some(&BODY_PREFIX) => k.len() >= 9 && k[1..9] <= height.to_be_bytes()[..],
+                    Some(&EVIDENCE_PREFIX) => false,
                     _ => k.len() >= 8 && k[..8] <= view.to_be_bytes()[..],
                 })
                 .map(|(k, _)| k)
@@ -1154,8 +1201,8 @@ impl SyncTask {
         self.chain.store().head().map_err(|e| e.to_string())?.ok_or_else(|| "empty store".to_string())
     }
 
-    /// Checks a response (a hash chain from the head up to a block certified by a verified
-    /// certificate) and commits the certified prefix. Returns how many blocks were committed.
+    /// Checks a response ([`verify_response`]) and commits its certified prefix. Returns how
+    /// many blocks were committed.
     fn apply(
         &self,
         head: &Header,
@@ -1166,38 +1213,218 @@ impl SyncTask {
             // The service committed blocks meanwhile: ask again from the new head.
             return Ok(0);
         }
-        let mut entries = Vec::new();
-        let mut parent = head.hash();
-        for (i, bytes) in response.blocks.iter().enumerate() {
-            let (block, view, cert, stored) = decode_entry(bytes)?;
-            if block.header.height != head.height + 1 + i as u64 || block.header.parent_hash != parent {
-                return Err(format!("entry {i} does not extend the chain"));
-            }
-            parent = block.hash();
-            entries.push((block, view, cert, stored));
-        }
-        // The highest block in the response certified by a valid certificate (its own, a later
-        // entry's, or the target).
-        let mut certified = None;
-        let hashes: Vec<Hash> = entries.iter().map(|(b, ..)| b.hash()).collect();
-        let mut candidates: Vec<&FinalityCertificate> = entries.iter().map(|(_, _, c, _)| c).collect();
-        candidates.push(target);
-        for cert in candidates {
-            let b = cert.block();
-            if let Some(index) = hashes.iter().position(|h| *h == b.hash)
-                && certified.is_none_or(|c| index > c)
-                && cert.verify(self.chain_id, &self.validators).is_ok()
-            {
-                certified = Some(index);
-            }
-        }
-        let Some(last) = certified else { return Ok(0) };
         let mut committed = 0;
-        for (block, _, _, stored) in entries.into_iter().take(last + 1) {
+        for (block, stored) in verify_response(head, &response, target, self.chain_id, &self.validators)? {
             if self.commit_one(&block, &stored)? {
                 committed += 1;
             }
         }
         Ok(committed)
+    }
+}
+
+/// Checks a blocks response against the head: the entries must form a hash chain from the head,
+/// and the prefix returned (with each block's stored `view ‖ certificate`, to commit as is) ends
+/// at the highest entry certified by a valid finality certificate (its own, a later entry's, or
+/// `target`). Every entry of that prefix must carry a valid certificate of itself (with its view)
+/// or of a descendant (in the response, by hash, or above it) proposed in a later view: a peer
+/// cannot make this node store, serve or restart from a certificate or view it made up. Any
+/// failure blames the peer. Entries beyond the prefix are dropped (asked for again).
+fn verify_response(
+    head: &Header,
+    response: &BlocksResponse,
+    target: &FinalityCertificate,
+    chain_id: u64,
+    validators: &ValidatorSet,
+) -> Result<Vec<(Block, Vec<u8>)>, String> {
+    let mut entries = Vec::new();
+    let mut parent = head.hash();
+    for (i, bytes) in response.blocks.iter().enumerate() {
+        let (block, view, cert, stored) = decode_entry(bytes).map_err(|e| format!("entry {i}: {e}"))?;
+        if block.header.height != head.height + 1 + i as u64 || block.header.parent_hash != parent {
+            return Err(format!("entry {i} does not extend the chain"));
+        }
+        parent = block.hash();
+        entries.push((block, view, cert, stored));
+    }
+    let hashes: Vec<Hash> = entries.iter().map(|(b, ..)| b.hash()).collect();
+    // Certificates already verified in this response (a batch of blocks finalized together
+    // shares its descendant's).
+    let mut valid: Vec<FinalityCertificate> = Vec::new();
+    let mut check = |cert: &FinalityCertificate| -> Result<(), String> {
+        if !valid.contains(cert) {
+            cert.verify(chain_id, validators).map_err(|e| e.to_string())?;
+            valid.push(cert.clone());
+        }
+        Ok(())
+    };
+    // The highest entry certified by a valid certificate.
+    let mut last = None;
+    let candidates = entries.iter().map(|(_, _, c, _)| c).chain([target]);
+    for cert in candidates {
+        let b = cert.block();
+        if let Some(index) = hashes.iter().position(|h| *h == b.hash)
+            && last.is_none_or(|l| index > l)
+            && check(cert).is_ok()
+        {
+            last = Some(index);
+        }
+    }
+    let Some(last) = last else { return Ok(Vec::new()) };
+    let mut out = Vec::new();
+    for (i, (block, view, cert, stored)) in entries.into_iter().take(last + 1).enumerate() {
+        let named = cert.block();
+        check(&cert).map_err(|e| format!("entry {i} (block {}): certificate: {e}", block.header.height))?;
+        let offset = named.height.checked_sub(block.header.height).ok_or_else(|| {
+            format!("entry {i} (block {}): certificate of a lower block", block.header.height)
+        })?;
+        let in_response = usize::try_from(offset).ok().and_then(|o| hashes.get(i + o));
+        if in_response.is_some_and(|h| *h != named.hash) {
+            return Err(format!("entry {i}: certificate of a block off this chain"));
+        }
+        let view_ok = if offset == 0 { view == named.view } else { view < named.view };
+        if !view_ok {
+            return Err(format!(
+                "entry {i}: view {view} does not match its certificate (view {})",
+                named.view
+            ));
+        }
+        out.push((block, stored));
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use weft_types::{
+        Address, BoundedVec,
+        consensus::{Certificate, Evidence, Vote},
+    };
+
+    use super::*;
+
+    const CHAIN: u64 = 77;
+
+    fn keys() -> Vec<SigningKey> {
+        (0..4u8).map(|i| SigningKey::from_bytes(&[i + 1; 32])).collect()
+    }
+
+    fn set(keys: &[SigningKey]) -> ValidatorSet {
+        ValidatorSet::from_unsorted(
+            keys.iter().map(|k| Validator { address: address_of(k), power: 1 }).collect(),
+        )
+        .unwrap()
+    }
+
+    fn block(height: u64, parent: Hash) -> Block {
+        let header = Header {
+            height,
+            parent_hash: parent,
+            timestamp_ms: height,
+            proposer: Address([1; 32]),
+            tx_root: Hash::ZERO,
+            receipts_root: Hash::ZERO,
+            state_root: Hash([height as u8; 32]),
+            gas_used: 0,
+        };
+        Block { header, txs: BoundedVec::new(vec![]).unwrap() }
+    }
+
+    fn cert(keys: &[SigningKey], b: &Block, view: View) -> FinalityCertificate {
+        let vote = Vote::Finalize(BlockRef { view, height: b.header.height, hash: b.hash() });
+        let sigs = keys[..3].iter().map(|k| {
+            let signed = vote.sign(CHAIN, k);
+            weft_types::consensus::ValidatorSignature {
+                validator: signed.signer,
+                signature: signed.signature,
+            }
+        });
+        FinalityCertificate::new(Certificate::new(vote, sigs).unwrap()).unwrap()
+    }
+
+    fn entry(b: &Block, view: View, c: &FinalityCertificate) -> Vec<u8> {
+        encode_entry(b, &encode_stored(view, c))
+    }
+
+    #[test]
+    fn sync_responses_are_checked_entry_by_entry() {
+        let keys = keys();
+        let set = set(&keys);
+        let head = block(0, Hash::ZERO).header;
+        let b1 = block(1, head.hash());
+        let b2 = block(2, b1.hash());
+        let b3 = block(3, b2.hash());
+        // b1 and b2 became final with b3 (views 2, ?, 5): they carry b3's certificate.
+        let c3 = cert(&keys, &b3, 5);
+        let good = vec![entry(&b1, 2, &c3), entry(&b2, 0, &c3), entry(&b3, 5, &c3)];
+        let verify =
+            |blocks: Vec<Vec<u8>>| verify_response(&head, &BlocksResponse { blocks }, &c3, CHAIN, &set);
+        let ok = verify(good.clone()).unwrap();
+        assert_eq!(ok.iter().map(|(b, _)| b.header.height).collect::<Vec<_>>(), vec![1, 2, 3]);
+
+        // A forged signature on an intermediate entry's certificate.
+        let mut forged = c3.certificate();
+        let mut sigs: Vec<_> = forged.signatures.to_vec();
+        sigs[1].signature.0[0] ^= 1;
+        forged.signatures = BoundedVec::new(sigs).unwrap();
+        let forged = FinalityCertificate::new(forged).unwrap();
+        let mut bad = good.clone();
+        bad[1] = entry(&b2, 0, &forged);
+        assert!(verify(bad).unwrap_err().contains("entry 1"), "a forged certificate");
+        // A view that is not the certified one.
+        let mut bad = good.clone();
+        bad[2] = entry(&b3, 7, &c3);
+        assert!(verify(bad).unwrap_err().contains("view 7"));
+        // An intermediate view above its certified descendant's.
+        let mut bad = good.clone();
+        bad[0] = entry(&b1, 9, &c3);
+        assert!(verify(bad).unwrap_err().contains("view 9"));
+        // A certificate of a block off this chain (another block at height 3).
+        let other = block(3, b1.hash());
+        let mut bad = good.clone();
+        bad[0] = entry(&b1, 2, &cert(&keys, &other, 5));
+        assert!(verify(bad).unwrap_err().contains("off this chain"));
+        // A certificate of a lower block.
+        let mut bad = good.clone();
+        bad[1] = entry(&b2, 3, &cert(&keys, &b1, 2));
+        assert!(verify(bad).unwrap_err().contains("lower block"));
+        // A broken hash chain.
+        let mut bad = good.clone();
+        bad[1] = entry(&block(2, Hash([9; 32])), 0, &c3);
+        assert!(verify(bad).unwrap_err().contains("does not extend"));
+        // Garbage.
+        assert!(verify(vec![vec![1, 2, 3]]).unwrap_err().contains("entry 0"));
+        // Nothing certified yet (the certified block is beyond the response): nothing to commit.
+        let c4 = cert(&keys, &block(4, b3.hash()), 6);
+        let uncertified = vec![entry(&b1, 2, &c4)];
+        let none = verify_response(&head, &BlocksResponse { blocks: uncertified }, &c4, CHAIN, &set).unwrap();
+        assert!(none.is_empty());
+    }
+
+    #[test]
+    fn evidence_is_kept_in_the_store_bounded() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("chain.redb")).unwrap();
+        let key = &keys()[0];
+        let evidence = |view: View| {
+            Evidence::ConflictingVotes(Vote::Nullify(view).sign(CHAIN, key), {
+                let b = BlockRef { view, height: 1, hash: Hash([7; 32]) };
+                Vote::Finalize(b).sign(CHAIN, key)
+            })
+        };
+        for view in 1..=6 {
+            keep_evidence_within(&store, &evidence(view), 4).unwrap();
+        }
+        keep_evidence_within(&store, &evidence(6), 4).unwrap();
+        let kept = stored_evidence(&store).unwrap();
+        assert_eq!(
+            kept.iter().map(Evidence::view).collect::<Vec<_>>(),
+            vec![3, 4, 5, 6],
+            "the lowest views dropped"
+        );
+        assert!(kept.iter().all(|e| e.verify(CHAIN, &set(&keys())).is_ok()));
+        // Consensus records and bodies are told apart from evidence at restart.
+        let records = store.consensus_records().unwrap();
+        assert!(records.iter().all(|(k, _)| k.first() == Some(&EVIDENCE_PREFIX)));
     }
 }
