@@ -5,8 +5,14 @@
 //! finalized blocks to peers and fetches them when the core asks for a sync.
 //!
 //! Blocks validated (or built) but not final yet keep their [`BlockOutput`] in memory, so
-//! building or validating on them reads a [`Layered`] state (the store plus the changes of the
+//! building or validating on them reads a `Layered` state (the store plus the changes of the
 //! uncommitted ancestors) and committing them re-executes nothing.
+//!
+//! As leader, the service answers `BuildBlock` at once when a transaction is includable, and
+//! otherwise `block_interval_ms` after the parent block (or when a transaction arrives first);
+//! the core's view deadline includes that wait. Consensus messages go out as
+//! `SCALE(message) ‖ copy (u32 LE)` (docs/protocol.md §8.4) so that re-sends pass gossipsub's
+//! duplicate filter.
 //!
 //! The certificate stored with a block (and served to peers) is `view (u64 LE) ‖
 //! SCALE(FinalityCertificate)`: the view the block was proposed in, for [`Anchor`] at restart. A

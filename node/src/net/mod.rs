@@ -16,7 +16,8 @@
 //!
 //! [`Network::start`] returns a [`NetHandle`] (cheap to clone: `publish`, `report`, `penalize`,
 //! `request_blocks`, `request_status`, `set_status`, `dial`, `peers`, `topic_peers`,
-//! `peer_score`, `listen_addrs`, `local_peer_id`, `shutdown`) and the event receiver. Status
+//! `peer_score`, `listen_addrs`, `local_peer_id`, `partition` (tests only), `shutdown`) and the
+//! event receiver. Status
 //! requests are answered by the swarm itself from the value last given to
 //! [`NetHandle::set_status`], so they cost the application nothing; block requests come to the
 //! application as [`NetEvent::BlocksRequested`] with a [`BlocksReply`] to answer from its store.
@@ -80,6 +81,13 @@
 //!   between [`NetConfig::redial_initial`] and [`NetConfig::redial_max`]. Bootnodes are redialled
 //!   forever, other known peers until [`MAX_REDIAL_FAILURES`] failures in a row. Kademlia finds
 //!   peers that moved to a new address.
+//!
+//! * **Per-peer transaction budget.** [`GossipBudget`] is a token bucket per propagation source
+//!   that the application consults before admitting a gossiped transaction (the service drops
+//!   and counts what is over it, reporting [`Verdict::Ignore`]).
+//! * **Partitions for tests.** [`NetHandle::partition`] cuts the node off from given peers with
+//!   the block list (connections closed and refused both ways, no redials) and heals by dialling
+//!   them again; the node exposes it only through its test admin RPC.
 //!
 //! Other modules name libp2p types only through the re-exports here ([`PeerId`], [`Multiaddr`],
 //! [`Keypair`]).
