@@ -45,7 +45,7 @@ import {
   type TxStatus,
 } from "./types.js";
 import { Abi, type AbiDocument } from "./abi.js";
-import { Contract } from "./contract.js";
+import { Contract, type AnyContractShape, type ContractShape } from "./contract.js";
 import { verifyStateProof, type VerifiedState } from "./proof.js";
 
 /** The default node URL, that of `weft-node dev`. */
@@ -495,10 +495,10 @@ export class WeftClient {
   // ----- contracts through the ABI -----
 
   /** A handle on the contract at `address`, with its ABI fetched from the node. */
-  async contract(address: AddressLike): Promise<Contract> {
+  async contract<S extends ContractShape = AnyContractShape>(address: AddressLike): Promise<Contract<S>> {
     const addr = resolveAddress(address, "contract");
     const doc = await this.abiDocument(addr);
-    return new Contract(this, addr, doc ? new Abi(doc) : null);
+    return new Contract<S>(this, addr, doc ? new Abi(doc) : null);
   }
 
   /** Uploads `wasm` unless the chain already has it; returns its code hash. */

@@ -56,7 +56,8 @@ export interface ContractShape {
   events: Record<string, unknown>;
 }
 
-type AnyShape = {
+/** The shape of an untyped handle: any method name, any arguments. */
+export type AnyContractShape = {
   methods: Record<string, { args: any; returns: any }>;
   events: Record<string, any>;
 };
@@ -69,7 +70,7 @@ export type TxMethods<S extends ContractShape> = {
 };
 
 /** A deployed contract and its ABI (`null` when its code carries none). */
-export class Contract<S extends ContractShape = AnyShape> {
+export class Contract<S extends ContractShape = AnyContractShape> {
   /** Read-only calls by method name. */
   readonly query: QueryMethods<S>;
   /** Transactions by method name. */

@@ -13,3 +13,4 @@ export * from "./contract.js";
 export * from "./proof.js";
 export * from "./dev.js";
 export type { WebSocketConstructor, WebSocketLike } from "./websocket-browser.js";
+export { generateBindings } from "./bindgen.js";
