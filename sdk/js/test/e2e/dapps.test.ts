@@ -95,3 +95,58 @@ describe("voting dApp", () => {
     }
   });
 });
+
+describe("supply-chain dApp", () => {
+  test("register parties and an item, hand custody over with locations, the provenance shows it all", async () => {
+    const { page, close, errors } = await open("supply-chain");
+    try {
+      await expectText(page, "[data-testid=status]", /finalized #\d+/);
+      await page.click("[data-testid=setup]");
+      await expectText(page, "[data-testid=toast]", /Registered 4 parties \(signed by alice\), final/);
+      await expectText(page, "[data-testid=parties]", /Green Farm Co-op.*Producer.*FastFreight Logistics.*Carrier.*Central Depot.*Warehouse.*Corner Shop.*Retailer/s);
+
+      await page.fill("[data-testid=description]", "Organic coffee beans, lot 42");
+      await page.fill("[data-testid=origin]", "Finca La Esperanza, Huila");
+      await page.click("[data-testid=register]");
+      await expectText(page, "[data-testid=toast]", /Item #0 registered by Green Farm Co-op — final in block \d+/);
+      await expectText(page, "[data-testid=custodian]", "Green Farm Co-op");
+      await expectText(page, "[data-testid=step-0]", /Created · Finca La Esperanza, Huila.*custodian Green Farm Co-op/s);
+
+      await page.selectOption("[data-testid=handover-to]", { label: "FastFreight Logistics (Carrier)" });
+      await page.fill("[data-testid=handover-location]", "Port of Santos");
+      await page.click("[data-testid=handover]");
+      await expectText(page, "[data-testid=toast]", /handed from Green Farm Co-op to FastFreight Logistics at Port of Santos — final/);
+      await expectText(page, "[data-testid=custodian]", "FastFreight Logistics");
+      await expectText(page, "[data-testid=step-1]", /HandedOver · Port of Santos.*custodian FastFreight Logistics · recorded by Green Farm Co-op/s);
+
+      await page.selectOption("[data-testid=checkpoint-status]", "InTransit");
+      await page.fill("[data-testid=checkpoint-location]", "Atlantic Ocean");
+      await page.fill("[data-testid=checkpoint-note]", "reefer container 7");
+      await page.click("[data-testid=checkpoint]");
+      await expectText(page, "[data-testid=step-2]", /InTransit · Atlantic Ocean.*recorded by FastFreight Logistics.*reefer container 7/s);
+
+      // Only a retailer may mark it delivered: the contract's typed error shows on the page.
+      await page.selectOption("[data-testid=checkpoint-status]", "Delivered");
+      await page.fill("[data-testid=checkpoint-location]", "Hamburg");
+      await page.fill("[data-testid=checkpoint-note]", "");
+      await page.click("[data-testid=checkpoint]");
+      await expectText(page, "[data-testid=toast]", 'Recording the checkpoint failed: {"WrongRole":{"role":"Carrier"}}');
+
+      await page.selectOption("[data-testid=handover-to]", { label: "Corner Shop (Retailer)" });
+      await page.fill("[data-testid=handover-location]", "Hamburg");
+      await page.click("[data-testid=handover]");
+      await expectText(page, "[data-testid=custodian]", "Corner Shop");
+      await expectText(page, "[data-testid=step-3]", /HandedOver · Hamburg.*custodian Corner Shop · recorded by FastFreight Logistics/s);
+      await page.selectOption("[data-testid=checkpoint-status]", "Delivered");
+      await page.fill("[data-testid=checkpoint-location]", "Corner Shop, Hamburg-Altona");
+      await page.click("[data-testid=checkpoint]");
+      await expectText(page, "[data-testid=step-4]", /Delivered · Corner Shop, Hamburg-Altona.*recorded by Corner Shop/s);
+      await expectText(page, "[data-testid=item-view]", /custodian Corner Shop · delivered/);
+      assert.equal(await page.locator("[data-testid=timeline] li").count(), 5);
+      await page.screenshot({ path: path.join(SHOTS, "supply-chain.png"), fullPage: true });
+      assert.deepEqual(errors, []);
+    } finally {
+      await close();
+    }
+  });
+});
