@@ -228,14 +228,72 @@ impl Chain {
         Ok(hash)
     }
 
-    /// Decodes, checks and admits transaction bytes received from a peer (not sent to the hook).
-    pub fn admit(&self, bytes: &[u8]) -> Result<Hash, SubmitError> {
+    /// [`Chain::submit`] of many transactions, with the same answers in order, cheaper: the
+    /// stateless checks (signatures) of a large batch run on every core, the accounts are read
+    /// from one state snapshot, and the mempool is locked once.
+    pub fn submit_many<B: AsRef<[u8]> + Sync>(&self, txs: &[B]) -> Vec<Result<Hash, SubmitError>> {
+        let checked = parallel_map(txs, |bytes| self.check_bytes(bytes.as_ref()));
+        let mut results = Vec::with_capacity(txs.len());
+        let state = match self.store().state() {
+            Ok(state) => state,
+            Err(e) => {
+                let e = ChainError::from(e).to_string();
+                return txs.iter().map(|_| Err(SubmitError::Node(e.clone()))).collect();
+            }
+        };
+        let mut accounts = Vec::with_capacity(txs.len());
+        for c in &checked {
+            accounts.push(match c {
+                Ok(tx) => Some(account_in(&state, &tx.signed.tx.sender)),
+                Err(_) => None,
+            });
+        }
+        drop(state);
+        let mut dropped = Vec::new();
+        {
+            let mut pool = self.mempool();
+            for (c, account) in checked.into_iter().zip(accounts) {
+                let result = c.and_then(|tx| {
+                    let account = account
+                        .unwrap_or_else(|| Ok(Account::default()))
+                        .map_err(|e| SubmitError::Node(format!("state: {e}")))?;
+                    let hash = tx.hash;
+                    let added = pool.add(tx, &account)?;
+                    dropped.extend(added.replaced.map(|h| (h, "replaced by a higher-priced transaction")));
+                    dropped.extend(added.evicted.into_iter().map(|h| (h, "evicted: the mempool is full")));
+                    Ok(hash)
+                });
+                results.push(result);
+            }
+        }
+        for (hash, reason) in dropped {
+            self.publish(ChainEvent::Dropped { hash, reason: reason.into() });
+        }
+        if let Some(hook) = &*self.tx_hook.lock().unwrap_or_else(|p| p.into_inner()) {
+            for (bytes, r) in txs.iter().zip(&results) {
+                if r.is_ok() {
+                    let _ = hook.try_send(bytes.as_ref().to_vec());
+                }
+            }
+        }
+        results
+    }
+
+    /// The checks of admission that need no state: decoding and the stateless rules (the
+    /// signature among them, remembered as verified when it passes).
+    fn check_bytes(&self, bytes: &[u8]) -> Result<PoolTx, SubmitError> {
         let signed =
             SignedTransaction::decode_bounded(bytes).map_err(|e| SubmitError::Decode(e.to_string()))?;
         let hash = weft_types::sha3_256(bytes);
         self.runtime.check_admission(&signed, bytes.len(), &hash)?;
-        let account = self.account(&signed.tx.sender)?;
-        let tx = PoolTx { signed: Arc::new(signed), hash, len: bytes.len() };
+        Ok(PoolTx { signed: Arc::new(signed), hash, len: bytes.len() })
+    }
+
+    /// Decodes, checks and admits transaction bytes received from a peer (not sent to the hook).
+    pub fn admit(&self, bytes: &[u8]) -> Result<Hash, SubmitError> {
+        let tx = self.check_bytes(bytes)?;
+        let account = self.account(&tx.signed.tx.sender)?;
+        let hash = tx.hash;
         let added = self.mempool().add(tx, &account)?;
         for old in added.replaced.into_iter() {
             self.publish(ChainEvent::Dropped {
@@ -273,6 +331,25 @@ impl Chain {
         cache.insert(code_hash, abi.clone());
         Ok(abi)
     }
+}
+
+/// Below this many items [`parallel_map`] stays on the calling thread.
+const PARALLEL_MIN: usize = 64;
+
+/// `f` over `items`, in order, on up to as many threads as there are cores.
+fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let threads = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get).min(8);
+    if items.len() < PARALLEL_MIN || threads < 2 {
+        return items.iter().map(f).collect();
+    }
+    let chunk = items.len().div_ceil(threads);
+    let f = &f;
+    std::thread::scope(|s| {
+        let parts: Vec<_> =
+            items.chunks(chunk).map(|part| s.spawn(move || part.iter().map(f).collect::<Vec<R>>())).collect();
+        // A panic in `f` is a bug; it is re-raised here as it would be on one thread.
+        parts.into_iter().flat_map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p))).collect()
+    })
 }
 
 /// The account at `address` in `state` (the empty account when absent).

@@ -422,9 +422,15 @@ impl Producer {
         if let Some((address, balance)) = set_balance {
             builder.set_balance_unchecked(&address, balance).map_err(|e| DevError::Runtime(e.to_string()))?;
         }
+        // Nonces are read before the mempool is locked, so that admission (RPC) never waits on
+        // state reads; a sender that arrived in between is read under the lock.
+        let nonce_in = |state: &dyn weft_runtime::StateBackend, sender: &Address| {
+            account_in(state, sender).map_or(0, |a| a.nonce)
+        };
+        let nonces = nonces_of(&chain.mempool().senders(), |s| nonce_in(&*state, s));
         let candidates = {
             let pool = chain.mempool();
-            pool.select(MAX_BLOCK_TXS, |sender| account_in(&*state, sender).map_or(0, |a| a.nonce))
+            pool.select(MAX_BLOCK_TXS, |s| nonces.get(s).copied().unwrap_or_else(|| nonce_in(&*state, s)))
         };
         let mut dropped = Vec::new();
         for tx in candidates {
@@ -440,12 +446,14 @@ impl Producer {
 
         let tx_hashes: Vec<_> = out.receipts.iter().map(|r| r.tx_hash).collect();
         let new_state = store.state().map_err(ChainError::from)?;
+        let nonces = nonces_of(&chain.mempool().senders(), |s| nonce_in(&new_state, s));
         {
             let mut pool = chain.mempool();
             for hash in tx_hashes.iter().chain(dropped.iter().map(|(h, _)| h)) {
                 pool.remove(hash);
             }
-            for hash in pool.prune(|sender| account_in(&new_state, sender).map_or(0, |a| a.nonce)) {
+            let prune = pool.prune(|s| nonces.get(s).copied().unwrap_or_else(|| nonce_in(&new_state, s)));
+            for hash in prune {
                 dropped.push((hash, "nonce already used by a committed transaction".into()));
             }
         }
@@ -501,6 +509,11 @@ impl Producer {
         self.chain.publish(ChainEvent::Reset(head.clone()));
         Ok(head)
     }
+}
+
+/// The committed nonce of each of `senders`.
+fn nonces_of(senders: &[Address], nonce: impl Fn(&Address) -> u64) -> BTreeMap<Address, u64> {
+    senders.iter().map(|s| (*s, nonce(s))).collect()
 }
 
 /// `chain-N.redb` → `chain-(N+1).redb`.

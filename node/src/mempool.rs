@@ -141,6 +141,11 @@ impl Mempool {
         self.bytes
     }
 
+    /// The senders with transactions waiting, in address order.
+    pub fn senders(&self) -> Vec<Address> {
+        self.by_sender.keys().copied().collect()
+    }
+
     /// A waiting transaction.
     pub fn get(&self, hash: &Hash) -> Option<&PoolTx> {
         self.by_hash.get(hash)

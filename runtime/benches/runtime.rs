@@ -1,5 +1,7 @@
-//! Hot-path micro-benchmarks of the runtime: signature verification, and one call of a
-//! token-transfer contract (instantiate + execute + tear down, on a cached module).
+//! Hot-path micro-benchmarks of the runtime: signature verification (one, and a block's worth
+//! in parallel), one call of a token-transfer contract (instantiate + execute + tear down, on a
+//! cached module), and the cost of fuel metering: the same compute-heavy contract, prepared as
+//! the node prepares it, on the node's engine and on the same engine with fuel off.
 //!
 //! Run: `cargo bench -p weft-runtime --bench runtime`.
 #![allow(clippy::unwrap_used)]
@@ -80,5 +82,54 @@ fn token_call(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, signatures, token_call);
+/// A compute-heavy contract: `crunch` runs 200 rounds of xorshift mixing over 512 u64 slots of
+/// memory, with a call per round (loads, stores, arithmetic, branches and calls, as compiled
+/// contracts mix them).
+const CRUNCH_WAT: &str = r#"
+(module
+  (memory (export "memory") 1)
+  (func $round (param $r i64) (param $x i64) (result i64)
+    (local $i i32)
+    (loop $slots
+      (local.set $x (i64.xor (local.get $x) (i64.shl (local.get $x) (i64.const 13))))
+      (local.set $x (i64.xor (local.get $x) (i64.shr_u (local.get $x) (i64.const 7))))
+      (local.set $x (i64.xor (local.get $x) (i64.shl (local.get $x) (i64.const 17))))
+      (i64.store (local.get $i)
+        (i64.add (i64.load (local.get $i)) (i64.xor (local.get $x) (local.get $r))))
+      (local.set $i (i32.add (local.get $i) (i32.const 8)))
+      (br_if $slots (i32.lt_u (local.get $i) (i32.const 4096))))
+    (local.get $x))
+  (func (export "crunch")
+    (local $r i64) (local $x i64)
+    (local.set $x (i64.const 0x9e3779b97f4a7c15))
+    (loop $rounds
+      (local.set $x (call $round (local.get $r) (local.get $x)))
+      (local.set $r (i64.add (local.get $r) (i64.const 1)))
+      (br_if $rounds (i64.lt_u (local.get $r) (i64.const 200))))))
+"#;
+
+fn metering(c: &mut Criterion) {
+    use wasmtime::{Engine, Linker, Module, Store};
+    let prepared = weft_runtime::vm::prepare::prepare(&wat::parse_str(CRUNCH_WAT).unwrap()).unwrap();
+    let mut group = c.benchmark_group("metering: crunch (200 rounds x 512 slots)");
+    for (name, metered) in [("fuel (node engine)", true), ("no fuel (same engine otherwise)", false)] {
+        let engine = Engine::new(&weft_runtime::vm::engine_config(metered)).unwrap();
+        let module = Module::new(&engine, &prepared.code).unwrap();
+        let pre = Linker::<()>::new(&engine).instantiate_pre(&module).unwrap();
+        group.bench_function(name, |b| {
+            b.iter(|| {
+                let mut store = Store::new(&engine, ());
+                if metered {
+                    store.set_fuel(u64::MAX / 2).unwrap();
+                }
+                let instance = pre.instantiate(&mut store).unwrap();
+                let f = instance.get_typed_func::<(), ()>(&mut store, "crunch").unwrap();
+                f.call(&mut store, ()).unwrap();
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, signatures, token_call, metering);
 criterion_main!(benches);

@@ -48,6 +48,12 @@ impl Runtime {
         &self.vm
     }
 
+    /// Sets how many threads check a block's signatures in `apply_block` (at least 1). Speed
+    /// only: the answers are the same.
+    pub fn set_verify_threads(&mut self, threads: usize) {
+        self.verify_threads = threads.max(1);
+    }
+
     /// The memory of transactions verified at admission.
     pub fn verified_sigs(&self) -> &sigs::VerifiedSigs {
         &self.sigs

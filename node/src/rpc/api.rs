@@ -382,8 +382,16 @@ impl WeftApiServer for WeftRpc {
         }
         let this = self.clone();
         tokio::task::spawn_blocking(move || {
-            txs.iter()
-                .map(|tx| match this.submit_one(&tx.0) {
+            let bytes: Vec<&[u8]> = txs.iter().map(|tx| &tx.0[..]).collect();
+            let results = this.chain.submit_many(&bytes);
+            if results.iter().any(Result::is_ok)
+                && let Some(dev) = &this.dev
+            {
+                dev.wake();
+            }
+            results
+                .into_iter()
+                .map(|r| match r {
                     Ok(hash) => SubmitResult { hash: Some(hash), error: None },
                     Err(e) => SubmitResult { hash: None, error: Some(submit_error_info(&e)) },
                 })

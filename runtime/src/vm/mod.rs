@@ -38,6 +38,39 @@ const POOL_INSTANCES: u32 = 256;
 /// Compiled modules kept in memory.
 const CACHE_ENTRIES: usize = 512;
 
+/// The engine configuration with the determinism settings above. `metered: false` leaves fuel
+/// off and exists only to measure what metering costs (`benches/runtime.rs`); the node always
+/// runs with `true`.
+pub fn engine_config(metered: bool) -> Config {
+    let mut pool = PoolingAllocationConfig::default();
+    pool.total_core_instances(POOL_INSTANCES)
+        .total_memories(POOL_INSTANCES)
+        .total_tables(POOL_INSTANCES)
+        .max_memories_per_module(1)
+        .max_tables_per_module(1)
+        .table_elements(weft_types::limits::wasm::MAX_TABLE_ELEMENTS as usize)
+        .max_memory_size((MAX_MEMORY_PAGES as usize) << 16)
+        .total_component_instances(0);
+
+    let mut config = Config::new();
+    config
+        .consume_fuel(metered)
+        .cranelift_nan_canonicalization(true)
+        .max_wasm_stack(MAX_WASM_STACK)
+        .wasm_simd(false)
+        .wasm_relaxed_simd(false)
+        .wasm_bulk_memory(false)
+        .wasm_multi_value(false)
+        .wasm_multi_memory(false)
+        .wasm_memory64(false)
+        .wasm_tail_call(false)
+        .wasm_extended_const(false)
+        // Reference types, GC, function references, exceptions, threads and the
+        // component model are compiled out (crate features), so they cannot be enabled.
+        .allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+    config
+}
+
 /// A module ready to instantiate, with what validation learned about it.
 pub struct LoadedCode {
     /// Pre-linked against the host functions.
@@ -74,32 +107,7 @@ struct VmInner {
 impl Vm {
     /// Builds the engine with the determinism settings above.
     pub fn new() -> Result<Self, RuntimeError> {
-        let mut pool = PoolingAllocationConfig::default();
-        pool.total_core_instances(POOL_INSTANCES)
-            .total_memories(POOL_INSTANCES)
-            .total_tables(POOL_INSTANCES)
-            .max_memories_per_module(1)
-            .max_tables_per_module(1)
-            .table_elements(weft_types::limits::wasm::MAX_TABLE_ELEMENTS as usize)
-            .max_memory_size((MAX_MEMORY_PAGES as usize) << 16)
-            .total_component_instances(0);
-
-        let mut config = Config::new();
-        config
-            .consume_fuel(true)
-            .cranelift_nan_canonicalization(true)
-            .max_wasm_stack(MAX_WASM_STACK)
-            .wasm_simd(false)
-            .wasm_relaxed_simd(false)
-            .wasm_bulk_memory(false)
-            .wasm_multi_value(false)
-            .wasm_multi_memory(false)
-            .wasm_memory64(false)
-            .wasm_tail_call(false)
-            .wasm_extended_const(false)
-            // Reference types, GC, function references, exceptions, threads and the
-            // component model are compiled out (crate features), so they cannot be enabled.
-            .allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+        let config = engine_config(true);
         let engine = Engine::new(&config).map_err(|e| RuntimeError::Engine(format!("engine config: {e}")))?;
         let mut linker = Linker::new(&engine);
         host::link(&mut linker).map_err(|e| RuntimeError::Engine(format!("linking host functions: {e}")))?;

@@ -166,6 +166,9 @@ pub enum Command {
         /// The contract's address.
         contract: String,
     },
+    /// Load-test a node: pre-signed transactions from fresh accounts (or state reads), with
+    /// rates, submit-to-finality latency and the node's CPU and memory.
+    Bench(crate::bench::BenchArgs),
     /// Build a contract crate to size-optimized wasm and check it as the node would.
     Build {
         /// The contract crate's directory, or a package name of the current workspace

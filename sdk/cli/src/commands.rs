@@ -40,6 +40,7 @@ pub async fn run(cli: Cli) -> Result<Report> {
         Command::Tx { hash } => tx(g, &hash).await,
         Command::Status => status(g).await,
         Command::Abi { contract } => abi(g, &contract).await,
+        Command::Bench(args) => crate::bench::run(&g.rpc, args).await,
         Command::Build { path, verbose } => build(path, verbose).await,
         Command::New { name, dir, template } => new(&name, dir, template),
     }

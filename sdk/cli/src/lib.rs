@@ -3,6 +3,7 @@
 //! contract template in [`template`]. The logic stays in `weft-client`.
 
 pub mod args;
+pub mod bench;
 mod commands;
 pub mod output;
 pub mod template;

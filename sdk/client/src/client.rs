@@ -277,6 +277,12 @@ impl Client {
         self.rpc().tx_submit_batch(txs).await.map_err(|e| self.map_err(e))
     }
 
+    /// `tx_submitBatch` of transactions encoded ahead of time (SCALE bytes, as a load generator
+    /// prepares them): one result per transaction, in order.
+    pub async fn submit_batch_encoded(&self, txs: Vec<Bytes>) -> Result<Vec<SubmitResult>> {
+        self.rpc().tx_submit_batch(txs).await.map_err(|e| self.map_err(e))
+    }
+
     /// `tx_getReceipt`: the receipt of an included transaction, `None` when not included.
     pub async fn receipt(&self, hash: Hash) -> Result<Option<ReceiptInfo>> {
         self.rpc().tx_get_receipt(hash).await.map_err(|e| self.map_err(e))

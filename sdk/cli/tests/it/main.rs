@@ -316,3 +316,48 @@ async fn build_checks_the_example_token_and_the_template() {
     let err = weft.fail(&["build", dir.path().to_str().expect("utf-8")]).await;
     assert!(err.contains("has no Cargo.toml") && err.contains("weft new"), "{err}");
 }
+
+/// `weft bench --json` against a real dev node: every workload with a small load, counts only
+/// (speed is measured by running it, never asserted).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bench_reports_every_workload() {
+    let node = fixture::dev_node().await;
+    let weft = Weft::new(fixture::url(&node));
+    let small =
+        ["--accounts", "12", "--connections", "2", "--batch", "25", "--window", "100", "--timeout", "300"];
+
+    let run = |workload: &'static str, txs: &'static str| {
+        let mut args = vec!["bench", "--workload", workload, "--txs", txs];
+        args.extend_from_slice(&small);
+        args
+    };
+    for (workload, txs) in [("transfer", 120u64), ("token", 60), ("compute", 24)] {
+        let txs_text: &'static str = Box::leak(txs.to_string().into_boxed_str());
+        let out = weft.json(&run(workload, txs_text)).await;
+        assert_eq!(out["workload"], json!(workload), "{out}");
+        assert_eq!(out["submitted"], json!(txs), "{out}");
+        assert_eq!(out["rejected"], json!(0), "{out}");
+        assert_eq!(out["finalized"], json!(txs), "{out}");
+        assert_eq!(out["timed_out"], json!(false), "{out}");
+        for key in ["finalized_tps", "submitted_tps", "latency_p50_ms", "latency_p99_ms"] {
+            assert!(out[key].as_f64().is_some_and(|v| v >= 0.0), "{key} in {out}");
+        }
+        assert!(out["latency_p99_ms"].as_f64() >= out["latency_p50_ms"].as_f64(), "{out}");
+        assert!(out["node"]["rss_bytes"].as_u64().is_some_and(|r| r > 0), "{out}");
+        assert!(out["blocks"].as_u64().is_some_and(|b| b >= 1), "{out}");
+        if workload != "transfer" {
+            assert!(out["contract"].as_str().is_some_and(|c| c.starts_with("0x")), "{out}");
+        }
+    }
+
+    let reads = weft
+        .json(&["bench", "--workload", "reads", "--txs", "400", "--clients", "4", "--inflight", "2"])
+        .await;
+    assert_eq!(reads["requests"], json!(400), "{reads}");
+    assert_eq!(reads["clients"], json!(4), "{reads}");
+    assert!(reads["requests_per_s"].as_f64().is_some_and(|r| r > 0.0), "{reads}");
+
+    let err = weft.fail(&["bench", "--batch", "0"]).await;
+    assert!(err.contains("--batch 0 must be between 1 and 2000"), "{err}");
+    node.shutdown().await;
+}
