@@ -782,14 +782,17 @@ async fn idle_connections_stop_at_the_connection_limit_and_the_node_serves_again
 
     // WebSocket connections that do nothing fill the slots; then the next connection, WebSocket
     // or HTTP, is refused with 429 and a message saying why.
+    let client = WsClientBuilder::default().build(format!("ws://{addr}")).await.unwrap();
     let mut idle = Vec::new();
-    for _ in 0..MAX {
+    for _ in 1..MAX {
         idle.push(ws_handshake(addr).await.unwrap());
     }
     let refused = ws_handshake(addr).await.map(|_| ()).unwrap_err();
     assert!(refused.starts_with("HTTP/1.1 429") && refused.contains("Too many connections"), "{refused}");
     let (status, body) = tokio::task::spawn_blocking(move || raw_post(addr, health)).await.unwrap();
     assert_eq!(status, 429, "{body}");
+    // Clients already connected are still served.
+    assert!(client.node_health().await.unwrap().healthy);
 
     // One idle client leaves: its slot serves others again.
     drop(idle.pop());
@@ -806,6 +809,7 @@ async fn idle_connections_stop_at_the_connection_limit_and_the_node_serves_again
     assert!(served, "the node did not serve again after an idle connection closed");
     drop(idle);
     drop(silent);
+    drop(client);
     let http = HttpClientBuilder::default().build(format!("http://{addr}")).unwrap();
     for _ in 0..100 {
         if http.node_health().await.is_ok() {
@@ -840,7 +844,7 @@ const SMALL_ORDER_POINTS: [[u8; 32]; 4] = {
 };
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn fee_overflow_small_order_keys_and_malleated_signatures_are_refused() {
+async fn fee_overflow_small_order_keys_and_bad_signatures_are_refused() {
     use weft_types::{SignedTransaction, tx::Signature};
     let dev = Dev::start(None).await;
     let bob = Address([0xb0; 32]);
@@ -870,7 +874,8 @@ async fn fee_overflow_small_order_keys_and_malleated_signatures_are_refused() {
     let (code, msg) = submit(tx(50_000, u128::MAX / 50_000).sign(&alice).encode()).await;
     assert_eq!(code, codes::TX_INSUFFICIENT_BALANCE, "{msg}");
 
-    // Malleated signatures of a valid transaction: S + L, S = L, S = 2^256 − 1, a small-order R.
+    // Malleated signatures of a valid transaction: S + L, S = L, S = 2^256 − 1, a small-order R,
+    // all zero.
     let good = tx(50_000, 1).sign(&alice);
     let mut malleated = Vec::new();
     let mut sig = good.signature.0;
@@ -892,11 +897,19 @@ async fn fee_overflow_small_order_keys_and_malleated_signatures_are_refused() {
         sig[..32].copy_from_slice(&r);
         malleated.push(sig);
     }
+    malleated.push([0; 64]);
     for sig in malleated {
         let bad = SignedTransaction { tx: good.tx.clone(), signature: Signature(sig) };
         let (code, msg) = submit(bad.encode()).await;
         assert_eq!(code, codes::TX_BAD_SIGNATURE, "{msg}");
     }
+    // A signature one byte short or long: the encoding does not decode.
+    let encoded = good.encode();
+    let (code, msg) = submit(encoded[..encoded.len() - 1].to_vec()).await;
+    assert_eq!(code, codes::TX_DECODE, "{msg}");
+    let (code, msg) = submit([&encoded[..], &[0]].concat()).await;
+    assert_eq!(code, codes::TX_DECODE, "{msg}");
+    assert!(msg.contains("trailing"), "{msg}");
 
     // Small-order public keys, funded so that only the signature can be wrong. With the identity
     // as key, (R = B, S = 1) satisfies the cofactorless equation for every message: a forgery the

@@ -1,6 +1,7 @@
 //! Integration tests of the runtime: real wasm executed through blocks on in-memory state.
 #![allow(clippy::unwrap_used)]
 
+mod bad_input;
 mod contracts;
 mod golden;
 mod host;
