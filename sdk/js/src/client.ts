@@ -3,13 +3,12 @@
 //! (nonces tracked locally, gas estimated by an exact dry run plus a margin, waiting through
 //! `tx_subscribeStatus`); contract handles and deployment; verified state reads.
 
-import { InvalidInputError, hex32, toBytes, toBytes32, toHex, type BytesLike, type Hex32, type HexString } from "./bytes.js";
+import { InvalidInputError, hex32, toBytes, toBytes32, toHex, type BytesLike, type Hex32 } from "./bytes.js";
 import { ProofError, QueryFailedError, RpcError, TimeoutError, TransportError, TxDroppedError, TxFailedError, WouldFailError } from "./errors.js";
 import { Keypair, type Signer, signTransaction, DEV_ACCOUNTS } from "./keys.js";
 import {
   type Action,
   type Transaction,
-  checkMethodName,
   codeHash,
   contractAddress,
   limits,
@@ -62,8 +61,8 @@ export function gasWithMargin(estimated: number): number {
   return Math.min(estimated + Math.floor(estimated / 4) + 10_000, MAX_TX_GAS);
 }
 
-/** What to wait for after submitting. */
-export type WaitFor = "included" | "finalized" | "none";
+/** What a send waits for before it returns the receipt. */
+export type WaitFor = "included" | "finalized";
 
 /** How to build and send a transaction. Every field is optional. */
 export interface TxOptions {
@@ -74,7 +73,7 @@ export interface TxOptions {
   gasPrice?: bigint | string | number;
   /** Nonce. Default: the next one. */
   nonce?: number | bigint;
-  /** What to wait for. Default `"finalized"`. */
+  /** What to wait for. Default `"finalized"`. (`submitAction` sends without waiting.) */
   wait?: WaitFor;
   /** How long to wait (ms). Default 60 000. */
   timeoutMs?: number;
@@ -83,7 +82,7 @@ export interface TxOptions {
 /** A signer, or the name of a dev account (`"alice"`). */
 export type SignerLike = Signer | string;
 
-/** A sent transaction: its hash, and (unless `wait: "none"`) its receipt. */
+/** A sent transaction: its hash and its receipt. */
 export interface SendResult {
   hash: Hex32;
   receipt: ReceiptInfo;
@@ -438,9 +437,7 @@ export class WeftClient {
    * transaction included but failed throws `TxFailedError` with the decoded error. */
   async send(signer: SignerLike, action: Action, options: TxOptions = {}): Promise<SendResult> {
     const hash = await this.submitAction(signer, action, options);
-    const wait = options.wait ?? "finalized";
-    if (wait === "none") return { hash, receipt: undefined as unknown as ReceiptInfo };
-    const receipt = await this.waitFor(hash, wait, options.timeoutMs ?? DEFAULT_WAIT_TIMEOUT_MS);
+    const receipt = await this.waitFor(hash, options.wait ?? "finalized", options.timeoutMs ?? DEFAULT_WAIT_TIMEOUT_MS);
     return { hash, receipt };
   }
 
@@ -567,5 +564,3 @@ export class WeftClient {
   }
 }
 
-export { checkMethodName, Subscription };
-export type { HexString };

@@ -4,8 +4,8 @@
 //! (an `address` argument also takes a dev account name or a Keypair); they are encoded here,
 //! so the bytes signed are the bytes checked. A contract without an ABI takes raw `0x` input.
 
-import { InvalidInputError, fromHex, toBytes, toBytes32, toHex, type Hex32 } from "./bytes.js";
-import { QueryFailedError, TxFailedError } from "./errors.js";
+import { InvalidInputError, fromHex, toBytes32, toHex, type Hex32 } from "./bytes.js";
+import { QueryFailedError, TxFailedError, WouldFailError } from "./errors.js";
 import { Abi, AbiError, type AbiField, type AbiValue, type TypeRef } from "./abi.js";
 import { checkMethodName, toAmount } from "./protocol.js";
 import type { Subscription } from "./rpc.js";
@@ -198,18 +198,14 @@ export class Contract<S extends ContractShape = AnyContractShape> {
       sent = await this.client.send(options.from, action, options);
     } catch (e) {
       if (e instanceof TxFailedError) throw new TxFailedError(e.txHash, this.#decodeError(method, e.error), e.receipt);
-      if (e instanceof Error && e.name === "WouldFailError") {
-        const w = e as unknown as { error: ExecErrorInfo };
-        w.error.error ??= this.#decodeError(method, w.error).error;
-        w.error.panic ??= this.#decodeError(method, w.error).panic;
-      }
+      if (e instanceof WouldFailError) throw new WouldFailError(this.#decodeError(method, e.error));
       throw e;
     }
-    const receipt: ReceiptInfo | undefined = sent.receipt;
+    const receipt: ReceiptInfo = sent.receipt;
     return {
       ...sent,
-      value: receipt ? this.#decodeReturn(method, receipt.return_value, receipt.return_data) : null,
-      events: receipt ? receipt.events.map((e) => this.decodeEvent(e)) : [],
+      value: this.#decodeReturn(method, receipt.return_value, receipt.return_data),
+      events: receipt.events.map((e) => this.decodeEvent(e)),
     };
   }
 
@@ -261,4 +257,3 @@ function resolveAddressArgs(abi: Abi, args: AbiField[], json: unknown): unknown 
   return json;
 }
 
-export { toBytes };

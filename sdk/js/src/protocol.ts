@@ -8,13 +8,11 @@ import {
   boundedBytes,
   boundedStr,
   boundedVector,
-  compactU32,
   decodeExact,
   fixedBytes,
   strictEnum,
   strictOption,
 } from "./scale.js";
-import { u8 } from "scale-ts";
 
 /** Protocol limits (sdk/types/src/limits.rs). */
 export const limits = {
@@ -256,8 +254,6 @@ export const AccountCodec: Codec<Account> = Struct({
   deposit: u128,
 });
 
-// Re-exported for the enum helpers' users.
-export { compactU32, u8 };
 
 // ----- state keys (§6) -----
 
