@@ -31,6 +31,7 @@ import {
   type HeaderInfo,
   type Health,
   type NodeInfo,
+  type NodeMetrics,
   type PeerInfo,
   type QueryRequest,
   type QueryResult,
@@ -193,6 +194,10 @@ export class WeftClient {
   }
   health(): Promise<Health> {
     return this.request("node_health");
+  }
+  /** The node process's resource use and its pools. */
+  metrics(): Promise<NodeMetrics> {
+    return this.request("node_metrics");
   }
   peers(): Promise<PeerInfo[]> {
     return this.request("node_peers");

@@ -31,6 +31,18 @@ export interface Health {
   pending_txs: number;
 }
 
+export interface NodeMetrics {
+  cpu_user_ms: number | null;
+  cpu_system_ms: number | null;
+  rss_bytes: number | null;
+  rss_peak_bytes: number | null;
+  threads: number | null;
+  uptime_ms: number;
+  pending_txs: number;
+  pending_bytes: number;
+  height: number;
+}
+
 export interface PeerInfo {
   peer_id: string;
   address: string;
@@ -230,6 +242,7 @@ export type SnapshotId = number;
 export interface RpcMethods {
   node_info: { params: []; result: NodeInfo };
   node_health: { params: []; result: Health };
+  node_metrics: { params: []; result: NodeMetrics };
   node_peers: { params: []; result: PeerInfo[] };
   chain_getHead: { params: []; result: HeaderInfo };
   chain_getFinalized: { params: []; result: HeaderInfo };
@@ -268,6 +281,23 @@ export const UNSUBSCRIBE: { [K in keyof RpcSubscriptions]: RpcSubscriptions[K]["
   tx_subscribeStatus: "tx_unsubscribeStatus",
   contract_subscribeEvents: "contract_unsubscribeEvents",
 };
+
+/** The names of every request/response method, for checks against `rpc.discover`. */
+export const RPC_METHODS = [
+  "node_info", "node_health", "node_metrics", "node_peers", "chain_getHead", "chain_getFinalized",
+  "chain_getBlock", "state_getAccount", "state_getStorage", "state_getProof", "tx_submit",
+  "tx_submitBatch", "tx_getReceipt", "tx_get", "contract_query", "contract_estimateGas",
+  "contract_getAbi", "contract_getCode", "contract_getEvents", "dev_mine", "dev_setBalance",
+  "dev_increaseTime", "dev_snapshot", "dev_revert", "rpc.discover",
+] as const satisfies readonly (keyof RpcMethods)[];
+
+/** The names of every subscription method. */
+export const RPC_SUBSCRIPTIONS = Object.keys(UNSUBSCRIBE) as (keyof RpcSubscriptions)[];
+
+// Every key of RpcMethods is in RPC_METHODS (a compile-time check).
+type MissingMethods = Exclude<keyof RpcMethods, (typeof RPC_METHODS)[number]>;
+const everyMethodListed: [MissingMethods] extends [never] ? true : MissingMethods = true;
+void everyMethodListed;
 
 /** The stable application error codes (sdk/rpc-api/src/codes.rs). */
 export const ErrorCodes = {

@@ -24,6 +24,12 @@ const running = new Set<ChildProcess>();
 process.on("exit", () => {
   for (const p of running) p.kill("SIGKILL");
 });
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.once(signal, () => {
+    for (const p of running) p.kill("SIGKILL");
+    process.exit(130);
+  });
+}
 
 /** Starts `weft-node dev` and resolves once it prints its ready line. */
 export async function startDevNode(options: { withExamples?: boolean; timeoutMs?: number; extraArgs?: string[] } = {}): Promise<DevNode> {

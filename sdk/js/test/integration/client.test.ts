@@ -10,6 +10,8 @@ import {
   ErrorCodes,
   Keypair,
   QueryFailedError,
+  RPC_METHODS,
+  RPC_SUBSCRIPTIONS,
   RpcError,
   TxFailedError,
   WeftClient,
@@ -67,8 +69,11 @@ describe("node and chain", () => {
     assert.equal(health.healthy, true);
     assert.ok(Array.isArray(await client.peers()));
     const discover = await client.discover();
-    const methods = (discover.methods as { name: string }[]).map((m) => m.name);
-    for (const m of ["node_info", "tx_submit", "state_getProof", "contract_query", "dev_mine"]) assert.ok(methods.includes(m), m);
+    const methods = (discover.methods as { name: string }[]).map((m) => m.name).sort();
+    // Every method the node serves is typed here, and nothing else.
+    assert.deepEqual(methods, [...RPC_METHODS, ...RPC_SUBSCRIPTIONS].sort());
+    const metrics = await client.metrics();
+    assert.ok(metrics.height >= info.height);
     const head = await client.head();
     const fin = await client.finalizedHead();
     assert.ok(head.height >= fin.height);
