@@ -1,7 +1,8 @@
 //! The validator network (`weft_node::net`) with real swarms on 127.0.0.1 and ephemeral ports:
 //! discovery through a bootnode and gossip to all, validation (rejected messages are not forwarded
 //! and cost the sender its connection), topic size limits, block fetching and its failures,
-//! reconnection after restarts, chain separation, and the p2p key file.
+//! reconnection after restarts, chain separation, and the p2p key file; and a node syncing
+//! through a peer that serves bad blocks (penalized, sync moves to an honest peer).
 
 use std::{future::Future, io, sync::Arc, time::Duration};
 
@@ -70,6 +71,8 @@ enum Seen {
 enum Serve {
     /// From this list, indexed by height.
     Blocks(Arc<Vec<Vec<u8>>>),
+    /// From this list, indexed by height, one entry per response.
+    OneByOne(Arc<Vec<Vec<u8>>>),
     /// Never (the replies are held until the node stops).
     Never,
 }
@@ -108,6 +111,11 @@ async fn spawn(config: NetConfig, serve: Serve) -> Node {
                         Serve::Blocks(list) => {
                             let from = (request.from_height as usize).min(list.len());
                             let to = (from + request.max_count as usize).min(list.len());
+                            reply.send(BlocksResponse { blocks: list[from..to].to_vec() });
+                        }
+                        Serve::OneByOne(list) => {
+                            let from = (request.from_height as usize).min(list.len());
+                            let to = (from + 1).min(list.len());
                             reply.send(BlocksResponse { blocks: list[from..to].to_vec() });
                         }
                         Serve::Never => held.push(reply),
@@ -592,4 +600,142 @@ fn p2p_key_file_round_trip() {
     assert!(matches!(read_keypair(&path), Err(NetError::BadKey { .. })));
     std::fs::write(&path, [1u8; 64]).unwrap();
     assert!(matches!(read_keypair(&path), Err(NetError::BadKey { .. })));
+}
+
+/// A served chain: the blocks, their certificates, the honest entries and forged ones.
+struct ServedChain {
+    blocks: Vec<weft_types::Block>,
+    certs: Vec<weft_types::consensus::FinalityCertificate>,
+    good: Vec<Vec<u8>>,
+    forged: Vec<Vec<u8>>,
+}
+
+/// A finalized chain of `count` empty blocks over `genesis`, each with its own finality
+/// certificate signed by `validator` (the only validator), as served entries (indexed by
+/// height; entry 0 is a placeholder), and a forged copy whose entries claim other views.
+fn served_chain(
+    genesis: &weft_node::genesis::GenesisFile,
+    validator: &ed25519_dalek::SigningKey,
+    count: u64,
+) -> ServedChain {
+    use parity_scale_codec::Encode;
+    use weft_types::consensus::{BlockRef, Certificate, FinalityCertificate, ValidatorSignature, Vote};
+    let dir = tempfile::tempdir().unwrap();
+    let store = weft_node::store::Store::open(&dir.path().join("chain.redb")).unwrap();
+    let runtime = weft_runtime::Runtime::new(genesis.chain_id, genesis.min_gas_price).unwrap();
+    let empty = Arc::new(weft_runtime::state::memory::MemoryState::new());
+    let g = runtime.genesis(empty, &genesis.runtime_genesis()).unwrap();
+    store.commit_block(&g.block, &g.receipts, &g.changes).unwrap();
+    let proposer = weft_types::tx::address_of(validator);
+    let (mut blocks, mut certs, mut good, mut forged) = (vec![], vec![], vec![vec![]], vec![vec![]]);
+    for height in 1..=count {
+        let parent = store.head().unwrap().unwrap();
+        let state: weft_runtime::SharedBackend = Arc::new(store.state().unwrap());
+        let out =
+            weft_runtime::BlockBuilder::new(&runtime, state, &parent, parent.timestamp_ms + 1, proposer)
+                .finish()
+                .unwrap();
+        store.commit_block(&out.block, &out.receipts, &out.changes).unwrap();
+        let view = height * 2;
+        let vote = Vote::Finalize(BlockRef { view, height, hash: out.block.hash() });
+        let signed = vote.sign(genesis.chain_id, validator);
+        let sig = ValidatorSignature { validator: signed.signer, signature: signed.signature };
+        let cert = FinalityCertificate::new(Certificate::new(vote, [sig]).unwrap()).unwrap();
+        // A served entry: len(block) (u32 LE) ‖ block ‖ view (u64 LE) ‖ certificate.
+        let entry = |view: u64| {
+            let block = out.block.encode();
+            let mut e = (block.len() as u32).to_le_bytes().to_vec();
+            e.extend(block);
+            e.extend(view.to_le_bytes());
+            e.extend(cert.encode());
+            e
+        };
+        good.push(entry(view));
+        forged.push(entry(view + 1_000));
+        blocks.push(out.block);
+        certs.push(cert);
+    }
+    ServedChain { blocks, certs, good, forged }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sync_drops_a_peer_serving_bad_blocks_and_finishes_from_another() {
+    use weft_node::{
+        config::{NodeConfig, P2pSection, RpcSection, TestSection, create_key},
+        genesis::{ConsensusParams, GenesisFile, GenesisValidator},
+    };
+    use weft_types::consensus::ConsensusMessage;
+    let chain_id = 9_191;
+    let dir = tempfile::tempdir().unwrap();
+    let validator = ed25519_dalek::SigningKey::from_bytes(&[42; 32]);
+    let genesis = GenesisFile {
+        chain_id,
+        timestamp_ms: 1_000,
+        min_gas_price: 1,
+        validators: vec![GenesisValidator {
+            address: weft_types::tx::address_of(&validator),
+            power: 1,
+            name: "v".into(),
+        }],
+        balances: vec![],
+        consensus: ConsensusParams::default(),
+    };
+    genesis.save(&dir.path().join("genesis.json")).unwrap();
+    let ServedChain { blocks, certs, good: good_entries, forged: bad_entries } =
+        served_chain(&genesis, &validator, 4);
+
+    // An honest peer serving one block per request and a peer serving made-up views (with the
+    // valid certificates: only the views are wrong).
+    let good = spawn(config(chain_id), Serve::OneByOne(Arc::new(good_entries))).await;
+    let bad = spawn(config(chain_id), Serve::Blocks(Arc::new(bad_entries))).await;
+    create_key(&dir.path().join("validator.key")).unwrap();
+    write_keypair(&dir.path().join("node.key"), &generate_keypair()).unwrap();
+    let mut p2p = P2pSection::new("/ip4/127.0.0.1/tcp/0".into());
+    p2p.bootnodes = vec![good.addr.to_string(), bad.addr.to_string()];
+    let node_config = NodeConfig {
+        name: "follower".into(),
+        genesis: dir.path().join("genesis.json"),
+        data_dir: dir.path().join("data"),
+        validator_key: dir.path().join("validator.key"),
+        node_key: dir.path().join("node.key"),
+        rpc: RpcSection { addr: "127.0.0.1:0".parse().unwrap() },
+        p2p,
+        test: TestSection::default(),
+    };
+    let follower = weft_node::service::ValidatorNode::start(&node_config).await.unwrap();
+    let me: PeerId = follower.chain().meta().peer_id.clone().unwrap().parse().unwrap();
+    eventually("the follower connected to both peers", || async {
+        good.peer_ids().await.contains(&me) && bad.peer_ids().await.contains(&me)
+    })
+    .await;
+    wait_topic_peers(&good, Topic::Consensus, 1).await;
+
+    // The finality certificate of block 4, gossiped (with its copy number) until the follower
+    // has synced: it fetches the blocks from both peers in turn.
+    let certificate = ConsensusMessage::Certificate(certs[3].certificate());
+    let head = |f: &weft_node::service::ValidatorNode| f.chain().store().head().unwrap().unwrap();
+    let deadline = Instant::now() + WAIT * 3;
+    let mut copy = 0u32;
+    while head(&follower).height < 4 {
+        assert!(Instant::now() < deadline, "the follower did not sync: head {}", head(&follower).height);
+        let mut data = parity_scale_codec::Encode::encode(&certificate);
+        data.extend(copy.to_le_bytes());
+        copy += 1;
+        let _ = good.handle.publish(Topic::Consensus, data).await;
+        sleep(Duration::from_millis(300)).await;
+    }
+    assert_eq!(head(&follower).hash(), blocks[3].hash());
+    // Every block is stored with the honest entry's view and certificate.
+    for height in 1..=4u64 {
+        let stored = follower.chain().store().certificate(height).unwrap().unwrap();
+        assert_eq!(stored[..8], (height * 2).to_le_bytes(), "block {height}: the view");
+    }
+    // The bad peer was penalized: disconnected and refused.
+    eventually("the bad peer dropped", || async { !bad.peer_ids().await.contains(&me) }).await;
+    sleep(Duration::from_secs(1)).await;
+    assert!(!bad.peer_ids().await.contains(&me), "the bad peer is refused");
+    assert!(good.peer_ids().await.contains(&me), "the honest peer is kept");
+    follower.shutdown().await;
+    good.stop().await;
+    bad.stop().await;
 }
