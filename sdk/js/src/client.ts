@@ -289,9 +289,15 @@ export class WeftClient {
   transaction(hash: BytesLike): Promise<TxInfo | null> {
     return this.request("tx_get", hex32(hash, "transaction hash"));
   }
-  /** A transaction's status now and on every change until final. */
+  /** A transaction's status now and on every change; the stream ends after a final status
+   * (`finalized`, `dropped`, or `unknown`), as the node's subscription does. */
   subscribeTxStatus(hash: BytesLike): Promise<Subscription<TxStatus>> {
-    return this.subscribe("tx_subscribeStatus", hex32(hash, "transaction hash"));
+    return this.rpc.subscribe<TxStatus>(
+      "tx_subscribeStatus",
+      [hex32(hash, "transaction hash")],
+      UNSUBSCRIBE.tx_subscribeStatus,
+      (s) => s.status === "finalized" || s.status === "dropped" || s.status === "unknown",
+    );
   }
 
   // ----- contracts (raw) -----

@@ -171,6 +171,7 @@ export class RpcConnection {
   #nextId = 1;
   #pending = new Map<number, Pending>();
   #subs = new Map<string, Subscription<unknown>>();
+  #last = new Map<string, (item: unknown) => boolean>();
   #closed: Error | undefined;
   #closeListeners: ((e: Error) => void)[] = [];
 
@@ -239,16 +240,25 @@ export class RpcConnection {
   }
 
   /** Subscribes: `method(params)` answers a subscription id; items arrive as notifications
-   * until `unsubscribeMethod(id)` or the node ends the subscription. */
-  async subscribe<T>(method: string, params: unknown[], unsubscribeMethod: string): Promise<Subscription<T>> {
+   * until `unsubscribeMethod(id)` or the node ends the subscription. `isLast` marks an item
+   * after which the node ends the subscription without saying so (jsonrpsee sends no closing
+   * notification): the stream ends after it. */
+  async subscribe<T>(
+    method: string,
+    params: unknown[],
+    unsubscribeMethod: string,
+    isLast?: (item: T) => boolean,
+  ): Promise<Subscription<T>> {
     let sub: Subscription<T> | undefined;
     await this.#send(method, params, this.requestTimeoutMs, (id) => {
       const key = JSON.stringify(id);
       sub = new Subscription<T>(method, id, async () => {
         this.#subs.delete(key);
+        this.#last.delete(key);
         if (this.isConnected) await this.request(unsubscribeMethod, [id]);
       });
       this.#subs.set(key, sub as Subscription<unknown>);
+      if (isLast) this.#last.set(key, isLast as (item: unknown) => boolean);
       return sub as Subscription<unknown>;
     });
     return sub!;
@@ -326,6 +336,11 @@ export class RpcConnection {
         sub.end();
       } else {
         sub.push(m.params.result);
+        if (this.#last.get(key)?.(m.params.result)) {
+          this.#subs.delete(key);
+          this.#last.delete(key);
+          sub.end();
+        }
       }
       return;
     }
@@ -343,6 +358,7 @@ export class RpcConnection {
     this.#pending.clear();
     for (const s of this.#subs.values()) s.end(error);
     this.#subs.clear();
+    this.#last.clear();
     for (const l of this.#closeListeners.splice(0)) l(error);
   }
 

@@ -110,11 +110,16 @@ describe("transactions", () => {
     assert.ok(h.height >= receipt.location.block_height && f.height >= receipt.location.block_height);
     await heads.unsubscribe();
     await finalized.unsubscribe();
-    // The status stream of a finalized transaction says so at once.
-    const statuses = await client.subscribeTxStatus(hash);
-    const s = await first(statuses);
-    assert.equal(s.status, "finalized");
-    await statuses.unsubscribe();
+    // The status stream of a finalized transaction says so at once, and ends.
+    const seen = [];
+    for await (const s of await client.subscribeTxStatus(hash)) seen.push(s.status);
+    assert.deepEqual(seen, ["finalized"]);
+    // A live one: pending or included, then finalized, then the end.
+    const next = await client.submitAction("alice", { tag: "Transfer", value: { to: bob.publicKey, amount: 1n } });
+    const live = [];
+    for await (const s of await client.subscribeTxStatus(next)) live.push(s.status);
+    assert.equal(live.at(-1), "finalized");
+    assert.ok(live.every((s) => ["pending", "included", "finalized"].includes(s)), live.join());
     // The new key can spend.
     const back = await client.transfer(fresh, bob.address, 1000n);
     assert.equal(back.receipt.success, true);
