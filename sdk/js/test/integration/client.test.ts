@@ -90,6 +90,11 @@ describe("node and chain", () => {
     assert.deepEqual(found, node.examples);
     assert.equal(await findDeployment(client, "voting"), node.examples.voting);
     assert.equal(await findDeployment(client, "no-such-salt"), null);
+    // The ABIs the unit tests and the dApps' generated bindings use are the contracts' own.
+    for (const name of ["token", "voting", "supply-chain"]) {
+      const fixture = JSON.parse(readFileSync(path.join(REPO_ROOT, `sdk/js/test/fixtures/abi-${name}.json`), "utf8"));
+      assert.deepEqual(await client.abiDocument(node.examples[name]!), fixture, `test/fixtures/abi-${name}.json is stale`);
+    }
   });
 });
 
