@@ -27,6 +27,8 @@ enum Command {
     Testnet(TestnetArgs),
     /// Run a validator (or, when its key is not in the genesis set, a follower) of a network.
     Run(RunArgs),
+    /// Print the evidence of equivocation a stopped node kept (one line per piece).
+    Evidence(RunArgs),
 }
 
 #[derive(clap::Args)]
@@ -135,6 +137,27 @@ fn main() -> anyhow::Result<()> {
     match cli.command {
         Command::Dev(args) => runtime.block_on(dev(args)),
         Command::Run(args) => runtime.block_on(run(args)),
+        Command::Evidence(args) => {
+            let config = weft_node::config::NodeConfig::load(&args.config)?;
+            let path = config.data_dir.join("chain.redb");
+            let store = weft_node::store::Store::open(&path)
+                .with_context(|| format!("opening {} (is the node still running?)", path.display()))?;
+            let evidence = weft_node::service::stored_evidence(&store)?;
+            for e in &evidence {
+                let kind = match e {
+                    weft_types::consensus::Evidence::ConflictingVotes(a, b) => {
+                        format!("conflicting votes {:?} and {:?}", a.vote, b.vote)
+                    }
+                    weft_types::consensus::Evidence::ConflictingProposals(a, b) => format!(
+                        "two proposals, of blocks {} and {}",
+                        a.proposal.block_hash, b.proposal.block_hash
+                    ),
+                };
+                println!("view {} validator {}: {kind}", e.view(), e.offender());
+            }
+            eprintln!("{} piece(s) of evidence", evidence.len());
+            Ok(())
+        }
         Command::Init(args) => {
             let name = args.home.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
             let home = weft_node::testnet::init_home(
