@@ -54,10 +54,14 @@ run_tests() {
   log=$(mktemp)
   local rc=0
   node --test --test-concurrency=1 "$@" 2>&1 | tee "$log" || rc=$?
-  PASS=$((PASS + $(sed -n 's/^# pass \([0-9]*\)$/\1/p' "$log" | tail -1)))
-  FAIL=$((FAIL + $(sed -n 's/^# fail \([0-9]*\)$/\1/p' "$log" | tail -1)))
+  local passed failed
+  passed=$(sed -n 's/^# pass \([0-9]*\)$/\1/p' "$log" | tail -1)
+  failed=$(sed -n 's/^# fail \([0-9]*\)$/\1/p' "$log" | tail -1)
+  PASS=$((PASS + ${passed:-0}))
+  FAIL=$((FAIL + ${failed:-0}))
   rm -f "$log"
   if [ "$rc" -ne 0 ]; then
+    if [ "$FAIL" -eq 0 ]; then FAIL=1; fi # the runner itself failed
     echo "sdk/js: $PASS passed, $FAIL failed"
     exit "$rc"
   fi
