@@ -500,10 +500,10 @@ struct Service {
     /// The block the core asked for while nothing was includable: built as soon as a
     /// transaction arrives, or empty once the interval has passed.
     waiting: Option<(View, u64, Hash)>,
-    /// Transactions admitted over RPC whose publication found no peer (gossipsub drops such a
-    /// message and never retries it): published again when a peer connects and every
+    /// Transactions admitted over RPC whose publication failed (gossipsub drops such a message
+    /// and never retries it): published again when a peer connects and every
     /// [`REGOSSIP_INTERVAL`], while they are still in the mempool.
-    unsent: VecDeque<(Hash, Vec<u8>)>,
+    unsent: VecDeque<Unsent>,
     /// Per-peer limit on the transactions gossip pushes into the mempool.
     budget: net::GossipBudget,
     /// How often each recent consensus message was published (by the hash of its encoding),
@@ -514,6 +514,20 @@ struct Service {
     sync_next: Option<FinalityCertificate>,
     me: weft_types::Address,
 }
+
+/// A transaction whose publication failed.
+struct Unsent {
+    hash: Hash,
+    bytes: Vec<u8>,
+    /// Gossipsub already remembers its id (it failed after that: every peer's queue was full),
+    /// so it answers `Duplicate` until the id expires: keep trying through that.
+    remembered: bool,
+    attempts: u32,
+}
+
+/// Attempts to publish a remembered transaction again (one per [`REGOSSIP_INTERVAL`]), past
+/// gossipsub's duplicate cache time (60 s).
+const MAX_REMEMBERED_ATTEMPTS: u32 = 90;
 
 /// A failure that stops the service (the store cannot be written).
 #[derive(Debug)]
@@ -835,7 +849,9 @@ impl Service {
                 if self.unsent.len() >= MAX_UNSENT {
                     self.unsent.pop_front();
                 }
-                self.unsent.push_back((weft_types::sha3_256(&bytes), bytes));
+                let remembered = matches!(e, net::NetError::Publish(_));
+                let hash = weft_types::sha3_256(&bytes);
+                self.unsent.push_back(Unsent { hash, bytes, remembered, attempts: 0 });
             }
         }
     }
@@ -845,14 +861,16 @@ impl Service {
         if self.unsent.is_empty() {
             return;
         }
-        let waiting: Vec<(Hash, Vec<u8>)> = {
+        let waiting: Vec<Unsent> = {
             let pool = self.chain.mempool();
-            self.unsent.drain(..).filter(|(hash, _)| pool.get(hash).is_some()).collect()
+            self.unsent.drain(..).filter(|u| pool.get(&u.hash).is_some()).collect()
         };
-        for (hash, bytes) in waiting {
-            match self.net.publish(net::Topic::Txs, bytes.clone()).await {
-                Ok(_) | Err(net::NetError::Duplicate) => {}
-                Err(_) => self.unsent.push_back((hash, bytes)),
+        for mut u in waiting {
+            u.attempts = u.attempts.saturating_add(1);
+            match self.net.publish(net::Topic::Txs, u.bytes.clone()).await {
+                Ok(_) => {}
+                Err(net::NetError::Duplicate) if !u.remembered || u.attempts >= MAX_REMEMBERED_ATTEMPTS => {}
+                Err(_) => self.unsent.push_back(u),
             }
         }
     }
