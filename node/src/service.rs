@@ -128,6 +128,8 @@ fn body_key(block: &Block) -> Vec<u8> {
 const SYNC_ROUNDS: u32 = 10;
 /// Bytes of the copy number that follows a consensus message on the gossip topics.
 const COPY_BYTES: usize = 4;
+/// Least time between two publications of one consensus message.
+const MIN_REPUBLISH: Duration = Duration::from_millis(500);
 /// Most consensus messages whose copy count is remembered.
 const MAX_COPIES: usize = 8192;
 /// Most transactions kept for a later publication when no peer could take them.
@@ -508,7 +510,7 @@ struct Service {
     budget: net::GossipBudget,
     /// How often each recent consensus message was published (by the hash of its encoding),
     /// oldest first in `copy_order`.
-    copies: BTreeMap<Hash, u32>,
+    copies: BTreeMap<Hash, (u32, std::time::Instant)>,
     copy_order: VecDeque<Hash>,
     syncing: bool,
     sync_next: Option<FinalityCertificate>,
@@ -818,11 +820,18 @@ impl Service {
     /// seen (and forgets ids only when new messages arrive), so without the copy number the
     /// core's re-sends (votes and certificates after a partition heals, answers to block and
     /// certificate requests) would never leave this node.
+    ///
+    /// The same message goes out at most once per [`MIN_REPUBLISH`]: one publication reaches
+    /// every peer, so answering a burst of requests for one block or certificate (which peers
+    /// can send at will) costs one broadcast, not one per request.
     async fn publish_consensus(&mut self, topic: net::Topic, mut bytes: Vec<u8>) {
         let hash = weft_types::sha3_256(&bytes);
+        let now = std::time::Instant::now();
         let copy = match self.copies.get_mut(&hash) {
-            Some(count) => {
+            Some((_, last)) if now.saturating_duration_since(*last) < MIN_REPUBLISH => return,
+            Some((count, last)) => {
                 *count = count.saturating_add(1);
+                *last = now;
                 *count
             }
             None => {
@@ -831,7 +840,7 @@ impl Service {
                 {
                     self.copies.remove(&oldest);
                 }
-                self.copies.insert(hash, 0);
+                self.copies.insert(hash, (0, now));
                 self.copy_order.push_back(hash);
                 0
             }
