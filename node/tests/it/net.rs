@@ -658,29 +658,106 @@ fn served_chain(
     ServedChain { blocks, certs, good, forged }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sync_drops_a_peer_serving_bad_blocks_and_finishes_from_another() {
-    use weft_node::{
-        config::{NodeConfig, P2pSection, RpcSection, TestSection, create_key},
-        genesis::{ConsensusParams, GenesisFile, GenesisValidator},
-    };
-    use weft_types::consensus::ConsensusMessage;
-    let chain_id = 9_191;
-    let dir = tempfile::tempdir().unwrap();
-    let validator = ed25519_dalek::SigningKey::from_bytes(&[42; 32]);
+/// A one-validator genesis (the validator's key is `validator`) funding alice, saved in `dir`.
+fn one_validator_genesis(
+    dir: &std::path::Path,
+    chain_id: u64,
+    validator: &ed25519_dalek::SigningKey,
+) -> weft_node::genesis::GenesisFile {
+    use weft_node::genesis::{ConsensusParams, GenesisBalance, GenesisFile, GenesisValidator};
     let genesis = GenesisFile {
         chain_id,
         timestamp_ms: 1_000,
         min_gas_price: 1,
         validators: vec![GenesisValidator {
-            address: weft_types::tx::address_of(&validator),
+            address: weft_types::tx::address_of(validator),
             power: 1,
             name: "v".into(),
         }],
-        balances: vec![],
+        balances: vec![GenesisBalance {
+            address: weft_types::dev::dev_address("alice"),
+            amount: weft_types::dev::DEV_BALANCE,
+        }],
         consensus: ConsensusParams::default(),
     };
-    genesis.save(&dir.path().join("genesis.json")).unwrap();
+    genesis.save(&dir.join("genesis.json")).unwrap();
+    genesis
+}
+
+/// Starts an in-process `weft-node run` follower (its key is not the validator's) over the
+/// genesis in `dir`, dialling `bootnodes`.
+async fn start_follower(
+    dir: &std::path::Path,
+    bootnodes: &[&Node],
+    tune: impl FnOnce(&mut weft_node::config::P2pSection),
+) -> (weft_node::service::ValidatorNode, PeerId) {
+    use weft_node::config::{NodeConfig, P2pSection, RpcSection, TestSection, create_key};
+    create_key(&dir.join("validator.key")).unwrap();
+    write_keypair(&dir.join("node.key"), &generate_keypair()).unwrap();
+    let mut p2p = P2pSection::new("/ip4/127.0.0.1/tcp/0".into());
+    p2p.bootnodes = bootnodes.iter().map(|n| n.addr.to_string()).collect();
+    tune(&mut p2p);
+    let node_config = NodeConfig {
+        name: "follower".into(),
+        genesis: dir.join("genesis.json"),
+        data_dir: dir.join("data"),
+        validator_key: dir.join("validator.key"),
+        node_key: dir.join("node.key"),
+        rpc: RpcSection { addr: "127.0.0.1:0".parse().unwrap() },
+        p2p,
+        test: TestSection::default(),
+    };
+    let follower = weft_node::service::ValidatorNode::start(&node_config).await.unwrap();
+    let me: PeerId = follower.chain().meta().peer_id.clone().unwrap().parse().unwrap();
+    (follower, me)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gossiped_transactions_are_limited_per_peer() {
+    use parity_scale_codec::Encode;
+    let chain_id = 9_192;
+    let dir = tempfile::tempdir().unwrap();
+    one_validator_genesis(dir.path(), chain_id, &ed25519_dalek::SigningKey::from_bytes(&[43; 32]));
+    let peer = spawn(config(chain_id), Serve::Never).await;
+    // A budget of 5 transactions at once and 1 per second.
+    let (follower, me) = start_follower(dir.path(), &[&peer], |p2p| {
+        p2p.gossip_tx_rate = 1;
+        p2p.gossip_tx_burst = 5;
+    })
+    .await;
+    eventually("connected", || async { peer.peer_ids().await.contains(&me) }).await;
+    wait_topic_peers(&peer, Topic::Txs, 1).await;
+    // 30 valid transactions (alice's nonces 0..30) pushed by one peer at once.
+    let alice = weft_types::dev::dev_key("alice");
+    let started = Instant::now();
+    for nonce in 0..30 {
+        let tx = weft_types::Transaction {
+            chain_id,
+            sender: weft_types::tx::address_of(&alice),
+            nonce,
+            gas_limit: 100_000,
+            gas_price: 1,
+            action: weft_types::tx::Action::Transfer { to: weft_types::dev::dev_address("bob"), amount: 1 },
+        };
+        peer.handle.publish(Topic::Txs, tx.sign(&alice).encode()).await.unwrap();
+    }
+    let pooled = || follower.chain().mempool().len() as u64;
+    eventually("the burst admitted", || async { pooled() >= 5 }).await;
+    sleep(Duration::from_millis(500)).await;
+    let allowed = 5 + started.elapsed().as_secs() + 1;
+    assert!(pooled() <= allowed, "{} transactions admitted; the budget allows {allowed}", pooled());
+    assert!(pooled() < 30);
+    follower.shutdown().await;
+    peer.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sync_drops_a_peer_serving_bad_blocks_and_finishes_from_another() {
+    use weft_types::consensus::ConsensusMessage;
+    let chain_id = 9_191;
+    let dir = tempfile::tempdir().unwrap();
+    let validator = ed25519_dalek::SigningKey::from_bytes(&[42; 32]);
+    let genesis = one_validator_genesis(dir.path(), chain_id, &validator);
     let ServedChain { blocks, certs, good: good_entries, forged: bad_entries } =
         served_chain(&genesis, &validator, 4);
 
@@ -688,22 +765,7 @@ async fn sync_drops_a_peer_serving_bad_blocks_and_finishes_from_another() {
     // valid certificates: only the views are wrong).
     let good = spawn(config(chain_id), Serve::OneByOne(Arc::new(good_entries))).await;
     let bad = spawn(config(chain_id), Serve::Blocks(Arc::new(bad_entries))).await;
-    create_key(&dir.path().join("validator.key")).unwrap();
-    write_keypair(&dir.path().join("node.key"), &generate_keypair()).unwrap();
-    let mut p2p = P2pSection::new("/ip4/127.0.0.1/tcp/0".into());
-    p2p.bootnodes = vec![good.addr.to_string(), bad.addr.to_string()];
-    let node_config = NodeConfig {
-        name: "follower".into(),
-        genesis: dir.path().join("genesis.json"),
-        data_dir: dir.path().join("data"),
-        validator_key: dir.path().join("validator.key"),
-        node_key: dir.path().join("node.key"),
-        rpc: RpcSection { addr: "127.0.0.1:0".parse().unwrap() },
-        p2p,
-        test: TestSection::default(),
-    };
-    let follower = weft_node::service::ValidatorNode::start(&node_config).await.unwrap();
-    let me: PeerId = follower.chain().meta().peer_id.clone().unwrap().parse().unwrap();
+    let (follower, me) = start_follower(dir.path(), &[&good, &bad], |_| {}).await;
     eventually("the follower connected to both peers", || async {
         good.peer_ids().await.contains(&me) && bad.peer_ids().await.contains(&me)
     })
