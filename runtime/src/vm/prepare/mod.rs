@@ -35,6 +35,15 @@ pub const STACK_EXCEEDED_GLOBAL: &str = "__weft_stack_exceeded";
 /// what the `wasm32v1-none` target emits. Floats are allowed: the engine canonicalizes NaNs.
 const FEATURES: WasmFeatures = WasmFeatures::WASM1;
 
+/// A parser reading with exactly [`FEATURES`]. The default parser reads with every feature on,
+/// and so accepts encodings the engine's reader refuses (a memory offset as a 64-bit LEB, the
+/// multi-memory flag of a memory argument): validation would pass code that cannot compile.
+fn parser() -> Parser {
+    let mut parser = Parser::new(0);
+    parser.set_features(FEATURES);
+    parser
+}
+
 /// Operand-stack slots the instrumentation itself can add on top of a function's own maximum.
 const INSTRUMENTATION_HEIGHT: u32 = 2;
 
@@ -269,7 +278,7 @@ fn analyze(wasm: &[u8]) -> Result<Analysis, CodeError> {
     let mut a = Analysis::default();
     let mut validator = Validator::new_with_features(FEATURES);
     let mut allocs = FuncValidatorAllocations::default();
-    for payload in Parser::new(0).parse_all(wasm) {
+    for payload in parser().parse_all(wasm) {
         let payload = payload.map_err(wasm_error)?;
         // Cheap checks on counts and sizes, before anything reads the section's items.
         match &payload {
@@ -500,7 +509,7 @@ fn instrument(wasm: &[u8], a: &Analysis) -> Result<Vec<u8>, CodeError> {
     let mut module = Module::new();
     let (mut globals_done, mut exports_done) = (false, false);
     let mut code: Option<(CodeSection, u32)> = None;
-    for payload in Parser::new(0).parse_all(wasm) {
+    for payload in parser().parse_all(wasm) {
         match payload.map_err(wasm_error)? {
             Payload::GlobalSection(s) => {
                 let mut globals = GlobalSection::new();
