@@ -65,3 +65,68 @@ fn a_block_carrying_one_transaction_twice_is_rejected() {
     // The block without the copy is fine.
     c.block(vec![c.tx(0, Action::Transfer { to: c.addr(1), amount: 1 })]);
 }
+
+/// A module exporting `memory` and `run`, whose body is `body` (raw bytes, `end` included).
+fn module_with_body(body: &[u8]) -> Vec<u8> {
+    use wasm_encoder::{
+        CodeSection, ExportKind, ExportSection, Function, FunctionSection, MemorySection, MemoryType, Module,
+        TypeSection,
+    };
+    let mut m = Module::new();
+    let mut types = TypeSection::new();
+    types.ty().function([], []);
+    m.section(&types);
+    let mut funcs = FunctionSection::new();
+    funcs.function(0);
+    m.section(&funcs);
+    let mut mem = MemorySection::new();
+    mem.memory(MemoryType {
+        minimum: 1,
+        maximum: None,
+        memory64: false,
+        shared: false,
+        page_size_log2: None,
+    });
+    m.section(&mem);
+    let mut exports = ExportSection::new();
+    exports.export("memory", ExportKind::Memory, 0);
+    exports.export("run", ExportKind::Func, 0);
+    m.section(&exports);
+    let mut code = CodeSection::new();
+    let mut f = Function::new([]);
+    f.raw(body.iter().copied());
+    code.function(&f);
+    m.section(&code);
+    m.finish()
+}
+
+#[test]
+fn encodings_only_other_wasm_features_allow_are_refused_before_compilation() {
+    // Found by the wasm fuzz target (fuzz/regressions/wasm/memarg-offset-as-u64-leb): validation
+    // read memory arguments with every wasm feature on, so a memory offset written as a 7-byte
+    // LEB (memory64's encoding) or with the multi-memory flag passed, and the upload then failed
+    // to compile with an opaque error.
+    let good = module_with_body(&[0x41, 0x00, 0x28, 0x02, 0xe4, 0xf6, 0x2a, 0x1a, 0x0b]);
+    weft_runtime::vm::prepare::prepare(&good).unwrap();
+    for (what, body) in [
+        (
+            "offset as a 7-byte LEB",
+            &[0x41, 0x00, 0x28, 0x02, 0xe4, 0xf6, 0xaa, 0x80, 0x80, 0x80, 0x00, 0x1a, 0x0b][..],
+        ),
+        ("multi-memory flag, memory 0", &[0x41, 0x00, 0x28, 0x42, 0x00, 0x00, 0x1a, 0x0b][..]),
+    ] {
+        let err = weft_runtime::vm::prepare::prepare(&module_with_body(body)).unwrap_err();
+        assert!(matches!(err, weft_runtime::vm::prepare::CodeError::Malformed(_)), "{what}: {err}");
+    }
+    // And through a transaction: refused with the reason, gas charged, nothing stored.
+    let mut c = Chain::new();
+    let code =
+        module_with_body(&[0x41, 0x00, 0x28, 0x02, 0xe4, 0xf6, 0xaa, 0x80, 0x80, 0x80, 0x00, 0x1a, 0x0b]);
+    let r = c.run(0, Action::UploadCode { code: weft_types::codec::BoundedBytes::new(code).unwrap() });
+    match &r.status {
+        ExecStatus::Failed(ExecError::InvalidCode(msg)) => {
+            assert!(msg.contains("invalid module") && !msg.contains("failed to compile"), "{msg}")
+        }
+        other => panic!("{other:?}"),
+    }
+}
