@@ -239,25 +239,28 @@ impl Mempool {
     }
 
     /// Up to `max` transactions for a block, best first: a merge of the senders' queues by gas
-    /// price (ties: lower sender address), each sender's in nonce order starting at its
-    /// committed nonce (`nonce_of`) and without gaps.
+    /// price, each sender's in nonce order starting at its committed nonce (`nonce_of`) and
+    /// without gaps. Equal prices go round-robin (every sender's first transaction, then every
+    /// sender's second, …; within a round, lower sender address first), so that under load no
+    /// sender waits behind another's long queue.
     pub fn select(&self, max: usize, mut nonce_of: impl FnMut(&Address) -> u64) -> Vec<PoolTx> {
+        // (price, earlier round first, lower address first, nonce, round)
         let mut heap = BinaryHeap::new();
         for (sender, queue) in &self.by_sender {
             let start = nonce_of(sender);
             if let Some(hash) = queue.get(&start) {
                 let price = self.by_hash.get(hash).map_or(0, |p| p.signed.tx.gas_price);
-                heap.push((price, Reverse(*sender), start));
+                heap.push((price, Reverse(0u64), Reverse(*sender), start));
             }
         }
         let mut out = Vec::new();
         while out.len() < max {
-            let Some((_, Reverse(sender), nonce)) = heap.pop() else { break };
+            let Some((_, Reverse(round), Reverse(sender), nonce)) = heap.pop() else { break };
             let Some(queue) = self.by_sender.get(&sender) else { continue };
             let Some(tx) = queue.get(&nonce).and_then(|h| self.by_hash.get(h)) else { continue };
             out.push(tx.clone());
             if let Some(next) = queue.get(&(nonce + 1)).and_then(|h| self.by_hash.get(h)) {
-                heap.push((next.signed.tx.gas_price, Reverse(sender), nonce + 1));
+                heap.push((next.signed.tx.gas_price, Reverse(round + 1), Reverse(sender), nonce + 1));
             }
         }
         out
@@ -356,6 +359,20 @@ mod tests {
         assert_eq!(pool.select(2, |_| 0).len(), 2);
         assert_eq!(pool.next_nonce(&a, 0), 3);
         assert_eq!(pool.next_nonce(&b, 0), 2);
+    }
+
+    #[test]
+    fn equal_prices_are_served_round_robin() {
+        let mut pool = Mempool::default();
+        for n in 0..3 {
+            pool.add(tx("alice", n, 1), &rich(0)).unwrap();
+            pool.add(tx("bob", n, 1), &rich(0)).unwrap();
+        }
+        let (a, b) = (weft_types::dev::dev_address("alice"), weft_types::dev::dev_address("bob"));
+        let (first, second) = if a < b { (a, b) } else { (b, a) };
+        let picked: Vec<(Address, u64)> =
+            pool.select(4, |_| 0).iter().map(|p| (p.signed.tx.sender, p.signed.tx.nonce)).collect();
+        assert_eq!(picked, vec![(first, 0), (second, 0), (first, 1), (second, 1)]);
     }
 
     #[test]

@@ -249,12 +249,21 @@ impl fmt::Debug for Store {
     }
 }
 
+/// Memory redb may use to cache pages (reads and the write buffer). redb's default (1 GiB)
+/// made the node's resident memory grow with the file until it reached it; past this bound, pages
+/// come from the operating system's page cache instead, which the node's RSS does not count.
+pub const CACHE_BYTES: usize = 64 << 20;
+
 impl Store {
     /// Opens the store at `path`, creating it if the file is missing (or empty). Every page of
     /// an existing file is checked first; a corrupt or truncated file is refused with
     /// [`StoreError::Corrupt`] naming it.
     pub fn open(path: &Path) -> Result<Store, StoreError> {
-        let db = redb::Builder::new().set_check_integrity_on_open(true).create(path).at(path)?;
+        let db = redb::Builder::new()
+            .set_check_integrity_on_open(true)
+            .set_cache_size(CACHE_BYTES)
+            .create(path)
+            .at(path)?;
         let store = Store { db, path: path.to_path_buf() };
         store.init()?;
         store.head()?;

@@ -406,6 +406,8 @@ struct LoadResult {
     final_time: Duration,
     latencies_ms: Vec<f64>,
     rss_max: Option<u64>,
+    /// The node's RSS (MiB) when 10 %, 20 %, … 100 % of the load was final.
+    rss_by_tenth: Vec<Option<f64>>,
     timed_out: bool,
     client_cpu_ms: Option<u64>,
 }
@@ -507,14 +509,18 @@ async fn submit_and_follow(
         Ok::<_, anyhow::Error>(out)
     });
 
-    // RSS sampling, every half second.
+    // RSS sampling, every half second: the largest seen, and (finalized, RSS) pairs.
     let rss_max = Arc::new(AtomicU64::new(0));
+    let rss_trace = Arc::new(Mutex::new(Vec::<(u64, u64)>::new()));
     let sampler = {
         let (client, rss_max, shared) = (follower_client.clone(), rss_max.clone(), shared.clone());
+        let trace = rss_trace.clone();
         tokio::spawn(async move {
             loop {
                 if let Ok(m) = client.metrics().await {
-                    rss_max.fetch_max(m.rss_bytes.unwrap_or(0), Ordering::Relaxed);
+                    let rss = m.rss_bytes.unwrap_or(0);
+                    rss_max.fetch_max(rss, Ordering::Relaxed);
+                    lock(&trace).push((shared.finalized.load(Ordering::Relaxed), rss));
                 }
                 if shared.done_submitting.load(Ordering::Relaxed) && lock(&shared.pending).is_empty() {
                     break;
@@ -603,9 +609,21 @@ async fn submit_and_follow(
         final_time: last_final.duration_since(start),
         latencies_ms: latencies,
         rss_max: Some(rss_max.load(Ordering::Relaxed)).filter(|r| *r > 0),
+        rss_by_tenth: by_tenth(&lock(&rss_trace), total),
         timed_out,
         client_cpu_ms: cpu_before.zip(own_cpu_ms()).map(|(a, b)| b.saturating_sub(a)),
     })
+}
+
+/// From `(finalized, rss)` samples: the first RSS (MiB) sampled once each tenth of `total` was
+/// final.
+fn by_tenth(trace: &[(u64, u64)], total: u64) -> Vec<Option<f64>> {
+    (1..=10u64)
+        .map(|t| {
+            let at = total * t / 10;
+            trace.iter().find(|(done, _)| *done >= at).map(|(_, rss)| round2(*rss as f64 / (1024.0 * 1024.0)))
+        })
+        .collect()
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -702,6 +720,8 @@ fn tx_report(
         "latency_p99_ms": p99,
         "latency_max_ms": max,
         "node": node,
+        "node_rss_mib_by_tenth": load.rss_by_tenth,
+        "finalized_per_node_cpu_s": node["cpu_ms"].as_u64().filter(|c| *c > 0).map(|c| round2(load.finalized as f64 * 1000.0 / c as f64)),
         "client_cpu_percent": client_cpu,
     });
     let human = format!(
