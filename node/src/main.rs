@@ -1,4 +1,4 @@
-//! The `weft-node` binary: command-line parsing, logging, and running a node until Ctrl-C.
+//! The `weft-node` binary: command-line parsing, logging, and running a node until Ctrl-C or SIGTERM.
 
 use std::{net::SocketAddr, path::PathBuf, time::Duration};
 
@@ -198,15 +198,30 @@ fn main() -> anyhow::Result<()> {
     }
 }
 
+/// Resolves on SIGINT (Ctrl-C) or SIGTERM. The handlers are installed when this returns, so a
+/// signal sent as soon as the node says it is ready stops it cleanly instead of killing it.
+fn stop_signal() -> anyhow::Result<impl std::future::Future<Output = ()>> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut interrupt = signal(SignalKind::interrupt()).context("installing the SIGINT handler")?;
+    let mut terminate = signal(SignalKind::terminate()).context("installing the SIGTERM handler")?;
+    Ok(async move {
+        tokio::select! {
+            _ = interrupt.recv() => {}
+            _ = terminate.recv() => {}
+        }
+    })
+}
+
 async fn run(args: RunArgs) -> anyhow::Result<()> {
     let config = weft_node::config::NodeConfig::load(&args.config)?;
     let mut node = weft_node::service::ValidatorNode::start(&config)
         .await
         .with_context(|| format!("starting the node of {}", args.config.display()))?;
+    let stop = stop_signal()?;
     let addr = node.rpc_addr();
     println!("weft-node ready: rpc=http://{addr}");
     tokio::select! {
-        signal = tokio::signal::ctrl_c() => signal.context("waiting for Ctrl-C")?,
+        () = stop => {}
         () = node.stopped() => {
             node.shutdown().await;
             anyhow::bail!("the validator service stopped (see the log)");
@@ -240,10 +255,11 @@ async fn dev(args: DevArgs) -> anyhow::Result<()> {
             println!("  example {name:<14} {address}");
         }
     }
+    let stop = stop_signal()?;
     let addr = node.rpc_addr();
     println!("JSON-RPC: http://{addr} and ws://{addr}");
     println!("weft-node ready: rpc=http://{addr}");
-    tokio::signal::ctrl_c().await.context("waiting for Ctrl-C")?;
+    stop.await;
     eprintln!("shutting down");
     node.shutdown().await;
     Ok(())

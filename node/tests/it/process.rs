@@ -1,5 +1,5 @@
 //! The `weft-node dev` binary as a user runs it: it prints the dev accounts and its address,
-//! serves JSON-RPC, stops cleanly on Ctrl-C (SIGINT), and continues the chain from the same
+//! serves JSON-RPC, stops cleanly on Ctrl-C (SIGINT) or SIGTERM, and continues the chain from the same
 //! `--data-dir`.
 
 use std::{
@@ -39,8 +39,13 @@ fn start(data_dir: &std::path::Path, extra: &[&str]) -> (Child, String, String) 
 }
 
 /// Sends SIGINT, as Ctrl-C does, and waits for a clean exit.
-fn interrupt(mut child: Child) {
-    let status = Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+fn interrupt(child: Child) {
+    stop_with(child, "-INT");
+}
+
+/// Sends `signal` (a `kill` flag) and waits for a clean exit.
+fn stop_with(mut child: Child, signal: &str) {
+    let status = Command::new("kill").args([signal, &child.id().to_string()]).status().unwrap();
     assert!(status.success());
     for _ in 0..200 {
         if let Some(status) = child.try_wait().unwrap() {
@@ -50,11 +55,11 @@ fn interrupt(mut child: Child) {
         std::thread::sleep(Duration::from_millis(50));
     }
     let _ = child.kill();
-    panic!("weft-node did not stop within 10 s of SIGINT");
+    panic!("weft-node did not stop within 10 s of {signal}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn dev_binary_serves_stops_on_ctrl_c_and_continues_its_chain() {
+async fn dev_binary_serves_stops_on_ctrl_c_or_sigterm_and_continues_its_chain() {
     let dir = tempfile::tempdir().unwrap();
     let (child, url, printed) = start(dir.path(), &[]);
     for name in weft_types::dev::DEV_ACCOUNTS {
@@ -70,7 +75,34 @@ async fn dev_binary_serves_stops_on_ctrl_c_and_continues_its_chain() {
     let (child, url, _) = start(dir.path(), &[]);
     let client = HttpClientBuilder::default().build(&url).unwrap();
     assert_eq!(client.chain_get_head().await.unwrap(), head);
-    interrupt(child);
+    stop_with(child, "-TERM");
+}
+
+#[test]
+fn a_temporary_chain_is_removed_on_sigterm() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_weft-node"))
+        .args(["dev", "--rpc-addr", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut data_dir = None;
+    // Kept open until the end: the node must never write to a closed pipe.
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        if let Some((_, dir)) = line.split_once(" — data in ") {
+            data_dir = Some(std::path::PathBuf::from(dir));
+        }
+        if line.starts_with("weft-node ready: rpc=") {
+            break;
+        }
+    }
+    let data_dir = data_dir.expect("the node prints its data directory");
+    assert!(data_dir.exists());
+    stop_with(child, "-TERM");
+    assert!(!data_dir.exists(), "{} left behind", data_dir.display());
+    drop(lines);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
