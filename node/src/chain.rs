@@ -1,10 +1,12 @@
 //! The node's shared view of its chain, used by the RPC server and the block producer: the
-//! store (swappable, for `dev_revert`), the runtime, the mempool with its admission checks, and
-//! the broadcast of committed blocks and dropped transactions to subscribers.
+//! store (swappable, for `dev_revert`), the runtime, the mempool with its admission checks, the
+//! bounded outbox of transactions admitted over RPC that a validator gossips, and the broadcast
+//! of committed blocks and dropped transactions to subscribers.
 
 use std::{
-    collections::BTreeMap,
+    collections::{BTreeMap, VecDeque},
     sync::{Arc, Mutex, MutexGuard, RwLock},
+    time::{Duration, Instant},
 };
 
 use parity_scale_codec::Decode;
@@ -110,14 +112,43 @@ pub struct Chain {
     events: broadcast::Sender<ChainEvent>,
     abis: Mutex<BTreeMap<Hash, Option<Arc<Abi>>>>,
     meta: NodeMeta,
-    /// Where transactions admitted by [`Chain::submit`] are also sent (a validator gossips them).
-    tx_hook: Mutex<Option<tokio::sync::mpsc::Sender<Vec<u8>>>>,
+    /// Transactions admitted by [`Chain::submit`] and [`Chain::submit_many`] waiting to be
+    /// gossiped, when a validator service takes them ([`Chain::enable_outbox`]).
+    outbox: Option<Outbox>,
     /// Connected peers (id → address), as the network reports them.
     peers: Mutex<BTreeMap<String, String>>,
 }
 
 /// Most connected peers remembered for `node_peers`.
 const MAX_PEERS: usize = 1024;
+
+/// Most transactions waiting in the outbox (a few seconds of load at the rates measured).
+pub const OUTBOX_MAX_TXS: usize = 65_536;
+/// Most bytes of transactions waiting in the outbox.
+pub const OUTBOX_MAX_BYTES: usize = 64 << 20;
+/// Least time between two warnings about transactions the full outbox refused.
+const OUTBOX_LOG_INTERVAL: Duration = Duration::from_secs(1);
+
+/// Admitted transactions waiting to be gossiped: bounded by `max_txs` and `max_bytes`
+/// ([`OUTBOX_MAX_TXS`], [`OUTBOX_MAX_BYTES`]); what does not fit is not gossiped (it stays in
+/// the mempool, and is included when this node leads) and is counted in a warning.
+struct Outbox {
+    queue: Mutex<OutboxQueue>,
+    /// Woken when transactions are added (a permit is kept when nobody waits).
+    ready: tokio::sync::Notify,
+    max_txs: usize,
+    max_bytes: usize,
+}
+
+#[derive(Default)]
+struct OutboxQueue {
+    txs: VecDeque<Vec<u8>>,
+    /// Sum of the lengths in `txs`.
+    bytes: usize,
+    /// Refused since the last warning.
+    dropped: u64,
+    logged: Option<Instant>,
+}
 
 impl std::fmt::Debug for Chain {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -136,7 +167,7 @@ impl Chain {
             events,
             abis: Mutex::new(BTreeMap::new()),
             meta,
-            tx_hook: Mutex::new(None),
+            outbox: None,
             peers: Mutex::new(BTreeMap::new()),
         }
     }
@@ -212,19 +243,88 @@ impl Chain {
         peers.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
     }
 
-    /// Sends the bytes of every transaction [`Chain::submit`] admits to `hook` as well (bounded:
-    /// when it is full, the copy is dropped).
-    pub fn set_tx_hook(&self, hook: tokio::sync::mpsc::Sender<Vec<u8>>) {
-        *self.tx_hook.lock().unwrap_or_else(|p| p.into_inner()) = Some(hook);
+    /// From now on, keeps the bytes of every transaction admitted over RPC ([`Chain::submit`],
+    /// [`Chain::submit_many`]) in a bounded outbox for the caller to gossip: take them with
+    /// [`Chain::take_outbox`] when [`Chain::outbox_ready`] wakes. Call before sharing the chain.
+    pub fn enable_outbox(&mut self) {
+        self.enable_outbox_within(OUTBOX_MAX_TXS, OUTBOX_MAX_BYTES);
+    }
+
+    fn enable_outbox_within(&mut self, max_txs: usize, max_bytes: usize) {
+        self.outbox.get_or_insert_with(|| Outbox {
+            queue: Mutex::default(),
+            ready: tokio::sync::Notify::new(),
+            max_txs,
+            max_bytes,
+        });
+    }
+
+    /// Waits until the outbox holds transactions (returns at once if it did since the last
+    /// wait); never returns when the outbox is not enabled.
+    pub async fn outbox_ready(&self) {
+        match &self.outbox {
+            Some(outbox) => outbox.ready.notified().await,
+            None => std::future::pending().await,
+        }
+    }
+
+    /// Takes up to `max` of the oldest transactions waiting in the outbox, in the order they
+    /// were admitted. When more remain, the next [`Chain::outbox_ready`] returns at once.
+    pub fn take_outbox(&self, max: usize) -> Vec<Vec<u8>> {
+        let Some(outbox) = &self.outbox else { return Vec::new() };
+        let mut queue = outbox.queue.lock().unwrap_or_else(|p| p.into_inner());
+        let n = queue.txs.len().min(max);
+        let taken: Vec<Vec<u8>> = queue.txs.drain(..n).collect();
+        queue.bytes -= taken.iter().map(Vec::len).sum::<usize>();
+        if !queue.txs.is_empty() {
+            outbox.ready.notify_one();
+        }
+        taken
+    }
+
+    /// Puts admitted transactions in the outbox (if enabled), in order.
+    fn to_outbox<'a>(&self, txs: impl IntoIterator<Item = &'a [u8]>) {
+        let Some(outbox) = &self.outbox else { return };
+        let mut added = false;
+        let mut dropped = 0u64;
+        {
+            let mut queue = outbox.queue.lock().unwrap_or_else(|p| p.into_inner());
+            for bytes in txs {
+                if queue.txs.len() >= outbox.max_txs || queue.bytes + bytes.len() > outbox.max_bytes {
+                    dropped += 1;
+                    continue;
+                }
+                queue.bytes += bytes.len();
+                queue.txs.push_back(bytes.to_vec());
+                added = true;
+            }
+            if dropped > 0 {
+                queue.dropped = queue.dropped.saturating_add(dropped);
+                let now = Instant::now();
+                if queue.logged.is_none_or(|t| now.saturating_duration_since(t) >= OUTBOX_LOG_INTERVAL) {
+                    tracing::warn!(
+                        dropped = queue.dropped,
+                        waiting = queue.txs.len(),
+                        max_txs = outbox.max_txs,
+                        max_bytes = outbox.max_bytes,
+                        "gossip outbox full: admitted transactions not gossiped (they stay in this \
+                         node's mempool)"
+                    );
+                    queue.logged = Some(now);
+                    queue.dropped = 0;
+                }
+            }
+        }
+        if added {
+            outbox.ready.notify_one();
+        }
     }
 
     /// Decodes, checks and admits transaction bytes; returns the hash. Admitted bytes also go
-    /// to the hook ([`Chain::set_tx_hook`]).
+    /// to the outbox ([`Chain::enable_outbox`]).
     pub fn submit(&self, bytes: &[u8]) -> Result<Hash, SubmitError> {
         let hash = self.admit(bytes)?;
-        if let Some(hook) = &*self.tx_hook.lock().unwrap_or_else(|p| p.into_inner()) {
-            let _ = hook.try_send(bytes.to_vec());
-        }
+        self.to_outbox([bytes]);
         Ok(hash)
     }
 
@@ -232,6 +332,14 @@ impl Chain {
     /// stateless checks (signatures) of a large batch run on every core, the accounts are read
     /// from one state snapshot, and the mempool is locked once.
     pub fn submit_many<B: AsRef<[u8]> + Sync>(&self, txs: &[B]) -> Vec<Result<Hash, SubmitError>> {
+        let results = self.admit_many(txs);
+        self.to_outbox(txs.iter().zip(&results).filter(|(_, r)| r.is_ok()).map(|(b, _)| b.as_ref()));
+        results
+    }
+
+    /// [`Chain::admit`] of many transactions (received from peers: not put in the outbox), with
+    /// the same answers in order, as cheap as [`Chain::submit_many`].
+    pub fn admit_many<B: AsRef<[u8]> + Sync>(&self, txs: &[B]) -> Vec<Result<Hash, SubmitError>> {
         let checked = parallel_map(txs, |bytes| self.check_bytes(bytes.as_ref()));
         let mut results = Vec::with_capacity(txs.len());
         let state = match self.store().state() {
@@ -269,13 +377,6 @@ impl Chain {
         for (hash, reason) in dropped {
             self.publish(ChainEvent::Dropped { hash, reason: reason.into() });
         }
-        if let Some(hook) = &*self.tx_hook.lock().unwrap_or_else(|p| p.into_inner()) {
-            for (bytes, r) in txs.iter().zip(&results) {
-                if r.is_ok() {
-                    let _ = hook.try_send(bytes.as_ref().to_vec());
-                }
-            }
-        }
         results
     }
 
@@ -289,7 +390,7 @@ impl Chain {
         Ok(PoolTx { signed: Arc::new(signed), hash, len: bytes.len() })
     }
 
-    /// Decodes, checks and admits transaction bytes received from a peer (not sent to the hook).
+    /// Decodes, checks and admits transaction bytes received from a peer (not put in the outbox).
     pub fn admit(&self, bytes: &[u8]) -> Result<Hash, SubmitError> {
         let tx = self.check_bytes(bytes)?;
         let account = self.account(&tx.signed.tx.sender)?;
@@ -358,5 +459,102 @@ pub fn account_in(state: &dyn StateBackend, address: &Address) -> Result<Account
         None => Ok(Account::default()),
         Some(bytes) => Account::decode(&mut &bytes[..])
             .map_err(|e| StateError::Corrupt(format!("account {address}: {e}"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use parity_scale_codec::Encode;
+    use weft_runtime::Genesis;
+    use weft_types::{
+        Transaction,
+        dev::{dev_address, dev_key},
+        tx::{Action, address_of},
+    };
+
+    use super::*;
+
+    const CHAIN_ID: u64 = 5;
+
+    fn chain(dir: &std::path::Path) -> Chain {
+        let store = Store::open(&dir.join("chain.redb")).unwrap();
+        let runtime = Runtime::new(CHAIN_ID, 1).unwrap();
+        let genesis = Genesis { timestamp_ms: 1, balances: vec![(dev_address("alice"), 1 << 40)] };
+        let out = runtime.genesis(Arc::new(store.state().unwrap()), &genesis).unwrap();
+        store.commit_block(&out.block, &out.receipts, &out.changes).unwrap();
+        let meta = NodeMeta { dev: false, validator: true, peer_id: None };
+        Chain::new(store, runtime, MempoolConfig::default(), meta)
+    }
+
+    fn transfer(nonce: u64) -> Vec<u8> {
+        let key = dev_key("alice");
+        let action = Action::Transfer { to: dev_address("bob"), amount: 1 };
+        Transaction {
+            chain_id: CHAIN_ID,
+            sender: address_of(&key),
+            nonce,
+            gas_limit: 1_000_000,
+            gas_price: 1,
+            action,
+        }
+        .sign(&key)
+        .encode()
+    }
+
+    #[test]
+    fn the_outbox_keeps_what_rpc_admitted_in_order_and_bounded() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut chain = chain(dir.path());
+        let txs: Vec<Vec<u8>> = (0..6).map(transfer).collect();
+        // Without an outbox nothing is kept.
+        assert!(chain.submit(&txs[0]).is_ok());
+        assert!(chain.take_outbox(10).is_empty());
+        chain.enable_outbox_within(3, 1 << 20);
+
+        // Only admitted transactions, in order; a refused one (garbage) is not kept.
+        let batch = [txs[1].clone(), vec![1, 2, 3], txs[2].clone()];
+        let results = chain.submit_many(&batch);
+        assert!(results[0].is_ok() && results[1].is_err() && results[2].is_ok());
+        // What peers sent is not gossiped back.
+        assert!(chain.admit_many(&[&txs[3]])[0].is_ok());
+        assert_eq!(chain.take_outbox(1), vec![txs[1].clone()]);
+        assert_eq!(chain.take_outbox(10), vec![txs[2].clone()]);
+        assert!(chain.take_outbox(10).is_empty());
+
+        // Beyond `max_txs` the newest are refused (still admitted to the mempool).
+        assert!(chain.submit(&txs[4]).is_ok());
+        let results = chain.submit_many(&[&txs[5], &transfer(6), &transfer(7)]);
+        assert!(results.iter().all(Result::is_ok));
+        assert_eq!(chain.take_outbox(10), vec![txs[4].clone(), txs[5].clone(), transfer(6)]);
+        assert!(chain.mempool().get(&weft_types::sha3_256(&transfer(7))).is_some());
+
+        // The byte bound too.
+        chain.outbox = None;
+        chain.enable_outbox_within(100, txs[0].len() * 2);
+        let results = chain.submit_many(&[&transfer(8), &transfer(9), &transfer(10)]);
+        assert!(results.iter().all(Result::is_ok));
+        assert_eq!(chain.take_outbox(10).len(), 2);
+    }
+
+    #[tokio::test]
+    async fn the_outbox_wakes_its_reader_while_transactions_remain() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut chain = chain(dir.path());
+        chain.enable_outbox();
+        let chain = Arc::new(chain);
+        let reader = {
+            let chain = chain.clone();
+            tokio::spawn(async move {
+                let mut got = Vec::new();
+                while got.len() < 4 {
+                    chain.outbox_ready().await;
+                    got.extend(chain.take_outbox(1));
+                }
+                got
+            })
+        };
+        let txs: Vec<Vec<u8>> = (0..4).map(transfer).collect();
+        assert!(chain.submit_many(&txs).iter().all(Result::is_ok));
+        assert_eq!(reader.await.unwrap(), txs);
     }
 }

@@ -50,7 +50,7 @@ use crate::{
 
 /// Most blocks validated or built and not final yet kept in memory.
 const MAX_PENDING_BLOCKS: usize = 1024;
-/// Capacity of the internal channels (timers, transactions to gossip, sync results).
+/// Capacity of the internal channels (timers).
 const CHANNEL: usize = 1024;
 /// First byte of the consensus-table keys of block bodies this node validated or built (votes
 /// and proposals are keyed by their view, big-endian, which never starts with it in practice).
@@ -136,6 +136,12 @@ const MAX_COPIES: usize = 8192;
 const MAX_UNSENT: usize = 4096;
 /// How often unsent transactions are published again.
 const REGOSSIP_INTERVAL: Duration = Duration::from_secs(1);
+/// Most gossiped transactions admitted as one batch ([`Chain::admit_many`]): those already
+/// queued behind the first are drained up to this bound, so other events wait at most one
+/// batch's checks (a few milliseconds).
+const MAX_GOSSIP_BATCH: usize = 512;
+/// Most transactions taken from the chain's outbox and published in one turn of the loop.
+const MAX_OUTBOX_TURN: usize = 256;
 
 /// Why the service failed to start or stopped.
 #[derive(Debug, thiserror::Error)]
@@ -261,9 +267,9 @@ impl ValidatorNode {
         let peer_id = net.local_peer_id();
 
         let meta = NodeMeta { dev: false, validator: is_validator, peer_id: Some(peer_id.to_string()) };
-        let chain = Arc::new(Chain::new(store, runtime, MempoolConfig::default(), meta));
-        let (tx_hook, tx_rx) = mpsc::channel(CHANNEL);
-        chain.set_tx_hook(tx_hook);
+        let mut chain = Chain::new(store, runtime, MempoolConfig::default(), meta);
+        chain.enable_outbox();
+        let chain = Arc::new(chain);
         let head = chain.store().head()?.ok_or_else(|| ServiceError::Invalid("no head".into()))?;
         set_status(&net, &head);
         let rpc = RpcServer::start(config.rpc.addr, &RpcConfig::default(), chain.clone(), None).await?;
@@ -296,6 +302,7 @@ impl ValidatorNode {
             block_interval_ms: genesis.consensus.block_interval_ms,
             waiting: None,
             unsent: VecDeque::new(),
+            unsent_dropped: 0,
             budget: net::GossipBudget::new(config.p2p.gossip_tx_rate, config.p2p.gossip_tx_burst),
             copies: BTreeMap::new(),
             copy_order: VecDeque::new(),
@@ -303,7 +310,7 @@ impl ValidatorNode {
             sync_next: None,
             me,
         };
-        let task = tokio::spawn(service.run(events, tx_rx, timer_rx, sync_rx, build_rx));
+        let task = tokio::spawn(service.run(events, timer_rx, sync_rx, build_rx));
         Ok(ValidatorNode { chain, rpc, admin, net, task })
     }
 
@@ -506,6 +513,8 @@ struct Service {
     /// and never retries it): published again when a peer connects and every
     /// [`REGOSSIP_INTERVAL`], while they are still in the mempool.
     unsent: VecDeque<Unsent>,
+    /// Unsent transactions dropped because [`MAX_UNSENT`] were waiting (counted for the log).
+    unsent_dropped: u64,
     /// Per-peer limit on the transactions gossip pushes into the mempool.
     budget: net::GossipBudget,
     /// How often each recent consensus message was published (by the hash of its encoding),
@@ -539,7 +548,6 @@ impl Service {
     async fn run(
         mut self,
         mut events: mpsc::Receiver<NetEvent>,
-        mut txs: mpsc::Receiver<Vec<u8>>,
         mut timers: mpsc::Receiver<(View, consensus::TimeoutKind)>,
         mut syncs: mpsc::Receiver<SyncDone>,
         mut builds: mpsc::Receiver<(View, u64, Hash)>,
@@ -564,16 +572,19 @@ impl Service {
                 }
             }
         }
+        let chain = self.chain.clone();
         let mut regossip = tokio::time::interval(REGOSSIP_INTERVAL);
         regossip.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             let result = tokio::select! {
                 event = events.recv() => match event {
-                    Some(event) => self.on_event(event).await,
+                    Some(event) => self.on_net_event(event, &mut events).await,
                     None => { tracing::warn!("the network stopped"); return }
                 },
-                Some(bytes) = txs.recv() => {
-                    self.publish_tx(bytes).await;
+                () = chain.outbox_ready() => {
+                    for bytes in self.chain.take_outbox(MAX_OUTBOX_TURN) {
+                        self.publish_tx(bytes).await;
+                    }
                     self.on_tx_arrived().await
                 }
                 _ = regossip.tick() => {
@@ -616,27 +627,90 @@ impl Service {
         }
     }
 
+    /// Handles `first`; a gossiped transaction is admitted together with those queued right
+    /// behind it (up to [`MAX_GOSSIP_BATCH`]), and the first other event drained meanwhile is
+    /// handled after them, so events keep their order.
+    async fn on_net_event(
+        &mut self,
+        first: NetEvent,
+        events: &mut mpsc::Receiver<NetEvent>,
+    ) -> Result<(), Fatal> {
+        if !matches!(first, NetEvent::Gossip { topic: net::Topic::Txs, .. }) {
+            return self.on_event(first).await;
+        }
+        let mut batch = Vec::new();
+        let mut next = Some(first);
+        let mut other = None;
+        let mut drained = 0;
+        while let Some(event) = next.take() {
+            match event {
+                NetEvent::Gossip { topic: net::Topic::Txs, data, id, source } => {
+                    if self.within_budget(id, source).await {
+                        batch.push((data, id, source));
+                    }
+                }
+                event => {
+                    other = Some(event);
+                    break;
+                }
+            }
+            drained += 1;
+            if drained < MAX_GOSSIP_BATCH {
+                next = events.try_recv().ok();
+            }
+        }
+        self.admit_gossip(batch).await?;
+        match other {
+            Some(event) => self.on_event(event).await,
+            None => Ok(()),
+        }
+    }
+
+    /// Takes one transaction from `source`'s gossip budget; when it is spent, reports the message
+    /// ignored (dropped without blame: an honest peer may just relay a busy network; not
+    /// forwarded) and gives false.
+    async fn within_budget(&mut self, id: net::MessageId, source: PeerId) -> bool {
+        if self.budget.allow(source, std::time::Instant::now()) {
+            return true;
+        }
+        let refused = self.budget.refused();
+        if refused.is_power_of_two() {
+            tracing::warn!(%source, refused, "gossiped transactions over the per-peer limit dropped");
+        }
+        let _ = self.net.report(id, source, Verdict::Ignore).await;
+        false
+    }
+
+    /// Admits gossiped transactions (within their peers' budgets) as one batch and reports each
+    /// message's verdict: accepted, rejected (undecodable or invalid: the peer is blamed) or
+    /// ignored (refused by the mempool, or this node failed).
+    async fn admit_gossip(&mut self, batch: Vec<(Vec<u8>, net::MessageId, PeerId)>) -> Result<(), Fatal> {
+        if batch.is_empty() {
+            return Ok(());
+        }
+        let bytes: Vec<&[u8]> = batch.iter().map(|(data, ..)| &data[..]).collect();
+        let results = self.chain.admit_many(&bytes);
+        let mut accepted = false;
+        for ((_, id, source), result) in batch.iter().zip(results) {
+            let verdict = match result {
+                Ok(_) => Verdict::Accept,
+                Err(SubmitError::Decode(_) | SubmitError::Invalid(_)) => Verdict::Reject,
+                Err(SubmitError::Pool(_) | SubmitError::Node(_)) => Verdict::Ignore,
+            };
+            accepted |= verdict == Verdict::Accept;
+            let _ = self.net.report(*id, *source, verdict).await;
+        }
+        if accepted {
+            self.on_tx_arrived().await?;
+        }
+        Ok(())
+    }
+
     async fn on_event(&mut self, event: NetEvent) -> Result<(), Fatal> {
         match event {
             NetEvent::Gossip { topic: net::Topic::Txs, data, id, source } => {
-                if !self.budget.allow(source, std::time::Instant::now()) {
-                    // Over the peer's budget: dropped without blame (an honest peer may just
-                    // relay a busy network) and not forwarded.
-                    let refused = self.budget.refused();
-                    if refused.is_power_of_two() {
-                        tracing::warn!(%source, refused, "gossiped transactions over the per-peer limit dropped");
-                    }
-                    let _ = self.net.report(id, source, Verdict::Ignore).await;
-                    return Ok(());
-                }
-                let verdict = match self.chain.admit(&data) {
-                    Ok(_) => Verdict::Accept,
-                    Err(SubmitError::Decode(_) | SubmitError::Invalid(_)) => Verdict::Reject,
-                    Err(SubmitError::Pool(_) | SubmitError::Node(_)) => Verdict::Ignore,
-                };
-                let _ = self.net.report(id, source, verdict).await;
-                if verdict == Verdict::Accept {
-                    self.on_tx_arrived().await?;
+                if self.within_budget(id, source).await {
+                    self.admit_gossip(vec![(data, id, source)]).await?;
                 }
             }
             NetEvent::Gossip { topic, mut data, id, source } => {
@@ -857,6 +931,14 @@ impl Service {
                 tracing::debug!("transaction not gossiped yet ({e}): kept to publish again");
                 if self.unsent.len() >= MAX_UNSENT {
                     self.unsent.pop_front();
+                    self.unsent_dropped = self.unsent_dropped.saturating_add(1);
+                    if self.unsent_dropped.is_power_of_two() {
+                        tracing::warn!(
+                            dropped = self.unsent_dropped,
+                            "transactions waiting to be gossiped again dropped ({MAX_UNSENT} kept at \
+                             most; they stay in this node's mempool)"
+                        );
+                    }
                 }
                 let remembered = matches!(e, net::NetError::Publish(_));
                 let hash = weft_types::sha3_256(&bytes);
