@@ -12,7 +12,7 @@ use std::{
 use parity_scale_codec::Decode;
 use tokio::sync::broadcast;
 use weft_abi::Abi;
-use weft_runtime::{Runtime, SharedBackend, StateBackend, StateError, TxError};
+use weft_runtime::{Runtime, SharedBackend, StateBackend, StateError, TxError, sigs::parallel_map};
 use weft_types::{
     Account, Address, Block, Hash, Header, Receipt, SignedTransaction,
     state::{account_key, code_key},
@@ -323,9 +323,7 @@ impl Chain {
     /// Decodes, checks and admits transaction bytes; returns the hash. Admitted bytes also go
     /// to the outbox ([`Chain::enable_outbox`]).
     pub fn submit(&self, bytes: &[u8]) -> Result<Hash, SubmitError> {
-        let hash = self.admit(bytes)?;
-        self.to_outbox([bytes]);
-        Ok(hash)
+        one(self.submit_many(&[bytes]))
     }
 
     /// [`Chain::submit`] of many transactions, with the same answers in order, cheaper: the
@@ -340,7 +338,8 @@ impl Chain {
     /// [`Chain::admit`] of many transactions (received from peers: not put in the outbox), with
     /// the same answers in order, as cheap as [`Chain::submit_many`].
     pub fn admit_many<B: AsRef<[u8]> + Sync>(&self, txs: &[B]) -> Vec<Result<Hash, SubmitError>> {
-        let checked = parallel_map(txs, |bytes| self.check_bytes(bytes.as_ref()));
+        let threads = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get).min(8);
+        let checked = parallel_map(txs, threads, |bytes| self.check_bytes(bytes.as_ref()));
         let mut results = Vec::with_capacity(txs.len());
         let state = match self.store().state() {
             Ok(state) => state,
@@ -392,20 +391,7 @@ impl Chain {
 
     /// Decodes, checks and admits transaction bytes received from a peer (not put in the outbox).
     pub fn admit(&self, bytes: &[u8]) -> Result<Hash, SubmitError> {
-        let tx = self.check_bytes(bytes)?;
-        let account = self.account(&tx.signed.tx.sender)?;
-        let hash = tx.hash;
-        let added = self.mempool().add(tx, &account)?;
-        for old in added.replaced.into_iter() {
-            self.publish(ChainEvent::Dropped {
-                hash: old,
-                reason: "replaced by a higher-priced transaction".into(),
-            });
-        }
-        for old in added.evicted {
-            self.publish(ChainEvent::Dropped { hash: old, reason: "evicted: the mempool is full".into() });
-        }
-        Ok(hash)
+        one(self.admit_many(&[bytes]))
     }
 
     /// The wasm code of `contract` at the head: `None` when it is not a contract.
@@ -434,23 +420,9 @@ impl Chain {
     }
 }
 
-/// Below this many items [`parallel_map`] stays on the calling thread.
-const PARALLEL_MIN: usize = 64;
-
-/// `f` over `items`, in order, on up to as many threads as there are cores.
-fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
-    let threads = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get).min(8);
-    if items.len() < PARALLEL_MIN || threads < 2 {
-        return items.iter().map(f).collect();
-    }
-    let chunk = items.len().div_ceil(threads);
-    let f = &f;
-    std::thread::scope(|s| {
-        let parts: Vec<_> =
-            items.chunks(chunk).map(|part| s.spawn(move || part.iter().map(f).collect::<Vec<R>>())).collect();
-        // A panic in `f` is a bug; it is re-raised here as it would be on one thread.
-        parts.into_iter().flat_map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p))).collect()
-    })
+/// The only answer of a batch of one.
+fn one(results: Vec<Result<Hash, SubmitError>>) -> Result<Hash, SubmitError> {
+    results.into_iter().next().unwrap_or_else(|| Err(SubmitError::Node("no answer for a transaction".into())))
 }
 
 /// The account at `address` in `state` (the empty account when absent).

@@ -116,36 +116,26 @@ pub(crate) fn check_all(
 ) -> Vec<Option<Result<(), SignatureError>>> {
     let mut out: Vec<Option<Result<(), SignatureError>>> = vec![None; txs.len()];
     let todo: Vec<usize> = (0..txs.len()).filter(|&i| !sigs.take(&hashes[i])).collect();
-    let threads = threads.clamp(1, 16);
-    if todo.len() < PARALLEL_MIN || threads == 1 {
-        for i in todo {
-            out[i] = Some(txs[i].verify_signature());
-        }
-        return out;
-    }
-    let chunk = todo.len().div_ceil(threads);
-    let results: Vec<Vec<(usize, Result<(), SignatureError>)>> = std::thread::scope(|s| {
-        let handles: Vec<_> = todo
-            .chunks(chunk)
-            .map(|part| s.spawn(move || part.iter().map(|&i| (i, txs[i].verify_signature())).collect()))
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| {
-                // A verifying thread cannot panic (verification takes no input it could fail
-                // on); if it did, its results are recomputed below.
-                h.join().unwrap_or_default()
-            })
-            .collect()
-    });
-    for (i, r) in results.into_iter().flatten() {
+    let checked = parallel_map(&todo, threads, |&i| txs[i].verify_signature());
+    for (i, r) in todo.into_iter().zip(checked) {
         out[i] = Some(r);
     }
-    // Anything a failed thread left out is checked here (same function, same answer).
-    for i in todo {
-        if out[i].is_none() {
-            out[i] = Some(txs[i].verify_signature());
-        }
-    }
     out
+}
+
+/// `f` over `items`, in order, on up to `threads` threads (at most 16; on the calling thread
+/// below [`PARALLEL_MIN`] items). A panic in `f` is a bug and is re-raised here, as it would be
+/// on one thread.
+pub fn parallel_map<T: Sync, R: Send>(items: &[T], threads: usize, f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let threads = threads.clamp(1, 16);
+    if items.len() < PARALLEL_MIN || threads == 1 {
+        return items.iter().map(f).collect();
+    }
+    let chunk = items.len().div_ceil(threads);
+    let f = &f;
+    std::thread::scope(|s| {
+        let parts: Vec<_> =
+            items.chunks(chunk).map(|part| s.spawn(move || part.iter().map(f).collect::<Vec<R>>())).collect();
+        parts.into_iter().flat_map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p))).collect()
+    })
 }
