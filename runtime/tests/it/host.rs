@@ -88,6 +88,21 @@ fn per_transaction_limits_are_enforced() {
 }
 
 #[test]
+fn every_call_starts_from_the_modules_initial_memory() {
+    let mut c = Chain::new();
+    let scribbler = c.deploy(&wat::scribbler());
+    let mut expected = b"seed".to_vec();
+    expected.extend_from_slice(&[0; 8]);
+    expected.extend_from_slice(&1u32.to_le_bytes());
+    expected.extend_from_slice(&[0; 8]);
+    for i in 0..4 {
+        let r = c.call(1 + i % 2, scribbler, "scribble", &[]);
+        assert!(r.is_success(), "{:?}", r.status);
+        assert_eq!(r.return_data, expected, "call {i} saw memory a previous call wrote");
+    }
+}
+
+#[test]
 fn memory_growth_stops_at_the_limit_and_is_paid_for() {
     let mut c = Chain::new();
     let probe = c.deploy(&wat::host_probe());

@@ -151,3 +151,24 @@ pub fn host_probe() -> String {
     )"#
     .to_owned()
 }
+
+/// A contract whose `scribble` returns what it finds in memory (the data segment at 100, zeros
+/// at 200, the memory size, and a word in pages it grows past the first 1 MiB), then overwrites
+/// all of it: each call must find the module's initial memory again.
+pub fn scribbler() -> String {
+    r#"(module
+      (import "weft" "set_return" (func $ret (param i32 i32)))
+      (memory (export "memory") 1)
+      (data (i32.const 100) "seed")
+      (func (export "scribble")
+        (i32.store (i32.const 4096) (i32.load (i32.const 100)))
+        (i64.store (i32.const 4100) (i64.load (i32.const 200)))
+        (i32.store (i32.const 4108) (memory.size))
+        (drop (memory.grow (i32.const 20)))
+        (i64.store (i32.const 4112) (i64.load (i32.const 1310720)))
+        (i32.store (i32.const 100) (i32.const -1))
+        (i64.store (i32.const 200) (i64.const -1))
+        (i64.store (i32.const 1310720) (i64.const -1))
+        (call $ret (i32.const 4096) (i32.const 24))))"#
+        .to_string()
+}
