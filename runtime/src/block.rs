@@ -13,6 +13,7 @@ use weft_types::{
     Account, Address, Amount, Block, ChainId, Gas, Hash, Header, Receipt, SignatureError, SignedTransaction,
     block::{receipts_root, tx_root},
     codec::BoundedVec,
+    hash::merkle_root,
     limits::{MAX_BLOCK_BYTES, MAX_BLOCK_GAS, MAX_BLOCK_TXS, MAX_TX_BYTES, MAX_TX_GAS},
     sha3_256,
     state::account_key,
@@ -178,7 +179,8 @@ impl BlockBuilder {
             parent_hash: self.parent.hash(),
             timestamp_ms: ctx.env.timestamp_ms,
             proposer: ctx.env.proposer,
-            tx_root: tx_root(&self.txs),
+            // `tx_root` of `self.txs`: each receipt carries its transaction's hash.
+            tx_root: merkle_root(&self.receipts.iter().map(|r| r.tx_hash).collect::<Vec<_>>()),
             receipts_root: receipts_root(&self.receipts),
             state_root: changes.root,
             gas_used: self.gas_used,
@@ -264,12 +266,7 @@ impl Runtime {
     /// The checks that need no state: size, chain id, gas bounds, fee overflow, signature.
     /// Returns the intrinsic gas.
     pub fn check_stateless(&self, signed: &SignedTransaction, encoded_len: usize) -> Result<Gas, TxError> {
-        self.check_stateless_with(
-            signed,
-            encoded_len,
-            &Hash::ZERO,
-            SigCheck::Known(signed.verify_signature()),
-        )
+        self.check_stateless_with(signed, encoded_len, &Hash::ZERO, SigCheck::Known(self.sigs.verify(signed)))
     }
 
     /// [`Self::check_stateless`] for a transaction entering the mempool, whose encoding hashes
@@ -304,7 +301,7 @@ impl Runtime {
         match sig {
             SigCheck::Known(result) => result?,
             SigCheck::Pending if self.sigs.take(hash) => {}
-            SigCheck::Pending => signed.verify_signature()?,
+            SigCheck::Pending => self.sigs.verify(signed)?,
         }
         Ok(intrinsic)
     }

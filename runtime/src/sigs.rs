@@ -1,13 +1,14 @@
 //! Signature checks off the execution path: a bounded memory of transactions whose signature
-//! already passed the protocol rule (filled at mempool admission), and the parallel check of a
-//! whole block's signatures before it executes.
+//! already passed the protocol rule (filled at mempool admission), a bounded memory of parsed
+//! sender keys, and the parallel check of a whole block's signatures before it executes.
 //!
 //! Invariant: results never depend on this module. A transaction is remembered under its hash,
 //! SHA3-256 of its full encoding (signature included), only after `verify_strict` accepted
 //! exactly those bytes; a hit therefore stands for the same check with the same answer, and a
 //! miss (never seen, evicted, or already used) falls back to checking it. Parallel checks run
 //! `verify_strict` per signature, the same function as the serial path, and their results are
-//! used in block order.
+//! used in block order. A remembered key is what `verifying_key` returned for those exact
+//! address bytes, so checking with it is `verify_strict` itself minus one point decompression.
 //!
 //! Why not ed25519 batch verification: a batch that *passes* does not imply every signature
 //! passes `verify_strict` (a signature whose `R` or key has a small torsion component can pass
@@ -15,16 +16,24 @@
 //! cofactorless check), so two nodes could disagree. Only strict single checks decide here.
 
 use std::{
-    collections::{HashSet, VecDeque},
+    collections::{BTreeMap, HashSet, VecDeque},
     hash::{BuildHasherDefault, Hasher},
     sync::Mutex,
 };
 
-use weft_types::{Hash, SignatureError, SignedTransaction};
+use ed25519_dalek::VerifyingKey;
+use weft_types::{
+    Address, Hash, SignatureError, SignedTransaction,
+    tx::{verify_strict_by, verifying_key},
+};
 
 /// Transactions remembered as verified at most (beyond the default mempool bound of 100,000,
 /// so that everything admitted is still remembered when it reaches a block).
 pub const VERIFIED_CAPACITY: usize = 1 << 18;
+
+/// Parsed sender keys remembered per generation (two generations: the most recent senders
+/// and the ones before them; ~200 bytes each).
+const KEYS_PER_GENERATION: usize = 1 << 13;
 
 /// Below this many unchecked signatures a block is checked on the calling thread alone.
 const PARALLEL_MIN: usize = 64;
@@ -56,10 +65,19 @@ struct Inner {
     order: VecDeque<Hash>,
 }
 
-/// The bounded memory of verified transaction hashes. Membership only; never iterated.
+/// Parsed keys by address (ordered maps: addresses are chosen by senders, so no hashing).
+#[derive(Default)]
+struct Keys {
+    current: BTreeMap<Address, VerifyingKey>,
+    old: BTreeMap<Address, VerifyingKey>,
+}
+
+/// The bounded memory of verified transaction hashes and of parsed sender keys. Membership
+/// only; never iterated.
 #[derive(Default)]
 pub struct VerifiedSigs {
     inner: Mutex<Inner>,
+    keys: Mutex<Keys>,
 }
 
 impl std::fmt::Debug for VerifiedSigs {
@@ -95,6 +113,32 @@ impl VerifiedSigs {
         self.lock().set.remove(hash)
     }
 
+    /// The protocol's signature check of `signed` ([`SignedTransaction::verify_signature`]),
+    /// with its sender's key parsed once and remembered.
+    pub(crate) fn verify(&self, signed: &SignedTransaction) -> Result<(), SignatureError> {
+        let key = self.key(&signed.tx.sender)?;
+        verify_strict_by(&key, &signed.tx.signing_payload(), &signed.signature)
+    }
+
+    fn key(&self, sender: &Address) -> Result<VerifyingKey, SignatureError> {
+        let lock = || self.keys.lock().unwrap_or_else(|p| p.into_inner());
+        {
+            let mut keys = lock();
+            if let Some(key) = keys.current.get(sender) {
+                return Ok(*key);
+            }
+            if let Some(key) = keys.old.remove(sender) {
+                keys.insert(*sender, key);
+                return Ok(key);
+            }
+        }
+        // Parsed outside the lock (a point decompression); a key that does not parse is not
+        // remembered and fails again the same way.
+        let key = verifying_key(sender)?;
+        lock().insert(*sender, key);
+        Ok(key)
+    }
+
     /// Transactions remembered.
     pub fn len(&self) -> usize {
         self.lock().set.len()
@@ -103,6 +147,15 @@ impl VerifiedSigs {
     /// Whether nothing is remembered.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+}
+
+impl Keys {
+    fn insert(&mut self, sender: Address, key: VerifyingKey) {
+        if self.current.len() >= KEYS_PER_GENERATION {
+            self.old = std::mem::take(&mut self.current);
+        }
+        self.current.insert(sender, key);
     }
 }
 
@@ -116,7 +169,7 @@ pub(crate) fn check_all(
 ) -> Vec<Option<Result<(), SignatureError>>> {
     let mut out: Vec<Option<Result<(), SignatureError>>> = vec![None; txs.len()];
     let todo: Vec<usize> = (0..txs.len()).filter(|&i| !sigs.take(&hashes[i])).collect();
-    let checked = parallel_map(&todo, threads, |&i| txs[i].verify_signature());
+    let checked = parallel_map(&todo, threads, |&i| sigs.verify(&txs[i]));
     for (i, r) in todo.into_iter().zip(checked) {
         out[i] = Some(r);
     }
@@ -138,4 +191,71 @@ pub fn parallel_map<T: Sync, R: Send>(items: &[T], threads: usize, f: impl Fn(&T
             items.chunks(chunk).map(|part| s.spawn(move || part.iter().map(f).collect::<Vec<R>>())).collect();
         parts.into_iter().flat_map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p))).collect()
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use ed25519_dalek::SigningKey;
+    use weft_types::{Action, Transaction, address::Address, tx::Signature};
+
+    use super::*;
+
+    fn signed(seed: u8, nonce: u64) -> SignedTransaction {
+        let key = SigningKey::from_bytes(&[seed; 32]);
+        Transaction {
+            chain_id: 7,
+            sender: weft_types::tx::address_of(&key),
+            nonce,
+            gas_limit: 30_000,
+            gas_price: 1,
+            action: Action::Transfer { to: Address([9; 32]), amount: 5 },
+        }
+        .sign(&key)
+    }
+
+    #[test]
+    fn remembered_keys_give_the_protocol_rules_answers() {
+        let sigs = VerifiedSigs::default();
+        let good = signed(1, 0);
+        let mut forged = signed(1, 1);
+        forged.signature.0[0] ^= 1;
+        let mut other_sender = signed(2, 0);
+        other_sender.tx.sender = good.tx.sender;
+        // Not a curve point: y = 2 has no x on the curve.
+        let mut bad_key = signed(3, 0);
+        bad_key.tx.sender = Address({
+            let mut b = [0; 32];
+            b[0] = 2;
+            b
+        });
+        // A small-order key (the identity), refused by verify_strict.
+        let mut small = signed(4, 0);
+        small.tx.sender = Address({
+            let mut b = [0; 32];
+            b[0] = 1;
+            b
+        });
+        small.signature = Signature([0; 64]);
+        for round in 0..2 {
+            for tx in [&good, &forged, &other_sender, &bad_key, &small] {
+                assert_eq!(sigs.verify(tx), tx.verify_signature(), "round {round}: {:?}", tx.tx.sender);
+            }
+        }
+        assert!(sigs.verify(&good).is_ok());
+        assert!(matches!(sigs.verify(&bad_key), Err(SignatureError::BadPublicKey(_))));
+        assert!(matches!(sigs.verify(&small), Err(SignatureError::Invalid(_))));
+    }
+
+    #[test]
+    fn remembered_keys_are_bounded() {
+        let sigs = VerifiedSigs::default();
+        let key = verifying_key(&signed(1, 0).tx.sender).expect("a valid key");
+        for i in 0..(3 * KEYS_PER_GENERATION) as u32 {
+            let mut address = [0; 32];
+            address[..4].copy_from_slice(&i.to_le_bytes());
+            sigs.keys.lock().expect("not poisoned").insert(Address(address), key);
+        }
+        let keys = sigs.keys.lock().expect("not poisoned");
+        assert!(keys.current.len() + keys.old.len() <= 2 * KEYS_PER_GENERATION);
+    }
 }

@@ -225,9 +225,23 @@ impl SignedTransaction {
 
 /// The one signature rule: `verify_strict` of `signature` by `signer` over `payload`.
 pub fn verify_strict(signer: &Address, payload: &[u8], signature: &Signature) -> Result<(), SignatureError> {
-    let key = VerifyingKey::from_bytes(&signer.0).map_err(|_| SignatureError::BadPublicKey(*signer))?;
+    verify_strict_by(&verifying_key(signer)?, payload, signature)
+}
+
+/// The public key `signer` names (the first half of [`verify_strict`]; a key parsed once may
+/// be kept and reused with [`verify_strict_by`], which gives the same answers).
+pub fn verifying_key(signer: &Address) -> Result<VerifyingKey, SignatureError> {
+    VerifyingKey::from_bytes(&signer.0).map_err(|_| SignatureError::BadPublicKey(*signer))
+}
+
+/// The second half of [`verify_strict`], with `key` from [`verifying_key`].
+pub fn verify_strict_by(
+    key: &VerifyingKey,
+    payload: &[u8],
+    signature: &Signature,
+) -> Result<(), SignatureError> {
     let sig = ed25519_dalek::Signature::from_bytes(&signature.0);
-    key.verify_strict(payload, &sig).map_err(|_| SignatureError::Invalid(*signer))
+    key.verify_strict(payload, &sig).map_err(|_| SignatureError::Invalid(Address(key.to_bytes())))
 }
 
 /// The address of the account controlled by `key`.
