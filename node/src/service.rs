@@ -137,9 +137,11 @@ const MAX_UNSENT: usize = 4096;
 /// How often unsent transactions are published again.
 const REGOSSIP_INTERVAL: Duration = Duration::from_secs(1);
 /// Most gossiped transactions admitted as one batch ([`Chain::admit_many`]): those already
-/// queued behind the first are drained up to this bound, so other events wait at most one
-/// batch's checks (a few milliseconds).
+/// queued behind the first are drained up to this bound.
 const MAX_GOSSIP_BATCH: usize = 512;
+/// Gossiped transactions waiting for admission at most. More are dropped without blame and
+/// not forwarded: the node that sent them still has them and includes them when it leads.
+const TX_GOSSIP_QUEUE: usize = 8192;
 /// Most transactions taken from the chain's outbox and published in one turn of the loop.
 const MAX_OUTBOX_TURN: usize = 256;
 
@@ -303,14 +305,22 @@ impl ValidatorNode {
             waiting: None,
             unsent: VecDeque::new(),
             unsent_dropped: 0,
-            budget: net::GossipBudget::new(config.p2p.gossip_tx_rate, config.p2p.gossip_tx_burst),
             copies: BTreeMap::new(),
             copy_order: VecDeque::new(),
             syncing: false,
             sync_next: None,
             me,
         };
-        let task = tokio::spawn(service.run(events, timer_rx, sync_rx, build_rx));
+        // Transaction gossip is admitted by its own task, so that a flood of transactions
+        // neither delays consensus messages behind signature checks nor fills the network's
+        // event channel until it drops them.
+        let (txs_tx, txs_rx) = mpsc::channel(TX_GOSSIP_QUEUE);
+        let (rest_tx, rest_rx) = mpsc::channel(CHANNEL);
+        let arrived = Arc::new(tokio::sync::Notify::new());
+        tokio::spawn(split_events(events, txs_tx, rest_tx, net.clone()));
+        let budget = net::GossipBudget::new(config.p2p.gossip_tx_rate, config.p2p.gossip_tx_burst);
+        tokio::spawn(admit_gossip(chain.clone(), net.clone(), budget, txs_rx, arrived.clone()));
+        let task = tokio::spawn(service.run(rest_rx, arrived, timer_rx, sync_rx, build_rx));
         Ok(ValidatorNode { chain, rpc, admin, net, task })
     }
 
@@ -515,8 +525,6 @@ struct Service {
     unsent: VecDeque<Unsent>,
     /// Unsent transactions dropped because [`MAX_UNSENT`] were waiting (counted for the log).
     unsent_dropped: u64,
-    /// Per-peer limit on the transactions gossip pushes into the mempool.
-    budget: net::GossipBudget,
     /// How often each recent consensus message was published (by the hash of its encoding),
     /// oldest first in `copy_order`.
     copies: BTreeMap<Hash, (u32, std::time::Instant)>,
@@ -544,10 +552,104 @@ const MAX_REMEMBERED_ATTEMPTS: u32 = 90;
 #[derive(Debug)]
 struct Fatal(String);
 
+/// Sends the network's transaction gossip to `txs` and every other event to `rest`. A full
+/// `txs` drops the transaction (reported ignored: no blame, not forwarded); `rest` is waited
+/// for, so consensus messages are never dropped here.
+async fn split_events(
+    mut events: mpsc::Receiver<NetEvent>,
+    txs: mpsc::Sender<NetEvent>,
+    rest: mpsc::Sender<NetEvent>,
+    net: NetHandle,
+) {
+    let mut dropped: u64 = 0;
+    while let Some(event) = events.recv().await {
+        if !matches!(event, NetEvent::Gossip { topic: net::Topic::Txs, .. }) {
+            if rest.send(event).await.is_err() {
+                return;
+            }
+            continue;
+        }
+        if let Err(mpsc::error::TrySendError::Full(NetEvent::Gossip { id, source, .. })) = txs.try_send(event)
+        {
+            dropped += 1;
+            if dropped.is_power_of_two() {
+                tracing::warn!(dropped, "transaction gossip dropped: admission is not keeping up");
+            }
+            let _ = net.report(id, source, Verdict::Ignore).await;
+        }
+    }
+}
+
+/// Admits gossiped transactions: each within its peer's `budget`, in batches of those already
+/// queued (up to [`MAX_GOSSIP_BATCH`]), checked off the async threads. Reports each message's
+/// verdict: accepted, rejected (undecodable or invalid: the peer is blamed) or ignored (over
+/// the budget, refused by the mempool, or this node failed), and wakes `arrived` when one
+/// entered the mempool.
+async fn admit_gossip(
+    chain: Arc<Chain>,
+    net: NetHandle,
+    mut budget: net::GossipBudget,
+    mut txs: mpsc::Receiver<NetEvent>,
+    arrived: Arc<tokio::sync::Notify>,
+) {
+    while let Some(first) = txs.recv().await {
+        let mut batch = Vec::new();
+        let mut next = Some(first);
+        let mut drained = 0;
+        while let Some(event) = next.take() {
+            if let NetEvent::Gossip { data, id, source, .. } = event {
+                if budget.allow(source, std::time::Instant::now()) {
+                    batch.push((data, id, source));
+                } else {
+                    let refused = budget.refused();
+                    if refused.is_power_of_two() {
+                        tracing::warn!(%source, refused, "gossiped transactions over the per-peer limit dropped");
+                    }
+                    let _ = net.report(id, source, Verdict::Ignore).await;
+                }
+            }
+            drained += 1;
+            if drained < MAX_GOSSIP_BATCH {
+                next = txs.try_recv().ok();
+            }
+        }
+        if batch.is_empty() {
+            continue;
+        }
+        let checker = chain.clone();
+        let checked = tokio::task::spawn_blocking(move || {
+            let results = checker.admit_many(&batch.iter().map(|(data, ..)| &data[..]).collect::<Vec<_>>());
+            (batch, results)
+        })
+        .await;
+        let (batch, results) = match checked {
+            Ok(done) => done,
+            Err(e) => {
+                tracing::error!("transaction gossip admission stopped: {e}");
+                return;
+            }
+        };
+        let mut accepted = false;
+        for ((_, id, source), result) in batch.iter().zip(results) {
+            let verdict = match result {
+                Ok(_) => Verdict::Accept,
+                Err(SubmitError::Decode(_) | SubmitError::Invalid(_)) => Verdict::Reject,
+                Err(SubmitError::Pool(_) | SubmitError::Node(_)) => Verdict::Ignore,
+            };
+            accepted |= verdict == Verdict::Accept;
+            let _ = net.report(*id, *source, verdict).await;
+        }
+        if accepted {
+            arrived.notify_one();
+        }
+    }
+}
+
 impl Service {
     async fn run(
         mut self,
         mut events: mpsc::Receiver<NetEvent>,
+        arrived: Arc<tokio::sync::Notify>,
         mut timers: mpsc::Receiver<(View, consensus::TimeoutKind)>,
         mut syncs: mpsc::Receiver<SyncDone>,
         mut builds: mpsc::Receiver<(View, u64, Hash)>,
@@ -578,9 +680,10 @@ impl Service {
         loop {
             let result = tokio::select! {
                 event = events.recv() => match event {
-                    Some(event) => self.on_net_event(event, &mut events).await,
+                    Some(event) => self.on_event(event).await,
                     None => { tracing::warn!("the network stopped"); return }
                 },
+                () = arrived.notified() => self.on_tx_arrived().await,
                 () = chain.outbox_ready() => {
                     for bytes in self.chain.take_outbox(MAX_OUTBOX_TURN) {
                         self.publish_tx(bytes).await;
@@ -627,91 +730,10 @@ impl Service {
         }
     }
 
-    /// Handles `first`; a gossiped transaction is admitted together with those queued right
-    /// behind it (up to [`MAX_GOSSIP_BATCH`]), and the first other event drained meanwhile is
-    /// handled after them, so events keep their order.
-    async fn on_net_event(
-        &mut self,
-        first: NetEvent,
-        events: &mut mpsc::Receiver<NetEvent>,
-    ) -> Result<(), Fatal> {
-        if !matches!(first, NetEvent::Gossip { topic: net::Topic::Txs, .. }) {
-            return self.on_event(first).await;
-        }
-        let mut batch = Vec::new();
-        let mut next = Some(first);
-        let mut other = None;
-        let mut drained = 0;
-        while let Some(event) = next.take() {
-            match event {
-                NetEvent::Gossip { topic: net::Topic::Txs, data, id, source } => {
-                    if self.within_budget(id, source).await {
-                        batch.push((data, id, source));
-                    }
-                }
-                event => {
-                    other = Some(event);
-                    break;
-                }
-            }
-            drained += 1;
-            if drained < MAX_GOSSIP_BATCH {
-                next = events.try_recv().ok();
-            }
-        }
-        self.admit_gossip(batch).await?;
-        match other {
-            Some(event) => self.on_event(event).await,
-            None => Ok(()),
-        }
-    }
-
-    /// Takes one transaction from `source`'s gossip budget; when it is spent, reports the message
-    /// ignored (dropped without blame: an honest peer may just relay a busy network; not
-    /// forwarded) and gives false.
-    async fn within_budget(&mut self, id: net::MessageId, source: PeerId) -> bool {
-        if self.budget.allow(source, std::time::Instant::now()) {
-            return true;
-        }
-        let refused = self.budget.refused();
-        if refused.is_power_of_two() {
-            tracing::warn!(%source, refused, "gossiped transactions over the per-peer limit dropped");
-        }
-        let _ = self.net.report(id, source, Verdict::Ignore).await;
-        false
-    }
-
-    /// Admits gossiped transactions (within their peers' budgets) as one batch and reports each
-    /// message's verdict: accepted, rejected (undecodable or invalid: the peer is blamed) or
-    /// ignored (refused by the mempool, or this node failed).
-    async fn admit_gossip(&mut self, batch: Vec<(Vec<u8>, net::MessageId, PeerId)>) -> Result<(), Fatal> {
-        if batch.is_empty() {
-            return Ok(());
-        }
-        let bytes: Vec<&[u8]> = batch.iter().map(|(data, ..)| &data[..]).collect();
-        let results = self.chain.admit_many(&bytes);
-        let mut accepted = false;
-        for ((_, id, source), result) in batch.iter().zip(results) {
-            let verdict = match result {
-                Ok(_) => Verdict::Accept,
-                Err(SubmitError::Decode(_) | SubmitError::Invalid(_)) => Verdict::Reject,
-                Err(SubmitError::Pool(_) | SubmitError::Node(_)) => Verdict::Ignore,
-            };
-            accepted |= verdict == Verdict::Accept;
-            let _ = self.net.report(*id, *source, verdict).await;
-        }
-        if accepted {
-            self.on_tx_arrived().await?;
-        }
-        Ok(())
-    }
-
     async fn on_event(&mut self, event: NetEvent) -> Result<(), Fatal> {
         match event {
-            NetEvent::Gossip { topic: net::Topic::Txs, data, id, source } => {
-                if self.within_budget(id, source).await {
-                    self.admit_gossip(vec![(data, id, source)]).await?;
-                }
+            NetEvent::Gossip { topic: net::Topic::Txs, .. } => {
+                // `split_events` sends transaction gossip to `admit_gossip` instead.
             }
             NetEvent::Gossip { topic, mut data, id, source } => {
                 // Strip the copy number (a message too short for one is malformed).
