@@ -37,8 +37,8 @@ const MAX_WASM_STACK: usize = 1 << 20;
 const POOL_INSTANCES: u32 = 256;
 /// Bytes of each pooled memory and table kept resident between instances and reset in place
 /// (see `engine_config`): the example contracts use 2 pages; the rest of a bigger memory is
-/// released as usual.
-const KEEP_RESIDENT: usize = 1 << 20;
+/// released as usual. Bounds what the pool keeps resident to `POOL_INSTANCES` × 256 KiB.
+const KEEP_RESIDENT: usize = 256 << 10;
 /// Compiled modules kept in memory.
 const CACHE_ENTRIES: usize = 512;
 
