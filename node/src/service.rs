@@ -1564,4 +1564,40 @@ mod tests {
         let records = store.consensus_records().unwrap();
         assert!(records.iter().all(|(k, _)| k.first() == Some(&EVIDENCE_PREFIX)));
     }
+
+    #[tokio::test]
+    async fn transaction_gossip_never_crowds_out_consensus_events() {
+        let mut config = NetConfig::new(net::generate_keypair(), CHAIN);
+        config.listen_addrs = vec!["/ip4/127.0.0.1/tcp/0".parse().unwrap()];
+        let network = Network::start(config).await.unwrap();
+        let (events_tx, events_rx) = mpsc::channel(64);
+        let (txs_tx, mut txs_rx) = mpsc::channel(4);
+        let (rest_tx, mut rest_rx) = mpsc::channel(64);
+        let split = tokio::spawn(split_events(events_rx, txs_tx, rest_tx, network.handle.clone()));
+        let source = PeerId::random();
+        let gossip =
+            |topic, i: u8| NetEvent::Gossip { topic, data: vec![i], id: net::MessageId([i; 32]), source };
+        for i in 0..20 {
+            events_tx.send(gossip(net::Topic::Txs, i)).await.unwrap();
+        }
+        events_tx.send(gossip(net::Topic::Consensus, 100)).await.unwrap();
+        events_tx.send(NetEvent::PeerDisconnected { peer: source }).await.unwrap();
+        drop(events_tx);
+        split.await.unwrap();
+
+        // Nobody took transactions: the first four wait, the other sixteen were dropped; every
+        // other event came through, in order.
+        let mut queued = Vec::new();
+        while let Ok(NetEvent::Gossip { topic, data, .. }) = txs_rx.try_recv() {
+            assert_eq!(topic, net::Topic::Txs);
+            queued.push(data[0]);
+        }
+        assert_eq!(queued, vec![0, 1, 2, 3]);
+        assert!(matches!(
+            rest_rx.try_recv(),
+            Ok(NetEvent::Gossip { topic: net::Topic::Consensus, data, .. }) if data == vec![100]
+        ));
+        assert!(matches!(rest_rx.try_recv(), Ok(NetEvent::PeerDisconnected { .. })));
+        assert!(rest_rx.try_recv().is_err());
+    }
 }
