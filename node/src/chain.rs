@@ -338,8 +338,8 @@ impl Chain {
     /// [`Chain::admit`] of many transactions (received from peers: not put in the outbox), with
     /// the same answers in order, as cheap as [`Chain::submit_many`].
     pub fn admit_many<B: AsRef<[u8]> + Sync>(&self, txs: &[B]) -> Vec<Result<Hash, SubmitError>> {
-        let threads = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get).min(8);
-        let checked = parallel_map(txs, threads, |bytes| self.check_bytes(bytes.as_ref()));
+        let checked =
+            parallel_map(txs, self.runtime.verify_threads(), |bytes| self.check_bytes(bytes.as_ref()));
         let mut results = Vec::with_capacity(txs.len());
         let state = match self.store().state() {
             Ok(state) => state,

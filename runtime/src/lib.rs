@@ -54,6 +54,11 @@ impl Runtime {
         self.verify_threads = threads.max(1);
     }
 
+    /// Threads that check signatures in parallel (see [`Runtime::set_verify_threads`]).
+    pub fn verify_threads(&self) -> usize {
+        self.verify_threads
+    }
+
     /// The memory of transactions verified at admission.
     pub fn verified_sigs(&self) -> &sigs::VerifiedSigs {
         &self.sigs

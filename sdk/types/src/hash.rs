@@ -23,11 +23,11 @@ impl Hash {
 
 impl fmt::Display for Hash {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("0x")?;
-        for b in self.0 {
-            write!(f, "{b:02x}")?;
-        }
-        Ok(())
+        // Hashes and addresses are printed on every RPC answer: one write, not one per byte.
+        let mut out = [0u8; 66];
+        out[..2].copy_from_slice(b"0x");
+        hex::encode_to_slice(self.0, &mut out[2..]).map_err(|_| fmt::Error)?;
+        f.write_str(core::str::from_utf8(&out).map_err(|_| fmt::Error)?)
     }
 }
 
