@@ -19,9 +19,9 @@ use std::{
 };
 
 use tokio::sync::oneshot;
-use weft_runtime::{BlockBuilder, Genesis, PushError, Runtime};
+use weft_runtime::{BlockBuilder, BlockOutput, Genesis, PushError, Runtime};
 use weft_types::{
-    Address, Amount, Header,
+    Address, Amount, Hash, Header,
     dev::{DEV_ACCOUNTS, DEV_BALANCE, dev_address},
     limits::MAX_BLOCK_TXS,
 };
@@ -30,7 +30,7 @@ use crate::{
     chain::{Chain, ChainError, ChainEvent, CommittedBlock, NodeMeta, account_in},
     mempool::MempoolConfig,
     rpc::{RpcConfig, RpcServer},
-    store::Store,
+    store::{Layered, Store},
 };
 
 /// Configuration of a dev chain.
@@ -354,16 +354,7 @@ impl Producer {
                         }
                     }
                     if self.block_time.is_none() {
-                        while !self.chain.mempool().is_empty() {
-                            match self.produce(None) {
-                                Ok(b) if b.block.txs.is_empty() => break,
-                                Ok(_) => {}
-                                Err(e) => {
-                                    tracing::error!("block production failed: {e}");
-                                    break;
-                                }
-                            }
-                        }
+                        self.produce_burst();
                     }
                 }
                 DevCommand::Mine(count, reply) => {
@@ -404,10 +395,81 @@ impl Producer {
     /// Builds, commits and announces the next block from the mempool (and, for
     /// `dev_setBalance`, a balance change).
     fn produce(&self, set_balance: Option<(Address, Amount)>) -> Result<Arc<CommittedBlock>, DevError> {
+        let built = self.build(None, set_balance)?;
+        commit(&self.chain, built)
+    }
+
+    /// Blocks while transactions wait, each block's durable commit running on a second thread
+    /// while the next block executes on the state it leaves (the committed state with its
+    /// changes on top). Blocks are announced, and their transactions leave the mempool, only
+    /// once committed, as with [`Self::produce`]. Ends with every block committed.
+    fn produce_burst(&self) {
+        thread::scope(|scope| {
+            // One committer thread for the whole burst, one block at a time. A panic there ends
+            // its loop, the `recv` below fails, and the scope re-raises the panic here.
+            let (blocks, to_commit) = mpsc::sync_channel::<Built>(1);
+            let (done, committed) = mpsc::channel();
+            let chain = &self.chain;
+            scope.spawn(move || {
+                for built in to_commit {
+                    if done.send(commit(chain, built).map(|_| ())).is_err() {
+                        return;
+                    }
+                }
+            });
+            let wait = || {
+                committed
+                    .recv()
+                    .unwrap_or_else(|_| Err(DevError::Runtime("the block committer stopped".into())))
+            };
+            // The block being committed, to build the next one on.
+            let mut in_flight: Option<Arc<BlockOutput>> = None;
+            while !self.chain.mempool().is_empty() {
+                let on_pending = in_flight.is_some();
+                let built = self.build(in_flight.take(), None);
+                let done = if on_pending { wait() } else { Ok(()) };
+                let built = match (built, done) {
+                    (Ok(built), Ok(())) if !built.out.block.txs.is_empty() => built,
+                    // Nothing includable after the block in flight: decide again on the
+                    // committed state, where its transactions have left the mempool.
+                    (Ok(_), Ok(())) if on_pending => continue,
+                    // Transactions wait but none is includable: one empty block, as `produce`.
+                    (Ok(built), Ok(())) => {
+                        self.log(commit(&self.chain, built));
+                        return;
+                    }
+                    (Err(e), _) | (_, Err(e)) => {
+                        tracing::error!("block production failed: {e}");
+                        return;
+                    }
+                };
+                in_flight = Some(built.out.clone());
+                if blocks.send(built).is_err() {
+                    break;
+                }
+            }
+            if in_flight.is_some()
+                && let Err(e) = wait()
+            {
+                tracing::error!("block production failed: {e}");
+            }
+        });
+    }
+
+    /// Executes the next block from the mempool (and a balance change), on the committed state
+    /// or on `pending`, a built block not committed yet whose changes are laid over it.
+    fn build(
+        &self,
+        pending: Option<Arc<BlockOutput>>,
+        set_balance: Option<(Address, Amount)>,
+    ) -> Result<Built, DevError> {
         let chain = &self.chain;
-        let store = chain.store();
-        let parent = chain.head()?;
-        let state = Arc::new(store.state().map_err(ChainError::from)?);
+        let base = chain.store().state().map_err(ChainError::from)?;
+        let parent = match &pending {
+            Some(out) => out.block.header.clone(),
+            None => chain.head()?,
+        };
+        let state = Arc::new(Layered { base, layers: pending.into_iter().collect() });
         // dev_increaseTime can move the clock to u64::MAX ms: then no later block exists.
         let Some(after_parent) = parent.timestamp_ms.checked_add(1) else {
             return Err(DevError::Runtime(format!(
@@ -423,10 +485,8 @@ impl Producer {
             builder.set_balance_unchecked(&address, balance).map_err(|e| DevError::Runtime(e.to_string()))?;
         }
         // Nonces are read before the mempool is locked, so that admission (RPC) never waits on
-        // state reads; a sender that arrived in between is read under the lock.
-        let nonce_in = |state: &dyn weft_runtime::StateBackend, sender: &Address| {
-            account_in(state, sender).map_or(0, |a| a.nonce)
-        };
+        // state reads; a sender that arrived in between is read under the lock. They are the
+        // nonces after `pending`, so its transactions are not selected again.
         let nonces = nonces_of(&chain.mempool().senders(), |s| nonce_in(&*state, s));
         let candidates = {
             let pool = chain.mempool();
@@ -442,35 +502,7 @@ impl Producer {
             }
         }
         let out = builder.finish().map_err(|e| DevError::Runtime(e.to_string()))?;
-        store.commit_block(&out.block, &out.receipts, &out.changes).map_err(ChainError::from)?;
-
-        let tx_hashes: Vec<_> = out.receipts.iter().map(|r| r.tx_hash).collect();
-        let new_state = store.state().map_err(ChainError::from)?;
-        let nonces = nonces_of(&chain.mempool().senders(), |s| nonce_in(&new_state, s));
-        {
-            let mut pool = chain.mempool();
-            for hash in tx_hashes.iter().chain(dropped.iter().map(|(h, _)| h)) {
-                pool.remove(hash);
-            }
-            let prune = pool.prune(|s| nonces.get(s).copied().unwrap_or_else(|| nonce_in(&new_state, s)));
-            for hash in prune {
-                dropped.push((hash, "nonce already used by a committed transaction".into()));
-            }
-        }
-        let header = &out.block.header;
-        tracing::info!(
-            height = header.height,
-            txs = tx_hashes.len(),
-            gas = header.gas_used,
-            "block {}",
-            header.hash()
-        );
-        let committed = Arc::new(CommittedBlock { block: out.block, receipts: out.receipts, tx_hashes });
-        chain.publish(ChainEvent::Block(committed.clone()));
-        for (hash, reason) in dropped {
-            chain.publish(ChainEvent::Dropped { hash, reason });
-        }
-        Ok(committed)
+        Ok(Built { out: Arc::new(out), dropped })
     }
 
     fn snapshot(&mut self) -> Result<u64, DevError> {
@@ -512,6 +544,58 @@ impl Producer {
 }
 
 /// The committed nonce of each of `senders`.
+/// A block executed and not committed yet, with the transactions it refused.
+struct Built {
+    out: Arc<BlockOutput>,
+    dropped: Vec<(Hash, String)>,
+}
+
+/// Commits `built` durably, takes its transactions (and those it refused or made stale) out of
+/// the mempool and announces it.
+fn commit(chain: &Chain, built: Built) -> Result<Arc<CommittedBlock>, DevError> {
+    let Built { out, mut dropped } = built;
+    let store = chain.store();
+    store.commit_block(&out.block, &out.receipts, &out.changes).map_err(ChainError::from)?;
+    let tx_hashes: Vec<_> = out.receipts.iter().map(|r| r.tx_hash).collect();
+    let new_state = store.state().map_err(ChainError::from)?;
+    let nonces = nonces_of(&chain.mempool().senders(), |s| nonce_in(&new_state, s));
+    {
+        let mut pool = chain.mempool();
+        for hash in tx_hashes.iter().chain(dropped.iter().map(|(h, _)| h)) {
+            pool.remove(hash);
+        }
+        let prune = pool.prune(|s| nonces.get(s).copied().unwrap_or_else(|| nonce_in(&new_state, s)));
+        for hash in prune {
+            dropped.push((hash, "nonce already used by a committed transaction".into()));
+        }
+    }
+    let header = &out.block.header;
+    tracing::info!(
+        height = header.height,
+        txs = tx_hashes.len(),
+        gas = header.gas_used,
+        "block {}",
+        header.hash()
+    );
+    // Moved out when nobody else holds the block (`produce`), copied while the next block is
+    // still being built on it (`produce_burst`).
+    let (block, receipts) = match Arc::try_unwrap(out) {
+        Ok(out) => (out.block, out.receipts),
+        Err(shared) => (shared.block.clone(), shared.receipts.clone()),
+    };
+    let committed = Arc::new(CommittedBlock { block, receipts, tx_hashes });
+    chain.publish(ChainEvent::Block(committed.clone()));
+    for (hash, reason) in dropped {
+        chain.publish(ChainEvent::Dropped { hash, reason });
+    }
+    Ok(committed)
+}
+
+/// The nonce of `sender` in `state` (0 when it cannot be read: the block's checks decide).
+fn nonce_in(state: &dyn weft_runtime::StateBackend, sender: &Address) -> u64 {
+    account_in(state, sender).map_or(0, |a| a.nonce)
+}
+
 fn nonces_of(senders: &[Address], nonce: impl Fn(&Address) -> u64) -> BTreeMap<Address, u64> {
     senders.iter().map(|s| (*s, nonce(s))).collect()
 }

@@ -29,7 +29,7 @@ use std::{
 use ed25519_dalek::SigningKey;
 use parity_scale_codec::Encode;
 use tokio::{sync::mpsc, task::JoinHandle};
-use weft_runtime::{BlockBuilder, BlockOutput, PushError, Runtime, SharedBackend, StateBackend, StateError};
+use weft_runtime::{BlockBuilder, BlockOutput, PushError, Runtime, SharedBackend};
 use weft_types::{
     Block, Hash, Header,
     consensus::{BlockRef, ConsensusMessage, FinalityCertificate, Validator, ValidatorSet, View},
@@ -45,7 +45,7 @@ use crate::{
     mempool::MempoolConfig,
     net::{self, BlocksRequest, BlocksResponse, NetConfig, NetEvent, NetHandle, Network, PeerId, Verdict},
     rpc::{RpcConfig, RpcServer},
-    store::{Store, StoreError, StoreState},
+    store::{Layered, Store, StoreError},
 };
 
 /// Most blocks validated or built and not final yet kept in memory.
@@ -463,32 +463,6 @@ fn set_status(net: &NetHandle, head: &Header) {
 
 fn now_ms() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
-}
-
-/// The committed state with the changes of uncommitted blocks on top (newest first).
-struct Layered {
-    base: StoreState,
-    layers: Vec<Arc<BlockOutput>>,
-}
-
-impl StateBackend for Layered {
-    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StateError> {
-        for layer in &self.layers {
-            if let Some(v) = layer.changes.kv.get(key) {
-                return Ok(v.clone());
-            }
-        }
-        self.base.get(key)
-    }
-
-    fn get_tree_node(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StateError> {
-        for layer in &self.layers {
-            if let Some(v) = layer.changes.nodes.get(key) {
-                return Ok(v.clone());
-            }
-        }
-        self.base.get_tree_node(key)
-    }
 }
 
 /// What a sync task reports.

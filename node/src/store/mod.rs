@@ -49,7 +49,7 @@ use weft_types::{
     limits::MAX_BLOCK_BYTES,
 };
 
-pub use state::StoreState;
+pub use state::{Layered, StoreState};
 
 /// A consensus record: key and value.
 pub type Record = (Vec<u8>, Vec<u8>);

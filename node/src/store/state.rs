@@ -1,13 +1,17 @@
 //! A read snapshot of the committed state, as the runtime reads it: a redb read transaction
-//! behind [`StateBackend`].
+//! behind [`StateBackend`]; and that snapshot with uncommitted blocks' changes on top.
 
 use std::{
     fmt,
     path::{Path, PathBuf},
+    sync::Arc,
 };
 
 use redb::{Database, ReadOnlyTable, ReadableDatabase};
-use weft_runtime::state::{StateBackend, StateError, tree};
+use weft_runtime::{
+    BlockOutput,
+    state::{StateBackend, StateError, tree},
+};
 use weft_types::{Hash, Header};
 
 use super::{At, HEAD_KEY, META, STATE, StoreError, TREE_NODES, db_error, decode_header};
@@ -92,5 +96,34 @@ impl StateBackend for StoreState {
 
     fn get_tree_node(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StateError> {
         self.read(&self.nodes, key)
+    }
+}
+
+/// The committed state with the changes of uncommitted blocks on top (newest first): the state
+/// after the newest of them, for building or validating the next block before they commit.
+pub struct Layered {
+    /// The committed state.
+    pub base: StoreState,
+    /// Uncommitted blocks, each extending the next one (the last extends `base`'s head).
+    pub layers: Vec<Arc<BlockOutput>>,
+}
+
+impl StateBackend for Layered {
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StateError> {
+        for layer in &self.layers {
+            if let Some(v) = layer.changes.kv.get(key) {
+                return Ok(v.clone());
+            }
+        }
+        self.base.get(key)
+    }
+
+    fn get_tree_node(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StateError> {
+        for layer in &self.layers {
+            if let Some(v) = layer.changes.nodes.get(key) {
+                return Ok(v.clone());
+            }
+        }
+        self.base.get_tree_node(key)
     }
 }
