@@ -1,5 +1,6 @@
 //! `weft-node dev`: a single-validator development chain. It owns the block producer (a thread
-//! that builds a block as soon as transactions arrive, or every `block_time`), the dev-only
+//! that builds a block as soon as transactions arrive, or every `block_time`; while they keep
+//! coming, each block commits on a second thread while the next one executes), the dev-only
 //! controls behind the `dev_*` RPC methods (mine, set balance, move time, snapshot and revert),
 //! the data directory layout, and the start and clean shutdown of the whole service.
 //!
