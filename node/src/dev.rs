@@ -10,7 +10,7 @@
 //! crash at any moment leaves a directory that starts.
 
 use std::{
-    collections::BTreeMap,
+    collections::{BTreeMap, BTreeSet},
     fs,
     net::SocketAddr,
     path::{Path, PathBuf},
@@ -262,6 +262,15 @@ impl DevNode {
         if let Some(handle) = self.producer.take() {
             let _ = tokio::task::spawn_blocking(move || handle.join()).await;
         }
+        // The stopped RPC server's connection tasks may hold the chain (and with it the open
+        // database) a moment longer: wait for them (bounded), so that the data directory opens
+        // again as soon as this returns.
+        for _ in 0..500 {
+            if Arc::strong_count(&self.chain) == 1 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
     }
 }
 
@@ -424,7 +433,7 @@ impl Producer {
                     .unwrap_or_else(|_| Err(DevError::Runtime("the block committer stopped".into())))
             };
             // The block being committed, to build the next one on.
-            let mut in_flight: Option<Arc<BlockOutput>> = None;
+            let mut in_flight: Option<Pending> = None;
             while !self.chain.mempool().is_empty() {
                 let on_pending = in_flight.is_some();
                 let built = self.build(in_flight.take(), None);
@@ -444,7 +453,10 @@ impl Producer {
                         return;
                     }
                 };
-                in_flight = Some(built.out.clone());
+                in_flight = Some(Pending {
+                    out: built.out.clone(),
+                    refused: built.dropped.iter().map(|(hash, _)| *hash).collect(),
+                });
                 if blocks.send(built).is_err() {
                     break;
                 }
@@ -458,19 +470,20 @@ impl Producer {
     }
 
     /// Executes the next block from the mempool (and a balance change), on the committed state
-    /// or on `pending`, a built block not committed yet whose changes are laid over it.
+    /// or on `pending`, a built block not committed yet whose changes are laid over it (the
+    /// transactions it refused, still in the mempool until it commits, are not tried again).
     fn build(
         &self,
-        pending: Option<Arc<BlockOutput>>,
+        pending: Option<Pending>,
         set_balance: Option<(Address, Amount)>,
     ) -> Result<Built, DevError> {
         let chain = &self.chain;
         let base = chain.store().state().map_err(ChainError::from)?;
-        let parent = match &pending {
-            Some(out) => out.block.header.clone(),
-            None => chain.head()?,
+        let (parent, refused) = match &pending {
+            Some(p) => (p.out.block.header.clone(), p.refused.clone()),
+            None => (chain.head()?, BTreeSet::new()),
         };
-        let state = Arc::new(Layered { base, layers: pending.into_iter().collect() });
+        let state = Arc::new(Layered { base, layers: pending.into_iter().map(|p| p.out).collect() });
         // dev_increaseTime can move the clock to u64::MAX ms: then no later block exists.
         let Some(after_parent) = parent.timestamp_ms.checked_add(1) else {
             return Err(DevError::Runtime(format!(
@@ -494,7 +507,7 @@ impl Producer {
             pool.select(MAX_BLOCK_TXS, |s| nonces.get(s).copied().unwrap_or_else(|| nonce_in(&*state, s)))
         };
         let mut dropped = Vec::new();
-        for tx in candidates {
+        for tx in candidates.into_iter().filter(|tx| !refused.contains(&tx.hash)) {
             match builder.push((*tx.signed).clone()) {
                 Ok(_) => {}
                 Err(PushError::BlockFull(_)) => break,
@@ -544,7 +557,12 @@ impl Producer {
     }
 }
 
-/// The committed nonce of each of `senders`.
+/// A block being committed in [`Producer::produce_burst`], and the transactions it refused.
+struct Pending {
+    out: Arc<BlockOutput>,
+    refused: BTreeSet<Hash>,
+}
+
 /// A block executed and not committed yet, with the transactions it refused.
 struct Built {
     out: Arc<BlockOutput>,
@@ -597,6 +615,7 @@ fn nonce_in(state: &dyn weft_runtime::StateBackend, sender: &Address) -> u64 {
     account_in(state, sender).map_or(0, |a| a.nonce)
 }
 
+/// The nonce of each of `senders`, read with `nonce`.
 fn nonces_of(senders: &[Address], nonce: impl Fn(&Address) -> u64) -> BTreeMap<Address, u64> {
     senders.iter().map(|s| (*s, nonce(s))).collect()
 }
