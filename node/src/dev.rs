@@ -479,11 +479,11 @@ impl Producer {
     ) -> Result<Built, DevError> {
         let chain = &self.chain;
         let base = chain.store().state().map_err(ChainError::from)?;
-        let (parent, refused) = match &pending {
-            Some(p) => (p.out.block.header.clone(), p.refused.clone()),
-            None => (chain.head()?, BTreeSet::new()),
+        let (parent, refused, layers) = match pending {
+            Some(p) => (p.out.block.header.clone(), p.refused, vec![p.out]),
+            None => (chain.head()?, BTreeSet::new(), Vec::new()),
         };
-        let state = Arc::new(Layered { base, layers: pending.into_iter().map(|p| p.out).collect() });
+        let state = Arc::new(Layered { base, layers });
         // dev_increaseTime can move the clock to u64::MAX ms: then no later block exists.
         let Some(after_parent) = parent.timestamp_ms.checked_add(1) else {
             return Err(DevError::Runtime(format!(

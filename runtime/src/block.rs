@@ -11,9 +11,8 @@ use std::collections::BTreeMap;
 use parity_scale_codec::Encode;
 use weft_types::{
     Account, Address, Amount, Block, ChainId, Gas, Hash, Header, Receipt, SignatureError, SignedTransaction,
-    block::{receipts_root, tx_root},
+    block::{receipts_root, tx_root, tx_root_of_hashes},
     codec::BoundedVec,
-    hash::merkle_root,
     limits::{MAX_BLOCK_BYTES, MAX_BLOCK_GAS, MAX_BLOCK_TXS, MAX_TX_BYTES, MAX_TX_GAS},
     sha3_256,
     state::account_key,
@@ -179,8 +178,8 @@ impl BlockBuilder {
             parent_hash: self.parent.hash(),
             timestamp_ms: ctx.env.timestamp_ms,
             proposer: ctx.env.proposer,
-            // `tx_root` of `self.txs`: each receipt carries its transaction's hash.
-            tx_root: merkle_root(&self.receipts.iter().map(|r| r.tx_hash).collect::<Vec<_>>()),
+            // Each receipt carries its transaction's hash.
+            tx_root: tx_root_of_hashes(&self.receipts.iter().map(|r| r.tx_hash).collect::<Vec<_>>()),
             receipts_root: receipts_root(&self.receipts),
             state_root: changes.root,
             gas_used: self.gas_used,

@@ -65,7 +65,12 @@ impl Block {
 
 /// Merkle root of the hashes of `txs`, for [`Header::tx_root`].
 pub fn tx_root(txs: &[SignedTransaction]) -> Hash {
-    merkle_root(&txs.iter().map(SignedTransaction::hash).collect::<Vec<_>>())
+    tx_root_of_hashes(&txs.iter().map(SignedTransaction::hash).collect::<Vec<_>>())
+}
+
+/// [`tx_root`] from the transactions' hashes, for callers that already have them.
+pub fn tx_root_of_hashes(hashes: &[Hash]) -> Hash {
+    merkle_root(hashes)
 }
 
 /// Merkle root of the hashes of `receipts`, for [`Header::receipts_root`].
