@@ -4,4 +4,6 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 cargo test --workspace
-sdk/js/test.sh
+# The node binary the workspace tests just built; `cargo build -p weft-node` alone would resolve
+# features differently and compile a second copy of most dependencies.
+WEFT_NODE_BIN="${WEFT_NODE_BIN:-${CARGO_TARGET_DIR:-$PWD/target}/debug/weft-node}" sdk/js/test.sh
