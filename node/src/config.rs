@@ -64,6 +64,23 @@ impl TestSection {
 pub struct RpcSection {
     /// Listen address (HTTP and WebSocket).
     pub addr: SocketAddr,
+    /// Web origins whose pages may call the HTTP endpoint (CORS): `["*"]` for any, origins
+    /// as `scheme://host[:port]`, none when absent.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cors: Vec<String>,
+}
+
+impl RpcSection {
+    /// A section listening on `addr`, with no cross-origin access.
+    pub fn new(addr: SocketAddr) -> Self {
+        Self { addr, cors: Vec::new() }
+    }
+
+    /// The JSON-RPC server's settings: the defaults, with this section's origins.
+    pub fn rpc_config(&self) -> Result<crate::rpc::RpcConfig, crate::rpc::cors::CorsError> {
+        let cors = crate::rpc::CorsOrigins::from_list(&self.cors)?;
+        Ok(crate::rpc::RpcConfig { cors, ..crate::rpc::RpcConfig::default() })
+    }
 }
 
 /// `[p2p]`.
@@ -141,6 +158,7 @@ impl NodeConfig {
         {
             return Err(config_error(path, format!("test.admin_rpc {admin} must be a loopback address")));
         }
+        config.rpc.rpc_config().map_err(|e| config_error(path, format!("rpc.cors: {e}")))?;
         if config.p2p.gossip_tx_rate == 0 || config.p2p.gossip_tx_burst == 0 {
             return Err(config_error(path, "p2p.gossip_tx_rate and p2p.gossip_tx_burst must be > 0"));
         }
@@ -206,7 +224,7 @@ mod tests {
             data_dir: "data".into(),
             validator_key: "validator.key".into(),
             node_key: "node.key".into(),
-            rpc: RpcSection { addr: "127.0.0.1:9944".parse().unwrap() },
+            rpc: RpcSection::new("127.0.0.1:9944".parse().unwrap()),
             p2p: P2pSection::new("/ip4/127.0.0.1/tcp/30333".into()),
             test: TestSection::default(),
         };
@@ -221,6 +239,14 @@ mod tests {
         admin.save(&path).unwrap();
         let err = NodeConfig::load(&path).unwrap_err().to_string();
         assert!(err.contains("loopback"), "{err}");
+        let mut cors = config.clone();
+        cors.rpc.cors = vec!["https://app.example".into()];
+        cors.save(&path).unwrap();
+        assert_eq!(NodeConfig::load(&path).unwrap().rpc.cors, cors.rpc.cors);
+        cors.rpc.cors = vec!["https://app.example/".into()];
+        cors.save(&path).unwrap();
+        let err = NodeConfig::load(&path).unwrap_err().to_string();
+        assert!(err.contains("rpc.cors") && err.contains("no path"), "{err}");
         fs::write(&path, "name = 3").unwrap();
         let err = NodeConfig::load(&path).unwrap_err().to_string();
         assert!(err.contains("node.toml"), "{err}");

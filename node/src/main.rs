@@ -6,7 +6,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use weft_node::{
     dev::{DEV_CHAIN_ID, DevConfig, DevNode},
-    rpc::RpcConfig,
+    rpc::{CorsOrigins, RpcConfig},
 };
 use weft_types::dev::{DEV_ACCOUNTS, DEV_BALANCE, dev_address, dev_key};
 
@@ -110,6 +110,10 @@ struct RpcLimits {
     /// Calls in one JSON-RPC batch.
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
     rpc_max_batch: Option<u32>,
+    /// Web origins whose pages may call the HTTP endpoint (CORS): `*`, `none`, or a
+    /// comma-separated list of `scheme://host[:port]`. The dev chain allows every origin.
+    #[arg(long, value_name = "ORIGINS")]
+    rpc_cors: Option<weft_node::rpc::CorsOrigins>,
 }
 
 impl RpcLimits {
@@ -120,6 +124,7 @@ impl RpcLimits {
         c.max_subscriptions_per_connection =
             self.rpc_max_subscriptions.unwrap_or(c.max_subscriptions_per_connection);
         c.max_batch_len = self.rpc_max_batch.unwrap_or(c.max_batch_len);
+        c.cors = self.rpc_cors.clone().unwrap_or(c.cors);
         c
     }
 }
@@ -238,7 +243,7 @@ async fn dev(args: DevArgs) -> anyhow::Result<()> {
         data_dir: args.data_dir,
         block_time: args.block_time.map(Duration::from_millis),
         chain_id: args.chain_id,
-        rpc: args.rpc.apply(RpcConfig::default()),
+        rpc: args.rpc.apply(RpcConfig { cors: CorsOrigins::Any, ..RpcConfig::default() }),
         ..DevConfig::default()
     };
     let node = DevNode::start(config).await.context("starting the dev chain")?;

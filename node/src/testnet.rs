@@ -86,7 +86,7 @@ pub fn init_home(
         data_dir: "data".into(),
         validator_key: "validator.key".into(),
         node_key: "node.key".into(),
-        rpc: RpcSection { addr: rpc },
+        rpc: RpcSection::new(rpc),
         p2p: P2pSection::new(p2p_listen),
         test: Default::default(),
     };

@@ -3,6 +3,7 @@
 
 mod api;
 mod convert;
+pub mod cors;
 mod events;
 mod http_subs;
 pub mod metrics;
@@ -18,6 +19,7 @@ use crate::{
 };
 
 pub use api::WeftRpc;
+pub use cors::CorsOrigins;
 
 /// Limits of the JSON-RPC server. Every one is enforced before work is done for a request.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -43,6 +45,8 @@ pub struct RpcConfig {
     pub max_event_range: u64,
     /// Events in one page of `contract_getEvents`.
     pub max_event_page: u32,
+    /// Web origins whose pages may call the HTTP endpoint.
+    pub cors: CorsOrigins,
 }
 
 impl Default for RpcConfig {
@@ -58,6 +62,7 @@ impl Default for RpcConfig {
             max_submit_batch: 2_000,
             max_event_range: 10_000,
             max_event_page: 1_000,
+            cors: CorsOrigins::None,
         }
     }
 }
@@ -91,6 +96,7 @@ impl RpcServer {
         let server = Server::builder()
             .set_config(server_config)
             .set_rpc_middleware(middleware)
+            .set_http_middleware(tower::ServiceBuilder::new().option_layer(config.cors.layer()))
             .build(addr)
             .await
             .map_err(|e| DevError::Rpc { addr, reason: e.to_string() })?;

@@ -703,7 +703,7 @@ async fn start_follower(
         data_dir: dir.join("data"),
         validator_key: dir.join("validator.key"),
         node_key: dir.join("node.key"),
-        rpc: RpcSection { addr: "127.0.0.1:0".parse().unwrap() },
+        rpc: RpcSection::new("127.0.0.1:0".parse().unwrap()),
         p2p,
         test: TestSection::default(),
     };

@@ -15,7 +15,7 @@ use parity_scale_codec::{Decode, Encode};
 use serde_json::{Value, json};
 use weft_node::{
     dev::{DEV_CHAIN_ID, DevConfig, DevNode},
-    rpc::{RpcConfig, WeftRpc},
+    rpc::{CorsOrigins, RpcConfig, WeftRpc},
 };
 use weft_rpc_api::{
     BlockId, Bytes, CallInput, EstimateAction, EstimateRequest, EventFilter, QueryRequest, TxStatus,
@@ -161,20 +161,37 @@ fn trapper_wasm() -> Vec<u8> {
 
 /// Posts raw bytes to the server; returns the status code and the body.
 fn raw_post(addr: SocketAddr, body: &[u8]) -> (u16, String) {
+    let (status, _, body) = raw_request(addr, "POST", &[], body);
+    (status, body)
+}
+
+/// Sends one HTTP/1.1 request with a JSON content type; returns the status code, the header
+/// lines in lower case and the body.
+fn raw_request(
+    addr: SocketAddr,
+    method: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> (u16, Vec<String>, String) {
     let mut s = TcpStream::connect(addr).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    let head = format!(
-        "POST / HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+    let mut head = format!(
+        "{method} / HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n",
         body.len()
     );
+    for (name, value) in headers {
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
+    head.push_str("\r\n");
     s.write_all(head.as_bytes()).unwrap();
     let _ = s.write_all(body);
     let mut out = Vec::new();
     let _ = s.read_to_end(&mut out);
     let text = String::from_utf8_lossy(&out).into_owned();
-    let status = text.split(' ').nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
-    let body = text.split("\r\n\r\n").nth(1).unwrap_or("").to_owned();
-    (status, body)
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let status = head.split(' ').nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
+    let headers = head.lines().skip(1).map(str::to_ascii_lowercase).collect();
+    (status, headers, body.to_owned())
 }
 
 fn error_code(e: jsonrpsee::core::client::Error) -> (i32, String) {
@@ -1017,4 +1034,53 @@ async fn moving_dev_time_to_the_end_of_u64_stops_blocks_not_the_producer() {
     assert_eq!(dev.http.dev_revert(snap).await.unwrap().height, 0);
     assert_eq!(dev.http.dev_mine(None).await.unwrap().height, 1);
     dev.node.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cross_origin_pages_get_what_the_cors_setting_allows() {
+    const APP: &str = "http://localhost:5173";
+    let info = br#"{"jsonrpc":"2.0","id":1,"method":"node_info"}"#;
+    let allowed = |headers: &[String]| {
+        headers.iter().find_map(|h| h.strip_prefix("access-control-allow-origin: ").map(str::to_owned))
+    };
+    for (cors, app_sees, other_sees) in [
+        (CorsOrigins::None, None, None),
+        (CorsOrigins::Any, Some("*"), Some("*")),
+        (CorsOrigins::List(vec![APP.into()]), Some(APP), None),
+    ] {
+        let config = DevConfig {
+            rpc_addr: "127.0.0.1:0".parse().unwrap(),
+            rpc: RpcConfig { cors: cors.clone(), ..RpcConfig::default() },
+            ..DevConfig::default()
+        };
+        let node = DevNode::start(config).await.unwrap();
+        let addr = node.rpc_addr();
+        let preflight = [
+            ("Origin", APP),
+            ("Access-Control-Request-Method", "POST"),
+            ("Access-Control-Request-Headers", "content-type"),
+        ];
+        let (status, headers, _) = raw_request(addr, "OPTIONS", &preflight, b"");
+        assert_eq!(allowed(&headers).as_deref(), app_sees, "{cors:?}: preflight {status} {headers:?}");
+        if app_sees.is_some() {
+            assert_eq!(status, 200, "{cors:?}");
+            assert!(
+                headers.iter().any(|h| h.starts_with("access-control-allow-methods:") && h.contains("post")),
+                "{headers:?}"
+            );
+            assert!(
+                headers
+                    .iter()
+                    .any(|h| h.starts_with("access-control-allow-headers:") && h.contains("content-type")),
+                "{headers:?}"
+            );
+        }
+        for (origin, sees) in [(APP, app_sees), ("http://other.example", other_sees)] {
+            let (status, headers, body) = raw_request(addr, "POST", &[("Origin", origin)], info);
+            assert_eq!(status, 200, "{cors:?} {origin}: {body}");
+            assert!(body.contains(r#""chain_id":"#), "{body}");
+            assert_eq!(allowed(&headers).as_deref(), sees, "{cors:?} {origin}: {headers:?}");
+        }
+        node.shutdown().await;
+    }
 }

@@ -150,3 +150,43 @@ describe("supply-chain dApp", () => {
     }
   });
 });
+
+describe("JSON-RPC over HTTP from a page of another origin (CORS)", () => {
+  /** Calls `node_info` with `fetch` from a page served on its own port. */
+  async function nodeInfoFromPage(rpcUrl: string): Promise<unknown> {
+    const server = await serveDir(path.join(SDK, "examples", "voting", "dist"));
+    const page = await browser.context.newPage();
+    try {
+      await page.goto(server.url);
+      return await page.evaluate(async (url) => {
+        try {
+          const response = await fetch(url, {
+            method: "POST",
+            headers: { "content-type": "application/json" },
+            body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "node_info" }),
+          });
+          return await response.json();
+        } catch (e) {
+          return `refused: ${e}`;
+        }
+      }, rpcUrl);
+    } finally {
+      await page.close();
+      await server.close();
+    }
+  }
+
+  test("the dev chain answers every origin", async () => {
+    const answer = (await nodeInfoFromPage(node.url)) as { result?: { dev?: boolean } };
+    assert.equal(answer.result?.dev, true, JSON.stringify(answer));
+  });
+
+  test("with --rpc-cors none the browser keeps the answer from the page", async () => {
+    const closed = await startDevNode({ extraArgs: ["--rpc-cors", "none"] });
+    try {
+      assert.match(String(await nodeInfoFromPage(closed.url)), /^refused: TypeError/);
+    } finally {
+      await closed.stop();
+    }
+  });
+});
