@@ -11,6 +11,8 @@ use std::{
 use ed25519_dalek::SigningKey;
 use serde::{Deserialize, Serialize};
 
+use crate::rpc::{CorsOrigins, RpcConfig, RpcLimits};
+
 /// Largest config file read.
 pub const MAX_CONFIG_BYTES: u64 = 1 << 20;
 /// Most bootnodes.
@@ -68,18 +70,22 @@ pub struct RpcSection {
     /// as `scheme://host[:port]`, none when absent.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub cors: Vec<String>,
+    /// `[rpc.limits]`: overrides of the server's limits.
+    #[serde(default, skip_serializing_if = "RpcLimits::is_empty")]
+    pub limits: RpcLimits,
 }
 
 impl RpcSection {
     /// A section listening on `addr`, with no cross-origin access.
     pub fn new(addr: SocketAddr) -> Self {
-        Self { addr, cors: Vec::new() }
+        Self { addr, cors: Vec::new(), limits: RpcLimits::default() }
     }
 
-    /// The JSON-RPC server's settings: the defaults, with this section's origins.
-    pub fn rpc_config(&self) -> Result<crate::rpc::RpcConfig, crate::rpc::cors::CorsError> {
-        let cors = crate::rpc::CorsOrigins::from_list(&self.cors)?;
-        Ok(crate::rpc::RpcConfig { cors, ..crate::rpc::RpcConfig::default() })
+    /// The JSON-RPC server's settings: the defaults with this section's origins and limits;
+    /// the error names the field.
+    pub fn rpc_config(&self) -> Result<RpcConfig, String> {
+        let cors = CorsOrigins::from_list(&self.cors).map_err(|e| format!("rpc.cors: {e}"))?;
+        self.limits.apply(RpcConfig { cors, ..RpcConfig::default() }).map_err(|e| format!("rpc.limits.{e}"))
     }
 }
 
@@ -158,7 +164,7 @@ impl NodeConfig {
         {
             return Err(config_error(path, format!("test.admin_rpc {admin} must be a loopback address")));
         }
-        config.rpc.rpc_config().map_err(|e| config_error(path, format!("rpc.cors: {e}")))?;
+        config.rpc.rpc_config().map_err(|e| config_error(path, e))?;
         if config.p2p.gossip_tx_rate == 0 || config.p2p.gossip_tx_burst == 0 {
             return Err(config_error(path, "p2p.gossip_tx_rate and p2p.gossip_tx_burst must be > 0"));
         }
@@ -247,6 +253,16 @@ mod tests {
         cors.save(&path).unwrap();
         let err = NodeConfig::load(&path).unwrap_err().to_string();
         assert!(err.contains("rpc.cors") && err.contains("no path"), "{err}");
+        let mut limits = config.clone();
+        limits.rpc.limits.max_connections = Some(8);
+        limits.save(&path).unwrap();
+        assert!(fs::read_to_string(&path).unwrap().contains("[rpc.limits]\nmax_connections = 8"));
+        let loaded = NodeConfig::load(&path).unwrap();
+        assert_eq!(loaded.rpc.rpc_config().unwrap().max_connections, 8);
+        limits.rpc.limits.max_request_bytes = Some(100);
+        limits.save(&path).unwrap();
+        let err = NodeConfig::load(&path).unwrap_err().to_string();
+        assert!(err.contains("rpc.limits.max_request_bytes is 100; it must be at least 1024"), "{err}");
         fs::write(&path, "name = 3").unwrap();
         let err = NodeConfig::load(&path).unwrap_err().to_string();
         assert!(err.contains("node.toml"), "{err}");

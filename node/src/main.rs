@@ -6,7 +6,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use weft_node::{
     dev::{DEV_CHAIN_ID, DevConfig, DevNode},
-    rpc::{CorsOrigins, RpcConfig},
+    rpc::{CorsOrigins, RpcConfig, RpcLimits},
 };
 use weft_types::dev::{DEV_ACCOUNTS, DEV_BALANCE, dev_address, dev_key};
 
@@ -90,43 +90,10 @@ struct DevArgs {
     with_examples: bool,
     #[command(flatten)]
     rpc: RpcLimits,
-}
-
-/// JSON-RPC limits (defaults in `weft_node::rpc::RpcConfig`).
-#[derive(clap::Args)]
-struct RpcLimits {
-    /// Largest request body in bytes.
-    #[arg(long, value_parser = clap::value_parser!(u32).range(1024..))]
-    rpc_max_request_bytes: Option<u32>,
-    /// Largest response body in bytes.
-    #[arg(long, value_parser = clap::value_parser!(u32).range(1024..))]
-    rpc_max_response_bytes: Option<u32>,
-    /// Open connections at most.
-    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
-    rpc_max_connections: Option<u32>,
-    /// Subscriptions per WebSocket connection.
-    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
-    rpc_max_subscriptions: Option<u32>,
-    /// Calls in one JSON-RPC batch.
-    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
-    rpc_max_batch: Option<u32>,
-    /// Web origins whose pages may call the HTTP endpoint (CORS): `*`, `none`, or a
-    /// comma-separated list of `scheme://host[:port]`. The dev chain allows every origin.
-    #[arg(long, value_name = "ORIGINS")]
-    rpc_cors: Option<weft_node::rpc::CorsOrigins>,
-}
-
-impl RpcLimits {
-    fn apply(&self, mut c: RpcConfig) -> RpcConfig {
-        c.max_request_bytes = self.rpc_max_request_bytes.unwrap_or(c.max_request_bytes);
-        c.max_response_bytes = self.rpc_max_response_bytes.unwrap_or(c.max_response_bytes);
-        c.max_connections = self.rpc_max_connections.unwrap_or(c.max_connections);
-        c.max_subscriptions_per_connection =
-            self.rpc_max_subscriptions.unwrap_or(c.max_subscriptions_per_connection);
-        c.max_batch_len = self.rpc_max_batch.unwrap_or(c.max_batch_len);
-        c.cors = self.rpc_cors.clone().unwrap_or(c.cors);
-        c
-    }
+    /// Web origins whose pages may call the HTTP endpoint (CORS): `*` (the default here),
+    /// `none`, or a comma-separated list of `scheme://host[:port]`.
+    #[arg(long, value_name = "ORIGINS", default_value = "*")]
+    rpc_cors: CorsOrigins,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -243,7 +210,10 @@ async fn dev(args: DevArgs) -> anyhow::Result<()> {
         data_dir: args.data_dir,
         block_time: args.block_time.map(Duration::from_millis),
         chain_id: args.chain_id,
-        rpc: args.rpc.apply(RpcConfig { cors: CorsOrigins::Any, ..RpcConfig::default() }),
+        rpc: args
+            .rpc
+            .apply(RpcConfig { cors: args.rpc_cors, ..RpcConfig::default() })
+            .map_err(|e| anyhow::anyhow!("--rpc-{}", e.to_string().replace('_', "-")))?,
         ..DevConfig::default()
     };
     let node = DevNode::start(config).await.context("starting the dev chain")?;

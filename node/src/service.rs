@@ -274,8 +274,7 @@ impl ValidatorNode {
         let chain = Arc::new(chain);
         let head = chain.store().head()?.ok_or_else(|| ServiceError::Invalid("no head".into()))?;
         set_status(&net, &head);
-        let rpc_config =
-            config.rpc.rpc_config().map_err(|e| ServiceError::Invalid(format!("rpc.cors: {e}")))?;
+        let rpc_config = config.rpc.rpc_config().map_err(ServiceError::Invalid)?;
         let rpc = RpcServer::start(config.rpc.addr, &rpc_config, chain.clone(), None).await?;
         let admin = match config.test.admin_rpc {
             Some(addr) => Some(start_admin(addr, net.clone()).await?),

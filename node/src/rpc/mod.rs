@@ -67,6 +67,71 @@ impl Default for RpcConfig {
     }
 }
 
+/// Operator overrides of [`RpcConfig`]'s limits: `weft-node dev` flags, or `[rpc.limits]` in
+/// a validator's `node.toml`. Unset ones keep their defaults.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize, clap::Args)]
+#[serde(deny_unknown_fields)]
+pub struct RpcLimits {
+    /// Largest request body in bytes.
+    #[arg(long = "rpc-max-request-bytes")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_request_bytes: Option<u32>,
+    /// Largest response body in bytes.
+    #[arg(long = "rpc-max-response-bytes")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_response_bytes: Option<u32>,
+    /// Open connections at most.
+    #[arg(long = "rpc-max-connections")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_connections: Option<u32>,
+    /// Subscriptions per WebSocket connection.
+    #[arg(long = "rpc-max-subscriptions")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_subscriptions: Option<u32>,
+    /// Calls in one JSON-RPC batch.
+    #[arg(long = "rpc-max-batch")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_batch: Option<u32>,
+}
+
+/// A limit set below what the server can work with.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{name} is {value}; it must be at least {min}")]
+pub struct RpcLimitError {
+    /// The limit.
+    pub name: &'static str,
+    /// The value given.
+    pub value: u32,
+    /// The smallest value accepted.
+    pub min: u32,
+}
+
+impl RpcLimits {
+    /// Whether none is set.
+    pub fn is_empty(&self) -> bool {
+        *self == RpcLimits::default()
+    }
+
+    /// `config` with these overrides, each checked against its minimum (a body limit under
+    /// 1 KiB would refuse every request).
+    pub fn apply(&self, mut config: RpcConfig) -> Result<RpcConfig, RpcLimitError> {
+        let set = |name, value: Option<u32>, min, into: &mut u32| match value {
+            Some(value) if value < min => Err(RpcLimitError { name, value, min }),
+            Some(value) => {
+                *into = value;
+                Ok(())
+            }
+            None => Ok(()),
+        };
+        set("max_request_bytes", self.max_request_bytes, 1024, &mut config.max_request_bytes)?;
+        set("max_response_bytes", self.max_response_bytes, 1024, &mut config.max_response_bytes)?;
+        set("max_connections", self.max_connections, 1, &mut config.max_connections)?;
+        set("max_subscriptions", self.max_subscriptions, 1, &mut config.max_subscriptions_per_connection)?;
+        set("max_batch", self.max_batch, 1, &mut config.max_batch_len)?;
+        Ok(config)
+    }
+}
+
 /// A running server.
 #[derive(Debug)]
 pub struct RpcServer {
