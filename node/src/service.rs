@@ -79,10 +79,10 @@ fn keep_evidence_within(
     key.extend(evidence.offender().0);
     key.extend(&weft_types::sha3_256(&value).0[..8]);
     let kept: Vec<Vec<u8>> = store
-        .consensus_records()?
+        .consensus_records_with_prefix(EVIDENCE_PREFIX)?
         .into_iter()
         .map(|(k, _)| k)
-        .filter(|k| k.first() == Some(&EVIDENCE_PREFIX) && *k != key)
+        .filter(|k| *k != key)
         .collect();
     // Keys sort by view: drop the lowest to make room.
     let excess = (kept.len() + 1).saturating_sub(max.max(1));
@@ -93,9 +93,8 @@ fn keep_evidence_within(
 /// are skipped).
 pub fn stored_evidence(store: &Store) -> Result<Vec<weft_types::consensus::Evidence>, StoreError> {
     Ok(store
-        .consensus_records()?
+        .consensus_records_with_prefix(EVIDENCE_PREFIX)?
         .into_iter()
-        .filter(|(k, _)| k.first() == Some(&EVIDENCE_PREFIX))
         .filter_map(|(_, v)| weft_types::consensus::Evidence::decode_bounded(&v).ok())
         .collect())
 }

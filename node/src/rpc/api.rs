@@ -12,9 +12,9 @@ use tokio::sync::broadcast::error::RecvError;
 use weft_abi::Abi;
 use weft_rpc_api::{
     AccountInfo, AmountArg, BlockId, BlockInfo, Bytes, Estimate, EstimateAction, EstimateRequest,
-    EventFilter, EventInfo, EventPage, ExecErrorInfo, HeaderInfo, Health, NodeInfo, NodeMetrics, PeerInfo,
-    ProofItem, QueryRequest, QueryResult, ReceiptInfo, RpcResult, SnapshotId, StateProofInfo, SubmitResult,
-    TxInfo, TxLocation, TxStatus, WeftApiServer,
+    EventFilter, EventInfo, EventPage, EvidenceInfo, ExecErrorInfo, HeaderInfo, Health, NodeInfo,
+    NodeMetrics, PeerInfo, ProofItem, QueryRequest, QueryResult, ReceiptInfo, RpcResult, SnapshotId,
+    StateProofInfo, SubmitResult, TxInfo, TxLocation, TxStatus, WeftApiServer,
     codes::{self, err},
     openrpc,
 };
@@ -30,8 +30,8 @@ use weft_types::{
 use super::{
     RpcConfig,
     convert::{
-        chain_error, dev_error, event_info, exec_error_info, header_info, receipt_info, submit_error,
-        submit_error_info, tx_info,
+        chain_error, dev_error, event_info, evidence_info, exec_error_info, header_info, receipt_info,
+        submit_error, submit_error_info, tx_info,
     },
     events::{Cursor, Matcher},
 };
@@ -267,6 +267,12 @@ impl WeftApiServer for WeftRpc {
 
     async fn node_peers(&self) -> RpcResult<Vec<PeerInfo>> {
         Ok(self.chain.peers().into_iter().map(|(peer_id, address)| PeerInfo { peer_id, address }).collect())
+    }
+
+    async fn node_evidence(&self) -> RpcResult<Vec<EvidenceInfo>> {
+        let evidence =
+            crate::service::stored_evidence(&self.chain.store()).map_err(|e| chain_error(e.into()))?;
+        Ok(evidence.iter().map(evidence_info).collect())
     }
 
     async fn chain_get_head(&self) -> RpcResult<HeaderInfo> {

@@ -5,12 +5,16 @@ use jsonrpsee::types::ErrorObjectOwned;
 use parity_scale_codec::Encode;
 use weft_abi::{Abi, Revert};
 use weft_rpc_api::{
-    ActionInfo, Bytes, ErrorInfo, EventInfo, ExecErrorInfo, HeaderInfo, ReceiptInfo, TxInfo, TxLocation,
+    ActionInfo, BlockRefInfo, Bytes, Conflict, ErrorInfo, EventInfo, EvidenceInfo, ExecErrorInfo, HeaderInfo,
+    ProposalInfo, ReceiptInfo, TxInfo, TxLocation, VoteInfo,
     codes::{self, err},
 };
 use weft_runtime::TxError;
 use weft_types::{
-    Event, ExecError, Hash, Header, Height, Receipt, SignedTransaction, receipt::ExecStatus, tx::Action,
+    Event, ExecError, Hash, Header, Height, Receipt, SignedTransaction,
+    consensus::{BlockRef, Evidence, SignedProposal, SignedVote, Vote},
+    receipt::ExecStatus,
+    tx::Action,
 };
 
 use crate::{
@@ -18,6 +22,35 @@ use crate::{
     dev::DevError,
     mempool::AddError,
 };
+
+/// A piece of evidence of equivocation as JSON.
+pub fn evidence_info(evidence: &Evidence) -> EvidenceInfo {
+    let block = |b: &BlockRef| BlockRefInfo { height: b.height, hash: b.hash };
+    let vote = |v: &SignedVote| {
+        let kind = match v.vote {
+            Vote::Notarize(_) => "notarize",
+            Vote::Nullify(_) => "nullify",
+            Vote::Finalize(_) => "finalize",
+        };
+        VoteInfo { kind: kind.to_owned(), view: v.vote.view(), block: v.vote.block().map(block) }
+    };
+    let proposal = |p: &SignedProposal| ProposalInfo {
+        parent_view: p.proposal.parent_view,
+        block: BlockRefInfo { height: p.proposal.height, hash: p.proposal.block_hash },
+    };
+    let conflict = match evidence {
+        Evidence::ConflictingVotes(a, b) => Conflict::Votes { first: vote(a), second: vote(b) },
+        Evidence::ConflictingProposals(a, b) => {
+            Conflict::Proposals { first: proposal(a), second: proposal(b) }
+        }
+    };
+    EvidenceInfo {
+        view: evidence.view(),
+        offender: evidence.offender(),
+        conflict,
+        raw: Bytes(evidence.encode()),
+    }
+}
 
 /// A header as JSON.
 pub fn header_info(header: &Header, tx_count: usize) -> HeaderInfo {

@@ -517,9 +517,24 @@ impl Store {
     pub fn consensus_records(&self) -> Result<Vec<Record>, StoreError> {
         let txn = self.db.begin_read().at(&self.path)?;
         let table = txn.open_table(CONSENSUS).at(&self.path)?;
+        Self::records(table.iter().at(&self.path)?, &self.path)
+    }
+
+    /// The consensus records whose key starts with `prefix`, in key order.
+    pub fn consensus_records_with_prefix(&self, prefix: u8) -> Result<Vec<Record>, StoreError> {
+        let txn = self.db.begin_read().at(&self.path)?;
+        let table = txn.open_table(CONSENSUS).at(&self.path)?;
+        let range = match prefix.checked_add(1) {
+            Some(next) => table.range(&[prefix][..]..&[next][..]),
+            None => table.range(&[prefix][..]..),
+        };
+        Self::records(range.at(&self.path)?, &self.path)
+    }
+
+    fn records(range: redb::Range<'_, &[u8], &[u8]>, path: &Path) -> Result<Vec<Record>, StoreError> {
         let mut out = Vec::new();
-        for entry in table.iter().at(&self.path)? {
-            let (key, value) = entry.at(&self.path)?;
+        for entry in range {
+            let (key, value) = entry.at(path)?;
             out.push((key.value().to_vec(), value.value().to_vec()));
         }
         Ok(out)

@@ -21,10 +21,11 @@ use weft_node::{
     genesis::GenesisFile,
     testnet::{NodeHome, init_home, write_testnet},
 };
-use weft_rpc_api::{BlockId, Bytes, CallInput, QueryRequest, ReceiptInfo, WeftApiClient};
+use weft_rpc_api::{BlockId, Bytes, CallInput, Conflict, QueryRequest, ReceiptInfo, WeftApiClient};
 use weft_types::{
     Address, Hash, Transaction,
     codec::BoundedBytes,
+    consensus::{BlockRef, Evidence, Proposal, Validator, ValidatorSet, Vote},
     dev::{dev_address, dev_key},
     limits::MAX_TX_GAS,
     tx::{Action, MethodName, address_of},
@@ -450,4 +451,75 @@ async fn four_validators_finalize_survive_a_crash_partition_and_catch_up() {
     }
     let hash = clients[2].tx_submit(Bytes(transfer(6, chain_id))).await.unwrap();
     final_everywhere(&nodes, &clients, &[0, 1, 2, 3, 4], hash).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn kept_evidence_is_served_over_json_rpc_and_printed_by_the_node() {
+    let dir = tempfile::tempdir().unwrap();
+    let net = testnet(dir.path());
+    let chain_id = net.genesis.chain_id;
+    let config = NodeConfig::load(&net.configs[1]).unwrap();
+    // Validator 1 signed a nullify and a finalize of view 7, and two proposals of view 9: kept
+    // in its store as the service keeps what it sees, before the node starts.
+    let key = weft_node::config::read_key(&config.validator_key).unwrap();
+    let offender = address_of(&key);
+    let block = |height, byte| BlockRef { view: 7, height, hash: Hash([byte; 32]) };
+    let votes = Evidence::ConflictingVotes(
+        Vote::Nullify(7).sign(chain_id, &key),
+        Vote::Finalize(block(3, 1)).sign(chain_id, &key),
+    );
+    let proposal = |byte| {
+        Proposal { view: 9, parent_view: 7, height: 4, block_hash: Hash([byte; 32]) }.sign(chain_id, &key)
+    };
+    let proposals = Evidence::ConflictingProposals(proposal(2), proposal(3));
+    std::fs::create_dir_all(&config.data_dir).unwrap();
+    {
+        let store = weft_node::store::Store::open(&config.data_dir.join("chain.redb")).unwrap();
+        weft_node::service::keep_evidence(&store, &proposals).unwrap();
+        weft_node::service::keep_evidence(&store, &votes).unwrap();
+    }
+
+    let mut nodes = Nodes { children: (0..5).map(|_| None).collect(), configs: net.configs.clone() };
+    nodes.spawn(1);
+    let client = client(&net.configs[1]);
+    let served =
+        wait_for("node1's RPC", &nodes, PATIENCE, || async { client.node_evidence().await.ok() }).await;
+    assert_eq!(served.len(), 2, "{served:?}");
+    assert_eq!((served[0].view, served[0].offender), (7, offender), "lowest view first");
+    assert_eq!(
+        serde_json::to_value(&served[0].conflict).unwrap(),
+        serde_json::json!({
+            "type": "votes",
+            "first": { "kind": "nullify", "view": 7, "block": null },
+            "second": { "kind": "finalize", "view": 7, "block": { "height": 3, "hash": Hash([1; 32]) } },
+        })
+    );
+    let Conflict::Proposals { first, second } = &served[1].conflict else { panic!("{served:?}") };
+    assert_eq!(
+        (served[1].view, first.parent_view, first.block.hash, second.block.hash),
+        (9, 7, Hash([2; 32]), Hash([3; 32]))
+    );
+    // The raw form is the evidence itself: anyone can check both signatures.
+    let set = ValidatorSet::from_unsorted(
+        net.genesis.validators.iter().map(|v| Validator { address: v.address, power: v.power }).collect(),
+    )
+    .unwrap();
+    for (info, kept) in served.iter().zip([&votes, &proposals]) {
+        let decoded = Evidence::decode_bounded(&info.raw.0).unwrap();
+        assert_eq!(&decoded, kept);
+        decoded.verify(chain_id, &set).unwrap();
+    }
+
+    // Stopped, the node prints the same evidence from its store.
+    nodes.kill(1);
+    let out = Command::new(env!("CARGO_BIN_EXE_weft-node"))
+        .args(["evidence", "--config"])
+        .arg(&net.configs[1])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(text.lines().count(), 2, "{text}");
+    assert!(text.contains(&format!("view 7 validator {offender}: conflicting votes")), "{text}");
+    assert!(text.contains(&format!("view 9 validator {offender}: two proposals")), "{text}");
 }

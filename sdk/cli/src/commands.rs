@@ -7,7 +7,7 @@ use futures_util::StreamExt as _;
 use serde_json::{Value, json};
 use weft_client::{
     Client, ClientError, DeployOptions, Keystore, Signer, TxOptions, WaitFor,
-    api::{BlockId, EventFilter, TxInfo},
+    api::{BlockId, Conflict, EventFilter, TxInfo},
 };
 use weft_types::{Address, Amount, Hash, dev::DEV_ACCOUNTS};
 
@@ -567,9 +567,11 @@ async fn status(g: &Global) -> Result<Report> {
     let client = connect(g).await?;
     let info = client.node_info().await?;
     let health = client.health().await?;
-    let human = format!(
+    let evidence = client.evidence().await?;
+    let mut human = format!(
         "node {} ({})\n  chain id       {}\n  height         {}\n  finalized      {}\n  min gas price  {}\n  \
-         validator      {}\n  dev            {}\n  peers          {}\n  pending txs    {}\n  healthy        {}{}",
+         validator      {}\n  dev            {}\n  peers          {}\n  pending txs    {}\n  healthy        {}{}\n  \
+         evidence       {}",
         g.rpc,
         info.version,
         info.chain_id,
@@ -582,8 +584,17 @@ async fn status(g: &Global) -> Result<Report> {
         health.pending_txs,
         health.healthy,
         if health.syncing { " (syncing)" } else { "" },
+        evidence.len(),
     );
-    Ok(Report::new(json!({ "rpc": g.rpc, "node": info, "health": health }), human))
+    // Each piece names a validator that signed two conflicting messages.
+    for e in &evidence {
+        let what = match &e.conflict {
+            Conflict::Votes { first, second } => format!("votes {} and {}", first.kind, second.kind),
+            Conflict::Proposals { .. } => "two proposals".to_owned(),
+        };
+        human.push_str(&format!("\n    view {} validator {}: {what}", e.view, e.offender));
+    }
+    Ok(Report::new(json!({ "rpc": g.rpc, "node": info, "health": health, "evidence": evidence }), human))
 }
 
 // ----- contract crates -----

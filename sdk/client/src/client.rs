@@ -19,8 +19,8 @@ use serde_json::Value;
 use tokio::sync::{Mutex, OnceCell};
 use weft_rpc_api::{
     AccountInfo, AmountArg, BlockId, BlockInfo, Bytes, Estimate, EstimateRequest, EventFilter, EventInfo,
-    EventPage, HeaderInfo, Health, NodeInfo, NodeMetrics, PeerInfo, QueryRequest, QueryResult, ReceiptInfo,
-    SnapshotId, StateProofInfo, SubmitResult, TxInfo, TxStatus, WeftApiClient,
+    EventPage, EvidenceInfo, HeaderInfo, Health, NodeInfo, NodeMetrics, PeerInfo, QueryRequest, QueryResult,
+    ReceiptInfo, SnapshotId, StateProofInfo, SubmitResult, TxInfo, TxStatus, WeftApiClient,
 };
 use weft_types::{Address, Amount, ChainId, Hash, SignedTransaction};
 
@@ -203,6 +203,11 @@ impl Client {
     /// `node_peers`.
     pub async fn peers(&self) -> Result<Vec<PeerInfo>> {
         self.rpc().node_peers().await.map_err(|e| self.map_err(e))
+    }
+
+    /// `node_evidence`: the evidence of equivocation the node has seen and kept.
+    pub async fn evidence(&self) -> Result<Vec<EvidenceInfo>> {
+        self.rpc().node_evidence().await.map_err(|e| self.map_err(e))
     }
 
     // ----- chain -----

@@ -28,6 +28,7 @@ import {
   type EventFilter,
   type EventInfo,
   type EventPage,
+  type EvidenceInfo,
   type HeaderInfo,
   type Health,
   type NodeInfo,
@@ -201,6 +202,10 @@ export class WeftClient {
   }
   peers(): Promise<PeerInfo[]> {
     return this.request("node_peers");
+  }
+  /** Evidence of equivocation the node has seen and kept, lowest view first. */
+  evidence(): Promise<EvidenceInfo[]> {
+    return this.request("node_evidence");
   }
 
   // ----- chain -----

@@ -48,6 +48,35 @@ export interface PeerInfo {
   address: string;
 }
 
+/** A piece of evidence of equivocation the node has seen and kept (`node_evidence`). */
+export interface EvidenceInfo {
+  view: number;
+  /** The validator that signed both messages. */
+  offender: Hex32;
+  conflict:
+    | { type: "votes"; first: VoteInfo; second: VoteInfo }
+    | { type: "proposals"; first: ProposalInfo; second: ProposalInfo };
+  /** SCALE(Evidence): both messages with their signatures. */
+  raw: HexString;
+}
+
+export interface BlockRefInfo {
+  height: number;
+  hash: Hex32;
+}
+
+export interface VoteInfo {
+  kind: "notarize" | "finalize" | "nullify";
+  view: number;
+  /** Absent (null) for `nullify`. */
+  block: BlockRefInfo | null;
+}
+
+export interface ProposalInfo {
+  parent_view: number;
+  block: BlockRefInfo;
+}
+
 export interface HeaderInfo {
   hash: Hex32;
   height: number;
@@ -244,6 +273,7 @@ export interface RpcMethods {
   node_health: { params: []; result: Health };
   node_metrics: { params: []; result: NodeMetrics };
   node_peers: { params: []; result: PeerInfo[] };
+  node_evidence: { params: []; result: EvidenceInfo[] };
   chain_getHead: { params: []; result: HeaderInfo };
   chain_getFinalized: { params: []; result: HeaderInfo };
   chain_getBlock: { params: [id: BlockId, full?: boolean | null]; result: BlockInfo | null };
@@ -284,8 +314,8 @@ export const UNSUBSCRIBE: { [K in keyof RpcSubscriptions]: RpcSubscriptions[K]["
 
 /** The names of every request/response method, for checks against `rpc.discover`. */
 export const RPC_METHODS = [
-  "node_info", "node_health", "node_metrics", "node_peers", "chain_getHead", "chain_getFinalized",
-  "chain_getBlock", "state_getAccount", "state_getStorage", "state_getProof", "tx_submit",
+  "node_info", "node_health", "node_metrics", "node_peers", "node_evidence", "chain_getHead",
+  "chain_getFinalized", "chain_getBlock", "state_getAccount", "state_getStorage", "state_getProof", "tx_submit",
   "tx_submitBatch", "tx_getReceipt", "tx_get", "contract_query", "contract_estimateGas",
   "contract_getAbi", "contract_getCode", "contract_getEvents", "dev_mine", "dev_setBalance",
   "dev_increaseTime", "dev_snapshot", "dev_revert", "rpc.discover",

@@ -38,6 +38,11 @@ pub trait WeftApi {
     #[method(name = "node_peers")]
     async fn node_peers(&self) -> RpcResult<Vec<PeerInfo>>;
 
+    /// The evidence of equivocation this node has seen and kept, lowest view first (at most
+    /// `MAX_STORED_EVIDENCE` pieces; empty on a dev chain).
+    #[method(name = "node_evidence")]
+    async fn node_evidence(&self) -> RpcResult<Vec<EvidenceInfo>>;
+
     /// The newest block's header.
     #[method(name = "chain_getHead")]
     async fn chain_get_head(&self) -> RpcResult<HeaderInfo>;

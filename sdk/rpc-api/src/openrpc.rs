@@ -48,6 +48,12 @@ pub const METHODS: &[MethodDoc] = &[
         "NodeMetrics",
     ),
     m("node_peers", "Connected peers.", &[], "PeerInfo[]"),
+    m(
+        "node_evidence",
+        "Evidence of equivocation this node has seen and kept, lowest view first.",
+        &[],
+        "EvidenceInfo[]",
+    ),
     m("chain_getHead", "The newest block's header.", &[], "HeaderInfo"),
     m("chain_getFinalized", "The newest finalized block's header.", &[], "HeaderInfo"),
     m(
@@ -145,6 +151,7 @@ fn components() -> Value {
         "NodeInfo": obj("chain_id, version, peer_id, height, finalized_height, validator, dev, min_gas_price"),
         "Health": obj("healthy, height, finalized_height, peers, syncing, pending_txs"),
         "PeerInfo": obj("peer_id, address"),
+        "EvidenceInfo": obj("view, offender, conflict {type: votes|proposals, first, second}, raw (SCALE Evidence)"),
         "HeaderInfo": obj("hash, height, parent_hash, timestamp_ms, proposer, tx_root, receipts_root, state_root, gas_used, tx_count"),
         "BlockInfo": obj("header, tx_hashes, transactions (with full)"),
         "TxInfo": obj("hash, chain_id, sender, nonce, gas_limit, gas_price, action {type: transfer|upload_code|instantiate|call, …}, signature, location"),

@@ -203,6 +203,70 @@ pub struct PeerInfo {
     pub address: String,
 }
 
+/// A piece of evidence of equivocation this node saw and kept (`node_evidence`): one validator
+/// signed two messages that cannot both be honest.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EvidenceInfo {
+    /// The view both messages are of.
+    pub view: u64,
+    /// The validator that signed both.
+    pub offender: Address,
+    /// The two messages.
+    pub conflict: Conflict,
+    /// `SCALE(Evidence)` (docs/protocol.md): both messages with their signatures, for anyone to
+    /// check.
+    pub raw: Bytes,
+}
+
+/// The two messages of a piece of evidence.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Conflict {
+    /// Two votes of one view that contradict each other.
+    Votes {
+        /// The first vote.
+        first: VoteInfo,
+        /// The second vote.
+        second: VoteInfo,
+    },
+    /// Two proposals of different blocks for one view.
+    Proposals {
+        /// The first proposal.
+        first: ProposalInfo,
+        /// The second proposal.
+        second: ProposalInfo,
+    },
+}
+
+/// A consensus vote.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VoteInfo {
+    /// `notarize`, `finalize` (of a block) or `nullify` (of the view).
+    pub kind: String,
+    /// The view.
+    pub view: u64,
+    /// The block voted for (none for `nullify`).
+    pub block: Option<BlockRefInfo>,
+}
+
+/// A block of a view.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BlockRefInfo {
+    /// Its height.
+    pub height: Height,
+    /// Its hash.
+    pub hash: Hash,
+}
+
+/// A leader's proposal.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProposalInfo {
+    /// The view of the parent block.
+    pub parent_view: u64,
+    /// The proposed block.
+    pub block: BlockRefInfo,
+}
+
 /// A block header with its hash.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HeaderInfo {

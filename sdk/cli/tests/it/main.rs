@@ -76,6 +76,7 @@ async fn status_balance_transfer_block_and_tx() {
     assert_eq!(status["node"]["chain_id"], json!(1337));
     assert_eq!(status["node"]["dev"], json!(true));
     assert_eq!(status["health"]["healthy"], json!(true));
+    assert_eq!(status["evidence"], json!([]), "a dev chain has no evidence");
     assert!(weft.text(&["status"]).await.contains("chain id       1337"));
 
     let bob = weft.json(&["balance", "bob"]).await;

@@ -68,6 +68,7 @@ describe("node and chain", () => {
     const health = await client.health();
     assert.equal(health.healthy, true);
     assert.ok(Array.isArray(await client.peers()));
+    assert.deepEqual(await client.evidence(), [], "a dev chain has no evidence");
     const discover = await client.discover();
     const methods = (discover.methods as { name: string }[]).map((m) => m.name).sort();
     // Every method the node serves is typed here, and nothing else.
