@@ -292,6 +292,7 @@ async fn four_validators_finalize_survive_a_crash_partition_and_catch_up() {
     // peer): the node publishes it again when peers join, and it is final on all four.
     let hash = clients[0].tx_submit(Bytes(transfer(0, chain_id))).await.unwrap();
     let receipt = final_everywhere(&nodes, &clients, &[0, 1, 2, 3], hash).await;
+    let first = (hash, receipt.location.clone());
     let info = clients[1].node_info().await.unwrap();
     assert!(info.validator && !info.dev && info.peer_id.is_some());
     assert!(info.finalized_height >= receipt.location.block_height);
@@ -356,6 +357,15 @@ async fn four_validators_finalize_survive_a_crash_partition_and_catch_up() {
     let block = clients[3].chain_get_block(BlockId::Height(target.height), None).await.unwrap().unwrap();
     assert_eq!(block.header.hash, target.hash);
     final_everywhere(&nodes, &clients, &[0, 1, 2, 3], hash).await;
+    // Replayed to the restarted node, a transfer it committed before the crash and one it
+    // only fetched while catching up are both refused.
+    for (nonce, (hash, included)) in [(0, first.clone()), (4, (hash, receipt.location.clone()))] {
+        let refused = clients[3].tx_submit(Bytes(transfer(nonce, chain_id))).await.unwrap_err();
+        let jsonrpsee::core::client::Error::Call(e) = refused else { panic!("{refused}") };
+        assert_eq!(e.code(), weft_rpc_api::codes::TX_NONCE_TOO_LOW, "nonce {nonce}: {}", e.message());
+        let found = clients[3].tx_get_receipt(hash).await.unwrap().unwrap();
+        assert_eq!(found.location, included, "nonce {nonce} stays where it was included");
+    }
     // Idle, a block comes every `block_interval_ms`, not back to back.
     let parent = clients[3].chain_get_block(BlockId::Height(target.height - 1), None).await.unwrap().unwrap();
     assert_eq!(block.header.parent_hash, parent.header.hash);
