@@ -5,7 +5,10 @@
 
 use std::{
     collections::{BTreeMap, VecDeque},
-    sync::{Arc, Mutex, MutexGuard, RwLock},
+    sync::{
+        Arc, Mutex, MutexGuard, RwLock,
+        atomic::{AtomicU64, Ordering},
+    },
     time::{Duration, Instant},
 };
 
@@ -117,6 +120,24 @@ pub struct Chain {
     outbox: Option<Outbox>,
     /// Connected peers (id → address), as the network reports them.
     peers: Mutex<BTreeMap<String, String>>,
+    gossip_drops: Arc<GossipDrops>,
+}
+
+/// Transactions received by gossip and dropped before admission, by reason, since the node
+/// started (`node_metrics`). Dropped ones are neither blamed on the peer nor forwarded.
+#[derive(Debug, Default)]
+pub struct GossipDrops {
+    /// Over the sending peer's budget (`p2p.gossip_tx_rate`, `p2p.gossip_tx_burst`).
+    pub over_peer_limit: AtomicU64,
+    /// The admission queue was full: this node was not keeping up.
+    pub queue_full: AtomicU64,
+}
+
+impl GossipDrops {
+    /// Counts one more in `counter`; returns the new count.
+    pub fn count(counter: &AtomicU64) -> u64 {
+        counter.fetch_add(1, Ordering::Relaxed).saturating_add(1)
+    }
 }
 
 /// Most connected peers remembered for `node_peers`.
@@ -169,7 +190,13 @@ impl Chain {
             meta,
             outbox: None,
             peers: Mutex::new(BTreeMap::new()),
+            gossip_drops: Arc::default(),
         }
+    }
+
+    /// The counts of gossiped transactions dropped before admission.
+    pub fn gossip_drops(&self) -> &Arc<GossipDrops> {
+        &self.gossip_drops
     }
 
     /// The store (a cheap handle; after `dev_revert` a new one).

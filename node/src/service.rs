@@ -38,7 +38,7 @@ use weft_types::{
 };
 
 use crate::{
-    chain::{Chain, ChainEvent, CommittedBlock, NodeMeta, SubmitError, account_in},
+    chain::{Chain, ChainEvent, CommittedBlock, GossipDrops, NodeMeta, SubmitError, account_in},
     config::{NodeConfig, read_key},
     consensus::{self, Anchor, Core, Effect, Input, Penalty, PersistRecord},
     genesis::GenesisFile,
@@ -317,7 +317,7 @@ impl ValidatorNode {
         let (txs_tx, txs_rx) = mpsc::channel(TX_GOSSIP_QUEUE);
         let (rest_tx, rest_rx) = mpsc::channel(CHANNEL);
         let arrived = Arc::new(tokio::sync::Notify::new());
-        tokio::spawn(split_events(events, txs_tx, rest_tx, net.clone()));
+        tokio::spawn(split_events(events, txs_tx, rest_tx, net.clone(), chain.gossip_drops().clone()));
         let budget = net::GossipBudget::new(config.p2p.gossip_tx_rate, config.p2p.gossip_tx_burst);
         tokio::spawn(admit_gossip(chain.clone(), net.clone(), budget, txs_rx, arrived.clone()));
         let task = tokio::spawn(service.run(rest_rx, arrived, timer_rx, sync_rx, build_rx));
@@ -534,8 +534,8 @@ async fn split_events(
     txs: mpsc::Sender<NetEvent>,
     rest: mpsc::Sender<NetEvent>,
     net: NetHandle,
+    drops: Arc<GossipDrops>,
 ) {
-    let mut dropped: u64 = 0;
     while let Some(event) = events.recv().await {
         if !matches!(event, NetEvent::Gossip { topic: net::Topic::Txs, .. }) {
             if rest.send(event).await.is_err() {
@@ -545,7 +545,7 @@ async fn split_events(
         }
         if let Err(mpsc::error::TrySendError::Full(NetEvent::Gossip { id, source, .. })) = txs.try_send(event)
         {
-            dropped += 1;
+            let dropped = GossipDrops::count(&drops.queue_full);
             if dropped.is_power_of_two() {
                 tracing::warn!(dropped, "transaction gossip dropped: admission is not keeping up");
             }
@@ -575,6 +575,7 @@ async fn admit_gossip(
                 if budget.allow(source, std::time::Instant::now()) {
                     batch.push((data, id, source));
                 } else {
+                    GossipDrops::count(&chain.gossip_drops().over_peer_limit);
                     let refused = budget.refused();
                     if refused.is_power_of_two() {
                         tracing::warn!(%source, refused, "gossiped transactions over the per-peer limit dropped");
@@ -1547,7 +1548,9 @@ mod tests {
         let (events_tx, events_rx) = mpsc::channel(64);
         let (txs_tx, mut txs_rx) = mpsc::channel(4);
         let (rest_tx, mut rest_rx) = mpsc::channel(64);
-        let split = tokio::spawn(split_events(events_rx, txs_tx, rest_tx, network.handle.clone()));
+        let drops = Arc::new(GossipDrops::default());
+        let split =
+            tokio::spawn(split_events(events_rx, txs_tx, rest_tx, network.handle.clone(), drops.clone()));
         let source = PeerId::random();
         let gossip =
             |topic, i: u8| NetEvent::Gossip { topic, data: vec![i], id: net::MessageId([i; 32]), source };
@@ -1567,6 +1570,11 @@ mod tests {
             queued.push(data[0]);
         }
         assert_eq!(queued, vec![0, 1, 2, 3]);
+        assert_eq!(
+            drops.queue_full.load(std::sync::atomic::Ordering::Relaxed),
+            16,
+            "counted for node_metrics"
+        );
         assert!(matches!(
             rest_rx.try_recv(),
             Ok(NetEvent::Gossip { topic: net::Topic::Consensus, data, .. }) if data == vec![100]

@@ -1,6 +1,6 @@
 //! The implementation of every `WeftApi` method over the shared [`Chain`].
 
-use std::sync::Arc;
+use std::sync::{Arc, atomic::Ordering};
 
 use jsonrpsee::{
     PendingSubscriptionSink, SubscriptionMessage,
@@ -252,6 +252,7 @@ impl WeftApiServer for WeftRpc {
             (pool.len(), pool.bytes())
         };
         let p = super::metrics::process_stats();
+        let drops = self.chain.gossip_drops();
         Ok(NodeMetrics {
             cpu_user_ms: p.cpu_user_ms,
             cpu_system_ms: p.cpu_system_ms,
@@ -262,6 +263,8 @@ impl WeftApiServer for WeftRpc {
             pending_txs: u32::try_from(pending).unwrap_or(u32::MAX),
             pending_bytes: u64::try_from(bytes).unwrap_or(u64::MAX),
             height: head.height,
+            gossip_txs_over_peer_limit: drops.over_peer_limit.load(Ordering::Relaxed),
+            gossip_txs_queue_full: drops.queue_full.load(Ordering::Relaxed),
         })
     }
 

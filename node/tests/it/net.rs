@@ -747,6 +747,17 @@ async fn gossiped_transactions_are_limited_per_peer() {
     let allowed = 5 + started.elapsed().as_secs() + 1;
     assert!(pooled() <= allowed, "{} transactions admitted; the budget allows {allowed}", pooled());
     assert!(pooled() < 30);
+    // What the budget dropped is counted in node_metrics: with what was admitted, all thirty.
+    let rpc = jsonrpsee_http_client::HttpClientBuilder::default()
+        .build(format!("http://{}", follower.rpc_addr()))
+        .unwrap();
+    let over_limit = || async {
+        use weft_rpc_api::WeftApiClient;
+        rpc.node_metrics().await.unwrap().gossip_txs_over_peer_limit
+    };
+    eventually("every transaction admitted or counted", || async { over_limit().await + pooled() == 30 })
+        .await;
+    assert!(over_limit().await >= 30 - allowed);
     follower.shutdown().await;
     peer.stop().await;
 }

@@ -41,6 +41,10 @@ export interface NodeMetrics {
   pending_txs: number;
   pending_bytes: number;
   height: number;
+  /** Gossiped transactions dropped: their peer sent over its budget. */
+  gossip_txs_over_peer_limit: number;
+  /** Gossiped transactions dropped: the admission queue was full. */
+  gossip_txs_queue_full: number;
 }
 
 export interface PeerInfo {

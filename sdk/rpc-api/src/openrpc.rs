@@ -43,7 +43,7 @@ pub const METHODS: &[MethodDoc] = &[
     m("node_health", "Whether the node is healthy.", &[], "Health"),
     m(
         "node_metrics",
-        "The node process's CPU time, resident memory, threads and mempool (from /proc/self on Linux).",
+        "The node process's CPU time, resident memory, threads and mempool (from /proc/self on Linux), and the gossiped transactions it dropped.",
         &[],
         "NodeMetrics",
     ),
@@ -150,6 +150,7 @@ fn components() -> Value {
         "BlockId": { "oneOf": [{ "type": "integer" }, { "$ref": "#/components/schemas/Hash" }, { "enum": ["head", "finalized"] }] },
         "NodeInfo": obj("chain_id, version, peer_id, height, finalized_height, validator, dev, min_gas_price"),
         "Health": obj("healthy, height, finalized_height, peers, syncing, pending_txs"),
+        "NodeMetrics": obj("cpu_user_ms, cpu_system_ms, rss_bytes, rss_peak_bytes, threads, uptime_ms, pending_txs, pending_bytes, height, gossip_txs_over_peer_limit, gossip_txs_queue_full"),
         "PeerInfo": obj("peer_id, address"),
         "EvidenceInfo": obj("view, offender, conflict {type: votes|proposals, first, second}, raw (SCALE Evidence)"),
         "HeaderInfo": obj("hash, height, parent_hash, timestamp_ms, proposer, tx_root, receipts_root, state_root, gas_used, tx_count"),
@@ -200,4 +201,35 @@ pub fn document() -> Value {
         "methods": methods,
         "components": { "schemas": components() },
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every `$ref` of the document, recursively.
+    fn refs(value: &Value, out: &mut Vec<String>) {
+        match value {
+            Value::Object(map) => {
+                if let Some(Value::String(r)) = map.get("$ref") {
+                    out.push(r.clone());
+                }
+                map.values().for_each(|v| refs(v, out));
+            }
+            Value::Array(items) => items.iter().for_each(|v| refs(v, out)),
+            _ => {}
+        }
+    }
+
+    #[test]
+    fn every_schema_reference_resolves() {
+        let doc = document();
+        let mut found = Vec::new();
+        refs(&doc, &mut found);
+        assert!(found.len() > METHODS.len(), "{found:?}");
+        for r in found {
+            let name = r.strip_prefix("#/components/schemas/").unwrap_or_else(|| panic!("{r}"));
+            assert!(doc["components"]["schemas"].get(name).is_some(), "{r} has no schema");
+        }
+    }
 }

@@ -192,6 +192,14 @@ pub struct NodeMetrics {
     pub pending_bytes: u64,
     /// Height of the newest block.
     pub height: Height,
+    /// Gossiped transactions dropped because their peer sent over its budget
+    /// (`p2p.gossip_tx_rate`, `p2p.gossip_tx_burst`), since the node started.
+    #[serde(default)]
+    pub gossip_txs_over_peer_limit: u64,
+    /// Gossiped transactions dropped because the admission queue was full (the node was not
+    /// keeping up), since the node started.
+    #[serde(default)]
+    pub gossip_txs_queue_full: u64,
 }
 
 /// One entry of `node_peers`.
