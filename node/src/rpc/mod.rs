@@ -7,6 +7,7 @@ pub mod cors;
 mod events;
 mod http_subs;
 pub mod metrics;
+mod ops;
 
 use std::{net::SocketAddr, sync::Arc};
 
@@ -158,15 +159,17 @@ impl RpcServer {
         let max_response_bytes = config.max_response_bytes as usize;
         let middleware = jsonrpsee::server::middleware::rpc::RpcServiceBuilder::new()
             .layer_fn(move |service| http_subs::HttpSubscriptions { service, max_response_bytes });
+        let api = WeftRpc::new(chain, dev, config.clone());
+        let http =
+            tower::ServiceBuilder::new().option_layer(config.cors.layer()).layer(ops::OpsLayer(api.clone()));
         let server = Server::builder()
             .set_config(server_config)
             .set_rpc_middleware(middleware)
-            .set_http_middleware(tower::ServiceBuilder::new().option_layer(config.cors.layer()))
+            .set_http_middleware(http)
             .build(addr)
             .await
             .map_err(|e| DevError::Rpc { addr, reason: e.to_string() })?;
         let local = server.local_addr().map_err(|e| DevError::Rpc { addr, reason: e.to_string() })?;
-        let api = WeftRpc::new(chain, dev, config.clone());
         let handle = server.start(api.into_rpc());
         Ok(RpcServer { handle, addr: local })
     }

@@ -520,6 +520,12 @@ async fn kept_evidence_is_served_over_json_rpc_and_printed_by_the_node() {
         decoded.verify(chain_id, &set).unwrap();
     }
 
+    // Prometheus scrapers see it too, on a validator.
+    let (status, _, metrics) = crate::rpc::raw_request(config.rpc.addr, "GET /metrics", &[], b"");
+    assert_eq!(status, 200, "{metrics}");
+    assert!(metrics.lines().any(|l| l == "weft_evidence 2"), "{metrics}");
+    assert!(metrics.contains("validator=\"true\",dev=\"false\"} 1"), "{metrics}");
+
     // Stopped, the node prints the same evidence from its store.
     nodes.kill(1);
     let out = Command::new(env!("CARGO_BIN_EXE_weft-node"))

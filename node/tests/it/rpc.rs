@@ -161,22 +161,22 @@ fn trapper_wasm() -> Vec<u8> {
 
 /// Posts raw bytes to the server; returns the status code and the body.
 fn raw_post(addr: SocketAddr, body: &[u8]) -> (u16, String) {
-    let (status, _, body) = raw_request(addr, "POST", &[], body);
+    let (status, _, body) = raw_request(addr, "POST /", &[], body);
     (status, body)
 }
 
-/// Sends one HTTP/1.1 request with a JSON content type; returns the status code, the header
-/// lines in lower case and the body.
-fn raw_request(
+/// Sends one HTTP/1.1 request (`target`: method and path, e.g. `GET /metrics`) with a JSON
+/// content type; returns the status code, the header lines in lower case and the body.
+pub(crate) fn raw_request(
     addr: SocketAddr,
-    method: &str,
+    target: &str,
     headers: &[(&str, &str)],
     body: &[u8],
 ) -> (u16, Vec<String>, String) {
     let mut s = TcpStream::connect(addr).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
     let mut head = format!(
-        "{method} / HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n",
+        "{target} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n",
         body.len()
     );
     for (name, value) in headers {
@@ -1060,7 +1060,7 @@ async fn cross_origin_pages_get_what_the_cors_setting_allows() {
             ("Access-Control-Request-Method", "POST"),
             ("Access-Control-Request-Headers", "content-type"),
         ];
-        let (status, headers, _) = raw_request(addr, "OPTIONS", &preflight, b"");
+        let (status, headers, _) = raw_request(addr, "OPTIONS /", &preflight, b"");
         assert_eq!(allowed(&headers).as_deref(), app_sees, "{cors:?}: preflight {status} {headers:?}");
         if app_sees.is_some() {
             assert_eq!(status, 200, "{cors:?}");
@@ -1076,11 +1076,54 @@ async fn cross_origin_pages_get_what_the_cors_setting_allows() {
             );
         }
         for (origin, sees) in [(APP, app_sees), ("http://other.example", other_sees)] {
-            let (status, headers, body) = raw_request(addr, "POST", &[("Origin", origin)], info);
+            let (status, headers, body) = raw_request(addr, "POST /", &[("Origin", origin)], info);
             assert_eq!(status, 200, "{cors:?} {origin}: {body}");
             assert!(body.contains(r#""chain_id":"#), "{body}");
             assert_eq!(allowed(&headers).as_deref(), sees, "{cors:?} {origin}: {headers:?}");
         }
         node.shutdown().await;
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn operators_get_health_and_prometheus_metrics_over_plain_http() {
+    let dev = Dev::start(None).await;
+    let receipt = dev.send(dev.tx("alice", transfer(Address([0xb0; 32]), 5)).await).await;
+    let height = receipt.location.block_height;
+    assert!(height >= 1);
+
+    let (status, headers, body) = raw_request(dev.addr(), "GET /health", &[], b"");
+    assert_eq!(status, 200, "{body}");
+    assert!(headers.iter().any(|h| h == "content-type: application/json"), "{headers:?}");
+    let health: weft_rpc_api::Health = serde_json::from_str(&body).unwrap();
+    assert!(health.healthy && health.height >= height, "{health:?}");
+
+    let (status, headers, body) = raw_request(dev.addr(), "GET /metrics", &[], b"");
+    assert_eq!(status, 200, "{body}");
+    assert!(headers.iter().any(|h| h.starts_with("content-type: text/plain; version=0.0.4")), "{headers:?}");
+    let sample = |name: &str| -> f64 {
+        let line = body
+            .lines()
+            .find(|l| l.split(['{', ' ']).next() == Some(name))
+            .unwrap_or_else(|| panic!("{name} in\n{body}"));
+        line.rsplit(' ').next().unwrap().parse().unwrap()
+    };
+    let head = dev.http.chain_get_head().await.unwrap();
+    assert!(
+        sample("weft_block_height") >= height as f64 && sample("weft_block_height") <= head.height as f64
+    );
+    assert_eq!(sample("weft_healthy"), 1.0);
+    assert_eq!(sample("weft_evidence"), 0.0);
+    assert!(body.contains(&format!("weft_node_info{{chain_id=\"{DEV_CHAIN_ID}\",")), "{body}");
+    assert!(body.contains("dev=\"true\"} 1"), "{body}");
+    assert!(sample("process_resident_memory_bytes") > 1e6, "{body}");
+    assert!(sample("process_cpu_seconds_total") > 0.0, "{body}");
+
+    // Anything else is JSON-RPC as before.
+    let (status, body) = raw_post(dev.addr(), br#"{"jsonrpc":"2.0","id":1,"method":"node_health"}"#);
+    assert_eq!(status, 200);
+    assert!(body.contains(r#""healthy":true"#), "{body}");
+    let (status, _, _) = raw_request(dev.addr(), "POST /metrics", &[], b"");
+    assert_ne!(status, 200, "only GET serves the metrics");
+    dev.node.shutdown().await;
 }
