@@ -7,7 +7,7 @@ use std::{
     collections::{BTreeMap, VecDeque},
     sync::{
         Arc, Mutex, MutexGuard, RwLock,
-        atomic::{AtomicU64, Ordering},
+        atomic::{AtomicBool, AtomicU64, Ordering},
     },
     time::{Duration, Instant},
 };
@@ -99,6 +99,9 @@ pub struct NodeMeta {
     pub validator: bool,
     /// The libp2p peer id, when networked.
     pub peer_id: Option<String>,
+    /// Whether this node is the only validator (a dev chain, a one-validator network): it is
+    /// healthy without peers.
+    pub alone: bool,
 }
 
 /// Capacity of the event broadcast; a subscriber further behind than this is dropped.
@@ -121,6 +124,8 @@ pub struct Chain {
     /// Connected peers (id → address), as the network reports them.
     peers: Mutex<BTreeMap<String, String>>,
     gossip_drops: Arc<GossipDrops>,
+    /// Whether the node is fetching blocks it missed (set by the validator service).
+    syncing: AtomicBool,
 }
 
 /// Transactions received by gossip and dropped before admission, by reason, since the node
@@ -191,7 +196,18 @@ impl Chain {
             outbox: None,
             peers: Mutex::new(BTreeMap::new()),
             gossip_drops: Arc::default(),
+            syncing: AtomicBool::new(false),
         }
+    }
+
+    /// Whether the node is fetching blocks it missed.
+    pub fn syncing(&self) -> bool {
+        self.syncing.load(Ordering::Relaxed)
+    }
+
+    /// Marks the node as fetching blocks it missed, or done.
+    pub fn set_syncing(&self, syncing: bool) {
+        self.syncing.store(syncing, Ordering::Relaxed);
     }
 
     /// The counts of gossiped transactions dropped before admission.
@@ -481,7 +497,7 @@ mod tests {
         let genesis = Genesis { timestamp_ms: 1, balances: vec![(dev_address("alice"), 1 << 40)] };
         let out = runtime.genesis(Arc::new(store.state().unwrap()), &genesis).unwrap();
         store.commit_block(&out.block, &out.receipts, &out.changes).unwrap();
-        let meta = NodeMeta { dev: false, validator: true, peer_id: None };
+        let meta = NodeMeta { dev: false, validator: true, peer_id: None, alone: true };
         Chain::new(store, runtime, MempoolConfig::default(), meta)
     }
 

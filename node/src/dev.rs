@@ -200,7 +200,7 @@ impl DevNode {
             let out = runtime.genesis(state, &genesis).map_err(|e| DevError::Runtime(e.to_string()))?;
             store.commit_block(&out.block, &out.receipts, &out.changes).map_err(ChainError::from)?;
         }
-        let meta = NodeMeta { dev: true, validator: true, peer_id: None };
+        let meta = NodeMeta { dev: true, validator: true, peer_id: None, alone: true };
         let chain = Arc::new(Chain::new(store, runtime, config.mempool, meta));
         let head = chain.head()?;
         if head.height > 0 {

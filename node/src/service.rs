@@ -267,7 +267,12 @@ impl ValidatorNode {
         let Network { handle: net, events } = Network::start(net_config).await?;
         let peer_id = net.local_peer_id();
 
-        let meta = NodeMeta { dev: false, validator: is_validator, peer_id: Some(peer_id.to_string()) };
+        let meta = NodeMeta {
+            dev: false,
+            validator: is_validator,
+            peer_id: Some(peer_id.to_string()),
+            alone: is_validator && validators.len() == 1,
+        };
         let mut chain = Chain::new(store, runtime, MempoolConfig::default(), meta);
         chain.enable_outbox();
         let chain = Arc::new(chain);
@@ -688,6 +693,7 @@ impl Service {
                 }
                 Some(done) = syncs.recv() => {
                     self.syncing = false;
+                    self.chain.set_syncing(false);
                     let r = match done {
                         SyncDone::Synced(cert) => self.step(Input::Synced(cert), None).await.map(|_| ()),
                         SyncDone::Failed => Ok(()),
@@ -1134,6 +1140,7 @@ impl Service {
             return;
         }
         self.syncing = true;
+        self.chain.set_syncing(true);
         let task = SyncTask {
             chain: self.chain.clone(),
             net: self.net.clone(),

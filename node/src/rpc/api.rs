@@ -235,12 +235,15 @@ impl WeftApiServer for WeftRpc {
     async fn node_health(&self) -> RpcResult<Health> {
         let head = self.head()?;
         let pending = self.chain.mempool().len();
+        let peers = self.chain.peers().len();
+        let syncing = self.chain.syncing();
         Ok(Health {
-            healthy: true,
+            // Up to date, and connected unless it needs nobody.
+            healthy: !syncing && (peers > 0 || self.chain.meta().alone),
             height: head.height,
             finalized_height: head.height,
-            peers: u32::try_from(self.chain.peers().len()).unwrap_or(u32::MAX),
-            syncing: false,
+            peers: u32::try_from(peers).unwrap_or(u32::MAX),
+            syncing,
             pending_txs: u32::try_from(pending).unwrap_or(u32::MAX),
         })
     }

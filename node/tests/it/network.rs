@@ -357,6 +357,11 @@ async fn four_validators_finalize_survive_a_crash_partition_and_catch_up() {
     let block = clients[3].chain_get_block(BlockId::Height(target.height), None).await.unwrap().unwrap();
     assert_eq!(block.header.hash, target.hash);
     final_everywhere(&nodes, &clients, &[0, 1, 2, 3], hash).await;
+    wait_for("node3 healthy", &nodes, PATIENCE, || async {
+        let health = clients[3].node_health().await.ok()?;
+        (health.healthy && health.peers > 0 && !health.syncing).then_some(())
+    })
+    .await;
     // Replayed to the restarted node, a transfer it committed before the crash and one it
     // only fetched while catching up are both refused.
     for (nonce, (hash, included)) in [(0, first.clone()), (4, (hash, receipt.location.clone()))] {
@@ -520,6 +525,11 @@ async fn kept_evidence_is_served_over_json_rpc_and_printed_by_the_node() {
         decoded.verify(chain_id, &set).unwrap();
     }
 
+    // Alone, one validator of four is not healthy: load balancers are told with a 503.
+    let (status, _, body) = crate::rpc::raw_request(config.rpc.addr, "GET /health", &[], b"");
+    assert_eq!(status, 503, "{body}");
+    let health: weft_rpc_api::Health = serde_json::from_str(&body).unwrap();
+    assert!(!health.healthy && health.peers == 0 && !health.syncing, "{health:?}");
     // Prometheus scrapers see it too, on a validator.
     let (status, _, metrics) = crate::rpc::raw_request(config.rpc.addr, "GET /metrics", &[], b"");
     assert_eq!(status, 200, "{metrics}");

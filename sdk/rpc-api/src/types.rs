@@ -156,7 +156,7 @@ pub struct NodeInfo {
 /// `node_health`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Health {
-    /// True when the node is serving and not behind.
+    /// True when the node is not catching up and has peers (or is the only validator).
     pub healthy: bool,
     /// Height of the newest block.
     pub height: Height,
