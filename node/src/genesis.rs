@@ -176,6 +176,18 @@ impl GenesisFile {
         Ok(())
     }
 
+    /// The validator set the consensus runs with.
+    pub fn validator_set(
+        &self,
+    ) -> Result<weft_types::consensus::ValidatorSet, weft_types::consensus::ValidatorSetError> {
+        weft_types::consensus::ValidatorSet::from_unsorted(
+            self.validators
+                .iter()
+                .map(|v| weft_types::consensus::Validator { address: v.address, power: v.power })
+                .collect(),
+        )
+    }
+
     /// The runtime's genesis.
     pub fn runtime_genesis(&self) -> weft_runtime::Genesis {
         weft_runtime::Genesis {

@@ -213,7 +213,15 @@ async fn dev(args: DevArgs) -> anyhow::Result<()> {
         rpc: args
             .rpc
             .apply(RpcConfig { cors: args.rpc_cors, ..RpcConfig::default() })
-            .map_err(|e| anyhow::anyhow!("--rpc-{}", e.to_string().replace('_', "-")))?,
+            // Named as the flag the value came from.
+            .map_err(|e| {
+                anyhow::anyhow!(
+                    "--rpc-{} is {}; it must be at least {}",
+                    e.name.replace('_', "-"),
+                    e.value,
+                    e.min
+                )
+            })?,
         ..DevConfig::default()
     };
     let node = DevNode::start(config).await.context("starting the dev chain")?;

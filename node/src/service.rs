@@ -32,7 +32,7 @@ use tokio::{sync::mpsc, task::JoinHandle};
 use weft_runtime::{BlockBuilder, BlockOutput, PushError, Runtime, SharedBackend};
 use weft_types::{
     Block, Hash, Header,
-    consensus::{BlockRef, ConsensusMessage, FinalityCertificate, Validator, ValidatorSet, View},
+    consensus::{BlockRef, ConsensusMessage, FinalityCertificate, ValidatorSet, View},
     limits::MAX_BLOCK_TXS,
     tx::address_of,
 };
@@ -224,10 +224,8 @@ impl ValidatorNode {
                 )));
             }
         }
-        let validators = ValidatorSet::from_unsorted(
-            genesis.validators.iter().map(|v| Validator { address: v.address, power: v.power }).collect(),
-        )
-        .map_err(|e| ServiceError::Invalid(format!("validator set: {e}")))?;
+        let validators =
+            genesis.validator_set().map_err(|e| ServiceError::Invalid(format!("validator set: {e}")))?;
         let me = address_of(&key);
         let is_validator = validators.contains(&me);
         let mut cfg = consensus::Config::new(genesis.chain_id, validators.clone());
@@ -1417,7 +1415,7 @@ fn verify_response(
 mod tests {
     use weft_types::{
         Address, BoundedVec,
-        consensus::{Certificate, Evidence, Vote},
+        consensus::{Certificate, Evidence, Validator, Vote},
     };
 
     use super::*;

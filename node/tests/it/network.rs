@@ -25,7 +25,7 @@ use weft_rpc_api::{BlockId, Bytes, CallInput, Conflict, QueryRequest, ReceiptInf
 use weft_types::{
     Address, Hash, Transaction,
     codec::BoundedBytes,
-    consensus::{BlockRef, Evidence, Proposal, Validator, ValidatorSet, Vote},
+    consensus::{BlockRef, Evidence, Proposal, Vote},
     dev::{dev_address, dev_key},
     limits::MAX_TX_GAS,
     tx::{Action, MethodName, address_of},
@@ -515,10 +515,7 @@ async fn kept_evidence_is_served_over_json_rpc_and_printed_by_the_node() {
         (9, 7, Hash([2; 32]), Hash([3; 32]))
     );
     // The raw form is the evidence itself: anyone can check both signatures.
-    let set = ValidatorSet::from_unsorted(
-        net.genesis.validators.iter().map(|v| Validator { address: v.address, power: v.power }).collect(),
-    )
-    .unwrap();
+    let set = net.genesis.validator_set().unwrap();
     for (info, kept) in served.iter().zip([&votes, &proposals]) {
         let decoded = Evidence::decode_bounded(&info.raw.0).unwrap();
         assert_eq!(&decoded, kept);
