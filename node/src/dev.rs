@@ -20,16 +20,16 @@ use std::{
 };
 
 use tokio::sync::oneshot;
-use weft_runtime::{BlockBuilder, BlockOutput, Genesis, PushError, Runtime};
+use weft_runtime::{BlockOutput, Genesis, Runtime};
 use weft_types::{
     Address, Amount, Hash, Header,
     dev::{DEV_ACCOUNTS, DEV_BALANCE, dev_address},
-    limits::MAX_BLOCK_TXS,
 };
 
 use crate::{
-    chain::{Chain, ChainError, ChainEvent, CommittedBlock, NodeMeta, account_in},
+    chain::{Chain, ChainError, ChainEvent, CommittedBlock, NodeMeta},
     mempool::MempoolConfig,
+    producer::{BlockProducer, Produced, on_committed},
     rpc::{RpcConfig, RpcServer},
     store::{Layered, Store},
 };
@@ -106,13 +106,8 @@ pub enum DevError {
     #[error("no snapshot {0} (snapshots are forgotten once the chain is reverted past them)")]
     UnknownSnapshot(u64),
     /// The JSON-RPC server failed to start.
-    #[error("JSON-RPC server on {addr}: {reason}")]
-    Rpc {
-        /// The address.
-        addr: SocketAddr,
-        /// What failed.
-        reason: String,
-    },
+    #[error(transparent)]
+    Rpc(#[from] crate::rpc::RpcError),
     /// The producer has stopped.
     #[error("the block producer has stopped")]
     Stopped,
@@ -228,7 +223,7 @@ impl DevNode {
             Err(e) => {
                 let _ = control.0.send(DevCommand::Shutdown);
                 let _ = handle.join();
-                return Err(e);
+                return Err(e.into());
             }
         };
         Ok(DevNode { chain, control, producer: Some(handle), rpc, data_dir, _temp: temp })
@@ -493,30 +488,14 @@ impl Producer {
             )));
         };
         let timestamp = now_ms().saturating_add(self.time_offset).max(after_parent);
-        let mut builder =
-            BlockBuilder::new(chain.runtime(), state.clone(), &parent, timestamp, dev_proposer());
+        let mut producer = BlockProducer::new(chain, state, &parent, timestamp, dev_proposer());
         if let Some((address, balance)) = set_balance {
-            builder.set_balance_unchecked(&address, balance).map_err(|e| DevError::Runtime(e.to_string()))?;
+            producer.set_balance(&address, balance).map_err(|e| DevError::Runtime(e.to_string()))?;
         }
-        // Nonces are read before the mempool is locked, so that admission (RPC) never waits on
-        // state reads; a sender that arrived in between is read under the lock. They are the
-        // nonces after `pending`, so its transactions are not selected again.
-        let nonces = nonces_of(&chain.mempool().senders(), |s| nonce_in(&*state, s));
-        let candidates = {
-            let pool = chain.mempool();
-            pool.select(MAX_BLOCK_TXS, |s| nonces.get(s).copied().unwrap_or_else(|| nonce_in(&*state, s)))
-        };
-        let mut dropped = Vec::new();
-        for tx in candidates.into_iter().filter(|tx| !refused.contains(&tx.hash)) {
-            match builder.push((*tx.signed).clone()) {
-                Ok(_) => {}
-                Err(PushError::BlockFull(_)) => break,
-                Err(PushError::Tx(e)) => dropped.push((tx.hash, e.to_string())),
-                Err(PushError::Runtime(e)) => return Err(DevError::Runtime(e.to_string())),
-            }
-        }
-        let out = builder.finish().map_err(|e| DevError::Runtime(e.to_string()))?;
-        Ok(Built { out: Arc::new(out), dropped })
+        // The nonces are those after `pending`, so its transactions are not selected again.
+        let Produced { out, refused } =
+            producer.fill_and_finish(&refused).map_err(|e| DevError::Runtime(e.to_string()))?;
+        Ok(Built { out: Arc::new(out), dropped: refused })
     }
 
     fn snapshot(&mut self) -> Result<u64, DevError> {
@@ -569,55 +548,20 @@ struct Built {
     dropped: Vec<(Hash, String)>,
 }
 
-/// Commits `built` durably, takes its transactions (and those it refused or made stale) out of
-/// the mempool and announces it.
+/// Commits `built` durably, then takes it through the one commit path (mempool pruning, the
+/// announcement).
 fn commit(chain: &Chain, built: Built) -> Result<Arc<CommittedBlock>, DevError> {
-    let Built { out, mut dropped } = built;
-    let store = chain.store();
-    store.commit_block(&out.block, &out.receipts, &out.changes).map_err(ChainError::from)?;
-    let tx_hashes: Vec<_> = out.receipts.iter().map(|r| r.tx_hash).collect();
-    let new_state = store.state().map_err(ChainError::from)?;
-    let nonces = nonces_of(&chain.mempool().senders(), |s| nonce_in(&new_state, s));
-    {
-        let mut pool = chain.mempool();
-        for hash in tx_hashes.iter().chain(dropped.iter().map(|(h, _)| h)) {
-            pool.remove(hash);
-        }
-        let prune = pool.prune(|s| nonces.get(s).copied().unwrap_or_else(|| nonce_in(&new_state, s)));
-        for hash in prune {
-            dropped.push((hash, "nonce already used by a committed transaction".into()));
-        }
-    }
+    let Built { out, dropped } = built;
+    chain.store().commit_block(&out.block, &out.receipts, &out.changes).map_err(ChainError::from)?;
     let header = &out.block.header;
     tracing::info!(
         height = header.height,
-        txs = tx_hashes.len(),
+        txs = out.receipts.len(),
         gas = header.gas_used,
         "block {}",
         header.hash()
     );
-    // Moved out when nobody else holds the block (`produce`), copied while the next block is
-    // still being built on it (`produce_burst`).
-    let (block, receipts) = match Arc::try_unwrap(out) {
-        Ok(out) => (out.block, out.receipts),
-        Err(shared) => (shared.block.clone(), shared.receipts.clone()),
-    };
-    let committed = Arc::new(CommittedBlock { block, receipts, tx_hashes });
-    chain.publish(ChainEvent::Block(committed.clone()));
-    for (hash, reason) in dropped {
-        chain.publish(ChainEvent::Dropped { hash, reason });
-    }
-    Ok(committed)
-}
-
-/// The nonce of `sender` in `state` (0 when it cannot be read: the block's checks decide).
-fn nonce_in(state: &dyn weft_runtime::StateBackend, sender: &Address) -> u64 {
-    account_in(state, sender).map_or(0, |a| a.nonce)
-}
-
-/// The nonce of each of `senders`, read with `nonce`.
-fn nonces_of(senders: &[Address], nonce: impl Fn(&Address) -> u64) -> BTreeMap<Address, u64> {
-    senders.iter().map(|s| (*s, nonce(s))).collect()
+    Ok(on_committed(chain, out, dropped))
 }
 
 /// `chain-N.redb` → `chain-(N+1).redb`.

@@ -1,5 +1,5 @@
 //! The Weft node: the redb store, the shared chain view, the mempool, the JSON-RPC server, the
-//! development chain (`weft-node dev`), networking, consensus and the validator service
+//! development chain (`weft-node dev`), networking, consensus and the validator
 //! (`weft-node run`).
 
 pub mod chain;
@@ -10,7 +10,8 @@ pub mod examples;
 pub mod genesis;
 pub mod mempool;
 pub mod net;
+pub mod producer;
 pub mod rpc;
-pub mod service;
 pub mod store;
 pub mod testnet;
+pub mod validator;

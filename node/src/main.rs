@@ -114,7 +114,7 @@ fn main() -> anyhow::Result<()> {
             let path = config.data_dir.join("chain.redb");
             let store = weft_node::store::Store::open(&path)
                 .with_context(|| format!("opening {} (is the node still running?)", path.display()))?;
-            let evidence = weft_node::service::stored_evidence(&store)?;
+            let evidence = store.evidence()?;
             for e in &evidence {
                 let kind = match e {
                     weft_types::consensus::Evidence::ConflictingVotes(a, b) => {
@@ -186,7 +186,7 @@ fn stop_signal() -> anyhow::Result<impl std::future::Future<Output = ()>> {
 
 async fn run(args: RunArgs) -> anyhow::Result<()> {
     let config = weft_node::config::NodeConfig::load(&args.config)?;
-    let mut node = weft_node::service::ValidatorNode::start(&config)
+    let mut node = weft_node::validator::ValidatorNode::start(&config)
         .await
         .with_context(|| format!("starting the node of {}", args.config.display()))?;
     let stop = stop_signal()?;
@@ -194,9 +194,9 @@ async fn run(args: RunArgs) -> anyhow::Result<()> {
     println!("weft-node ready: rpc=http://{addr}");
     tokio::select! {
         () = stop => {}
-        () = node.stopped() => {
+        stopped = node.stopped() => {
             node.shutdown().await;
-            anyhow::bail!("the validator service stopped (see the log)");
+            anyhow::bail!("the validator stopped: {stopped}");
         }
     }
     eprintln!("shutting down");

@@ -1,3 +1,4 @@
 //! Cross-crate integration tests.
 
 mod architecture;
+mod tidy;

@@ -10,12 +10,10 @@ use std::{
 
 use futures::{FutureExt, StreamExt, future::BoxFuture, stream::FuturesUnordered};
 use libp2p::{
-    StreamProtocol, Swarm, SwarmBuilder, allow_block_list, connection_limits, gossipsub, identify, kad,
-    noise,
-    request_response::{self, OutboundFailure, OutboundRequestId, ProtocolSupport, ResponseChannel},
+    StreamProtocol, Swarm, SwarmBuilder, gossipsub, identify, kad, noise,
+    request_response::{self, OutboundFailure, OutboundRequestId, ResponseChannel},
     swarm::{
-        ConnectionError, NetworkBehaviour, SwarmEvent,
-        behaviour::toggle::Toggle,
+        ConnectionError, SwarmEvent,
         dial_opts::{DialOpts, PeerCondition},
     },
     tcp, yamux,
@@ -29,30 +27,16 @@ use super::{
     BlocksReply, BlocksResponse, Command, MessageId, Multiaddr, NetConfig, NetError, NetEvent, NetHandle,
     Network, PeerId, PeerInfo, StatusResponse, Verdict,
     config::bootnode_peer_id,
-    gossip::{self, GRAYLIST_THRESHOLD, Gossipsub, TopicLimits, Topics},
+    gossip::{self, GRAYLIST_THRESHOLD, TopicLimits, Topics},
     peers::{Backoff, MAX_ADDRS_PER_PEER, PeerBook},
-    protocol::{self, Request, Response, SyncCodec},
+    protocol::{self, Request, Response},
+    swarm::{Behaviour, BehaviourEvent, behaviour, listen},
 };
 
 /// Interval of the maintenance tick.
 const TICK: Duration = Duration::from_millis(250);
-/// How long `start` waits for the listeners to bind.
-const LISTEN_TIMEOUT: Duration = Duration::from_secs(5);
 /// Most listen addresses remembered.
 const MAX_LISTEN_ADDRS: usize = 64;
-/// Concurrent inbound and outbound streams of the sync protocol per connection.
-const MAX_SYNC_STREAMS: usize = 16;
-
-/// Every protocol the node speaks, in the order the swarm consults them (limits and bans first).
-#[derive(NetworkBehaviour)]
-struct Behaviour {
-    limits: connection_limits::Behaviour,
-    blocked: allow_block_list::Behaviour<allow_block_list::BlockedPeers>,
-    identify: identify::Behaviour,
-    kad: Toggle<kad::Behaviour<kad::store::MemoryStore>>,
-    gossipsub: Gossipsub,
-    sync: request_response::Behaviour<SyncCodec>,
-}
 
 /// An inbound block request waiting for the application: where the answer goes, and the answer
 /// (`None` if refused or late).
@@ -154,89 +138,6 @@ pub(super) async fn start(config: NetConfig) -> Result<Network, NetError> {
         tracing::debug!(peer = %local, "network stopped");
     });
     Ok(Network { handle, events })
-}
-
-fn behaviour(
-    config: &NetConfig,
-    topics: &Topics,
-    protocol_version: &str,
-    kad_protocol: &StreamProtocol,
-) -> Result<Behaviour, NetError> {
-    let local = config.peer_id();
-    let limits = connection_limits::ConnectionLimits::default()
-        .with_max_established_incoming(Some(config.max_inbound))
-        .with_max_established_outgoing(Some(config.max_outbound))
-        .with_max_pending_incoming(Some(config.max_inbound))
-        .with_max_pending_outgoing(Some(config.max_outbound))
-        .with_max_established_per_peer(Some(config.max_per_peer));
-    let identify = identify::Config::new(protocol_version.to_string(), config.keypair.public())
-        .with_agent_version(format!("weft-node/{}", env!("CARGO_PKG_VERSION")))
-        .with_push_listen_addr_updates(true);
-    let kad = config.discovery.then(|| {
-        let mut kad_config = kad::Config::new(kad_protocol.clone());
-        kad_config.set_periodic_bootstrap_interval(Some(config.kad_bootstrap_interval));
-        let mut kad = kad::Behaviour::with_config(local, kad::store::MemoryStore::new(local), kad_config);
-        // Answer lookups even without a confirmed external address (validators on private or
-        // loopback networks have none).
-        kad.set_mode(Some(kad::Mode::Server));
-        kad
-    });
-    let sync_protocol = protocol::protocol_name(config.chain_id).map_err(NetError::Config)?;
-    let sync = request_response::Behaviour::with_codec(
-        SyncCodec { max_response_bytes: config.max_response_bytes },
-        [(sync_protocol, ProtocolSupport::Full)],
-        request_response::Config::default()
-            .with_request_timeout(config.request_timeout)
-            .with_max_concurrent_streams(MAX_SYNC_STREAMS),
-    );
-    Ok(Behaviour {
-        limits: connection_limits::Behaviour::new(limits),
-        blocked: allow_block_list::Behaviour::default(),
-        identify: identify::Behaviour::new(identify),
-        kad: kad.into(),
-        gossipsub: gossip::behaviour(config, topics)?,
-        sync,
-    })
-}
-
-/// Starts every listener and waits until each has bound an address.
-async fn listen(swarm: &mut Swarm<Behaviour>, addrs: &[Multiaddr]) -> Result<Vec<Multiaddr>, NetError> {
-    let mut pending = HashMap::new();
-    for addr in addrs {
-        let id = swarm
-            .listen_on(addr.clone())
-            .map_err(|e| NetError::Listen { addr: addr.clone(), reason: e.to_string() })?;
-        pending.insert(id, addr.clone());
-    }
-    let mut bound = Vec::new();
-    let deadline = tokio::time::sleep(LISTEN_TIMEOUT);
-    tokio::pin!(deadline);
-    while !pending.is_empty() {
-        tokio::select! {
-            event = swarm.select_next_some() => match event {
-                SwarmEvent::NewListenAddr { listener_id, address } => {
-                    pending.remove(&listener_id);
-                    bound.push(address);
-                }
-                SwarmEvent::ListenerClosed { listener_id, reason, .. } => {
-                    if let Some(addr) = pending.remove(&listener_id) {
-                        return Err(NetError::Listen { addr, reason: format!("{reason:?}") });
-                    }
-                }
-                SwarmEvent::ListenerError { listener_id, error } => {
-                    if let Some(addr) = pending.remove(&listener_id) {
-                        return Err(NetError::Listen { addr, reason: error.to_string() });
-                    }
-                }
-                _ => {}
-            },
-            () = &mut deadline => {
-                let addr = pending.into_values().next().unwrap_or_else(Multiaddr::empty);
-                return Err(NetError::Listen { addr, reason: "no address bound in time".into() });
-            }
-        }
-    }
-    Ok(bound)
 }
 
 impl Driver {

@@ -98,6 +98,7 @@ mod driver;
 mod gossip;
 mod peers;
 pub mod protocol;
+mod swarm;
 
 use std::{fmt, sync::Arc};
 

@@ -276,8 +276,7 @@ impl WeftApiServer for WeftRpc {
     }
 
     async fn node_evidence(&self) -> RpcResult<Vec<EvidenceInfo>> {
-        let evidence =
-            crate::service::stored_evidence(&self.chain.store()).map_err(|e| chain_error(e.into()))?;
+        let evidence = self.chain.store().evidence().map_err(|e| chain_error(e.into()))?;
         Ok(evidence.iter().map(evidence_info).collect())
     }
 

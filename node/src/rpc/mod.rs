@@ -1,6 +1,7 @@
 //! The JSON-RPC server: jsonrpsee over HTTP and WebSocket on one port, serving the
 //! `weft_rpc_api::WeftApi` trait. Owns the request limits; the only module that knows JSON.
 
+mod admin;
 mod api;
 mod convert;
 pub mod cors;
@@ -14,12 +15,20 @@ use std::{net::SocketAddr, sync::Arc};
 use jsonrpsee::server::{BatchRequestConfig, Server, ServerConfig, ServerHandle};
 use weft_rpc_api::WeftApiServer;
 
-use crate::{
-    chain::Chain,
-    dev::{DevControl, DevError},
-};
+use crate::{chain::Chain, dev::DevControl};
 
+pub use admin::AdminServer;
 pub use api::WeftRpc;
+
+/// A JSON-RPC server failed to start.
+#[derive(Debug, thiserror::Error)]
+#[error("JSON-RPC server on {addr}: {reason}")]
+pub struct RpcError {
+    /// The address.
+    pub addr: SocketAddr,
+    /// What failed.
+    pub reason: String,
+}
 pub use cors::CorsOrigins;
 
 /// Limits of the JSON-RPC server. Every one is enforced before work is done for a request.
@@ -147,7 +156,7 @@ impl RpcServer {
         config: &RpcConfig,
         chain: Arc<Chain>,
         dev: Option<DevControl>,
-    ) -> Result<RpcServer, DevError> {
+    ) -> Result<RpcServer, RpcError> {
         let server_config = ServerConfig::builder()
             .max_request_body_size(config.max_request_bytes)
             .max_response_body_size(config.max_response_bytes)
@@ -168,8 +177,8 @@ impl RpcServer {
             .set_http_middleware(http)
             .build(addr)
             .await
-            .map_err(|e| DevError::Rpc { addr, reason: e.to_string() })?;
-        let local = server.local_addr().map_err(|e| DevError::Rpc { addr, reason: e.to_string() })?;
+            .map_err(|e| RpcError { addr, reason: e.to_string() })?;
+        let local = server.local_addr().map_err(|e| RpcError { addr, reason: e.to_string() })?;
         let handle = server.start(api.into_rpc());
         Ok(RpcServer { handle, addr: local })
     }

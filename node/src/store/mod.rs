@@ -14,7 +14,7 @@
 //! | `state` | state key | state value (see `weft_types::state`) |
 //! | `tree_nodes` | encoded node key | encoded node (see `weft_runtime::state::tree`) |
 //! | `certificates` | height | the finality certificate committed with the block (opaque bytes) |
-//! | `consensus` | record key | a consensus record (a signed vote or proposal), durable before it is sent |
+//! | `consensus_records`, `consensus_bodies`, `evidence` | see [`consensus`] | a validator's consensus data |
 //!
 //! # Atomicity and durability
 //!
@@ -31,6 +31,7 @@
 //! file it trusts). The check reads the whole file, so opening a large store takes time. Stored
 //! values that do not decode are reported as [`StoreError::Corrupt`] when read.
 
+pub mod consensus;
 mod state;
 
 use std::{
@@ -51,11 +52,8 @@ use weft_types::{
 
 pub use state::{Layered, StoreState};
 
-/// A consensus record: key and value.
-pub type Record = (Vec<u8>, Vec<u8>);
-
 /// Version of the store's layout, kept in `meta`; a store of another format is refused.
-pub const FORMAT: u32 = 2;
+pub const FORMAT: u32 = 3;
 
 const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
 const BLOCKS: TableDefinition<u64, &[u8]> = TableDefinition::new("blocks");
@@ -65,9 +63,8 @@ const TX_INDEX: TableDefinition<&[u8], (u64, u32)> = TableDefinition::new("tx_in
 const STATE: TableDefinition<&[u8], &[u8]> = TableDefinition::new("state");
 const TREE_NODES: TableDefinition<&[u8], &[u8]> = TableDefinition::new("tree_nodes");
 const CERTIFICATES: TableDefinition<u64, &[u8]> = TableDefinition::new("certificates");
-const CONSENSUS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("consensus");
 
-const TABLES: [&str; 9] = [
+const TABLES: [&str; 11] = [
     "meta",
     "blocks",
     "block_heights",
@@ -76,7 +73,9 @@ const TABLES: [&str; 9] = [
     "state",
     "tree_nodes",
     "certificates",
-    "consensus",
+    "consensus_records",
+    "consensus_bodies",
+    "evidence",
 ];
 
 const FORMAT_KEY: &str = "format";
@@ -241,6 +240,9 @@ fn decode_header(path: &Path, bytes: &[u8]) -> Result<Header, StoreError> {
 pub struct Store {
     db: Database,
     path: PathBuf,
+    /// Test-only fault injection: block commits fail as on a failing disk.
+    #[cfg(any(test, feature = "fault-injection"))]
+    fail_commits: std::sync::atomic::AtomicBool,
 }
 
 impl fmt::Debug for Store {
@@ -264,7 +266,12 @@ impl Store {
             .set_cache_size(CACHE_BYTES)
             .create(path)
             .at(path)?;
-        let store = Store { db, path: path.to_path_buf() };
+        let store = Store {
+            db,
+            path: path.to_path_buf(),
+            #[cfg(any(test, feature = "fault-injection"))]
+            fail_commits: std::sync::atomic::AtomicBool::new(false),
+        };
         store.init()?;
         store.head()?;
         Ok(store)
@@ -289,7 +296,9 @@ impl Store {
                 txn.open_table(STATE).at(&self.path)?;
                 txn.open_table(TREE_NODES).at(&self.path)?;
                 txn.open_table(CERTIFICATES).at(&self.path)?;
-                txn.open_table(CONSENSUS).at(&self.path)?;
+                txn.open_table(consensus::RECORDS).at(&self.path)?;
+                txn.open_table(consensus::BODIES).at(&self.path)?;
+                txn.open_table(consensus::EVIDENCE).at(&self.path)?;
             }
             return txn.commit().at(&self.path);
         }
@@ -310,6 +319,27 @@ impl Store {
             }),
             Some(Err(_)) | None => Err(corrupt(&self.path, "the store format is missing or malformed")),
         }
+    }
+
+    /// Makes every later block commit fail (`true`) as on a failing disk, or succeed again: for
+    /// tests of how the node handles its own faults (feature `fault-injection`).
+    #[cfg(any(test, feature = "fault-injection"))]
+    pub fn fail_commits(&self, fail: bool) {
+        self.fail_commits.store(fail, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    #[cfg(any(test, feature = "fault-injection"))]
+    fn check_writable(&self) -> Result<(), StoreError> {
+        if self.fail_commits.load(std::sync::atomic::Ordering::SeqCst) {
+            let fault = std::io::Error::other("injected write fault");
+            return Err(StoreError::Io { path: self.path.clone(), source: redb::Error::Io(fault) });
+        }
+        Ok(())
+    }
+
+    #[cfg(not(any(test, feature = "fault-injection")))]
+    fn check_writable(&self) -> Result<(), StoreError> {
+        Ok(())
     }
 
     /// The database file.
@@ -368,6 +398,7 @@ impl Store {
             }
         }
 
+        self.check_writable()?;
         let mut txn = self.db.begin_write().at(&self.path)?;
         txn.set_durability(Durability::Immediate).at(&self.path)?;
         {
@@ -490,54 +521,6 @@ impl Store {
         let table = txn.open_table(CERTIFICATES).at(&self.path)?;
         let value = table.get(height).at(&self.path)?;
         Ok(value.map(|v| v.value().to_vec()))
-    }
-
-    /// Writes and deletes consensus records in one durable transaction: when it returns, a
-    /// restarted node will read them back (votes are made durable before they are sent).
-    pub fn write_consensus_records(
-        &self,
-        put: &[(Vec<u8>, Vec<u8>)],
-        delete: &[Vec<u8>],
-    ) -> Result<(), StoreError> {
-        let mut txn = self.db.begin_write().at(&self.path)?;
-        txn.set_durability(Durability::Immediate).at(&self.path)?;
-        {
-            let mut table = txn.open_table(CONSENSUS).at(&self.path)?;
-            for (key, value) in put {
-                table.insert(&key[..], &value[..]).at(&self.path)?;
-            }
-            for key in delete {
-                table.remove(&key[..]).at(&self.path)?;
-            }
-        }
-        txn.commit().at(&self.path)
-    }
-
-    /// Every consensus record, in key order.
-    pub fn consensus_records(&self) -> Result<Vec<Record>, StoreError> {
-        let txn = self.db.begin_read().at(&self.path)?;
-        let table = txn.open_table(CONSENSUS).at(&self.path)?;
-        Self::records(table.iter().at(&self.path)?, &self.path)
-    }
-
-    /// The consensus records whose key starts with `prefix`, in key order.
-    pub fn consensus_records_with_prefix(&self, prefix: u8) -> Result<Vec<Record>, StoreError> {
-        let txn = self.db.begin_read().at(&self.path)?;
-        let table = txn.open_table(CONSENSUS).at(&self.path)?;
-        let range = match prefix.checked_add(1) {
-            Some(next) => table.range(&[prefix][..]..&[next][..]),
-            None => table.range(&[prefix][..]..),
-        };
-        Self::records(range.at(&self.path)?, &self.path)
-    }
-
-    fn records(range: redb::Range<'_, &[u8], &[u8]>, path: &Path) -> Result<Vec<Record>, StoreError> {
-        let mut out = Vec::new();
-        for entry in range {
-            let (key, value) = entry.at(path)?;
-            out.push((key.value().to_vec(), value.value().to_vec()));
-        }
-        Ok(out)
     }
 
     /// The receipts of the block at `height`, in transaction order (empty for an unknown height).

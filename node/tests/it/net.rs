@@ -641,14 +641,10 @@ fn served_chain(
         let signed = vote.sign(genesis.chain_id, validator);
         let sig = ValidatorSignature { validator: signed.signer, signature: signed.signature };
         let cert = FinalityCertificate::new(Certificate::new(vote, [sig]).unwrap()).unwrap();
-        // A served entry: len(block) (u32 LE) ‖ block ‖ view (u64 LE) ‖ certificate.
+        // A served entry: SCALE(CertifiedBlock) = block ‖ view (u64 LE) ‖ certificate.
         let entry = |view: u64| {
-            let block = out.block.encode();
-            let mut e = (block.len() as u32).to_le_bytes().to_vec();
-            e.extend(block);
-            e.extend(view.to_le_bytes());
-            e.extend(cert.encode());
-            e
+            let proof = weft_types::consensus::FinalityProof { view, certificate: cert.clone() };
+            weft_types::consensus::CertifiedBlock { block: out.block.clone(), proof }.encode()
         };
         good.push(entry(view));
         forged.push(entry(view + 1_000));
@@ -690,15 +686,29 @@ async fn start_follower(
     dir: &std::path::Path,
     bootnodes: &[&Node],
     tune: impl FnOnce(&mut weft_node::config::P2pSection),
-) -> (weft_node::service::ValidatorNode, PeerId) {
-    use weft_node::config::{NodeConfig, P2pSection, RpcSection, TestSection, create_key};
-    create_key(&dir.join("validator.key")).unwrap();
+) -> (weft_node::validator::ValidatorNode, PeerId) {
+    // A key of its own, not the validator's.
+    let key =
+        ed25519_dalek::SigningKey::from_bytes(&weft_types::sha3_256(dir.as_os_str().as_encoded_bytes()).0);
+    start_node(dir, &key, bootnodes, tune).await
+}
+
+/// Starts an in-process `weft-node run` node with the validator key `key` over the genesis in
+/// `dir`, dialling `bootnodes`.
+async fn start_node(
+    dir: &std::path::Path,
+    key: &ed25519_dalek::SigningKey,
+    bootnodes: &[&Node],
+    tune: impl FnOnce(&mut weft_node::config::P2pSection),
+) -> (weft_node::validator::ValidatorNode, PeerId) {
+    use weft_node::config::{NodeConfig, P2pSection, RpcSection, TestSection, write_key};
+    write_key(&dir.join("validator.key"), key).unwrap();
     write_keypair(&dir.join("node.key"), &generate_keypair()).unwrap();
     let mut p2p = P2pSection::new("/ip4/127.0.0.1/tcp/0".into());
     p2p.bootnodes = bootnodes.iter().map(|n| n.addr.to_string()).collect();
     tune(&mut p2p);
     let node_config = NodeConfig {
-        name: "follower".into(),
+        name: "node".into(),
         genesis: dir.join("genesis.json"),
         data_dir: dir.join("data"),
         validator_key: dir.join("validator.key"),
@@ -707,9 +717,30 @@ async fn start_follower(
         p2p,
         test: TestSection::default(),
     };
-    let follower = weft_node::service::ValidatorNode::start(&node_config).await.unwrap();
-    let me: PeerId = follower.chain().meta().peer_id.clone().unwrap().parse().unwrap();
-    (follower, me)
+    let node = weft_node::validator::ValidatorNode::start(&node_config).await.unwrap();
+    let me: PeerId = node.chain().meta().peer_id.clone().unwrap().parse().unwrap();
+    (node, me)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_validator_whose_store_fails_to_commit_stops_with_the_reason() {
+    let chain_id = 9_193;
+    let dir = tempfile::tempdir().unwrap();
+    let key = ed25519_dalek::SigningKey::from_bytes(&[44; 32]);
+    one_validator_genesis(dir.path(), chain_id, &key);
+    // The only validator: it finalizes blocks alone, one per block interval.
+    let (mut node, _) = start_node(dir.path(), &key, &[], |_| {}).await;
+    let chain = node.chain().clone();
+    let height = || chain.store().head().unwrap().unwrap().height;
+    eventually("a block finalized", || async { height() >= 1 }).await;
+    chain.store().fail_commits(true);
+    let stopped = tokio::time::timeout(WAIT, node.stopped()).await.expect("the validator stopped");
+    let reason = stopped.to_string();
+    assert!(reason.contains("injected write fault") && reason.contains("chain.redb"), "{reason}");
+    let at_stop = height();
+    sleep(Duration::from_millis(1_500)).await;
+    assert_eq!(height(), at_stop, "nothing committed once stopped");
+    node.shutdown().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -786,7 +817,7 @@ async fn sync_drops_a_peer_serving_bad_blocks_and_finishes_from_another() {
     // The finality certificate of block 4, gossiped (with its copy number) until the follower
     // has synced: it fetches the blocks from both peers in turn.
     let certificate = ConsensusMessage::Certificate(certs[3].certificate());
-    let head = |f: &weft_node::service::ValidatorNode| f.chain().store().head().unwrap().unwrap();
+    let head = |f: &weft_node::validator::ValidatorNode| f.chain().store().head().unwrap().unwrap();
     let deadline = Instant::now() + WAIT * 3;
     let mut copy = 0u32;
     while head(&follower).height < 4 {

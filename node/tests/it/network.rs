@@ -490,8 +490,8 @@ async fn kept_evidence_is_served_over_json_rpc_and_printed_by_the_node() {
     std::fs::create_dir_all(&config.data_dir).unwrap();
     {
         let store = weft_node::store::Store::open(&config.data_dir.join("chain.redb")).unwrap();
-        weft_node::service::keep_evidence(&store, &proposals).unwrap();
-        weft_node::service::keep_evidence(&store, &votes).unwrap();
+        store.keep_evidence(&proposals).unwrap();
+        store.keep_evidence(&votes).unwrap();
     }
 
     let mut nodes = Nodes { children: (0..5).map(|_| None).collect(), configs: net.configs.clone() };

@@ -412,15 +412,15 @@ fn certificates_and_consensus_records_are_durable() {
         let (block, receipts, changes) = next_block(&store, writes_for(1), vec![tx(1)]);
         store.commit_certified(&block, &receipts, &changes, b"certificate of 1").unwrap();
         assert_eq!(store.certificate(0).unwrap(), None);
-        store
-            .write_consensus_records(
-                &[(b"v/1".to_vec(), b"vote 1".to_vec()), (b"v/2".to_vec(), b"vote 2".to_vec())],
-                &[],
-            )
-            .unwrap();
-        store.write_consensus_records(&[], &[b"v/1".to_vec()]).unwrap();
+        store.put_consensus_record(1, b"vote 1").unwrap();
+        store.put_consensus_record(2, b"vote 2").unwrap();
+        store.put_block_body(1, &Hash([1; 32]), b"proposal 1").unwrap();
+        store.put_block_body(2, &Hash([2; 32]), b"proposal 2").unwrap();
+        // Finalizing view 1 at height 1 prunes what is at or below them.
+        store.prune_consensus(1, 1).unwrap();
     }
     let store = Store::open(&path).unwrap();
     assert_eq!(store.certificate(1).unwrap().as_deref(), Some(&b"certificate of 1"[..]));
-    assert_eq!(store.consensus_records().unwrap(), vec![(b"v/2".to_vec(), b"vote 2".to_vec())]);
+    assert_eq!(store.consensus_records().unwrap(), vec![b"vote 2".to_vec()]);
+    assert_eq!(store.block_bodies().unwrap(), vec![b"proposal 2".to_vec()]);
 }

@@ -676,6 +676,66 @@ impl ConsensusMessage {
     }
 }
 
+/// Largest encoded [`FinalityProof`].
+pub const MAX_FINALITY_PROOF_BYTES: usize = 8 + MAX_CERTIFICATE_BYTES;
+
+/// What makes a stored block final, as a node keeps it with the block and serves it to peers: the
+/// view the block was proposed in (to restart the protocol from it) and its finality certificate,
+/// which names that block or a descendant. Encoded `view (u64 LE) ‖ FinalityCertificate`.
+#[derive(Clone, PartialEq, Eq, Debug, Encode, Decode)]
+pub struct FinalityProof {
+    /// The view the block was proposed in.
+    pub view: View,
+    /// A certificate of the block or of a descendant (then proposed in a later view).
+    pub certificate: FinalityCertificate,
+}
+
+impl FinalityProof {
+    /// Decodes a proof with every limit applied.
+    pub fn decode_bounded(bytes: &[u8]) -> Result<Self, DecodeError> {
+        decode_exact(bytes, MAX_FINALITY_PROOF_BYTES, "finality proof")
+    }
+}
+
+/// Largest encoded [`CertifiedBlock`].
+pub const MAX_CERTIFIED_BLOCK_BYTES: usize = MAX_BLOCK_BYTES + MAX_FINALITY_PROOF_BYTES;
+
+/// A finalized block with its proof: one entry of a block-sync response. Encoded
+/// `Block ‖ FinalityProof`.
+#[derive(Clone, PartialEq, Eq, Debug, Encode, Decode)]
+pub struct CertifiedBlock {
+    /// The block.
+    pub block: Block,
+    /// Why it is final.
+    pub proof: FinalityProof,
+}
+
+impl CertifiedBlock {
+    /// Decodes an entry with every limit applied.
+    pub fn decode_bounded(bytes: &[u8]) -> Result<Self, DecodeError> {
+        decode_exact(bytes, MAX_CERTIFIED_BLOCK_BYTES, "certified block")
+    }
+}
+
+/// Bytes of the copy number that follows a consensus message on the gossip topics.
+pub const COPY_BYTES: usize = 4;
+
+/// A consensus message as gossiped: `SCALE(ConsensusMessage) ‖ copy (u32 LE)`. The copy number
+/// counts a node's publications of one message, so that a re-send is new to gossip's duplicate
+/// filter (docs/protocol.md §8.4); receivers ignore it.
+pub fn gossip_frame(message: &[u8], copy: u32) -> Vec<u8> {
+    let mut out = Vec::with_capacity(message.len() + COPY_BYTES);
+    out.extend_from_slice(message);
+    out.extend_from_slice(&copy.to_le_bytes());
+    out
+}
+
+/// The encoded message of a gossip frame ([`gossip_frame`]); `None` for bytes too short to hold
+/// a copy number.
+pub fn gossip_message(frame: &[u8]) -> Option<&[u8]> {
+    frame.len().checked_sub(COPY_BYTES).map(|len| &frame[..len])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

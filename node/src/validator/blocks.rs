@@ -1,0 +1,163 @@
+//! Blocks validated or built and not final yet: their outputs kept in memory (so building or
+//! validating on them reads a layered state — the store plus the uncommitted ancestors' changes —
+//! and committing them re-executes nothing), the recent proposals to persist with them, and
+//! block building and validation through the shared [`BlockProducer`].
+
+use std::{
+    collections::{BTreeMap, BTreeSet},
+    sync::Arc,
+};
+
+use weft_runtime::{BlockError, BlockOutput, SharedBackend};
+use weft_types::{Address, Block, Hash, Header};
+
+use super::NodeFault;
+use crate::{
+    chain::Chain,
+    producer::{BlockProducer, Produced},
+    store::Layered,
+};
+
+/// Most blocks validated or built and not final yet kept in memory.
+const MAX_PENDING_BLOCKS: usize = 1024;
+/// Most proposals (encoded messages) remembered by block hash, to persist with their block.
+const MAX_PROPOSALS: usize = 256;
+
+/// Why no state could be found to build or validate on.
+#[derive(Debug, thiserror::Error)]
+pub(super) enum ParentError {
+    /// The parent is neither the head nor a kept block.
+    #[error("unknown parent {0}")]
+    Unknown(Hash),
+    /// The block does not descend from the head.
+    #[error("block {0} does not extend the head")]
+    NotExtendingHead(Hash),
+    /// This node failed.
+    #[error(transparent)]
+    Node(#[from] NodeFault),
+}
+
+/// Why a block is not valid here.
+#[derive(Debug, thiserror::Error)]
+pub(super) enum Invalid {
+    /// No state to execute it on.
+    #[error(transparent)]
+    Parent(#[from] ParentError),
+    /// Its execution disagrees with it (a runtime fault is a [`NodeFault`] instead).
+    #[error(transparent)]
+    Block(BlockError),
+}
+
+/// The uncommitted blocks and recent proposals.
+pub(super) struct Blocks {
+    chain: Arc<Chain>,
+    /// Fees of the blocks this node builds go to its address.
+    me: Address,
+    /// Blocks validated or built, not committed yet, by hash.
+    pending: BTreeMap<Hash, Arc<BlockOutput>>,
+    /// Recent proposals (encoded messages) by block hash.
+    proposals: BTreeMap<Hash, Vec<u8>>,
+}
+
+impl Blocks {
+    pub(super) fn new(chain: Arc<Chain>, me: Address) -> Self {
+        Self { chain, me, pending: BTreeMap::new(), proposals: BTreeMap::new() }
+    }
+
+    /// Remembers the encoded proposal of block `hash`, to persist with it once it is kept.
+    pub(super) fn remember_proposal(&mut self, hash: Hash, message: Vec<u8>) {
+        if self.proposals.len() >= MAX_PROPOSALS && !self.proposals.contains_key(&hash) {
+            self.proposals.pop_first();
+        }
+        self.proposals.insert(hash, message);
+    }
+
+    /// The kept output of block `hash`.
+    pub(super) fn get(&self, hash: &Hash) -> Option<Arc<BlockOutput>> {
+        self.pending.get(hash).cloned()
+    }
+
+    /// Forgets the blocks at or below `height` (committed, or off the finalized chain).
+    pub(super) fn prune(&mut self, height: u64) {
+        self.pending.retain(|_, o| o.block.header.height > height);
+    }
+
+    /// The header of `hash` and the state after it (committed head or a kept block).
+    pub(super) fn parent_state(&self, hash: &Hash) -> Result<(Header, Layered), ParentError> {
+        let store = self.chain.store();
+        let base = store.state().map_err(NodeFault::from)?;
+        let head = base.head().cloned().ok_or(NodeFault::EmptyStore)?;
+        let head_hash = head.hash();
+        if *hash == head_hash {
+            return Ok((head, Layered { base, layers: Vec::new() }));
+        }
+        let mut layers = Vec::new();
+        let mut cursor = *hash;
+        while cursor != head_hash {
+            let out = self.pending.get(&cursor).ok_or(ParentError::Unknown(cursor))?;
+            if out.block.header.height <= head.height {
+                return Err(ParentError::NotExtendingHead(*hash));
+            }
+            cursor = out.block.header.parent_hash;
+            layers.push(out.clone());
+        }
+        let header = layers.first().map_or(head, |o| o.block.header.clone());
+        Ok((header, Layered { base, layers }))
+    }
+
+    /// Builds a block on `parent` from the mempool, stamped `timestamp_ms` (at least the parent's
+    /// plus one); `None` when it would be empty and `allow_empty` is false.
+    pub(super) fn build(
+        &self,
+        parent: &Hash,
+        timestamp_ms: u64,
+        allow_empty: bool,
+    ) -> Result<Option<BlockOutput>, ParentError> {
+        let (header, state) = self.parent_state(parent)?;
+        let producer = BlockProducer::new(
+            &self.chain,
+            Arc::new(state) as SharedBackend,
+            &header,
+            timestamp_ms.max(header.timestamp_ms.saturating_add(1)),
+            self.me,
+        );
+        if producer.pool_is_empty() && !allow_empty {
+            return Ok(None);
+        }
+        let Produced { out, .. } = producer.fill_and_finish(&BTreeSet::new()).map_err(NodeFault::from)?;
+        Ok((allow_empty || !out.block.txs.is_empty()).then_some(out))
+    }
+
+    /// Executes `block` on its parent's state.
+    pub(super) fn validate(&self, block: &Block) -> Result<BlockOutput, Invalid> {
+        let (header, state) = self.parent_state(&block.header.parent_hash)?;
+        match self.chain.runtime().apply_block(Arc::new(state), &header, block) {
+            Ok(out) => Ok(out),
+            Err(BlockError::Runtime(e)) => Err(Invalid::Parent(NodeFault::Runtime(e).into())),
+            Err(e) => Err(Invalid::Block(e)),
+        }
+    }
+
+    /// Makes the block's body durable (so that a block this node voted for survives a crash of
+    /// every validator) and keeps its output in memory.
+    pub(super) fn keep(&mut self, out: BlockOutput) -> Result<(), NodeFault> {
+        if let Some(message) = self.proposals.get(&out.block.hash()) {
+            self.persist_body(&out.block, message)?;
+        }
+        if self.pending.len() >= MAX_PENDING_BLOCKS {
+            // Drop the lowest (oldest) block; the core asks again for what it needs.
+            if let Some(hash) =
+                self.pending.iter().min_by_key(|(_, o)| o.block.header.height).map(|(h, _)| *h)
+            {
+                self.pending.remove(&hash);
+            }
+        }
+        self.pending.insert(out.block.hash(), Arc::new(out));
+        Ok(())
+    }
+
+    /// Makes the proposal `message` of `block` durable.
+    pub(super) fn persist_body(&self, block: &Block, message: &[u8]) -> Result<(), NodeFault> {
+        Ok(self.chain.store().put_block_body(block.header.height, &block.hash(), message)?)
+    }
+}
