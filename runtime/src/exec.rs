@@ -1,32 +1,26 @@
-//! Transaction execution: call frames (one wasmtime store and instance each), nested contract
-//! calls with rollback, the gas accounting around them, storage-deposit settlement and fee
-//! payment.
+//! Transaction execution: the checks and gas around each call frame, nested contract calls with
+//! rollback, storage-deposit settlement and fee payment. Frames themselves run in `vm`.
 //!
-//! A frame runs in its own `Store`; the transaction's shared context ([`TxCtx`]: the state
-//! overlay, events, call stack) is moved into the store for the frame's lifetime and moved into
-//! the callee's store during a nested call, so exactly one frame can touch it at a time.
+//! The transaction's shared context ([`TxCtx`]: the state overlay, events, call stack) is the
+//! [`Host`] of its frames: it is moved into a frame's store for the frame's lifetime and into the
+//! callee's store during a nested call, so exactly one frame can touch it at a time.
 
 use std::{collections::BTreeSet, sync::Arc};
 
-use wasmtime::{Store, Trap, Val, WasmBacktrace};
 use weft_types::{
     Action, Address, Amount, Event, ExecError, ExecStatus, Gas, Hash, LimitKind, Receipt, SignedTransaction,
     TrapKind,
-    abi::{CONSTRUCTOR, MEMORY_EXPORT},
+    abi::CONSTRUCTOR,
     limits::{MAX_CALL_DEPTH, wasm::MAX_STACK_UNITS},
     sha3_256,
-    state::code_key,
+    state::{code_key, storage_key},
 };
 
 use crate::{
     error::RuntimeError,
     gas::{GasMeter, SCHEDULE},
-    state::overlay::Overlay,
-    vm::{
-        LoadError, LoadedCode, Vm,
-        host::{HostAbort, HostData, Limiter},
-        prepare::{STACK_EXCEEDED_GLOBAL, STACK_GLOBAL},
-    },
+    state::{StateError, overlay::Overlay},
+    vm::{CallOutcome, CallRequest, CallResult, Frame, Host, LoadError, LoadedCode, Vm},
 };
 
 /// Gas per byte of a contract's code, paid by every call into it (loading and instantiating
@@ -46,7 +40,7 @@ pub struct BlockEnv {
 
 /// State shared by all frames of one execution.
 pub struct TxCtx {
-    pub(crate) vm: Vm,
+    pub(crate) vm: Vm<TxCtx>,
     pub(crate) overlay: Overlay,
     pub(crate) env: BlockEnv,
     pub(crate) events: Vec<Event>,
@@ -62,7 +56,7 @@ pub struct TxCtx {
 
 impl TxCtx {
     /// A context over `overlay`.
-    pub(crate) fn new(vm: Vm, overlay: Overlay, env: BlockEnv) -> Box<Self> {
+    pub(crate) fn new(vm: Vm<TxCtx>, overlay: Overlay, env: BlockEnv) -> Box<Self> {
         Box::new(Self {
             vm,
             overlay,
@@ -75,38 +69,67 @@ impl TxCtx {
     }
 }
 
-/// One call frame's own data.
-pub struct Frame {
-    pub(crate) contract: Address,
-    pub(crate) caller: Address,
-    pub(crate) value: Amount,
-    pub(crate) input: Vec<u8>,
-    pub(crate) output: Vec<u8>,
-    pub(crate) last_return: Vec<u8>,
-    pub(crate) memory: Option<wasmtime::Memory>,
-    pub(crate) depth: usize,
-}
+impl Host for TxCtx {
+    fn balance(&self, account: &Address) -> Result<Amount, StateError> {
+        Ok(self.overlay.account(account)?.balance)
+    }
 
-/// A request to run a contract method.
-pub(crate) struct CallRequest {
-    pub caller: Address,
-    pub contract: Address,
-    pub method: String,
-    pub input: Vec<u8>,
-    pub value: Amount,
-    pub gas: Gas,
-    pub depth: usize,
-    pub stack_base: u32,
-    pub constructor: bool,
-}
+    fn storage_get(&self, contract: &Address, key: &[u8]) -> Result<Option<Vec<u8>>, StateError> {
+        self.overlay.get(&storage_key(contract, key))
+    }
 
-/// A call's output, or why it failed.
-pub(crate) type CallResult = Result<Vec<u8>, ExecError>;
+    /// Keeps the contract's `storage_bytes` (keys + values) exact and marks it touched for
+    /// deposit settlement when that changes.
+    fn storage_set(
+        &mut self,
+        contract: &Address,
+        key: Vec<u8>,
+        value: Option<Vec<u8>>,
+    ) -> Result<bool, StateError> {
+        let full_key = storage_key(contract, &key);
+        let old = self.overlay.get(&full_key)?;
+        let old_bytes = old.as_ref().map_or(0, |v| key.len() + v.len()) as u64;
+        let new_bytes = value.as_ref().map_or(0, |v| key.len() + v.len()) as u64;
+        if old_bytes != new_bytes {
+            let mut account = self.overlay.account(contract)?;
+            account.storage_bytes = account.storage_bytes.saturating_sub(old_bytes).saturating_add(new_bytes);
+            self.overlay.put_account(contract, &account);
+            self.touched.insert(*contract);
+        }
+        if old.is_some() || value.is_some() {
+            self.overlay.set(full_key, value);
+        }
+        Ok(old.is_some())
+    }
 
-/// What a call produced.
-pub(crate) struct CallOutcome {
-    pub result: CallResult,
-    pub gas_used: Gas,
+    fn event_count(&self) -> usize {
+        self.events.len()
+    }
+
+    fn emit_event(&mut self, event: Event) {
+        self.events.push(event);
+    }
+
+    fn block_height(&self) -> u64 {
+        self.env.height
+    }
+
+    fn block_timestamp_ms(&self) -> u64 {
+        self.env.timestamp_ms
+    }
+
+    fn transfer(
+        &mut self,
+        from: &Address,
+        to: &Address,
+        amount: Amount,
+    ) -> Result<Result<(), ExecError>, RuntimeError> {
+        move_balance(&mut self.overlay, from, to, amount)
+    }
+
+    fn call(self: Box<Self>, req: CallRequest) -> Result<(Box<Self>, CallOutcome), RuntimeError> {
+        call_contract(self, req)
+    }
 }
 
 /// Runs a call; on failure everything the callee (and its callees) changed is undone.
@@ -162,161 +185,35 @@ fn call_inner(mut tx: Box<TxCtx>, req: CallRequest) -> Result<(Box<TxCtx>, CallO
         return fail(tx, &meter, e);
     }
     tx.call_stack.push(req.contract);
-    let frame = Frame {
-        contract: req.contract,
-        caller: req.caller,
-        value: req.value,
-        input: req.input,
-        output: Vec::new(),
-        last_return: Vec::new(),
-        memory: None,
-        depth: req.depth,
-    };
-    let (mut tx, result, frame_gas) = run_frame(tx, &code, frame, &req.method, meter.remaining(), stack)?;
+    let frame = Frame::new(req.contract, req.caller, req.value, req.input, req.depth);
+    let end = code.run(tx, frame, &req.method, meter.remaining(), stack)?;
+    let mut tx = end.host;
+    // Only the context's first trap keeps its backtrace (see `TxCtx::trap_backtrace`).
+    if tx.trap_backtrace.is_none() {
+        tx.trap_backtrace = end.backtrace;
+    }
     tx.call_stack.pop();
     // The frame never uses more than it was given.
-    let _ = meter.charge(frame_gas);
-    Ok((tx, CallOutcome { result, gas_used: meter.used() }))
+    let _ = meter.charge(end.gas_used);
+    Ok((tx, CallOutcome { result: end.result, gas_used: meter.used() }))
 }
 
 /// The compiled module of `code_hash`, compiling it from state on a cache miss.
-fn load_code(tx: &TxCtx, code_hash: &Hash) -> Result<Arc<LoadedCode>, RuntimeError> {
+fn load_code(tx: &TxCtx, code_hash: &Hash) -> Result<Arc<LoadedCode<TxCtx>>, RuntimeError> {
     if let Some(hit) = tx.vm.cached(code_hash) {
         return Ok(hit);
     }
     let wasm = tx.overlay.get(&code_key(code_hash))?.ok_or_else(|| {
-        crate::state::StateError::Corrupt(format!(
-            "a contract refers to code {code_hash}, which is not stored"
-        ))
+        StateError::Corrupt(format!("a contract refers to code {code_hash}, which is not stored"))
     })?;
     tx.vm.load(code_hash, &wasm).map_err(|e| {
         RuntimeError::Engine(format!("stored code {code_hash} passed validation at upload but not now: {e}"))
     })
 }
 
-type FrameResult = (Box<TxCtx>, CallResult, Gas);
-
-/// Instantiates `code` in a fresh store and runs `method` with `gas`.
-fn run_frame(
-    tx: Box<TxCtx>,
-    code: &LoadedCode,
-    frame: Frame,
-    method: &str,
-    gas: Gas,
-    stack: u32,
-) -> Result<FrameResult, RuntimeError> {
-    let contract = frame.contract;
-    let engine = tx.vm.engine().clone();
-    let mut store = Store::new(&engine, HostData { tx: Some(tx), frame, limiter: Limiter::default() });
-    store.limiter(|data| &mut data.limiter);
-    store.set_fuel(gas).map_err(engine_error)?;
-
-    let mut instance = None;
-    let run = (|| -> wasmtime::Result<()> {
-        let inst = code.pre.instantiate(&mut store)?;
-        instance = Some(inst);
-        let memory = inst
-            .get_memory(&mut store, MEMORY_EXPORT)
-            .ok_or_else(|| wasmtime::Error::msg("validated module lacks its memory export"))?;
-        store.data_mut().frame.memory = Some(memory);
-        if let Some(global) = inst.get_global(&mut store, STACK_GLOBAL) {
-            global.set(&mut store, Val::I32(stack as i32))?;
-        }
-        let func = inst.get_typed_func::<(), ()>(&mut store, method)?;
-        func.call(&mut store, ())
-    })();
-
-    let stack_exceeded = instance
-        .and_then(|inst| inst.get_global(&mut store, STACK_EXCEEDED_GLOBAL))
-        .is_some_and(|g| g.get(&mut store).i32() == Some(1));
-    let mut backtrace = None;
-    let mut result = match run {
-        Ok(()) => Ok(()),
-        Err(err) => {
-            backtrace = err.downcast_ref::<WasmBacktrace>().map(describe_backtrace);
-            Err(classify(err, contract, stack_exceeded)?)
-        }
-    };
-    // Memory the instance started with or grew to is paid at the end of the frame (or earlier,
-    // at its next host call); the amount does not depend on when it is charged.
-    let remaining = store.get_fuel().map_err(engine_error)?;
-    let pages = std::mem::take(&mut store.data_mut().limiter.grown_pages);
-    let memory_gas = pages.saturating_mul(SCHEDULE.memory_page);
-    let remaining = match remaining.checked_sub(memory_gas) {
-        Some(r) => r,
-        None => {
-            result = Err(ExecError::OutOfGas);
-            0
-        }
-    };
-    let data = store.into_data();
-    let mut tx = data.tx.ok_or_else(|| RuntimeError::Engine("transaction context lost by a frame".into()))?;
-    if matches!(result, Err(ExecError::Trap { .. })) && tx.trap_backtrace.is_none() {
-        tx.trap_backtrace = backtrace;
-    }
-    let output = result.map(|()| data.frame.output);
-    Ok((tx, output, gas - remaining))
-}
-
-/// One line per frame, innermost first: `func[3] name @ 0x1a2`, the name when the module has a
-/// name section.
-fn describe_backtrace(bt: &WasmBacktrace) -> Vec<String> {
-    bt.frames()
-        .iter()
-        .map(|f| {
-            let name = f.func_name().map(|n| format!(" {n}")).unwrap_or_default();
-            match f.module_offset() {
-                Some(at) => format!("func[{}]{name} @ {at:#x}", f.func_index()),
-                None => format!("func[{}]{name}", f.func_index()),
-            }
-        })
-        .collect()
-}
-
-fn engine_error(e: wasmtime::Error) -> RuntimeError {
-    RuntimeError::Engine(e.to_string())
-}
-
-/// Maps a wasmtime error to the contract's `ExecError`, or to a node fault.
-fn classify(
-    err: wasmtime::Error,
-    contract: Address,
-    stack_exceeded: bool,
-) -> Result<ExecError, RuntimeError> {
-    if let Some(abort) = err.downcast_ref::<HostAbort>() {
-        return match abort {
-            HostAbort::Revert(data) => Ok(ExecError::Reverted { contract, data: data.clone() }),
-            HostAbort::OutOfGas => Ok(ExecError::OutOfGas),
-            HostAbort::Exec(e) => Ok(e.clone()),
-            HostAbort::Trap(kind) => Ok(ExecError::Trap { contract, kind: *kind }),
-            HostAbort::Fatal(msg) => Err(RuntimeError::Engine(msg.clone())),
-            HostAbort::State(msg) => Err(RuntimeError::State(crate::state::StateError::Backend(msg.clone()))),
-        };
-    }
-    let Some(trap) = err.downcast_ref::<Trap>() else {
-        return Err(RuntimeError::Engine(format!("{err:?}")));
-    };
-    let kind = match trap {
-        Trap::OutOfFuel => return Ok(ExecError::OutOfGas),
-        Trap::UnreachableCodeReached if stack_exceeded => TrapKind::StackLimit,
-        Trap::UnreachableCodeReached => TrapKind::Unreachable,
-        Trap::MemoryOutOfBounds | Trap::HeapMisaligned => TrapKind::MemoryOutOfBounds,
-        Trap::IntegerDivisionByZero => TrapKind::IntegerDivisionByZero,
-        Trap::IntegerOverflow => TrapKind::IntegerOverflow,
-        Trap::BadConversionToInteger => TrapKind::BadConversionToInteger,
-        Trap::IndirectCallToNull | Trap::TableOutOfBounds => TrapKind::IndirectCall,
-        Trap::BadSignature => TrapKind::BadSignature,
-        // Instrumentation keeps the wasm stack far below the native limit; reaching it anyway
-        // is still reported as the stack limit rather than as a node fault.
-        Trap::StackOverflow => TrapKind::StackLimit,
-        _ => TrapKind::Other,
-    };
-    Ok(ExecError::Trap { contract, kind })
-}
-
 /// Moves `amount` from `from` to `to` in `overlay`. The outer error is a state fault; the inner
 /// one the contract's or sender's.
-pub(crate) fn move_balance(
+fn move_balance(
     overlay: &mut Overlay,
     from: &Address,
     to: &Address,
@@ -452,7 +349,7 @@ pub(crate) fn execute_tx(
 /// Balances are bounded by the total supply, which genesis checks fits in u128; overflowing
 /// one means the state is corrupt.
 fn supply_overflow() -> RuntimeError {
-    RuntimeError::State(crate::state::StateError::Corrupt("a balance exceeds the total supply".into()))
+    RuntimeError::State(StateError::Corrupt("a balance exceeds the total supply".into()))
 }
 
 fn upload(

@@ -1,6 +1,6 @@
 //! The gas schedule (versioned: changing a number is a protocol change) and the per-transaction
-//! gas meter. One unit of gas is one unit of wasmtime fuel, so instructions and host calls are
-//! priced on one scale; roughly one gas per nanosecond of work on the reference machine.
+//! gas meter. One unit of gas is one unit of the VM's fuel (see `vm`), so instructions and host
+//! calls are priced on one scale; roughly one gas per nanosecond of work on the reference machine.
 
 use weft_types::{Amount, Gas};
 

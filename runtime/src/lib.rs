@@ -27,7 +27,7 @@ use weft_types::{Amount, ChainId};
 /// The state transition function of one chain. Cheap to clone (the VM is shared).
 #[derive(Clone)]
 pub struct Runtime {
-    vm: vm::Vm,
+    vm: vm::Vm<exec::TxCtx>,
     chain_id: ChainId,
     min_gas_price: Amount,
     /// Transactions whose signature passed at admission (speed only; see [`sigs`]).
@@ -44,7 +44,7 @@ impl Runtime {
     }
 
     /// The VM (engine and module cache).
-    pub fn vm(&self) -> &vm::Vm {
+    pub fn vm(&self) -> &vm::Vm<exec::TxCtx> {
         &self.vm
     }
 

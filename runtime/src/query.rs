@@ -7,8 +7,9 @@ use weft_types::{Address, Event, ExecError, Gas, Receipt, SignedTransaction, Tra
 use crate::{
     Runtime,
     error::{RuntimeError, TxError},
-    exec::{BlockEnv, CallRequest, TxCtx, call_contract, execute_tx},
+    exec::{BlockEnv, TxCtx, call_contract, execute_tx},
     state::overlay::{Overlay, SharedBackend},
+    vm::CallRequest,
 };
 
 /// The result of a query.

@@ -1,4 +1,5 @@
-//! The host functions of `weft_types::abi`, linked into every contract instance.
+//! The host functions of `weft_types::abi`, linked into every contract instance, and [`Host`]:
+//! what they need from the execution running the frame (state, events, block, nested calls).
 //!
 //! Every function follows one order: charge the base gas, check every length against its limit,
 //! charge the per-byte gas, and only then touch guest memory. Guest pointers and lengths are
@@ -7,7 +8,7 @@
 use parity_scale_codec::Encode;
 use wasmtime::{Caller, Extern, Linker, ResourceLimiter};
 use weft_types::{
-    Address, Event, ExecError, Gas, Hash, LimitKind, TrapKind,
+    Address, Amount, Event, ExecError, Gas, Hash, LimitKind, TrapKind,
     abi::{IMPORT_MODULE, codes},
     limits::{
         MAX_ARGS_BYTES, MAX_EVENT_DATA_BYTES, MAX_EVENT_TOPICS, MAX_EVENTS_PER_TX, MAX_HASH_INPUT_BYTES,
@@ -15,31 +16,102 @@ use weft_types::{
         MAX_VERIFY_MESSAGE_BYTES,
         wasm::{HOST_CALL_STACK_COST, MAX_MEMORY_PAGES, MAX_TABLE_ELEMENTS},
     },
-    state::storage_key,
     tx::{Signature, verify_strict},
 };
 
-use super::prepare::STACK_GLOBAL;
+use super::{frame::Frame, prepare::STACK_GLOBAL};
 use crate::{
-    exec::{CallRequest, Frame, TxCtx, call_contract, move_balance},
+    error::RuntimeError,
     gas::{GasSchedule, SCHEDULE},
+    state::StateError,
 };
 
+/// What the host functions need from the execution that runs a frame (the transaction context
+/// implements it). The host functions are generic over it, so every call is static dispatch.
+///
+/// A frame's store owns the host as `Box<H>` and a nested call moves it into the callee's store
+/// ([`Host::call`]), so exactly one frame can touch it at a time.
+pub trait Host: Sized + 'static {
+    /// The balance of `account`.
+    fn balance(&self, account: &Address) -> Result<Amount, StateError>;
+    /// `contract`'s storage entry under `key`.
+    fn storage_get(&self, contract: &Address, key: &[u8]) -> Result<Option<Vec<u8>>, StateError>;
+    /// Writes (`Some`) or removes (`None`) `contract`'s storage entry under `key`, keeping its
+    /// storage size exact for deposits. Returns whether an entry existed.
+    fn storage_set(
+        &mut self,
+        contract: &Address,
+        key: Vec<u8>,
+        value: Option<Vec<u8>>,
+    ) -> Result<bool, StateError>;
+    /// Events emitted so far in this transaction.
+    fn event_count(&self) -> usize;
+    /// Records an event of this transaction.
+    fn emit_event(&mut self, event: Event);
+    /// Height of the block being built.
+    fn block_height(&self) -> u64;
+    /// Consensus timestamp of the block being built.
+    fn block_timestamp_ms(&self) -> u64;
+    /// Moves `amount` from `from` to `to`. The outer error is a node fault; the inner one the
+    /// contract's.
+    fn transfer(
+        &mut self,
+        from: &Address,
+        to: &Address,
+        amount: Amount,
+    ) -> Result<Result<(), ExecError>, RuntimeError>;
+    /// Runs a nested call, undoing what it changed if it fails, and gives the host back.
+    fn call(self: Box<Self>, req: CallRequest) -> Result<(Box<Self>, CallOutcome), RuntimeError>;
+}
+
+/// A request to run a contract method.
+pub struct CallRequest {
+    /// Who calls: an account or the calling contract.
+    pub caller: Address,
+    /// The contract called.
+    pub contract: Address,
+    /// Its method (an export name).
+    pub method: String,
+    /// The call's input bytes.
+    pub input: Vec<u8>,
+    /// Moved from `caller` to `contract` before the method runs.
+    pub value: Amount,
+    /// Gas the call may use, the callee's code charge included.
+    pub gas: Gas,
+    /// Frames on the call stack including this one (the outermost call is 1).
+    pub depth: usize,
+    /// Stack units the calling frames already use.
+    pub stack_base: u32,
+    /// Whether this runs the constructor (which no other call may).
+    pub constructor: bool,
+}
+
+/// A call's output, or why it failed.
+pub type CallResult = Result<Vec<u8>, ExecError>;
+
+/// What a call produced.
+pub struct CallOutcome {
+    /// Its output, or why it failed.
+    pub result: CallResult,
+    /// Gas it used, never more than it was given.
+    pub gas_used: Gas,
+}
+
 /// The data of one frame's store.
-pub struct HostData {
-    /// The transaction context; `None` only while a nested call has it.
-    pub(crate) tx: Option<Box<TxCtx>>,
+pub struct HostData<H> {
+    /// The execution's host; `None` only while a nested call has it.
+    pub(super) host: Option<Box<H>>,
     /// This frame.
-    pub(crate) frame: Frame,
+    pub(super) frame: Frame,
     /// Memory limits and growth accounting.
-    pub(crate) limiter: Limiter,
+    pub(super) limiter: Limiter,
 }
 
 /// Caps linear memory at `MAX_MEMORY_PAGES` (a refused `memory.grow` returns -1 to the guest)
 /// and counts pages allocated, which the frame pays for.
 #[derive(Default)]
 pub struct Limiter {
-    pub(crate) grown_pages: u64,
+    pub(super) grown_pages: u64,
 }
 
 impl ResourceLimiter for Limiter {
@@ -52,7 +124,7 @@ impl ResourceLimiter for Limiter {
         if desired > (MAX_MEMORY_PAGES as usize) << 16 {
             return Ok(false);
         }
-        self.grown_pages += (desired.saturating_sub(current) >> 16) as u64;
+        self.grown_pages = self.grown_pages.saturating_add((desired.saturating_sub(current) >> 16) as u64);
         Ok(true)
     }
 
@@ -89,7 +161,7 @@ pub enum HostAbort {
     Fatal(String),
 }
 
-type C<'a> = Caller<'a, HostData>;
+type C<'a, H> = Caller<'a, HostData<H>>;
 type R<T> = wasmtime::Result<T>;
 
 fn abort<T>(a: HostAbort) -> R<T> {
@@ -108,12 +180,12 @@ fn check_len(l: i32, kind: LimitKind, max: usize) -> R<()> {
     Ok(())
 }
 
-fn state_err(e: crate::state::StateError) -> wasmtime::Error {
+fn state_err(e: StateError) -> wasmtime::Error {
     wasmtime::Error::new(HostAbort::State(e.to_string()))
 }
 
 /// Charges `gas`, plus any memory pages allocated since the last charge.
-fn charge(caller: &mut C<'_>, gas: Gas) -> R<()> {
+fn charge<H>(caller: &mut C<'_, H>, gas: Gas) -> R<()> {
     let pages = std::mem::take(&mut caller.data_mut().limiter.grown_pages);
     let total = gas.saturating_add(pages.saturating_mul(SCHEDULE.memory_page));
     let fuel = caller.get_fuel()?;
@@ -124,18 +196,18 @@ fn charge(caller: &mut C<'_>, gas: Gas) -> R<()> {
     caller.set_fuel(fuel - total)
 }
 
-fn charge_bytes(caller: &mut C<'_>, per_byte: Gas, len: usize) -> R<()> {
+fn charge_bytes<H>(caller: &mut C<'_, H>, per_byte: Gas, len: usize) -> R<()> {
     charge(caller, GasSchedule::linear(0, per_byte, len))
 }
 
-fn tx<'a>(caller: &'a mut C<'_>) -> R<&'a mut TxCtx> {
-    match caller.data_mut().tx.as_deref_mut() {
-        Some(tx) => Ok(tx),
+fn host<'a, H>(caller: &'a mut C<'_, H>) -> R<&'a mut H> {
+    match caller.data_mut().host.as_deref_mut() {
+        Some(host) => Ok(host),
         None => abort(HostAbort::Fatal("transaction context missing".into())),
     }
 }
 
-fn mem_range(caller: &C<'_>, ptr: i32, len: usize) -> R<std::ops::Range<usize>> {
+fn mem_range<H>(caller: &C<'_, H>, ptr: i32, len: usize) -> R<std::ops::Range<usize>> {
     let Some(memory) = caller.data().frame.memory else {
         return abort(HostAbort::Trap(TrapKind::HostMemoryAccess));
     };
@@ -146,13 +218,13 @@ fn mem_range(caller: &C<'_>, ptr: i32, len: usize) -> R<std::ops::Range<usize>> 
     }
 }
 
-fn read(caller: &C<'_>, ptr: i32, len: usize) -> R<Vec<u8>> {
+fn read<H>(caller: &C<'_, H>, ptr: i32, len: usize) -> R<Vec<u8>> {
     let range = mem_range(caller, ptr, len)?;
     let memory = caller.data().frame.memory.ok_or_else(|| wasmtime::Error::msg("no memory"))?;
     Ok(memory.data(caller)[range].to_vec())
 }
 
-fn read_array<const N: usize>(caller: &C<'_>, ptr: i32) -> R<[u8; N]> {
+fn read_array<H, const N: usize>(caller: &C<'_, H>, ptr: i32) -> R<[u8; N]> {
     let range = mem_range(caller, ptr, N)?;
     let memory = caller.data().frame.memory.ok_or_else(|| wasmtime::Error::msg("no memory"))?;
     let mut out = [0u8; N];
@@ -160,7 +232,7 @@ fn read_array<const N: usize>(caller: &C<'_>, ptr: i32) -> R<[u8; N]> {
     Ok(out)
 }
 
-fn write(caller: &mut C<'_>, ptr: i32, bytes: &[u8]) -> R<()> {
+fn write<H>(caller: &mut C<'_, H>, ptr: i32, bytes: &[u8]) -> R<()> {
     let range = mem_range(caller, ptr, bytes.len())?;
     let memory = caller.data().frame.memory.ok_or_else(|| wasmtime::Error::msg("no memory"))?;
     memory.data_mut(caller)[range].copy_from_slice(bytes);
@@ -173,15 +245,15 @@ fn len(l: i32) -> usize {
 }
 
 /// Links every host function of `weft_types::abi::HOST_FUNCTIONS` into `linker`.
-pub fn link(linker: &mut Linker<HostData>) -> R<()> {
+pub fn link<H: Host>(linker: &mut Linker<HostData<H>>) -> R<()> {
     let m = IMPORT_MODULE;
     let base = SCHEDULE.host_base;
 
-    linker.func_wrap(m, "input_len", move |mut c: C<'_>| -> R<i32> {
+    linker.func_wrap(m, "input_len", move |mut c: C<'_, H>| -> R<i32> {
         charge(&mut c, base)?;
         Ok(c.data().frame.input.len() as i32)
     })?;
-    linker.func_wrap(m, "input_read", move |mut c: C<'_>, out: i32| -> R<()> {
+    linker.func_wrap(m, "input_read", move |mut c: C<'_, H>, out: i32| -> R<()> {
         charge(&mut c, base)?;
         let input = std::mem::take(&mut c.data_mut().frame.input);
         let r =
@@ -189,49 +261,49 @@ pub fn link(linker: &mut Linker<HostData>) -> R<()> {
         c.data_mut().frame.input = input;
         r
     })?;
-    linker.func_wrap(m, "set_return", move |mut c: C<'_>, ptr: i32, l: i32| -> R<()> {
+    linker.func_wrap(m, "set_return", move |mut c: C<'_, H>, ptr: i32, l: i32| -> R<()> {
         charge(&mut c, base)?;
         check_len(l, LimitKind::ReturnData, MAX_RETURN_DATA_BYTES)?;
         charge_bytes(&mut c, SCHEDULE.host_byte, len(l))?;
         c.data_mut().frame.output = read(&c, ptr, len(l))?;
         Ok(())
     })?;
-    linker.func_wrap(m, "revert", move |mut c: C<'_>, ptr: i32, l: i32| -> R<()> {
+    linker.func_wrap(m, "revert", move |mut c: C<'_, H>, ptr: i32, l: i32| -> R<()> {
         charge(&mut c, base)?;
         check_len(l, LimitKind::ReturnData, MAX_RETURN_DATA_BYTES)?;
         charge_bytes(&mut c, SCHEDULE.host_byte, len(l))?;
         abort(HostAbort::Revert(read(&c, ptr, len(l))?))
     })?;
-    linker.func_wrap(m, "caller", move |mut c: C<'_>, out: i32| -> R<()> {
+    linker.func_wrap(m, "caller", move |mut c: C<'_, H>, out: i32| -> R<()> {
         charge(&mut c, base + 32 * SCHEDULE.host_byte)?;
         let a = c.data().frame.caller;
         write(&mut c, out, &a.0)
     })?;
-    linker.func_wrap(m, "self_address", move |mut c: C<'_>, out: i32| -> R<()> {
+    linker.func_wrap(m, "self_address", move |mut c: C<'_, H>, out: i32| -> R<()> {
         charge(&mut c, base + 32 * SCHEDULE.host_byte)?;
         let a = c.data().frame.contract;
         write(&mut c, out, &a.0)
     })?;
-    linker.func_wrap(m, "value", move |mut c: C<'_>, out: i32| -> R<()> {
+    linker.func_wrap(m, "value", move |mut c: C<'_, H>, out: i32| -> R<()> {
         charge(&mut c, base + 16 * SCHEDULE.host_byte)?;
         let v = c.data().frame.value;
         write(&mut c, out, &v.to_le_bytes())
     })?;
-    linker.func_wrap(m, "balance", move |mut c: C<'_>, addr: i32, out: i32| -> R<()> {
+    linker.func_wrap(m, "balance", move |mut c: C<'_, H>, addr: i32, out: i32| -> R<()> {
         charge(&mut c, base + SCHEDULE.storage_read)?;
         let who = Address(read_array(&c, addr)?);
-        let balance = tx(&mut c)?.overlay.account(&who).map_err(state_err)?.balance;
+        let balance = host(&mut c)?.balance(&who).map_err(state_err)?;
         write(&mut c, out, &balance.to_le_bytes())
     })?;
     linker.func_wrap(
         m,
         "storage_read",
-        move |mut c: C<'_>, k: i32, kl: i32, out: i32, cap: i32| -> R<i32> {
+        move |mut c: C<'_, H>, k: i32, kl: i32, out: i32, cap: i32| -> R<i32> {
             charge(&mut c, base + SCHEDULE.storage_read)?;
             check_len(kl, LimitKind::StorageKey, MAX_STORAGE_KEY_BYTES)?;
             let key = read(&c, k, len(kl))?;
             let contract = c.data().frame.contract;
-            let value = tx(&mut c)?.overlay.get(&storage_key(&contract, &key)).map_err(state_err)?;
+            let value = host(&mut c)?.storage_get(&contract, &key).map_err(state_err)?;
             let Some(value) = value else { return Ok(-1) };
             charge_bytes(&mut c, SCHEDULE.storage_read_byte, value.len())?;
             if value.len() <= len(cap) {
@@ -240,27 +312,33 @@ pub fn link(linker: &mut Linker<HostData>) -> R<()> {
             Ok(value.len() as i32)
         },
     )?;
-    linker.func_wrap(m, "storage_write", move |mut c: C<'_>, k: i32, kl: i32, v: i32, vl: i32| -> R<()> {
-        charge(&mut c, base + SCHEDULE.storage_write)?;
-        check_len(kl, LimitKind::StorageKey, MAX_STORAGE_KEY_BYTES)?;
-        check_len(vl, LimitKind::StorageValue, MAX_STORAGE_VALUE_BYTES)?;
-        charge_bytes(&mut c, SCHEDULE.storage_write_byte, len(kl) + len(vl))?;
-        let key = read(&c, k, len(kl))?;
-        let value = read(&c, v, len(vl))?;
-        set_storage(&mut c, key, Some(value))?;
-        Ok(())
-    })?;
-    linker.func_wrap(m, "storage_remove", move |mut c: C<'_>, k: i32, kl: i32| -> R<i32> {
+    linker.func_wrap(
+        m,
+        "storage_write",
+        move |mut c: C<'_, H>, k: i32, kl: i32, v: i32, vl: i32| -> R<()> {
+            charge(&mut c, base + SCHEDULE.storage_write)?;
+            check_len(kl, LimitKind::StorageKey, MAX_STORAGE_KEY_BYTES)?;
+            check_len(vl, LimitKind::StorageValue, MAX_STORAGE_VALUE_BYTES)?;
+            charge_bytes(&mut c, SCHEDULE.storage_write_byte, len(kl) + len(vl))?;
+            let key = read(&c, k, len(kl))?;
+            let value = read(&c, v, len(vl))?;
+            let contract = c.data().frame.contract;
+            host(&mut c)?.storage_set(&contract, key, Some(value)).map_err(state_err)?;
+            Ok(())
+        },
+    )?;
+    linker.func_wrap(m, "storage_remove", move |mut c: C<'_, H>, k: i32, kl: i32| -> R<i32> {
         charge(&mut c, base + SCHEDULE.storage_remove)?;
         check_len(kl, LimitKind::StorageKey, MAX_STORAGE_KEY_BYTES)?;
         let key = read(&c, k, len(kl))?;
-        Ok(i32::from(set_storage(&mut c, key, None)?))
+        let contract = c.data().frame.contract;
+        Ok(i32::from(host(&mut c)?.storage_set(&contract, key, None).map_err(state_err)?))
     })?;
-    linker.func_wrap(m, "emit_event", move |mut c: C<'_>, t: i32, tc: i32, d: i32, dl: i32| -> R<()> {
+    linker.func_wrap(m, "emit_event", move |mut c: C<'_, H>, t: i32, tc: i32, d: i32, dl: i32| -> R<()> {
         charge(&mut c, base + SCHEDULE.event_base)?;
         check_len(tc, LimitKind::EventTopics, MAX_EVENT_TOPICS)?;
         check_len(dl, LimitKind::EventData, MAX_EVENT_DATA_BYTES)?;
-        let count = tx(&mut c)?.events.len();
+        let count = host(&mut c)?.event_count();
         if count >= MAX_EVENTS_PER_TX {
             return limit(LimitKind::EventCount, count + 1, MAX_EVENTS_PER_TX);
         }
@@ -270,33 +348,33 @@ pub fn link(linker: &mut Linker<HostData>) -> R<()> {
         let topics = raw.chunks_exact(32).map(|ch| Hash(ch.try_into().unwrap_or([0; 32]))).collect();
         let data = read(&c, d, len(dl))?;
         let contract = c.data().frame.contract;
-        tx(&mut c)?.events.push(Event { contract, topics, data });
+        host(&mut c)?.emit_event(Event { contract, topics, data });
         Ok(())
     })?;
-    linker.func_wrap(m, "block_height", move |mut c: C<'_>| -> R<i64> {
+    linker.func_wrap(m, "block_height", move |mut c: C<'_, H>| -> R<i64> {
         charge(&mut c, base)?;
-        Ok(tx(&mut c)?.env.height as i64)
+        Ok(host(&mut c)?.block_height() as i64)
     })?;
-    linker.func_wrap(m, "block_timestamp", move |mut c: C<'_>| -> R<i64> {
+    linker.func_wrap(m, "block_timestamp", move |mut c: C<'_, H>| -> R<i64> {
         charge(&mut c, base)?;
-        Ok(tx(&mut c)?.env.timestamp_ms as i64)
+        Ok(host(&mut c)?.block_timestamp_ms() as i64)
     })?;
-    linker.func_wrap(m, "gas_left", move |mut c: C<'_>| -> R<i64> {
+    linker.func_wrap(m, "gas_left", move |mut c: C<'_, H>| -> R<i64> {
         charge(&mut c, base)?;
         Ok(c.get_fuel()? as i64)
     })?;
-    linker.func_wrap(m, "sha3_256", move |mut c: C<'_>, p: i32, l: i32, out: i32| -> R<()> {
+    linker.func_wrap(m, "sha3_256", move |mut c: C<'_, H>, p: i32, l: i32, out: i32| -> R<()> {
         let data = hash_input(&mut c, p, l)?;
         write(&mut c, out, &weft_types::sha3_256(&data).0)
     })?;
-    linker.func_wrap(m, "keccak_256", move |mut c: C<'_>, p: i32, l: i32, out: i32| -> R<()> {
+    linker.func_wrap(m, "keccak_256", move |mut c: C<'_, H>, p: i32, l: i32, out: i32| -> R<()> {
         let data = hash_input(&mut c, p, l)?;
         write(&mut c, out, &weft_types::keccak_256(&data))
     })?;
     linker.func_wrap(
         m,
         "ed25519_verify",
-        move |mut c: C<'_>, s: i32, pk: i32, msg: i32, ml: i32| -> R<i32> {
+        move |mut c: C<'_, H>, s: i32, pk: i32, msg: i32, ml: i32| -> R<i32> {
             charge(&mut c, base + SCHEDULE.ed25519_verify)?;
             check_len(ml, LimitKind::HostInput, MAX_VERIFY_MESSAGE_BYTES)?;
             charge_bytes(&mut c, SCHEDULE.ed25519_verify_byte, len(ml))?;
@@ -306,12 +384,13 @@ pub fn link(linker: &mut Linker<HostData>) -> R<()> {
             Ok(i32::from(verify_strict(&key, &message, &sig).is_ok()))
         },
     )?;
-    linker.func_wrap(m, "transfer", move |mut c: C<'_>, to: i32, amount: i32| -> R<i32> {
+    linker.func_wrap(m, "transfer", move |mut c: C<'_, H>, to: i32, amount: i32| -> R<i32> {
         charge(&mut c, base + SCHEDULE.transfer)?;
         let to = Address(read_array(&c, to)?);
         let amount = u128::from_le_bytes(read_array(&c, amount)?);
         let from = c.data().frame.contract;
-        let result = move_balance(&mut tx(&mut c)?.overlay, &from, &to, amount)
+        let result = host(&mut c)?
+            .transfer(&from, &to, amount)
             .map_err(|e| wasmtime::Error::new(HostAbort::State(e.to_string())))?;
         Ok(match result {
             Ok(()) => codes::OK,
@@ -322,15 +401,15 @@ pub fn link(linker: &mut Linker<HostData>) -> R<()> {
     linker.func_wrap(
         m,
         "call",
-        move |mut c: C<'_>, a: i32, mp: i32, ml: i32, ap: i32, al: i32, vp: i32, gas: i64| -> R<i32> {
+        move |mut c: C<'_, H>, a: i32, mp: i32, ml: i32, ap: i32, al: i32, vp: i32, gas: i64| -> R<i32> {
             cross_call(&mut c, a, mp, ml, ap, al, vp, gas)
         },
     )?;
-    linker.func_wrap(m, "last_return_len", move |mut c: C<'_>| -> R<i32> {
+    linker.func_wrap(m, "last_return_len", move |mut c: C<'_, H>| -> R<i32> {
         charge(&mut c, base)?;
         Ok(c.data().frame.last_return.len() as i32)
     })?;
-    linker.func_wrap(m, "last_return_read", move |mut c: C<'_>, out: i32| -> R<()> {
+    linker.func_wrap(m, "last_return_read", move |mut c: C<'_, H>, out: i32| -> R<()> {
         charge(&mut c, base)?;
         let data = std::mem::take(&mut c.data_mut().frame.last_return);
         let r = charge_bytes(&mut c, SCHEDULE.host_byte, data.len()).and_then(|()| write(&mut c, out, &data));
@@ -340,36 +419,24 @@ pub fn link(linker: &mut Linker<HostData>) -> R<()> {
     Ok(())
 }
 
-fn hash_input(c: &mut C<'_>, p: i32, l: i32) -> R<Vec<u8>> {
+fn hash_input<H>(c: &mut C<'_, H>, p: i32, l: i32) -> R<Vec<u8>> {
     charge(c, SCHEDULE.host_base + SCHEDULE.hash_base)?;
     check_len(l, LimitKind::HostInput, MAX_HASH_INPUT_BYTES)?;
     charge_bytes(c, SCHEDULE.hash_byte, len(l))?;
     read(c, p, len(l))
 }
 
-/// Writes or removes a storage entry of the running contract, keeping its `storage_bytes`
-/// (keys + values) exact. Returns whether an entry existed.
-fn set_storage(c: &mut C<'_>, key: Vec<u8>, value: Option<Vec<u8>>) -> R<bool> {
-    let contract = c.data().frame.contract;
-    let tx = tx(c)?;
-    let full_key = storage_key(&contract, &key);
-    let old = tx.overlay.get(&full_key).map_err(state_err)?;
-    let old_bytes = old.as_ref().map_or(0, |v| key.len() + v.len()) as u64;
-    let new_bytes = value.as_ref().map_or(0, |v| key.len() + v.len()) as u64;
-    if old_bytes != new_bytes {
-        let mut account = tx.overlay.account(&contract).map_err(state_err)?;
-        account.storage_bytes = account.storage_bytes.saturating_sub(old_bytes).saturating_add(new_bytes);
-        tx.overlay.put_account(&contract, &account);
-        tx.touched.insert(contract);
-    }
-    if old.is_some() || value.is_some() {
-        tx.overlay.set(full_key, value);
-    }
-    Ok(old.is_some())
-}
-
 #[allow(clippy::too_many_arguments)]
-fn cross_call(c: &mut C<'_>, a: i32, mp: i32, ml: i32, ap: i32, al: i32, vp: i32, gas: i64) -> R<i32> {
+fn cross_call<H: Host>(
+    c: &mut C<'_, H>,
+    a: i32,
+    mp: i32,
+    ml: i32,
+    ap: i32,
+    al: i32,
+    vp: i32,
+    gas: i64,
+) -> R<i32> {
     charge(c, SCHEDULE.host_base)?;
     check_len(al, LimitKind::CallInput, MAX_ARGS_BYTES)?;
     if len(ml) > MAX_METHOD_NAME_BYTES {
@@ -390,7 +457,7 @@ fn cross_call(c: &mut C<'_>, a: i32, mp: i32, ml: i32, ap: i32, al: i32, vp: i32
     // The caller always keeps 1/64 of its gas, so it can handle a callee that runs out.
     let cap = available - available / 64;
     let given = if gas <= 0 { cap } else { (gas as u64).min(cap) };
-    let Some(tx) = c.data_mut().tx.take() else {
+    let Some(host) = c.data_mut().host.take() else {
         return abort(HostAbort::Fatal("transaction context missing".into()));
     };
     let req = CallRequest {
@@ -404,9 +471,9 @@ fn cross_call(c: &mut C<'_>, a: i32, mp: i32, ml: i32, ap: i32, al: i32, vp: i32
         stack_base: stack_base.saturating_add(HOST_CALL_STACK_COST),
         constructor: false,
     };
-    let (tx, outcome) =
-        call_contract(tx, req).map_err(|e| wasmtime::Error::new(HostAbort::Fatal(e.to_string())))?;
-    c.data_mut().tx = Some(tx);
+    let (host, outcome) =
+        host.call(req).map_err(|e| wasmtime::Error::new(HostAbort::Fatal(e.to_string())))?;
+    c.data_mut().host = Some(host);
     c.set_fuel(available - outcome.gas_used.min(available))?;
     let (code, output) = match outcome.result {
         Ok(out) => (codes::OK, out),

@@ -1,5 +1,11 @@
-//! The wasm virtual machine: the one place wasmtime is configured (for determinism), the cache of
-//! compiled modules by code hash, and the host functions contracts import.
+//! The wasm virtual machine, the only module that knows wasmtime: the one place it is configured
+//! (for determinism), the cache of compiled modules by code hash, running a call frame
+//! ([`frame`]) and the host functions contracts import ([`host`]).
+//!
+//! Execution (`exec`) sees none of wasmtime: it implements [`Host`] (state, events, block, nested
+//! calls), hands a frame to [`LoadedCode::run`] and gets back runtime types (`ExecError`,
+//! `RuntimeError`, backtraces as text). Everything here is generic over the host, so host calls
+//! are statically dispatched.
 //!
 //! Determinism settings, all here:
 //! - fuel metering on: gas is fuel, and running out of it is the only out-of-gas;
@@ -12,6 +18,7 @@
 //!   `max_wasm_stack`, so the native stack size never decides a result;
 //! - memory is capped per instance by [`host::Limiter`]; no clocks, no randomness, no epochs.
 
+pub mod frame;
 pub mod host;
 pub mod prepare;
 
@@ -26,7 +33,9 @@ use wasmtime::{
 use weft_types::{Hash, limits::wasm::MAX_MEMORY_PAGES};
 
 use crate::error::RuntimeError;
+pub use frame::{Frame, FrameEnd};
 use host::HostData;
+pub use host::{CallOutcome, CallRequest, CallResult, Host};
 use prepare::{CodeError, PreparedCode};
 
 /// Native stack wasm may use. The instrumentation keeps real use far below this; it is a
@@ -84,9 +93,9 @@ pub fn engine_config(metered: bool) -> Config {
 }
 
 /// A module ready to instantiate, with what validation learned about it.
-pub struct LoadedCode {
+pub struct LoadedCode<H> {
     /// Pre-linked against the host functions.
-    pub pre: InstancePre<HostData>,
+    pre: InstancePre<HostData<H>>,
     /// Exports and stack costs (its `code` field is emptied: the bytes live in state).
     pub info: PreparedCode,
     /// Size of the uploaded code, which calls pay for.
@@ -104,19 +113,26 @@ pub enum LoadError {
     Compile(String),
 }
 
-/// The engine, the linker with every host function, and the module cache. Cheap to clone.
-#[derive(Clone)]
-pub struct Vm {
-    inner: Arc<VmInner>,
+/// The engine, the linker with every host function (over host `H`), and the module cache. Cheap
+/// to clone.
+pub struct Vm<H> {
+    inner: Arc<VmInner<H>>,
 }
 
-struct VmInner {
+// Not derived: a derive would require `H: Clone`, and only the `Arc` is cloned.
+impl<H> Clone for Vm<H> {
+    fn clone(&self) -> Self {
+        Self { inner: Arc::clone(&self.inner) }
+    }
+}
+
+struct VmInner<H> {
     engine: Engine,
-    linker: Linker<HostData>,
-    cache: Mutex<BTreeMap<Hash, Arc<LoadedCode>>>,
+    linker: Linker<HostData<H>>,
+    cache: Mutex<BTreeMap<Hash, Arc<LoadedCode<H>>>>,
 }
 
-impl Vm {
+impl<H: Host> Vm<H> {
     /// Builds the engine with the determinism settings above.
     pub fn new() -> Result<Self, RuntimeError> {
         let config = engine_config(true);
@@ -132,12 +148,12 @@ impl Vm {
     }
 
     /// The compiled module for `code_hash`, if cached.
-    pub fn cached(&self, code_hash: &Hash) -> Option<Arc<LoadedCode>> {
+    pub fn cached(&self, code_hash: &Hash) -> Option<Arc<LoadedCode<H>>> {
         self.lock_cache().get(code_hash).cloned()
     }
 
     /// Validates, instruments and compiles `wasm`, and caches the result under `code_hash`.
-    pub fn load(&self, code_hash: &Hash, wasm: &[u8]) -> Result<Arc<LoadedCode>, LoadError> {
+    pub fn load(&self, code_hash: &Hash, wasm: &[u8]) -> Result<Arc<LoadedCode<H>>, LoadError> {
         if let Some(hit) = self.cached(code_hash) {
             return Ok(hit);
         }
@@ -157,7 +173,7 @@ impl Vm {
         Ok(loaded)
     }
 
-    fn lock_cache(&self) -> std::sync::MutexGuard<'_, BTreeMap<Hash, Arc<LoadedCode>>> {
+    fn lock_cache(&self) -> std::sync::MutexGuard<'_, BTreeMap<Hash, Arc<LoadedCode<H>>>> {
         // A panic while holding the lock cannot leave the map inconsistent (single inserts).
         self.inner.cache.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
