@@ -346,3 +346,33 @@ const SIGNED_VOTE_HEX: &str = concat!(
     "e7eee877f9593dde67143c32ad0cf93ea5eddd7b7fe1921cd07dd66d2395c2a3",
     "0a2612d18b7843fdfa293414c3e2c5bf33c73538679c50d0cab9418b181de706",
 );
+
+#[test]
+fn finality_proofs_and_certified_blocks_have_fixed_layouts() {
+    use weft_types::consensus::{CertifiedBlock, FinalityProof, gossip_frame, gossip_message};
+    let (keys, _) = four();
+    let vote = Vote::Finalize(block_ref());
+    let cert = Certificate::new(vote, keys[..3].iter().map(|k| sig(vote, k))).unwrap();
+    let certificate = FinalityCertificate::new(cert).unwrap();
+    let proof = FinalityProof { view: 9, certificate: certificate.clone() };
+    // view (u64 LE) ‖ certificate: what nodes stored before the type existed.
+    let mut expected = 9u64.to_le_bytes().to_vec();
+    expected.extend(certificate.encode());
+    assert_eq!(proof.encode(), expected);
+    assert_eq!(FinalityProof::decode_bounded(&expected).unwrap(), proof);
+    let entry = CertifiedBlock { block: block(), proof: proof.clone() };
+    let mut expected = block().encode();
+    expected.extend(proof.encode());
+    assert_eq!(entry.encode(), expected);
+    assert_eq!(CertifiedBlock::decode_bounded(&expected).unwrap(), entry);
+    // Trailing bytes and truncation are refused.
+    let mut long = expected.clone();
+    long.push(0);
+    assert!(CertifiedBlock::decode_bounded(&long).is_err());
+    assert!(CertifiedBlock::decode_bounded(&expected[..expected.len() - 1]).is_err());
+    // A gossip frame is the message and its copy number (u32 LE).
+    let frame = gossip_frame(b"message", 3);
+    assert_eq!(frame, [&b"message"[..], &3u32.to_le_bytes()].concat());
+    assert_eq!(gossip_message(&frame), Some(&b"message"[..]));
+    assert_eq!(gossip_message(&[1, 2, 3]), None);
+}
