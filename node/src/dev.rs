@@ -196,8 +196,8 @@ impl DevNode {
             store.commit_block(&out.block, &out.receipts, &out.changes).map_err(ChainError::from)?;
         }
         let meta = NodeMeta { dev: true, validator: true, peer_id: None, alone: true };
-        let chain = Arc::new(Chain::new(store, runtime, config.mempool, meta));
-        let head = chain.head()?;
+        let chain = Arc::new(Chain::new(store, runtime, config.mempool, meta, None));
+        let head = chain.ledger.head()?;
         if head.height > 0 {
             tracing::info!(height = head.height, "continuing the chain in {}", data_dir.display());
         }
@@ -363,7 +363,7 @@ impl Producer {
                     }
                 }
                 DevCommand::Mine(count, reply) => {
-                    let mut result = self.chain.head().map_err(DevError::from);
+                    let mut result = self.chain.ledger.head().map_err(DevError::from);
                     for _ in 0..count.max(1) {
                         result = self.produce(None).map(|b| b.block.header.clone());
                         if result.is_err() {
@@ -429,7 +429,7 @@ impl Producer {
             };
             // The block being committed, to build the next one on.
             let mut in_flight: Option<Pending> = None;
-            while !self.chain.mempool().is_empty() {
+            while !self.chain.admission.is_empty() {
                 let on_pending = in_flight.is_some();
                 let built = self.build(in_flight.take(), None);
                 let done = if on_pending { wait() } else { Ok(()) };
@@ -473,10 +473,10 @@ impl Producer {
         set_balance: Option<(Address, Amount)>,
     ) -> Result<Built, DevError> {
         let chain = &self.chain;
-        let base = chain.store().state().map_err(ChainError::from)?;
+        let base = chain.ledger.store().state().map_err(ChainError::from)?;
         let (parent, refused, layers) = match pending {
             Some(p) => (p.out.block.header.clone(), p.refused, vec![p.out]),
-            None => (chain.head()?, BTreeSet::new(), Vec::new()),
+            None => (chain.ledger.head()?, BTreeSet::new(), Vec::new()),
         };
         let state = Arc::new(Layered { base, layers });
         // dev_increaseTime can move the clock to u64::MAX ms: then no later block exists.
@@ -488,7 +488,8 @@ impl Producer {
             )));
         };
         let timestamp = now_ms().saturating_add(self.time_offset).max(after_parent);
-        let mut producer = BlockProducer::new(chain, state, &parent, timestamp, dev_proposer());
+        let mut producer =
+            BlockProducer::new(&chain.ledger, &chain.admission, state, &parent, timestamp, dev_proposer());
         if let Some((address, balance)) = set_balance {
             producer.set_balance(&address, balance).map_err(|e| DevError::Runtime(e.to_string()))?;
         }
@@ -501,7 +502,7 @@ impl Producer {
     fn snapshot(&mut self) -> Result<u64, DevError> {
         let id = self.snapshots.keys().next_back().map_or(1, |last| last + 1);
         let target = self.data_dir.join("snapshots").join(format!("{id}.redb"));
-        let store = self.chain.store();
+        let store = self.chain.ledger.store();
         // The producer is the only writer and is here, so no write transaction is open and
         // the file holds exactly the last committed block.
         fs::copy(store.path(), &target).map_err(io(&target))?;
@@ -511,7 +512,7 @@ impl Producer {
 
     fn revert(&mut self, id: u64) -> Result<Header, DevError> {
         let source = self.snapshots.get(&id).cloned().ok_or(DevError::UnknownSnapshot(id))?;
-        let old = self.chain.store();
+        let old = self.chain.ledger.store();
         let next = next_db_name(old.path());
         let target = self.data_dir.join(&next);
         fs::copy(&source, &target).map_err(io(&target))?;
@@ -519,7 +520,7 @@ impl Producer {
         write_pointer(&self.data_dir, &next)?;
         let old_path = old.path().to_path_buf();
         drop(old);
-        let old = self.chain.replace_store(store);
+        let old = self.chain.ledger.replace_store(store);
         drop(old);
         // Readers may still hold the old file open; unlinking it is safe on Unix and the space
         // is freed when they finish.
@@ -527,11 +528,11 @@ impl Producer {
         for later in self.snapshots.split_off(&(id + 1)).into_values() {
             let _ = fs::remove_file(later);
         }
-        let head = self.chain.head()?;
-        for hash in self.chain.mempool().clear() {
-            self.chain.publish(ChainEvent::Dropped { hash, reason: "the chain was reverted".into() });
+        let head = self.chain.ledger.head()?;
+        for hash in self.chain.admission.clear() {
+            self.chain.events.publish(ChainEvent::Dropped { hash, reason: "the chain was reverted".into() });
         }
-        self.chain.publish(ChainEvent::Reset(head.clone()));
+        self.chain.events.publish(ChainEvent::Reset(head.clone()));
         Ok(head)
     }
 }
@@ -552,7 +553,7 @@ struct Built {
 /// announcement).
 fn commit(chain: &Chain, built: Built) -> Result<Arc<CommittedBlock>, DevError> {
     let Built { out, dropped } = built;
-    chain.store().commit_block(&out.block, &out.receipts, &out.changes).map_err(ChainError::from)?;
+    chain.ledger.store().commit_block(&out.block, &out.receipts, &out.changes).map_err(ChainError::from)?;
     let header = &out.block.header;
     tracing::info!(
         height = header.height,
@@ -561,7 +562,7 @@ fn commit(chain: &Chain, built: Built) -> Result<Arc<CommittedBlock>, DevError> 
         "block {}",
         header.hash()
     );
-    Ok(on_committed(chain, out, dropped))
+    Ok(on_committed(&chain.ledger, &chain.admission, &chain.events, out, dropped))
 }
 
 /// `chain-N.redb` → `chain-(N+1).redb`.

@@ -72,7 +72,7 @@ pub async fn deploy(node: &DevNode, examples: &[Example]) -> Result<Vec<(String,
             value: 0,
             salt: salt.clone(),
         };
-        let code_known = chain.store().state().is_ok_and(|s| {
+        let code_known = chain.ledger.store().state().is_ok_and(|s| {
             weft_runtime::StateBackend::get(&s, &weft_types::state::code_key(&code_hash))
                 .ok()
                 .flatten()
@@ -80,21 +80,23 @@ pub async fn deploy(node: &DevNode, examples: &[Example]) -> Result<Vec<(String,
         });
         let steps = if code_known { vec![instantiate] } else { vec![upload, instantiate] };
         for action in steps {
-            let nonce = chain.account(&sender).map_err(DevError::from)?.nonce;
+            let nonce = chain.ledger.account(&sender).map_err(DevError::from)?.nonce;
             let tx = Transaction {
-                chain_id: chain.runtime().chain_id(),
+                chain_id: chain.ledger.runtime().chain_id(),
                 sender,
                 nonce,
                 gas_limit: MAX_TX_GAS,
-                gas_price: chain.runtime().min_gas_price(),
+                gas_price: chain.ledger.runtime().min_gas_price(),
                 action,
             };
             let encoded = tx.sign(&key).encode();
             let hash = chain
+                .admission
                 .submit(&encoded)
                 .map_err(|source| DeployError::Submit { name: ex.name.clone(), source })?;
             node.control().ask(|r| DevCommand::Mine(1, r)).await??;
             let receipt = chain
+                .ledger
                 .store()
                 .receipt(&hash)
                 .map_err(|e| DevError::from(crate::chain::ChainError::from(e)))?;

@@ -2,16 +2,20 @@
 //! development chain (`weft-node dev`), networking, consensus and the validator
 //! (`weft-node run`).
 
+pub mod admission;
 pub mod chain;
 pub mod config;
 pub mod consensus;
 pub mod dev;
+pub mod events;
 pub mod examples;
 pub mod genesis;
+pub mod ledger;
 pub mod mempool;
 pub mod net;
 pub mod producer;
 pub mod rpc;
+pub mod status;
 pub mod store;
 pub mod testnet;
 pub mod validator;

@@ -10,7 +10,11 @@ use std::{
 use weft_runtime::{BlockBuilder, BlockOutput, PushError, RuntimeError, SharedBackend, StateBackend};
 use weft_types::{Address, Amount, Hash, Header, limits::MAX_BLOCK_TXS};
 
-use crate::chain::{Chain, ChainEvent, CommittedBlock, account_in};
+use crate::{
+    admission::Admission,
+    events::{ChainEvent, ChainEvents, CommittedBlock},
+    ledger::{Ledger, account_in},
+};
 
 /// A block executed and not committed yet, with the transactions it refused (they stay in the
 /// mempool until the block commits; the dev chain then drops them).
@@ -25,7 +29,7 @@ pub struct Produced {
 /// Builds one block on a parent state: selects from the pool (best price first, in nonce
 /// order), pushes each candidate through the runtime's checks and execution, and finishes.
 pub struct BlockProducer<'a> {
-    chain: &'a Chain,
+    pool: &'a Admission,
     state: SharedBackend,
     builder: BlockBuilder,
 }
@@ -34,14 +38,15 @@ impl<'a> BlockProducer<'a> {
     /// Starts the block after `parent`, whose state is `state`, stamped `timestamp_ms`, its fees
     /// to `proposer`.
     pub fn new(
-        chain: &'a Chain,
+        ledger: &Ledger,
+        pool: &'a Admission,
         state: SharedBackend,
         parent: &Header,
         timestamp_ms: u64,
         proposer: Address,
     ) -> Self {
-        let builder = BlockBuilder::new(chain.runtime(), state.clone(), parent, timestamp_ms, proposer);
-        Self { chain, state, builder }
+        let builder = BlockBuilder::new(ledger.runtime(), state.clone(), parent, timestamp_ms, proposer);
+        Self { pool, state, builder }
     }
 
     /// Sets a balance before any transaction (`dev_setBalance`).
@@ -51,20 +56,18 @@ impl<'a> BlockProducer<'a> {
 
     /// Whether the pool holds any transaction (none may be includable).
     pub fn pool_is_empty(&self) -> bool {
-        self.chain.mempool().is_empty()
+        self.pool.is_empty()
     }
 
     /// Fills the block from the pool, skipping `skip` (transactions a block in flight refused),
     /// and finishes it. Only a fault of this node's state fails it.
     pub fn fill_and_finish(mut self, skip: &BTreeSet<Hash>) -> Result<Produced, RuntimeError> {
-        let chain = self.chain;
         let state = &*self.state;
         // Nonces are read before the mempool is locked, so that admission (RPC) never waits on
         // state reads; a sender that arrived in between is read under the lock.
-        let nonces = nonces_of(&chain.mempool().senders(), |s| nonce_in(state, s));
-        let candidates = chain
-            .mempool()
-            .select(MAX_BLOCK_TXS, |s| nonces.get(s).copied().unwrap_or_else(|| nonce_in(state, s)));
+        let nonces = nonces_of(&self.pool.senders(), |s| nonce_in(state, s));
+        let candidates =
+            self.pool.select(MAX_BLOCK_TXS, |s| nonces.get(s).copied().unwrap_or_else(|| nonce_in(state, s)));
         let mut refused = Vec::new();
         for tx in candidates.into_iter().filter(|tx| !skip.contains(&tx.hash)) {
             match self.builder.push((*tx.signed).clone()) {
@@ -82,19 +85,20 @@ impl<'a> BlockProducer<'a> {
 /// received): its transactions, those in `dropped` and those its nonces made stale leave the
 /// mempool, and the block, then each dropped transaction, is announced to subscribers.
 pub fn on_committed(
-    chain: &Chain,
+    ledger: &Ledger,
+    pool: &Admission,
+    events: &ChainEvents,
     out: Arc<BlockOutput>,
     mut dropped: Vec<(Hash, String)>,
 ) -> Arc<CommittedBlock> {
     let tx_hashes: Vec<Hash> = out.receipts.iter().map(|r| r.tx_hash).collect();
-    match chain.store().state() {
+    match ledger.store().state() {
         Ok(state) => {
-            let nonces = nonces_of(&chain.mempool().senders(), |s| nonce_in(&state, s));
-            let mut pool = chain.mempool();
-            for hash in tx_hashes.iter().chain(dropped.iter().map(|(h, _)| h)) {
-                pool.remove(hash);
-            }
-            let stale = pool.prune(|s| nonces.get(s).copied().unwrap_or_else(|| nonce_in(&state, s)));
+            let nonces = nonces_of(&pool.senders(), |s| nonce_in(&state, s));
+            let included = tx_hashes.iter().chain(dropped.iter().map(|(h, _)| h));
+            let stale = pool.remove_committed(included, |s| {
+                nonces.get(s).copied().unwrap_or_else(|| nonce_in(&state, s))
+            });
             dropped.extend(
                 stale.into_iter().map(|h| (h, "nonce already used by a committed transaction".into())),
             );
@@ -108,9 +112,9 @@ pub fn on_committed(
         Err(shared) => (shared.block.clone(), shared.receipts.clone()),
     };
     let committed = Arc::new(CommittedBlock { block, receipts, tx_hashes });
-    chain.publish(ChainEvent::Block(committed.clone()));
+    events.publish(ChainEvent::Block(committed.clone()));
     for (hash, reason) in dropped {
-        chain.publish(ChainEvent::Dropped { hash, reason });
+        events.publish(ChainEvent::Dropped { hash, reason });
     }
     committed
 }

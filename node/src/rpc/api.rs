@@ -65,11 +65,11 @@ impl WeftRpc {
     }
 
     fn head(&self) -> RpcResult<Header> {
-        self.chain.head().map_err(chain_error)
+        self.chain.ledger.head().map_err(chain_error)
     }
 
     fn block(&self, id: BlockId) -> RpcResult<Option<Block>> {
-        let store = self.chain.store();
+        let store = self.chain.ledger.store();
         let found = match id {
             BlockId::Height(h) => store.block_by_height(h),
             BlockId::Hash(h) => store.block_by_hash(&h),
@@ -86,13 +86,13 @@ impl WeftRpc {
     }
 
     fn abi_of(&self) -> impl Fn(&Address) -> Option<Arc<Abi>> + '_ {
-        |a| self.chain.abi(a).ok().flatten()
+        |a| self.chain.ledger.abi(a).ok().flatten()
     }
 
     fn account_info(&self, address: Address) -> RpcResult<AccountInfo> {
         let head = self.head()?;
-        let a = self.chain.account(&address).map_err(chain_error)?;
-        let pending_nonce = self.chain.mempool().next_nonce(&address, a.nonce);
+        let a = self.chain.ledger.account(&address).map_err(chain_error)?;
+        let pending_nonce = self.chain.admission.next_nonce(&address, a.nonce);
         Ok(AccountInfo {
             address,
             balance: a.balance,
@@ -147,7 +147,7 @@ impl WeftRpc {
     }
 
     fn submit_one(&self, bytes: &[u8]) -> Result<Hash, crate::chain::SubmitError> {
-        let hash = self.chain.submit(bytes)?;
+        let hash = self.chain.admission.submit(bytes)?;
         if let Some(dev) = &self.dev {
             dev.wake();
         }
@@ -156,7 +156,7 @@ impl WeftRpc {
 
     /// Where an included transaction is.
     fn locate(&self, hash: &Hash) -> RpcResult<Option<(TxLocation, weft_types::Receipt)>> {
-        let store = self.chain.store();
+        let store = self.chain.ledger.store();
         let Some((height, index, receipt)) = store.receipt(hash).map_err(|e| chain_error(e.into()))? else {
             return Ok(None);
         };
@@ -171,7 +171,7 @@ impl WeftRpc {
             let success = matches!(receipt.status, weft_types::receipt::ExecStatus::Success);
             return Ok(TxStatus::Finalized { location, success });
         }
-        if self.chain.mempool().get(hash).is_some() {
+        if self.chain.admission.get(hash).is_some() {
             return Ok(TxStatus::Pending);
         }
         Ok(TxStatus::Unknown)
@@ -219,27 +219,27 @@ fn header_of(b: &CommittedBlock) -> HeaderInfo {
 impl WeftApiServer for WeftRpc {
     async fn node_info(&self) -> RpcResult<NodeInfo> {
         let head = self.head()?;
-        let meta = self.chain.meta();
+        let meta = self.chain.status.meta();
         Ok(NodeInfo {
-            chain_id: self.chain.runtime().chain_id(),
+            chain_id: self.chain.ledger.runtime().chain_id(),
             version: env!("CARGO_PKG_VERSION").to_owned(),
             peer_id: meta.peer_id.clone(),
             height: head.height,
             finalized_height: head.height,
             validator: meta.validator,
             dev: meta.dev,
-            min_gas_price: self.chain.runtime().min_gas_price(),
+            min_gas_price: self.chain.ledger.runtime().min_gas_price(),
         })
     }
 
     async fn node_health(&self) -> RpcResult<Health> {
         let head = self.head()?;
-        let pending = self.chain.mempool().len();
-        let peers = self.chain.peers().len();
-        let syncing = self.chain.syncing();
+        let pending = self.chain.admission.size().0;
+        let peers = self.chain.status.peers().len();
+        let syncing = self.chain.status.syncing();
         Ok(Health {
             // Up to date, and connected unless it needs nobody.
-            healthy: !syncing && (peers > 0 || self.chain.meta().alone),
+            healthy: !syncing && (peers > 0 || self.chain.status.meta().alone),
             height: head.height,
             finalized_height: head.height,
             peers: u32::try_from(peers).unwrap_or(u32::MAX),
@@ -250,12 +250,9 @@ impl WeftApiServer for WeftRpc {
 
     async fn node_metrics(&self) -> RpcResult<NodeMetrics> {
         let head = self.head()?;
-        let (pending, bytes) = {
-            let pool = self.chain.mempool();
-            (pool.len(), pool.bytes())
-        };
+        let (pending, bytes) = self.chain.admission.size();
         let p = super::metrics::process_stats();
-        let drops = self.chain.gossip_drops();
+        let drops = self.chain.status.gossip_drops();
         Ok(NodeMetrics {
             cpu_user_ms: p.cpu_user_ms,
             cpu_system_ms: p.cpu_system_ms,
@@ -272,11 +269,17 @@ impl WeftApiServer for WeftRpc {
     }
 
     async fn node_peers(&self) -> RpcResult<Vec<PeerInfo>> {
-        Ok(self.chain.peers().into_iter().map(|(peer_id, address)| PeerInfo { peer_id, address }).collect())
+        Ok(self
+            .chain
+            .status
+            .peers()
+            .into_iter()
+            .map(|(peer_id, address)| PeerInfo { peer_id, address })
+            .collect())
     }
 
     async fn node_evidence(&self) -> RpcResult<Vec<EvidenceInfo>> {
-        let evidence = self.chain.store().evidence().map_err(|e| chain_error(e.into()))?;
+        let evidence = self.chain.ledger.store().evidence().map_err(|e| chain_error(e.into()))?;
         Ok(evidence.iter().map(evidence_info).collect())
     }
 
@@ -313,7 +316,7 @@ impl WeftApiServer for WeftRpc {
     }
 
     async fn chain_subscribe_heads(&self, pending: PendingSubscriptionSink) -> SubscriptionResult {
-        let mut rx = self.chain.subscribe();
+        let mut rx = self.chain.events.subscribe();
         let sink = pending.accept().await?;
         while let Some(ev) = next_event(&sink, &mut rx).await? {
             match ev {
@@ -344,7 +347,7 @@ impl WeftApiServer for WeftRpc {
                 format!("storage key is {} bytes; keys are at most {max}", key.0.len()),
             ));
         }
-        let state = self.chain.state().map_err(chain_error)?;
+        let state = self.chain.ledger.state().map_err(chain_error)?;
         let value = state.get(&storage_key(&contract, &key.0)).map_err(|e| chain_error(e.into()))?;
         Ok(value.map(Bytes))
     }
@@ -357,7 +360,7 @@ impl WeftApiServer for WeftRpc {
                 format!("{} keys asked for; at most 64 per call", keys.len()),
             ));
         }
-        let store = self.chain.store();
+        let store = self.chain.ledger.store();
         let state = store.state().map_err(|e| chain_error(e.into()))?;
         let Some(header) = state.head().cloned() else {
             return Err(chain_error(ChainError::NoGenesis));
@@ -394,7 +397,7 @@ impl WeftApiServer for WeftRpc {
         let this = self.clone();
         tokio::task::spawn_blocking(move || {
             let bytes: Vec<&[u8]> = txs.iter().map(|tx| &tx.0[..]).collect();
-            let results = this.chain.submit_many(&bytes);
+            let results = this.chain.admission.submit_many(&bytes);
             if results.iter().any(Result::is_ok)
                 && let Some(dev) = &this.dev
             {
@@ -420,7 +423,7 @@ impl WeftApiServer for WeftRpc {
     }
 
     async fn tx_get(&self, hash: Hash) -> RpcResult<Option<TxInfo>> {
-        if let Some(p) = self.chain.mempool().get(&hash) {
+        if let Some(p) = self.chain.admission.get(&hash) {
             return Ok(Some(tx_info(&p.signed, hash, None)));
         }
         let Some((location, _)) = self.locate(&hash)? else { return Ok(None) };
@@ -433,7 +436,7 @@ impl WeftApiServer for WeftRpc {
 
     async fn tx_subscribe_status(&self, pending: PendingSubscriptionSink, hash: Hash) -> SubscriptionResult {
         // Subscribe before looking, so that nothing happening in between is missed.
-        let mut rx = self.chain.subscribe();
+        let mut rx = self.chain.events.subscribe();
         let sink = pending.accept().await?;
         let status = self.status_of(&hash).map_err(|e| e.message().to_owned())?;
         push(&sink, &status, self.config.subscriber_patience).await?;
@@ -474,20 +477,20 @@ impl WeftApiServer for WeftRpc {
 
     async fn contract_query(&self, request: QueryRequest) -> RpcResult<QueryResult> {
         let contract = request.contract;
-        let Some(_) = self.chain.code(&contract).map_err(chain_error)? else {
+        let Some(_) = self.chain.ledger.code(&contract).map_err(chain_error)? else {
             return Err(err(codes::NOT_A_CONTRACT, format!("{contract} is not a contract")));
         };
-        let abi = self.chain.abi(&contract).map_err(chain_error)?;
+        let abi = self.chain.ledger.abi(&contract).map_err(chain_error)?;
         let input = Self::encode_input(abi.as_deref(), Some(&request.method), &request.input, contract)?;
         let gas = request.gas_limit.unwrap_or(MAX_TX_GAS).min(MAX_TX_GAS);
         let env = self.next_env()?;
         let height = env.height - 1;
-        let state = self.chain.state().map_err(chain_error)?;
+        let state = self.chain.ledger.state().map_err(chain_error)?;
         let chain = self.chain.clone();
         let caller = request.caller.unwrap_or(Address([0; 32]));
         let method = request.method.clone();
         let outcome = tokio::task::spawn_blocking(move || {
-            chain.runtime().query(state, env, caller, contract, &method, input, gas)
+            chain.ledger.runtime().query(state, env, caller, contract, &method, input, gas)
         })
         .await
         .map_err(|e| err(codes::NODE_ERROR, format!("node error: {e}")))?
@@ -537,7 +540,7 @@ impl WeftApiServer for WeftRpc {
                     .map_err(|e| err(codes::LIMIT_EXCEEDED, format!("code: {e}")))?,
             },
             EstimateAction::Instantiate { code_hash, input, value, salt } => {
-                let state = self.chain.state().map_err(chain_error)?;
+                let state = self.chain.ledger.state().map_err(chain_error)?;
                 let code = state.get(&code_key(code_hash)).map_err(|e| chain_error(e.into()))?;
                 let abi = code.and_then(|c| Abi::from_wasm(&c).ok().flatten());
                 let args = Self::encode_input(abi.as_ref(), None, input, code_hash)?;
@@ -550,7 +553,7 @@ impl WeftApiServer for WeftRpc {
                 }
             }
             EstimateAction::Call { contract, method, input, value } => {
-                let abi = self.chain.abi(contract).map_err(chain_error)?;
+                let abi = self.chain.ledger.abi(contract).map_err(chain_error)?;
                 let args = Self::encode_input(abi.as_deref(), Some(method), input, contract)?;
                 target = Some((*contract, abi, Some(method.clone())));
                 Action::Call {
@@ -562,7 +565,7 @@ impl WeftApiServer for WeftRpc {
             }
         };
         let tx = Transaction {
-            chain_id: self.chain.runtime().chain_id(),
+            chain_id: self.chain.ledger.runtime().chain_id(),
             sender: request.from,
             nonce: 0,
             gas_limit: MAX_TX_GAS,
@@ -570,9 +573,9 @@ impl WeftApiServer for WeftRpc {
             action,
         };
         let env = self.next_env()?;
-        let state = self.chain.state().map_err(chain_error)?;
+        let state = self.chain.ledger.state().map_err(chain_error)?;
         let chain = self.chain.clone();
-        let receipt = tokio::task::spawn_blocking(move || chain.runtime().dry_run(state, env, tx))
+        let receipt = tokio::task::spawn_blocking(move || chain.ledger.runtime().dry_run(state, env, tx))
             .await
             .map_err(|e| err(codes::NODE_ERROR, format!("node error: {e}")))?
             .map_err(|e| match e {
@@ -585,7 +588,7 @@ impl WeftApiServer for WeftRpc {
             }
             None => (None, None),
         };
-        let min_price = self.chain.runtime().min_gas_price();
+        let min_price = self.chain.ledger.runtime().min_gas_price();
         let (success, error, value) = match &receipt.status {
             weft_types::receipt::ExecStatus::Success => {
                 let value = match (&abi, method) {
@@ -618,7 +621,7 @@ impl WeftApiServer for WeftRpc {
     }
 
     async fn contract_get_abi(&self, contract: Address) -> RpcResult<Option<Value>> {
-        let Some((_, code)) = self.chain.code(&contract).map_err(chain_error)? else {
+        let Some((_, code)) = self.chain.ledger.code(&contract).map_err(chain_error)? else {
             return Err(err(codes::NOT_A_CONTRACT, format!("{contract} is not a contract")));
         };
         match Abi::from_wasm(&code) {
@@ -631,7 +634,7 @@ impl WeftApiServer for WeftRpc {
     }
 
     async fn contract_get_code(&self, contract: Address) -> RpcResult<Bytes> {
-        match self.chain.code(&contract).map_err(chain_error)? {
+        match self.chain.ledger.code(&contract).map_err(chain_error)? {
             Some((_, code)) => Ok(Bytes(code)),
             None => Err(err(codes::NOT_A_CONTRACT, format!("{contract} is not a contract"))),
         }
@@ -654,7 +657,7 @@ impl WeftApiServer for WeftRpc {
         };
         let to = filter.to_block.unwrap_or(head).min(head);
         let last = to.min(start.height.saturating_add(self.config.max_event_range - 1));
-        let store = self.chain.store();
+        let store = self.chain.ledger.store();
         let mut events = Vec::new();
         let abi_of = self.abi_of();
         for height in start.height..=last {
@@ -691,7 +694,7 @@ impl WeftApiServer for WeftRpc {
                 return Ok(());
             }
         };
-        let mut rx = self.chain.subscribe();
+        let mut rx = self.chain.events.subscribe();
         let sink = pending.accept().await?;
         while let Some(ev) = next_event(&sink, &mut rx).await? {
             let ChainEvent::Block(b) = ev else { continue };

@@ -13,7 +13,8 @@ use weft_types::{Address, Block, Hash, Header};
 
 use super::NodeFault;
 use crate::{
-    chain::Chain,
+    admission::Admission,
+    ledger::Ledger,
     producer::{BlockProducer, Produced},
     store::Layered,
 };
@@ -50,7 +51,8 @@ pub(super) enum Invalid {
 
 /// The uncommitted blocks and recent proposals.
 pub(super) struct Blocks {
-    chain: Arc<Chain>,
+    ledger: Arc<Ledger>,
+    pool: Arc<Admission>,
     /// Fees of the blocks this node builds go to its address.
     me: Address,
     /// Blocks validated or built, not committed yet, by hash.
@@ -60,8 +62,8 @@ pub(super) struct Blocks {
 }
 
 impl Blocks {
-    pub(super) fn new(chain: Arc<Chain>, me: Address) -> Self {
-        Self { chain, me, pending: BTreeMap::new(), proposals: BTreeMap::new() }
+    pub(super) fn new(ledger: Arc<Ledger>, pool: Arc<Admission>, me: Address) -> Self {
+        Self { ledger, pool, me, pending: BTreeMap::new(), proposals: BTreeMap::new() }
     }
 
     /// Remembers the encoded proposal of block `hash`, to persist with it once it is kept.
@@ -84,7 +86,7 @@ impl Blocks {
 
     /// The header of `hash` and the state after it (committed head or a kept block).
     pub(super) fn parent_state(&self, hash: &Hash) -> Result<(Header, Layered), ParentError> {
-        let store = self.chain.store();
+        let store = self.ledger.store();
         let base = store.state().map_err(NodeFault::from)?;
         let head = base.head().cloned().ok_or(NodeFault::EmptyStore)?;
         let head_hash = head.hash();
@@ -115,7 +117,8 @@ impl Blocks {
     ) -> Result<Option<BlockOutput>, ParentError> {
         let (header, state) = self.parent_state(parent)?;
         let producer = BlockProducer::new(
-            &self.chain,
+            &self.ledger,
+            &self.pool,
             Arc::new(state) as SharedBackend,
             &header,
             timestamp_ms.max(header.timestamp_ms.saturating_add(1)),
@@ -131,7 +134,7 @@ impl Blocks {
     /// Executes `block` on its parent's state.
     pub(super) fn validate(&self, block: &Block) -> Result<BlockOutput, Invalid> {
         let (header, state) = self.parent_state(&block.header.parent_hash)?;
-        match self.chain.runtime().apply_block(Arc::new(state), &header, block) {
+        match self.ledger.runtime().apply_block(Arc::new(state), &header, block) {
             Ok(out) => Ok(out),
             Err(BlockError::Runtime(e)) => Err(Invalid::Parent(NodeFault::Runtime(e).into())),
             Err(e) => Err(Invalid::Block(e)),
@@ -158,6 +161,6 @@ impl Blocks {
 
     /// Makes the proposal `message` of `block` durable.
     pub(super) fn persist_body(&self, block: &Block, message: &[u8]) -> Result<(), NodeFault> {
-        Ok(self.chain.store().put_block_body(block.header.height, &block.hash(), message)?)
+        Ok(self.ledger.store().put_block_body(block.header.height, &block.hash(), message)?)
     }
 }

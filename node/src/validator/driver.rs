@@ -28,6 +28,7 @@ use super::{
     sync::{SyncError, SyncTask, announce, proposal_block},
 };
 use crate::{
+    admission::OutboxReceiver,
     chain::Chain,
     consensus::{self, Core, Effect, Input, Penalty},
     net::{BlocksRequest, BlocksResponse, NetEvent, PeerId, Topic, Verdict},
@@ -70,7 +71,7 @@ pub enum Stopped {
 /// The consensus driver of one validator (or follower).
 pub(super) struct Driver<N> {
     pub(super) core: Core<SigningKey, PeerId>,
-    pub(super) chain: Arc<Chain>,
+    pub(super) chain: Chain,
     pub(super) net: N,
     pub(super) chain_id: u64,
     pub(super) validators: ValidatorSet,
@@ -106,7 +107,7 @@ impl<N: Network> Driver<N> {
     #[allow(clippy::too_many_arguments)]
     pub(super) fn new(
         core: Core<SigningKey, PeerId>,
-        chain: Arc<Chain>,
+        chain: Chain,
         net: N,
         chain_id: u64,
         validators: ValidatorSet,
@@ -115,7 +116,7 @@ impl<N: Network> Driver<N> {
     ) -> Self {
         Self {
             core,
-            blocks: Blocks::new(chain.clone(), me),
+            blocks: Blocks::new(chain.ledger.clone(), chain.admission.clone(), me),
             publisher: Publisher::new(net.clone()),
             chain,
             net,
@@ -132,8 +133,13 @@ impl<N: Network> Driver<N> {
     }
 
     /// Runs until the network stops or this node fails.
-    pub(super) async fn run(mut self, mut events: mpsc::Receiver<NetEvent>, arrived: Arc<Notify>) -> Stopped {
-        match self.run_until_stopped(&mut events, &arrived).await {
+    pub(super) async fn run(
+        mut self,
+        mut events: mpsc::Receiver<NetEvent>,
+        arrived: Arc<Notify>,
+        outbox: OutboxReceiver,
+    ) -> Stopped {
+        match self.run_until_stopped(&mut events, &arrived, &outbox).await {
             Ok(never) => match never {},
             Err(stopped) => {
                 tracing::error!("validator stopped: {stopped}");
@@ -146,18 +152,19 @@ impl<N: Network> Driver<N> {
         &mut self,
         events: &mut mpsc::Receiver<NetEvent>,
         arrived: &Notify,
+        outbox: &OutboxReceiver,
     ) -> Result<std::convert::Infallible, Stopped> {
         self.step(Input::Start, None).await?;
         // The proposals this node kept (validated or made) before a restart: the core forgot
         // their blocks, and after a crash of every validator nobody else has them.
         let me = self.net.local_peer_id();
-        for value in self.chain.store().block_bodies().map_err(NodeFault::from)? {
+        for value in self.chain.ledger.store().block_bodies().map_err(NodeFault::from)? {
             if let Some((message, block)) = proposal_block(&value) {
                 self.blocks.remember_proposal(block.hash(), value);
                 self.step(Input::Message { from: me, message }, None).await?;
             }
         }
-        let chain = self.chain.clone();
+        let pool = self.chain.admission.clone();
         let mut regossip = tokio::time::interval(REGOSSIP_INTERVAL);
         regossip.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
@@ -167,13 +174,13 @@ impl<N: Network> Driver<N> {
                     None => return Err(Stopped::Network),
                 },
                 () = arrived.notified() => self.on_tx_arrived().await?,
-                () = chain.outbox_ready() => {
-                    for bytes in self.chain.take_outbox(MAX_OUTBOX_TURN) {
+                () = outbox.ready() => {
+                    for bytes in outbox.take(MAX_OUTBOX_TURN) {
                         self.publisher.transaction(bytes).await;
                     }
                     self.on_tx_arrived().await?
                 }
-                _ = regossip.tick() => self.publisher.unsent(&self.chain).await,
+                _ = regossip.tick() => self.publisher.unsent(&pool).await,
                 Some((view, kind)) = self.timers.rx.recv() => {
                     self.step(Input::TimeoutFired { view, kind }, None).await?;
                 }
@@ -188,7 +195,7 @@ impl<N: Network> Driver<N> {
                 }
                 Some(done) = self.syncs.rx.recv() => {
                     self.syncing = false;
-                    self.chain.set_syncing(false);
+                    self.chain.status.set_syncing(false);
                     match done {
                         SyncDone::Synced(cert) => { self.step(Input::Synced(cert), None).await?; }
                         SyncDone::Failed => {}
@@ -231,12 +238,12 @@ impl<N: Network> Driver<N> {
             }
             NetEvent::PeerConnected { peer, addr } => {
                 tracing::info!("connected to {peer} at {addr}");
-                self.chain.set_peer(peer.to_string(), Some(addr.to_string()));
-                self.publisher.unsent(&self.chain).await;
+                self.chain.status.set_peer(peer.to_string(), Some(addr.to_string()));
+                self.publisher.unsent(&self.chain.admission).await;
             }
             NetEvent::PeerDisconnected { peer } => {
                 tracing::info!("disconnected from {peer}");
-                self.chain.set_peer(peer.to_string(), None);
+                self.chain.status.set_peer(peer.to_string(), None);
             }
             NetEvent::BlocksRequested { request, reply, .. } => {
                 reply.send(self.read_blocks(request)?);
@@ -247,7 +254,7 @@ impl<N: Network> Driver<N> {
 
     /// The finalized blocks a peer asked for, with their proofs, up to the first missing.
     fn read_blocks(&self, request: BlocksRequest) -> Result<BlocksResponse, NodeFault> {
-        let store = self.chain.store();
+        let store = self.chain.ledger.store();
         let mut blocks = Vec::new();
         let start = request.from_height.max(1);
         for height in start..start.saturating_add(u64::from(request.max_count)) {
@@ -292,7 +299,7 @@ impl<N: Network> Driver<N> {
     ) -> Result<(), NodeFault> {
         match effect {
             Effect::Persist(record) => {
-                self.chain.store().put_consensus_record(record.view(), &record.encode())?
+                self.chain.ledger.store().put_consensus_record(record.view(), &record.encode())?
             }
             Effect::Broadcast(message) | Effect::SendTo(_, message) => {
                 let topic = match consensus::Topic::of(&message) {
@@ -357,7 +364,7 @@ impl<N: Network> Driver<N> {
             Effect::Sync(cert) => self.start_sync(cert),
             Effect::Evidence(evidence) => {
                 tracing::warn!(view = evidence.view(), "evidence of equivocation by {}", evidence.offender());
-                self.chain.store().keep_evidence(&evidence)?;
+                self.chain.ledger.store().keep_evidence(&evidence)?;
             }
             Effect::Penalize { peer, reason } => {
                 tracing::debug!(%peer, ?reason, "peer penalized");
@@ -420,7 +427,7 @@ impl<N: Network> Driver<N> {
     ) -> Result<(), NodeFault> {
         let hash = block.hash();
         let height = block.header.height;
-        let store = self.chain.store();
+        let store = self.chain.ledger.store();
         let head = store.head()?.ok_or(NodeFault::EmptyStore)?;
         if height <= head.height {
             self.blocks.prune(head.height);
@@ -450,7 +457,8 @@ impl<N: Network> Driver<N> {
                 return Ok(());
             }
         }
-        announce(&self.net, &on_committed(&self.chain, out, Vec::new()));
+        let c = &self.chain;
+        announce(&self.net, &on_committed(&c.ledger, &c.admission, &c.events, out, Vec::new()));
         self.blocks.prune(height);
         // Records of views at or below the finalized one, and bodies at or below its height,
         // are no longer needed.
@@ -466,7 +474,7 @@ impl<N: Network> Driver<N> {
             return;
         }
         self.syncing = true;
-        self.chain.set_syncing(true);
+        self.chain.status.set_syncing(true);
         let task = SyncTask {
             chain: self.chain.clone(),
             net: self.net.clone(),

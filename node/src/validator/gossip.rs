@@ -14,8 +14,9 @@ use weft_types::{Hash, consensus::gossip_frame, sha3_256};
 
 use super::Network;
 use crate::{
-    chain::{Chain, GossipDrops, SubmitError},
+    admission::{Admission, SubmitError},
     net::{GossipBudget, NetError, NetEvent, Topic, Verdict},
+    status::GossipDrops,
 };
 
 /// Least time between two publications of one consensus message.
@@ -27,7 +28,7 @@ const MAX_UNSENT: usize = 4096;
 /// Attempts to publish a remembered transaction again (one per regossip interval), past
 /// gossipsub's duplicate cache time (60 s).
 const MAX_REMEMBERED_ATTEMPTS: u32 = 90;
-/// Most gossiped transactions admitted as one batch ([`Chain::admit_many`]): those already
+/// Most gossiped transactions admitted as one batch ([`Admission::admit_many`]): those already
 /// queued behind the first are drained up to this bound.
 const MAX_GOSSIP_BATCH: usize = 512;
 
@@ -65,7 +66,8 @@ pub(super) async fn split_events<N: Network>(
 /// the budget, refused by the mempool, or this node failed), and wakes `arrived` when one
 /// entered the mempool.
 pub(super) async fn admit_gossip<N: Network>(
-    chain: Arc<Chain>,
+    admission: Arc<Admission>,
+    drops: Arc<GossipDrops>,
     net: N,
     mut budget: GossipBudget,
     mut txs: mpsc::Receiver<NetEvent>,
@@ -80,7 +82,7 @@ pub(super) async fn admit_gossip<N: Network>(
                 if budget.allow(source, Instant::now()) {
                     batch.push((data, id, source));
                 } else {
-                    GossipDrops::count(&chain.gossip_drops().over_peer_limit);
+                    GossipDrops::count(&drops.over_peer_limit);
                     let refused = budget.refused();
                     if refused.is_power_of_two() {
                         tracing::warn!(%source, refused, "gossiped transactions over the per-peer limit dropped");
@@ -96,7 +98,7 @@ pub(super) async fn admit_gossip<N: Network>(
         if batch.is_empty() {
             continue;
         }
-        let checker = chain.clone();
+        let checker = admission.clone();
         let checked = tokio::task::spawn_blocking(move || {
             let results = checker.admit_many(&batch.iter().map(|(data, ..)| &data[..]).collect::<Vec<_>>());
             (batch, results)
@@ -223,15 +225,12 @@ impl<N: Network> Publisher<N> {
         }
     }
 
-    /// Publishes the unsent transactions again, dropping those no longer in `chain`'s mempool.
-    pub(super) async fn unsent(&mut self, chain: &Chain) {
+    /// Publishes the unsent transactions again, dropping those no longer in the mempool.
+    pub(super) async fn unsent(&mut self, pool: &Admission) {
         if self.unsent.is_empty() {
             return;
         }
-        let waiting: Vec<Unsent> = {
-            let pool = chain.mempool();
-            self.unsent.drain(..).filter(|u| pool.get(&u.hash).is_some()).collect()
-        };
+        let waiting: Vec<Unsent> = self.unsent.drain(..).filter(|u| pool.get(&u.hash).is_some()).collect();
         for mut u in waiting {
             u.attempts = u.attempts.saturating_add(1);
             match self.net.publish(Topic::Txs, u.bytes.clone()).await {

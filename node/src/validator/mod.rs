@@ -30,6 +30,7 @@ pub use self::{
     sync::{PeerFault, SyncError},
 };
 use crate::{
+    admission::{self, OUTBOX_MAX_BYTES, OUTBOX_MAX_TXS},
     chain::{Chain, NodeMeta},
     config::{NodeConfig, read_key},
     consensus::{self, Anchor, Core, PersistRecord},
@@ -136,7 +137,7 @@ pub enum ValidatorError {
 /// A running validator (or follower): its chain, RPC server, network and driver task.
 #[derive(Debug)]
 pub struct ValidatorNode {
-    chain: Arc<Chain>,
+    chain: Chain,
     rpc: RpcServer,
     admin: Option<AdminServer>,
     net: NetHandle,
@@ -216,11 +217,13 @@ impl ValidatorNode {
             peer_id: Some(peer_id.to_string()),
             alone: is_validator && validators.len() == 1,
         };
-        let mut chain = Chain::new(store, runtime, MempoolConfig::default(), meta);
-        chain.enable_outbox();
-        let chain = Arc::new(chain);
-        let head =
-            chain.store().head()?.ok_or_else(|| ValidatorError::Stopped(NodeFault::EmptyStore.into()))?;
+        let (outbox_tx, outbox) = admission::outbox(OUTBOX_MAX_TXS, OUTBOX_MAX_BYTES);
+        let chain = Chain::new(store, runtime, MempoolConfig::default(), meta, Some(outbox_tx));
+        let head = chain
+            .ledger
+            .store()
+            .head()?
+            .ok_or_else(|| ValidatorError::Stopped(NodeFault::EmptyStore.into()))?;
         net.set_status(StatusResponse {
             height: head.height,
             finalized_height: head.height,
@@ -230,7 +233,7 @@ impl ValidatorNode {
             .rpc
             .rpc_config()
             .map_err(|reason| ValidatorError::Setting { key: "rpc".into(), reason })?;
-        let rpc = RpcServer::start(config.rpc.addr, &rpc_config, chain.clone(), None).await?;
+        let rpc = RpcServer::start(config.rpc.addr, &rpc_config, Arc::new(chain.clone()), None).await?;
         let admin = match config.test.admin_rpc {
             Some(addr) => Some(AdminServer::start(addr, net.clone()).await?),
             None => None,
@@ -263,16 +266,23 @@ impl ValidatorNode {
             txs_tx,
             rest_tx,
             net.clone(),
-            chain.gossip_drops().clone(),
+            chain.status.gossip_drops().clone(),
         ));
         let budget = net::GossipBudget::new(config.p2p.gossip_tx_rate, config.p2p.gossip_tx_burst);
-        tokio::spawn(gossip::admit_gossip(chain.clone(), net.clone(), budget, txs_rx, arrived.clone()));
-        let task = tokio::spawn(driver.run(rest_rx, arrived));
+        tokio::spawn(gossip::admit_gossip(
+            chain.admission.clone(),
+            chain.status.gossip_drops().clone(),
+            net.clone(),
+            budget,
+            txs_rx,
+            arrived.clone(),
+        ));
+        let task = tokio::spawn(driver.run(rest_rx, arrived, outbox));
         Ok(ValidatorNode { chain, rpc, admin, net, task })
     }
 
-    /// The shared chain.
-    pub fn chain(&self) -> &Arc<Chain> {
+    /// The node's handles.
+    pub fn chain(&self) -> &Chain {
         &self.chain
     }
 

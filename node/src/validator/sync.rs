@@ -115,7 +115,7 @@ impl From<StoreError> for SyncError {
 
 /// Fetches, checks and commits finalized blocks from peers.
 pub(super) struct SyncTask<N> {
-    pub(super) chain: Arc<Chain>,
+    pub(super) chain: Chain,
     pub(super) net: N,
     pub(super) chain_id: u64,
     pub(super) validators: ValidatorSet,
@@ -181,7 +181,7 @@ impl<N: Network> SyncTask<N> {
     fn commit_local(&self, target: &FinalityCertificate) -> Result<usize, SyncError> {
         let head = self.head()?;
         let mut bodies = BTreeMap::new();
-        for value in self.chain.store().block_bodies()? {
+        for value in self.chain.ledger.store().block_bodies()? {
             if let Some((_, block)) = proposal_block(&value) {
                 bodies.insert(block.hash(), block);
             }
@@ -210,13 +210,13 @@ impl<N: Network> SyncTask<N> {
     /// Re-executes `block` on the head and commits it with `proof`; false when the head moved
     /// past it meanwhile.
     fn commit_one(&self, block: &Block, proof: &FinalityProof) -> Result<bool, SyncError> {
-        let store = self.chain.store();
+        let store = self.chain.ledger.store();
         let current = self.head()?;
         if block.header.height <= current.height {
             return Ok(false);
         }
         let state: SharedBackend = Arc::new(store.state()?);
-        let out = match self.chain.runtime().apply_block(state, &current, block) {
+        let out = match self.chain.ledger.runtime().apply_block(state, &current, block) {
             Ok(out) => out,
             Err(BlockError::Runtime(e)) => return Err(NodeFault::Runtime(e).into()),
             Err(source) => return Err(PeerFault::InvalidBlock { height: block.header.height, source }.into()),
@@ -232,12 +232,13 @@ impl<N: Network> SyncTask<N> {
             // The driver committed this height meanwhile.
             Err(_) => return Ok(false),
         }
-        announce(&self.net, &on_committed(&self.chain, Arc::new(out), Vec::new()));
+        let c = &self.chain;
+        announce(&self.net, &on_committed(&c.ledger, &c.admission, &c.events, Arc::new(out), Vec::new()));
         Ok(true)
     }
 
     fn head(&self) -> Result<Header, SyncError> {
-        Ok(self.chain.store().head()?.ok_or(NodeFault::EmptyStore)?)
+        Ok(self.chain.ledger.store().head()?.ok_or(NodeFault::EmptyStore)?)
     }
 
     /// Checks a response ([`verify_response`]) and commits its certified prefix. Returns how
@@ -519,7 +520,7 @@ mod tests {
     fn chain_and_blocks(
         keys: &[SigningKey],
         count: u64,
-    ) -> (tempfile::TempDir, Arc<Chain>, Vec<Vec<u8>>, FinalityCertificate) {
+    ) -> (tempfile::TempDir, Chain, Vec<Vec<u8>>, FinalityCertificate) {
         let runtime = Runtime::new(CHAIN, 1).unwrap();
         let genesis =
             weft_runtime::Genesis { timestamp_ms: 1_000, balances: vec![(Address([5; 32]), 1_000)] };
@@ -546,14 +547,14 @@ mod tests {
             last = Some(c);
         }
         let meta = NodeMeta { dev: false, validator: false, peer_id: None, alone: false };
-        let chain = Arc::new(Chain::new(open("chain.redb"), runtime, MempoolConfig::default(), meta));
+        let chain = Chain::new(open("chain.redb"), runtime, MempoolConfig::default(), meta, None);
         (dir, chain, entries, last.unwrap())
     }
 
     #[tokio::test]
     async fn only_the_peer_is_blamed_for_its_faults_never_for_this_nodes_own() {
         let keys = keys();
-        let run = |entries: Vec<Vec<u8>>, chain: Arc<Chain>, target: FinalityCertificate| {
+        let run = |entries: Vec<Vec<u8>>, chain: Chain, target: FinalityCertificate| {
             let net = ServingPeer {
                 peer: PeerId::random(),
                 entries: Arc::new(entries),
@@ -566,18 +567,18 @@ mod tests {
         // This node's store fails to commit: the sync stops with the node's fault and the peer,
         // which served good blocks, is not penalized.
         let (_dir, chain, entries, target) = chain_and_blocks(&keys, 3);
-        chain.store().fail_commits(true);
+        chain.ledger.store().fail_commits(true);
         let (result, net) = run(entries.clone(), chain.clone(), target.clone()).await;
         assert!(matches!(result, Err(SyncError::Node(NodeFault::Store(_)))), "{result:?}");
         assert!(net.penalized.lock().unwrap().is_empty(), "the peer was blamed for this node's fault");
-        assert_eq!(chain.store().head().unwrap().unwrap().height, 0);
+        assert_eq!(chain.ledger.store().head().unwrap().unwrap().height, 0);
 
         // Once the store works, the same peer's blocks are committed.
-        chain.store().fail_commits(false);
+        chain.ledger.store().fail_commits(false);
         let (result, net) = run(entries.clone(), chain.clone(), target.clone()).await;
         assert!(result.is_ok(), "{result:?}");
         assert!(net.penalized.lock().unwrap().is_empty());
-        assert_eq!(chain.store().head().unwrap().unwrap().height, 3);
+        assert_eq!(chain.ledger.store().head().unwrap().unwrap().height, 3);
 
         // A peer serving a made-up view is blamed, every time it is asked.
         let (_dir, chain, mut entries, target) = chain_and_blocks(&keys, 3);

@@ -718,7 +718,7 @@ async fn start_node(
         test: TestSection::default(),
     };
     let node = weft_node::validator::ValidatorNode::start(&node_config).await.unwrap();
-    let me: PeerId = node.chain().meta().peer_id.clone().unwrap().parse().unwrap();
+    let me: PeerId = node.chain().status.meta().peer_id.clone().unwrap().parse().unwrap();
     (node, me)
 }
 
@@ -731,9 +731,9 @@ async fn a_validator_whose_store_fails_to_commit_stops_with_the_reason() {
     // The only validator: it finalizes blocks alone, one per block interval.
     let (mut node, _) = start_node(dir.path(), &key, &[], |_| {}).await;
     let chain = node.chain().clone();
-    let height = || chain.store().head().unwrap().unwrap().height;
+    let height = || chain.ledger.store().head().unwrap().unwrap().height;
     eventually("a block finalized", || async { height() >= 1 }).await;
-    chain.store().fail_commits(true);
+    chain.ledger.store().fail_commits(true);
     let stopped = tokio::time::timeout(WAIT, node.stopped()).await.expect("the validator stopped");
     let reason = stopped.to_string();
     assert!(reason.contains("injected write fault") && reason.contains("chain.redb"), "{reason}");
@@ -772,7 +772,7 @@ async fn gossiped_transactions_are_limited_per_peer() {
         };
         peer.handle.publish(Topic::Txs, tx.sign(&alice).encode()).await.unwrap();
     }
-    let pooled = || follower.chain().mempool().len() as u64;
+    let pooled = || follower.chain().admission.size().0 as u64;
     eventually("the burst admitted", || async { pooled() >= 5 }).await;
     sleep(Duration::from_millis(500)).await;
     let allowed = 5 + started.elapsed().as_secs() + 1;
@@ -817,7 +817,7 @@ async fn sync_drops_a_peer_serving_bad_blocks_and_finishes_from_another() {
     // The finality certificate of block 4, gossiped (with its copy number) until the follower
     // has synced: it fetches the blocks from both peers in turn.
     let certificate = ConsensusMessage::Certificate(certs[3].certificate());
-    let head = |f: &weft_node::validator::ValidatorNode| f.chain().store().head().unwrap().unwrap();
+    let head = |f: &weft_node::validator::ValidatorNode| f.chain().ledger.store().head().unwrap().unwrap();
     let deadline = Instant::now() + WAIT * 3;
     let mut copy = 0u32;
     while head(&follower).height < 4 {
@@ -831,7 +831,7 @@ async fn sync_drops_a_peer_serving_bad_blocks_and_finishes_from_another() {
     assert_eq!(head(&follower).hash(), blocks[3].hash());
     // Every block is stored with the honest entry's view and certificate.
     for height in 1..=4u64 {
-        let stored = follower.chain().store().certificate(height).unwrap().unwrap();
+        let stored = follower.chain().ledger.store().certificate(height).unwrap().unwrap();
         assert_eq!(stored[..8], (height * 2).to_le_bytes(), "block {height}: the view");
     }
     // The bad peer was penalized: disconnected and refused.
