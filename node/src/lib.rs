@@ -6,6 +6,8 @@ pub mod chain;
 pub mod config;
 pub mod consensus;
 pub mod dev;
+pub mod estimate;
+pub mod events;
 pub mod examples;
 pub mod genesis;
 pub mod mempool;
