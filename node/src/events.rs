@@ -5,8 +5,6 @@
 
 use weft_types::{Address, Event, Hash, Height, Receipt, limits::MAX_EVENT_TOPICS};
 
-use crate::store::{Store, StoreError};
-
 /// Why a filter selects nothing sensible.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum FilterError {
@@ -153,19 +151,20 @@ pub struct EventScan {
 
 /// The events `matcher` passes from `start` through block `to`, cut after `limit` events or
 /// `max_blocks` blocks (at least one), whichever comes first: the cost of one call is bounded
-/// however wide the range asked for.
-pub fn scan(
-    store: &Store,
+/// however wide the range asked for. `receipts_at` reads a committed block's receipts (the
+/// store's `block_receipts`).
+pub fn scan<E>(
+    mut receipts_at: impl FnMut(Height) -> Result<Vec<Receipt>, E>,
     matcher: &Matcher,
     start: Cursor,
     to: Height,
     max_blocks: u64,
     limit: usize,
-) -> Result<EventScan, StoreError> {
+) -> Result<EventScan, E> {
     let last = to.min(start.height.saturating_add(max_blocks.max(1) - 1));
     let mut events = Vec::new();
     for height in start.height..=last {
-        let receipts = store.block_receipts(height)?;
+        let receipts = receipts_at(height)?;
         for (tx, receipt) in (0u32..).zip(receipts) {
             for (index, event) in (0u32..).zip(receipt.events) {
                 let here = Cursor { height, tx, event: index };
@@ -204,6 +203,47 @@ mod tests {
         assert!(Matcher::new(None, None, vec![]).unwrap().matches(&event(3, &[])));
         let clash = Matcher::new(contract, Some("Transfer"), vec![Some(who)]);
         assert!(clash.unwrap_err().to_string().contains("topics[0]"));
+    }
+
+    /// Block `h` of a synthetic chain: two transactions of two events each, every event of
+    /// contract `h % 2`.
+    fn receipts(h: Height) -> Result<Vec<Receipt>, std::convert::Infallible> {
+        let tx = |t: u8| Receipt {
+            tx_hash: Hash([t; 32]),
+            status: weft_types::ExecStatus::Success,
+            gas_used: 0,
+            fee: 0,
+            deposit_charged: 0,
+            deposit_refunded: 0,
+            events: vec![event((h % 2) as u8, &[]), event((h % 2) as u8, &[])],
+            return_data: vec![],
+            contract_address: None,
+        };
+        Ok(vec![tx(0), tx(1)])
+    }
+
+    fn positions(page: &EventScan) -> Vec<(Height, u8, u32)> {
+        page.events.iter().map(|f| (f.height, f.tx_hash.0[0], f.index)).collect()
+    }
+
+    #[test]
+    fn scans_stop_at_the_page_limit_and_the_block_range_and_resume_at_the_cursor() {
+        let all = Matcher::new(None, None, vec![]).unwrap();
+        // The page fills in block 1: the cursor names the first event left out.
+        let page = scan(receipts, &all, Cursor::at_block(0), 10, 100, 5).unwrap();
+        assert_eq!(page.events.len(), 5);
+        assert_eq!(page.next, Some(Cursor { height: 1, tx: 0, event: 1 }));
+        let rest = scan(receipts, &all, page.next.unwrap(), 10, 100, 5).unwrap();
+        assert_eq!(positions(&rest)[0], (1, 0, 1));
+        // The range ends first: the next page starts at the next block.
+        let odd = Matcher::new(Some(Address([1; 32])), None, vec![]).unwrap();
+        let page = scan(receipts, &odd, Cursor::at_block(0), 10, 3, 100).unwrap();
+        assert_eq!(positions(&page), vec![(1, 0, 0), (1, 0, 1), (1, 1, 0), (1, 1, 1)]);
+        assert_eq!(page.next, Some(Cursor::at_block(3)));
+        // Reaching `to` ends the scan.
+        let page = scan(receipts, &odd, Cursor::at_block(8), 9, 100, 100).unwrap();
+        assert_eq!(page.events.len(), 4);
+        assert_eq!(page.next, None);
     }
 
     #[test]

@@ -210,8 +210,15 @@ impl ContractApiServer for WeftRpc {
         };
         let to = filter.to_block.unwrap_or(head).min(head);
         let store = self.chain.store();
-        let page = events::scan(&store, &matcher, start, to, self.config.max_event_range, limit as usize)
-            .map_err(|e| chain_error(e.into()))?;
+        let page = events::scan(
+            |height| store.block_receipts(height),
+            &matcher,
+            start,
+            to,
+            self.config.max_event_range,
+            limit as usize,
+        )
+        .map_err(|e| chain_error(e.into()))?;
         let abi_of = self.abi_of();
         let events = page
             .events
