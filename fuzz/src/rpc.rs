@@ -17,7 +17,6 @@ use weft_node::{
     dev::{DevConfig, DevNode},
     rpc::{RpcConfig, WeftRpc},
 };
-use weft_rpc_api::WeftApiServer;
 
 /// Largest input handled: larger inputs are the HTTP layer's (request body limit).
 pub const MAX_INPUT: usize = 1 << 20;

@@ -7,6 +7,8 @@ pub mod chain;
 pub mod config;
 pub mod consensus;
 pub mod dev;
+pub mod estimate;
+pub mod event_scan;
 pub mod events;
 pub mod examples;
 pub mod genesis;

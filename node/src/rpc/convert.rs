@@ -20,6 +20,7 @@ use weft_types::{
 use crate::{
     chain::{ChainError, SubmitError},
     dev::DevError,
+    estimate::DryRunFailure,
     mempool::AddError,
 };
 
@@ -288,4 +289,19 @@ pub fn dev_error(e: DevError) -> ErrorObjectOwned {
         DevError::UnknownSnapshot(_) => err(codes::UNKNOWN_SNAPSHOT, e.to_string()),
         other => err(codes::NODE_ERROR, other.to_string()),
     }
+}
+
+/// A dry run's failure as an error object: a transaction that could never be included is the
+/// caller's fault (`TX_INVALID`), anything else the node's.
+pub fn dry_run_error(e: DryRunFailure) -> ErrorObjectOwned {
+    match e {
+        DryRunFailure::Chain(e) => chain_error(e),
+        DryRunFailure::Tx(e) => err(codes::TX_INVALID, e.to_string()),
+        DryRunFailure::Runtime(_) => err(codes::NODE_ERROR, e.to_string()),
+    }
+}
+
+/// A blocking task that did not finish (it panicked or the runtime is shutting down).
+pub fn join_error(e: tokio::task::JoinError) -> ErrorObjectOwned {
+    err(codes::NODE_ERROR, format!("node error: {e}"))
 }

@@ -1,24 +1,31 @@
 //! The JSON-RPC server: jsonrpsee over HTTP and WebSocket on one port, serving the
-//! `weft_rpc_api::WeftApi` trait. Owns the request limits; the only module that knows JSON.
+//! `weft_rpc_api` traits, one implementation file per namespace (`node`, `chain`, `state`, `tx`,
+//! `contract`, `dev`, `discover`) on the shared [`WeftRpc`] handle. Owns the request limits; the
+//! only module of the node that knows JSON: handlers parse, call the chain (or `crate::estimate`,
+//! `crate::event_scan`), and convert.
 
 mod admin;
-mod api;
+mod chain;
+mod contract;
 mod convert;
 pub mod cors;
-mod events;
+mod dev;
+mod discover;
+mod handle;
 mod http_subs;
 pub mod metrics;
+mod node;
 mod ops;
+mod state;
+mod tx;
 
 use std::{net::SocketAddr, sync::Arc};
 
 use jsonrpsee::server::{BatchRequestConfig, Server, ServerConfig, ServerHandle};
-use weft_rpc_api::WeftApiServer;
 
 use crate::{chain::Chain, dev::DevControl};
 
 pub use admin::AdminServer;
-pub use api::WeftRpc;
 
 /// A JSON-RPC server failed to start.
 #[derive(Debug, thiserror::Error)]
@@ -30,6 +37,7 @@ pub struct RpcError {
     pub reason: String,
 }
 pub use cors::CorsOrigins;
+pub use handle::WeftRpc;
 
 /// Limits of the JSON-RPC server. Every one is enforced before work is done for a request.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -55,6 +63,12 @@ pub struct RpcConfig {
     pub max_event_range: u64,
     /// Events in one page of `contract_getEvents`.
     pub max_event_page: u32,
+    /// Events in a page of `contract_getEvents` that gives no `limit`.
+    pub default_event_page: u32,
+    /// Storage keys one `state_getProof` call may prove.
+    pub max_proof_keys: usize,
+    /// Blocks one `dev_mine` call may produce.
+    pub max_dev_mine: u32,
     /// Web origins whose pages may call the HTTP endpoint.
     pub cors: CorsOrigins,
 }
@@ -72,6 +86,9 @@ impl Default for RpcConfig {
             max_submit_batch: 2_000,
             max_event_range: 10_000,
             max_event_page: 1_000,
+            default_event_page: 100,
+            max_proof_keys: 64,
+            max_dev_mine: 1_000,
             cors: CorsOrigins::None,
         }
     }

@@ -7,7 +7,7 @@ use std::{fmt::Write as _, future::Future, pin::Pin};
 
 use http::{HeaderValue, Method, StatusCode, header::CONTENT_TYPE};
 use jsonrpsee::server::{HttpBody, HttpRequest, HttpResponse};
-use weft_rpc_api::{Health, NodeInfo, NodeMetrics, WeftApiServer};
+use weft_rpc_api::{Health, NodeApiServer, NodeInfo, NodeMetrics};
 
 use super::WeftRpc;
 

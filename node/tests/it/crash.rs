@@ -166,7 +166,7 @@ async fn load(
     sink: weft_types::Address,
 ) {
     use parity_scale_codec::Encode;
-    use weft_rpc_api::{Bytes, WeftApiClient};
+    use weft_rpc_api::{Bytes, StateApiClient, TxApiClient};
     use weft_types::{
         Action, Transaction,
         dev::{dev_address, dev_key},
@@ -203,7 +203,7 @@ async fn load(
 async fn dev_node_survives_repeated_kill_9_under_load() {
     use jsonrpsee_http_client::HttpClientBuilder;
     use jsonrpsee_ws_client::WsClientBuilder;
-    use weft_rpc_api::WeftApiClient;
+    use weft_rpc_api::ChainApiClient;
     use weft_types::{Address, dev::dev_address, state::account_key};
 
     let dir = tempfile::tempdir().unwrap();

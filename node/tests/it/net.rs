@@ -783,7 +783,7 @@ async fn gossiped_transactions_are_limited_per_peer() {
         .build(format!("http://{}", follower.rpc_addr()))
         .unwrap();
     let over_limit = || async {
-        use weft_rpc_api::WeftApiClient;
+        use weft_rpc_api::NodeApiClient;
         rpc.node_metrics().await.unwrap().gossip_txs_over_peer_limit
     };
     eventually("every transaction admitted or counted", || async { over_limit().await + pooled() == 30 })

@@ -21,7 +21,10 @@ use weft_node::{
     genesis::GenesisFile,
     testnet::{NodeHome, init_home, write_testnet},
 };
-use weft_rpc_api::{BlockId, Bytes, CallInput, Conflict, QueryRequest, ReceiptInfo, WeftApiClient};
+use weft_rpc_api::{
+    BlockId, Bytes, CallInput, ChainApiClient, Conflict, ContractApiClient, NodeApiClient, QueryRequest,
+    ReceiptInfo, TxApiClient,
+};
 use weft_types::{
     Address, Hash, Transaction,
     codec::BoundedBytes,

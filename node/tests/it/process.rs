@@ -9,7 +9,7 @@ use std::{
 };
 
 use jsonrpsee_http_client::HttpClientBuilder;
-use weft_rpc_api::WeftApiClient;
+use weft_rpc_api::{ChainApiClient, ContractApiClient, DevApiClient, NodeApiClient};
 
 /// Starts the binary; returns it, its RPC URL and what it printed before it was ready.
 fn start(data_dir: &std::path::Path, extra: &[&str]) -> (Child, String, String) {

@@ -18,8 +18,9 @@ use weft_node::{
     rpc::{CorsOrigins, RpcConfig, WeftRpc},
 };
 use weft_rpc_api::{
-    BlockId, Bytes, CallInput, EstimateAction, EstimateRequest, EventFilter, QueryRequest, TxStatus,
-    WeftApiClient, codes, openrpc,
+    BlockId, Bytes, CallInput, ChainApiClient, ContractApiClient, DevApiClient, EstimateAction,
+    EstimateRequest, EventFilter, NodeApiClient, QueryRequest, StateApiClient, TxApiClient, TxStatus, codes,
+    openrpc,
 };
 use weft_runtime::state::tree::StateProof;
 use weft_types::{
@@ -544,7 +545,7 @@ async fn dev_methods_are_refused_off_a_dev_chain_and_discover_lists_every_method
     let doc: Value = dev.http.request("rpc.discover", jsonrpsee::rpc_params![]).await.unwrap();
     let mut listed: Vec<String> =
         doc["methods"].as_array().unwrap().iter().map(|m| m["name"].as_str().unwrap().to_owned()).collect();
-    let module = weft_rpc_api::WeftApiServer::into_rpc(WeftRpc::new(dev.node.chain().clone(), None, config));
+    let module = WeftRpc::new(dev.node.chain().clone(), None, config).into_rpc();
     let mut registered: Vec<String> =
         module.method_names().filter(|m| !m.contains("_unsubscribe")).map(str::to_owned).collect();
     listed.sort();

@@ -20,7 +20,11 @@ use tokio::sync::{Mutex, OnceCell};
 use weft_rpc_api::{
     AccountInfo, AmountArg, BlockId, BlockInfo, Bytes, Estimate, EstimateRequest, EventFilter, EventInfo,
     EventPage, EvidenceInfo, HeaderInfo, Health, NodeInfo, NodeMetrics, PeerInfo, QueryRequest, QueryResult,
-    ReceiptInfo, SnapshotId, StateProofInfo, SubmitResult, TxInfo, TxStatus, WeftApiClient,
+    ReceiptInfo, SnapshotId, StateProofInfo, SubmitResult, TxInfo, TxStatus,
+};
+use weft_rpc_api::{
+    ChainApiClient, ContractApiClient, DevApiClient, DiscoverApiClient, NodeApiClient, StateApiClient,
+    TxApiClient,
 };
 use weft_types::{Address, Amount, ChainId, Hash, SignedTransaction};
 
@@ -152,7 +156,8 @@ impl Client {
         &self.inner.url
     }
 
-    /// The raw jsonrpsee client: every method of [`WeftApiClient`] is available on it.
+    /// The raw jsonrpsee client: every method of the API is available on it with the namespaces'
+    /// client traits in scope (`weft_rpc_api::{NodeApiClient, ChainApiClient, …}`).
     pub fn rpc(&self) -> &WsClient {
         &self.inner.rpc
     }

@@ -1,7 +1,7 @@
 //! The OpenRPC document served by `rpc.discover`. Each method's params and result are named
 //! after the Rust types of `crate::types`, which are described in `components.schemas` by their
 //! JSON shape. The node's tests check that this table lists exactly the methods the server
-//! registers, so the document cannot drift from the trait.
+//! registers, so the document cannot drift from the traits.
 
 use serde_json::{Value, json};
 
@@ -37,7 +37,7 @@ const fn sub(
     MethodDoc { name, summary, params, result, subscription: true }
 }
 
-/// Every method, in the order of the trait.
+/// Every method, in the order of the namespaces' traits.
 pub const METHODS: &[MethodDoc] = &[
     m("node_info", "Chain id, version, peer id, heights, role.", &[], "NodeInfo"),
     m("node_health", "Whether the node is healthy.", &[], "Health"),

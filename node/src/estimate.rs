@@ -1,0 +1,97 @@
+//! Dry runs on top of the head, in the environment of the next block: the exact gas estimate of
+//! a transaction (`contract_estimateGas`) and read-only contract calls (`contract_query`).
+//! Nothing is committed. Knows no JSON: call inputs arrive ABI-encoded, and the RPC layer decodes
+//! results. Both run contract code, so callers on an async runtime run them on a blocking thread.
+
+use weft_runtime::{BlockEnv, RuntimeError, TxError, query::DryRunError, query::QueryOutcome};
+use weft_types::{Action, Address, Amount, Gas, Header, Height, Receipt, Transaction, limits::MAX_TX_GAS};
+
+use crate::{
+    dev::dev_proposer,
+    ledger::{ChainError, Ledger},
+};
+
+/// Why a dry run did not run.
+#[derive(Debug, thiserror::Error)]
+pub enum DryRunFailure {
+    /// Reading the head or its state failed.
+    #[error(transparent)]
+    Chain(#[from] ChainError),
+    /// The transaction could never be included (the caller's fault).
+    #[error(transparent)]
+    Tx(TxError),
+    /// The runtime failed (the node's fault).
+    #[error("node error: {0}")]
+    Runtime(RuntimeError),
+}
+
+impl From<DryRunError> for DryRunFailure {
+    fn from(e: DryRunError) -> Self {
+        match e {
+            DryRunError::Tx(e) => DryRunFailure::Tx(e),
+            DryRunError::Runtime(e) => DryRunFailure::Runtime(e),
+        }
+    }
+}
+
+/// The environment of a run on top of `head`: the next block's, proposed by the dev proposer.
+pub fn next_env(head: &Header) -> BlockEnv {
+    BlockEnv { height: head.height + 1, timestamp_ms: head.timestamp_ms + 1, proposer: dev_proposer() }
+}
+
+/// A dry-run transaction's receipt and what it would cost at the minimum gas price.
+#[derive(Debug, Clone)]
+pub struct Estimation {
+    /// The receipt it would have: gas used, storage deposit and refund, status, return data.
+    pub receipt: Receipt,
+    /// `gas_used × min_gas_price`.
+    pub fee: Amount,
+}
+
+/// Runs `action` from `from` at the head with the largest gas limit a transaction may have, so
+/// that the gas used is what the action needs, not what a guessed limit allowed.
+pub fn estimate(ledger: &Ledger, from: Address, action: Action) -> Result<Estimation, DryRunFailure> {
+    let runtime = ledger.runtime();
+    let tx = Transaction {
+        chain_id: runtime.chain_id(),
+        sender: from,
+        nonce: 0,
+        gas_limit: MAX_TX_GAS,
+        gas_price: 0,
+        action,
+    };
+    let env = next_env(&ledger.head()?);
+    let receipt = runtime.dry_run(ledger.state()?, env, tx)?;
+    let fee = u128::from(receipt.gas_used).saturating_mul(runtime.min_gas_price());
+    Ok(Estimation { receipt, fee })
+}
+
+/// A read-only call's outcome and the height of the state it read.
+#[derive(Debug)]
+pub struct QueryRun {
+    /// The head the call ran on top of.
+    pub height: Height,
+    /// What the call returned, its gas and events.
+    pub outcome: QueryOutcome,
+}
+
+/// Calls `method` of `contract` with encoded `input` at the head, from `caller` (the zero
+/// address when `None`), with `gas` (at most, and by default, a transaction's largest limit).
+pub fn query(
+    ledger: &Ledger,
+    caller: Option<Address>,
+    contract: Address,
+    method: &str,
+    input: Vec<u8>,
+    gas: Option<Gas>,
+) -> Result<QueryRun, DryRunFailure> {
+    let gas = gas.unwrap_or(MAX_TX_GAS).min(MAX_TX_GAS);
+    let head = ledger.head()?;
+    let env = next_env(&head);
+    let caller = caller.unwrap_or(Address([0; 32]));
+    let outcome = ledger
+        .runtime()
+        .query(ledger.state()?, env, caller, contract, method, input, gas)
+        .map_err(DryRunFailure::Runtime)?;
+    Ok(QueryRun { height: head.height, outcome })
+}

@@ -1,0 +1,23 @@
+//! `state_*`: accounts, contract storage and Merkle proofs of them.
+
+use jsonrpsee::proc_macros::rpc;
+use weft_types::Address;
+
+use crate::{AccountInfo, Bytes, RpcResult, StateProofInfo};
+
+/// The `state_*` methods.
+#[cfg_attr(not(feature = "client"), rpc(server))]
+#[cfg_attr(feature = "client", rpc(server, client))]
+pub trait StateApi {
+    /// An account at the head (a never-seen account has balance 0 and nonce 0).
+    #[method(name = "state_getAccount")]
+    async fn state_get_account(&self, address: Address) -> RpcResult<AccountInfo>;
+
+    /// A contract's storage value at the head; null when absent.
+    #[method(name = "state_getStorage")]
+    async fn state_get_storage(&self, contract: Address, key: Bytes) -> RpcResult<Option<Bytes>>;
+
+    /// Merkle proofs of an account and some of its storage keys against the finalized state root.
+    #[method(name = "state_getProof")]
+    async fn state_get_proof(&self, address: Address, keys: Option<Vec<Bytes>>) -> RpcResult<StateProofInfo>;
+}
