@@ -9,8 +9,8 @@ use std::{
     time::{Duration, Instant},
 };
 
-use weft_runtime::{TxError, sigs::parallel_map};
-use weft_types::{Account, Address, Hash, SignedTransaction};
+use weft_runtime::{AdmitError, TxError, sigs::parallel_map};
+use weft_types::{Account, Address, Hash};
 
 use crate::{
     events::{ChainEvent, ChainEvents},
@@ -97,7 +97,7 @@ impl Admission {
         };
         let accounts: Vec<_> = checked
             .iter()
-            .map(|c| c.as_ref().ok().map(|tx| account_in(&state, &tx.signed.tx.sender)))
+            .map(|c| c.as_ref().ok().map(|tx| account_in(&state, &tx.signed().tx.sender)))
             .collect();
         drop(state);
         let mut results = Vec::with_capacity(txs.len());
@@ -109,7 +109,7 @@ impl Admission {
                     let account = account
                         .unwrap_or_else(|| Ok(Account::default()))
                         .map_err(|e| SubmitError::Node(format!("state: {e}")))?;
-                    let hash = tx.hash;
+                    let hash = tx.hash();
                     let added = pool.add(tx, &account)?;
                     dropped.extend(added.replaced.map(|h| (h, "replaced by a higher-priced transaction")));
                     dropped.extend(added.evicted.into_iter().map(|h| (h, "evicted: the mempool is full")));
@@ -125,13 +125,12 @@ impl Admission {
     }
 
     /// The checks of admission that need no state: decoding and the stateless rules (the
-    /// signature among them, remembered as verified when it passes).
+    /// signature among them); what passes travels on as a verified value.
     fn check_bytes(&self, bytes: &[u8]) -> Result<PoolTx, SubmitError> {
-        let signed =
-            SignedTransaction::decode_bounded(bytes).map_err(|e| SubmitError::Decode(e.to_string()))?;
-        let hash = weft_types::sha3_256(bytes);
-        self.ledger.runtime().check_admission(&signed, bytes.len(), &hash)?;
-        Ok(PoolTx { signed: Arc::new(signed), hash, len: bytes.len() })
+        self.ledger.runtime().admit(bytes).map_err(|e| match e {
+            AdmitError::Decode(e) => SubmitError::Decode(e.to_string()),
+            AdmitError::Invalid(e) => SubmitError::Invalid(e),
+        })
     }
 
     /// [`Admission::admit_many`] of one transaction.
@@ -142,6 +141,12 @@ impl Admission {
     /// A waiting transaction.
     pub fn get(&self, hash: &Hash) -> Option<PoolTx> {
         self.pool().get(hash).cloned()
+    }
+
+    /// For each of `hashes`, whether that transaction waits here (and so was verified).
+    pub fn contains_each(&self, hashes: &[Hash]) -> Vec<bool> {
+        let pool = self.pool();
+        hashes.iter().map(|h| pool.get(h).is_some()).collect()
     }
 
     /// The next nonce `sender` should use given its committed `account_nonce` (past its

@@ -9,10 +9,9 @@
 use std::{
     cmp::Reverse,
     collections::{BTreeMap, BinaryHeap},
-    sync::Arc,
 };
 
-use weft_types::{Account, Address, Amount, Hash, SignedTransaction};
+use weft_types::{Account, Address, Amount, Hash};
 
 /// Bounds of the pool.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -91,16 +90,9 @@ pub enum AddError {
     },
 }
 
-/// A waiting transaction.
-#[derive(Debug, Clone)]
-pub struct PoolTx {
-    /// The transaction.
-    pub signed: Arc<SignedTransaction>,
-    /// Its hash.
-    pub hash: Hash,
-    /// Its encoded length.
-    pub len: usize,
-}
+/// A waiting transaction: verified at admission (its hash, length and signature check travel
+/// with it into the block).
+pub type PoolTx = weft_runtime::VerifiedTx;
 
 /// What an accepted transaction displaced.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -169,9 +161,9 @@ impl Mempool {
     /// Admits `tx` (already checked statelessly: size, chain id, gas, signature) given its
     /// sender's committed `account`.
     pub fn add(&mut self, tx: PoolTx, account: &Account) -> Result<Added, AddError> {
-        let t = &tx.signed.tx;
-        if self.by_hash.contains_key(&tx.hash) {
-            return Err(AddError::AlreadyKnown(tx.hash));
+        let t = &tx.signed().tx;
+        if self.by_hash.contains_key(&tx.hash()) {
+            return Err(AddError::AlreadyKnown(tx.hash()));
         }
         if t.nonce < account.nonce {
             return Err(AddError::NonceTooLow { account: account.nonce, tx: t.nonce });
@@ -188,7 +180,7 @@ impl Mempool {
         let mut added = Added::default();
         let existing = self.by_sender.get(&sender).and_then(|q| q.get(&nonce)).copied();
         if let Some(old) = existing {
-            let old_price = self.by_hash.get(&old).map_or(0, |p| p.signed.tx.gas_price);
+            let old_price = self.by_hash.get(&old).map_or(0, |p| p.signed().tx.gas_price);
             if price <= old_price {
                 return Err(AddError::ReplacementUnderpriced { nonce, existing: old_price });
             }
@@ -197,7 +189,7 @@ impl Mempool {
         } else if self.by_sender.get(&sender).map_or(0, BTreeMap::len) >= self.config.max_per_sender {
             return Err(AddError::SenderFull { max: self.config.max_per_sender });
         }
-        while self.by_hash.len() >= self.config.max_txs || self.bytes + tx.len > self.config.max_bytes {
+        while self.by_hash.len() >= self.config.max_txs || self.bytes + tx.len() > self.config.max_bytes {
             match self.cheapest_tail(price) {
                 Some(victim) => {
                     self.remove(&victim);
@@ -206,9 +198,9 @@ impl Mempool {
                 None => return Err(AddError::PoolFull { txs: self.by_hash.len(), bytes: self.bytes }),
             }
         }
-        self.bytes += tx.len;
-        self.by_sender.entry(sender).or_default().insert(nonce, tx.hash);
-        self.by_hash.insert(tx.hash, tx);
+        self.bytes += tx.len();
+        self.by_sender.entry(sender).or_default().insert(nonce, tx.hash());
+        self.by_hash.insert(tx.hash(), tx);
         Ok(added)
     }
 
@@ -218,7 +210,7 @@ impl Mempool {
         self.by_sender
             .values()
             .filter_map(|q| q.values().next_back())
-            .filter_map(|h| self.by_hash.get(h).map(|p| (p.signed.tx.gas_price, *h)))
+            .filter_map(|h| self.by_hash.get(h).map(|p| (p.signed().tx.gas_price, *h)))
             .filter(|(p, _)| *p < price)
             .min()
             .map(|(_, h)| h)
@@ -227,10 +219,10 @@ impl Mempool {
     /// Removes a transaction; returns it.
     pub fn remove(&mut self, hash: &Hash) -> Option<PoolTx> {
         let tx = self.by_hash.remove(hash)?;
-        self.bytes -= tx.len;
-        let sender = tx.signed.tx.sender;
+        self.bytes -= tx.len();
+        let sender = tx.signed().tx.sender;
         if let Some(queue) = self.by_sender.get_mut(&sender) {
-            queue.remove(&tx.signed.tx.nonce);
+            queue.remove(&tx.signed().tx.nonce);
             if queue.is_empty() {
                 self.by_sender.remove(&sender);
             }
@@ -249,7 +241,7 @@ impl Mempool {
         for (sender, queue) in &self.by_sender {
             let start = nonce_of(sender);
             if let Some(hash) = queue.get(&start) {
-                let price = self.by_hash.get(hash).map_or(0, |p| p.signed.tx.gas_price);
+                let price = self.by_hash.get(hash).map_or(0, |p| p.signed().tx.gas_price);
                 heap.push((price, Reverse(0u64), Reverse(*sender), start));
             }
         }
@@ -260,7 +252,7 @@ impl Mempool {
             let Some(tx) = queue.get(&nonce).and_then(|h| self.by_hash.get(h)) else { continue };
             out.push(tx.clone());
             if let Some(next) = queue.get(&(nonce + 1)).and_then(|h| self.by_hash.get(h)) {
-                heap.push((next.signed.tx.gas_price, Reverse(round + 1), Reverse(sender), nonce + 1));
+                heap.push((next.signed().tx.gas_price, Reverse(round + 1), Reverse(sender), nonce + 1));
             }
         }
         out
@@ -302,6 +294,13 @@ mod tests {
         tx_of(who, nonce, price, 1)
     }
 
+    /// Admits transactions as the node does (the pool holds only verified ones): chain 1, any
+    /// gas price.
+    fn runtime() -> &'static weft_runtime::Runtime {
+        static RUNTIME: std::sync::OnceLock<weft_runtime::Runtime> = std::sync::OnceLock::new();
+        RUNTIME.get_or_init(|| weft_runtime::Runtime::new(1, 0).unwrap())
+    }
+
     fn tx_of(who: &str, nonce: u64, price: Amount, amount: Amount) -> PoolTx {
         let key = dev_key(who);
         let signed = Transaction {
@@ -313,7 +312,7 @@ mod tests {
             action: Action::Transfer { to: Address([1; 32]), amount },
         }
         .sign(&key);
-        PoolTx { hash: signed.hash(), len: signed.encode().len(), signed: Arc::new(signed) }
+        runtime().admit(&signed.encode()).unwrap()
     }
 
     fn rich(nonce: u64) -> Account {
@@ -325,7 +324,7 @@ mod tests {
         let mut pool = Mempool::new(MempoolConfig { max_nonce_gap: 4, ..MempoolConfig::default() });
         let t = tx("alice", 3, 1);
         assert_eq!(pool.add(t.clone(), &rich(3)), Ok(Added::default()));
-        assert_eq!(pool.add(t.clone(), &rich(3)), Err(AddError::AlreadyKnown(t.hash)));
+        assert_eq!(pool.add(t.clone(), &rich(3)), Err(AddError::AlreadyKnown(t.hash())));
         assert_eq!(pool.add(tx("alice", 2, 1), &rich(3)), Err(AddError::NonceTooLow { account: 3, tx: 2 }));
         let err = pool.add(tx("alice", 8, 1), &rich(3)).unwrap_err();
         assert_eq!(err.to_string(), "nonce too high: account has 3, tx has 8; at most 4 ahead is accepted");
@@ -339,7 +338,7 @@ mod tests {
             Err(AddError::ReplacementUnderpriced { nonce: 3, existing: 1 })
         );
         let replaced = pool.add(tx("alice", 3, 2), &rich(3)).unwrap();
-        assert_eq!(replaced.replaced, Some(t.hash));
+        assert_eq!(replaced.replaced, Some(t.hash()));
         assert_eq!(pool.len(), 1);
     }
 
@@ -353,7 +352,7 @@ mod tests {
         pool.add(tx("bob", 1, 5), &rich(0)).unwrap();
         pool.add(tx("bob", 3, 9), &rich(0)).unwrap(); // gap: not selectable
         let picked: Vec<(Address, u64)> =
-            pool.select(10, |_| 0).iter().map(|p| (p.signed.tx.sender, p.signed.tx.nonce)).collect();
+            pool.select(10, |_| 0).iter().map(|p| (p.signed().tx.sender, p.signed().tx.nonce)).collect();
         let (a, b) = (weft_types::dev::dev_address("alice"), weft_types::dev::dev_address("bob"));
         assert_eq!(picked, vec![(b, 0), (b, 1), (a, 0), (a, 1), (a, 2)]);
         assert_eq!(pool.select(2, |_| 0).len(), 2);
@@ -371,7 +370,7 @@ mod tests {
         let (a, b) = (weft_types::dev::dev_address("alice"), weft_types::dev::dev_address("bob"));
         let (first, second) = if a < b { (a, b) } else { (b, a) };
         let picked: Vec<(Address, u64)> =
-            pool.select(4, |_| 0).iter().map(|p| (p.signed.tx.sender, p.signed.tx.nonce)).collect();
+            pool.select(4, |_| 0).iter().map(|p| (p.signed().tx.sender, p.signed().tx.nonce)).collect();
         assert_eq!(picked, vec![(first, 0), (second, 0), (first, 1), (second, 1)]);
     }
 
@@ -383,11 +382,11 @@ mod tests {
         pool.add(tx("bob", 0, 3), &rich(0)).unwrap();
         // Full: a richer tx evicts alice's last (cheapest tail), a cheap one is refused.
         let added = pool.add(tx("carol", 0, 5), &rich(0)).unwrap();
-        assert_eq!(added.evicted, vec![tx("alice", 1, 1).hash]);
+        assert_eq!(added.evicted, vec![tx("alice", 1, 1).hash()]);
         assert!(matches!(pool.add(tx("dave", 0, 1), &rich(0)), Err(AddError::PoolFull { txs: 3, .. })));
         let a = weft_types::dev::dev_address("alice");
         let dropped = pool.prune(|s| if *s == a { 1 } else { 0 });
-        assert_eq!(dropped, vec![tx("alice", 0, 1).hash]);
+        assert_eq!(dropped, vec![tx("alice", 0, 1).hash()]);
         assert_eq!(pool.len(), 2);
         let bytes = pool.bytes();
         assert!(bytes > 0);

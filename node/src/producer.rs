@@ -69,11 +69,11 @@ impl<'a> BlockProducer<'a> {
         let candidates =
             self.pool.select(MAX_BLOCK_TXS, |s| nonces.get(s).copied().unwrap_or_else(|| nonce_in(state, s)));
         let mut refused = Vec::new();
-        for tx in candidates.into_iter().filter(|tx| !skip.contains(&tx.hash)) {
-            match self.builder.push((*tx.signed).clone()) {
+        for tx in candidates.into_iter().filter(|tx| !skip.contains(&tx.hash())) {
+            match self.builder.push_verified(&tx) {
                 Ok(_) => {}
                 Err(PushError::BlockFull(_)) => break,
-                Err(PushError::Tx(e)) => refused.push((tx.hash, e.to_string())),
+                Err(PushError::Tx(e)) => refused.push((tx.hash(), e.to_string())),
                 Err(PushError::Runtime(e)) => return Err(e),
             }
         }

@@ -6,7 +6,7 @@
 //! included transaction that fails gets an `ExecError` in its receipt, its changes reverted and
 //! its gas charged. Only node faults ([`RuntimeError`]) abort a block.
 
-use std::collections::BTreeMap;
+use std::{collections::BTreeMap, sync::Arc};
 
 use parity_scale_codec::Encode;
 use weft_types::{
@@ -107,11 +107,17 @@ impl BlockBuilder {
     pub fn push(&mut self, signed: SignedTransaction) -> Result<&Receipt, PushError> {
         let encoded = signed.encode();
         let hash = sha3_256(&encoded);
-        self.push_checked(signed, encoded.len(), hash, SigCheck::Pending)
+        self.push_checked(signed, encoded.len(), hash, SigCheck::Now)
     }
 
-    /// [`Self::push`] with the encoded length and hash already known and, from
-    /// [`Runtime::apply_block`], the signature already checked.
+    /// [`Self::push`] of a transaction verified at admission: its hash, length and signature
+    /// check travel with it, so it is neither re-encoded, re-hashed nor checked again.
+    pub fn push_verified(&mut self, tx: &VerifiedTx) -> Result<&Receipt, PushError> {
+        self.push_checked((*tx.signed).clone(), tx.len, tx.hash, SigCheck::Known(Ok(())))
+    }
+
+    /// [`Self::push`] with the encoded length and hash already known and the signature's answer
+    /// from `sig`.
     fn push_checked(
         &mut self,
         signed: SignedTransaction,
@@ -129,20 +135,14 @@ impl BlockBuilder {
             return Err(RuntimeError::Engine("block builder used after a node fault".into()).into());
         };
         let block_gas_left = MAX_BLOCK_GAS - self.gas_used;
-        let intrinsic = match self.runtime.check_tx_with(
-            &ctx.overlay,
-            &signed,
-            encoded_len,
-            block_gas_left,
-            &hash,
-            sig,
-        ) {
-            Ok(intrinsic) => intrinsic,
-            Err(e) => {
-                self.ctx = Some(ctx);
-                return Err(e);
-            }
-        };
+        let intrinsic =
+            match self.runtime.check_tx_with(&ctx.overlay, &signed, encoded_len, block_gas_left, sig) {
+                Ok(intrinsic) => intrinsic,
+                Err(e) => {
+                    self.ctx = Some(ctx);
+                    return Err(e);
+                }
+            };
         let (ctx, receipt) = execute_tx(ctx, &signed, hash, intrinsic)?;
         self.ctx = Some(ctx);
         self.gas_used += receipt.gas_used;
@@ -215,10 +215,54 @@ pub enum GenesisError {
 /// How [`Runtime::check_tx_with`] learns whether the signature is valid.
 #[derive(Debug, Clone)]
 enum SigCheck {
-    /// Not known yet: remembered as verified (see [`crate::sigs`]), or checked now.
-    Pending,
-    /// Already checked with `verify_strict`.
+    /// Not known yet: checked now.
+    Now,
+    /// Already checked with `verify_strict` (at admission, or up front for a whole block).
     Known(Result<(), SignatureError>),
+}
+
+/// A transaction whose stateless checks, its signature among them, passed on exactly its
+/// encoding: the hash and encoded length travel with it, so a block built from it
+/// ([`BlockBuilder::push_verified`]) neither re-encodes, re-hashes nor checks it again. Only
+/// [`Runtime::admit`] makes one, so holding one is the proof of the check.
+#[derive(Debug, Clone)]
+pub struct VerifiedTx {
+    signed: Arc<SignedTransaction>,
+    hash: Hash,
+    len: usize,
+}
+
+impl VerifiedTx {
+    /// The transaction.
+    pub fn signed(&self) -> &Arc<SignedTransaction> {
+        &self.signed
+    }
+
+    /// SHA3-256 of its encoding.
+    pub fn hash(&self) -> Hash {
+        self.hash
+    }
+
+    /// Its encoded length.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether its encoding is empty (never: a transaction has fields).
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+}
+
+/// Why [`Runtime::admit`] refused transaction bytes: always the submitter's fault.
+#[derive(Debug, thiserror::Error)]
+pub enum AdmitError {
+    /// The bytes do not decode.
+    #[error("transaction does not decode: {0}")]
+    Decode(#[from] weft_types::DecodeError),
+    /// A stateless check failed.
+    #[error(transparent)]
+    Invalid(#[from] TxError),
 }
 
 impl Runtime {
@@ -231,7 +275,7 @@ impl Runtime {
         encoded_len: usize,
         block_gas_left: Gas,
     ) -> Result<Gas, PushError> {
-        self.check_tx_with(overlay, signed, encoded_len, block_gas_left, &signed.hash(), SigCheck::Pending)
+        self.check_tx_with(overlay, signed, encoded_len, block_gas_left, SigCheck::Now)
     }
 
     fn check_tx_with(
@@ -240,10 +284,9 @@ impl Runtime {
         signed: &SignedTransaction,
         encoded_len: usize,
         block_gas_left: Gas,
-        hash: &Hash,
         sig: SigCheck,
     ) -> Result<Gas, PushError> {
-        let intrinsic = self.check_stateless_with(signed, encoded_len, hash, sig)?;
+        let intrinsic = self.check_stateless_with(signed, encoded_len, sig)?;
         let t = &signed.tx;
         if t.gas_limit > block_gas_left {
             return Err(PushError::BlockFull("MAX_BLOCK_GAS reached"));
@@ -265,30 +308,23 @@ impl Runtime {
     /// The checks that need no state: size, chain id, gas bounds, fee overflow, signature.
     /// Returns the intrinsic gas.
     pub fn check_stateless(&self, signed: &SignedTransaction, encoded_len: usize) -> Result<Gas, TxError> {
-        self.check_stateless_with(signed, encoded_len, &Hash::ZERO, SigCheck::Known(self.sigs.verify(signed)))
+        self.check_stateless_with(signed, encoded_len, SigCheck::Now)
     }
 
-    /// [`Self::check_stateless`] for a transaction entering the mempool, whose encoding hashes
-    /// to `hash`: when it passes, its signature is remembered as verified, so that the block
-    /// that includes it does not check it again (see [`crate::sigs`]).
-    pub fn check_admission(
-        &self,
-        signed: &SignedTransaction,
-        encoded_len: usize,
-        hash: &Hash,
-    ) -> Result<Gas, TxError> {
-        let intrinsic = self.check_stateless(signed, encoded_len)?;
-        self.sigs.insert(*hash);
-        Ok(intrinsic)
+    /// Decodes transaction bytes entering the mempool and runs the stateless checks on them:
+    /// what passes comes back as a [`VerifiedTx`], which carries the check into the block.
+    pub fn admit(&self, bytes: &[u8]) -> Result<VerifiedTx, AdmitError> {
+        let signed = SignedTransaction::decode_bounded(bytes)?;
+        self.check_stateless(&signed, bytes.len())?;
+        Ok(VerifiedTx { signed: Arc::new(signed), hash: sha3_256(bytes), len: bytes.len() })
     }
 
     /// The checks of [`Self::check_stateless`], in the same order, with the signature's
-    /// answer taken from `sig` (`Pending`: remembered under `hash`, or checked now).
+    /// answer taken from `sig`.
     fn check_stateless_with(
         &self,
         signed: &SignedTransaction,
         encoded_len: usize,
-        hash: &Hash,
         sig: SigCheck,
     ) -> Result<Gas, TxError> {
         let intrinsic = self.check_unsigned(signed, encoded_len)?;
@@ -299,8 +335,7 @@ impl Runtime {
         max_fee(t.gas_limit, t.gas_price)?;
         match sig {
             SigCheck::Known(result) => result?,
-            SigCheck::Pending if self.sigs.take(hash) => {}
-            SigCheck::Pending => self.sigs.verify(signed)?,
+            SigCheck::Now => self.keys.verify(signed)?,
         }
         Ok(intrinsic)
     }
@@ -330,12 +365,26 @@ impl Runtime {
     }
 
     /// Re-executes `block` on top of `backend` (the state after `parent`) and checks every
-    /// header field against the result.
+    /// header field against the result. Every signature is checked.
     pub fn apply_block(
         &self,
         backend: SharedBackend,
         parent: &Header,
         block: &Block,
+    ) -> Result<BlockOutput, BlockError> {
+        self.apply_block_verified(backend, parent, block, |hashes| vec![false; hashes.len()])
+    }
+
+    /// [`Self::apply_block`] skipping the signature checks of the transactions `verified`
+    /// names: given the block's transaction hashes (SHA3-256 of each encoding), it answers for
+    /// each whether the caller holds it as a [`VerifiedTx`] (a node: whether it is in its
+    /// mempool). It is asked once, before execution.
+    pub fn apply_block_verified(
+        &self,
+        backend: SharedBackend,
+        parent: &Header,
+        block: &Block,
+        verified: impl FnOnce(&[Hash]) -> Vec<bool>,
     ) -> Result<BlockOutput, BlockError> {
         let h = &block.header;
         if h.height != parent.height + 1 || h.parent_hash != parent.hash() {
@@ -346,7 +395,7 @@ impl Runtime {
             });
         }
         let mut builder = BlockBuilder::new(self, backend, parent, h.timestamp_ms, h.proposer);
-        // Every signature not remembered as verified is checked up front, in parallel; the
+        // Every signature not verified at admission is checked up front, in parallel; the
         // answers are used in block order, exactly where the serial check would have run.
         let (lens, hashes): (Vec<usize>, Vec<Hash>) = block
             .txs
@@ -356,7 +405,8 @@ impl Runtime {
                 (encoded.len(), sha3_256(&encoded))
             })
             .unzip();
-        let sigs = crate::sigs::check_all(&self.sigs, &block.txs, &hashes, self.verify_threads);
+        let known = verified(&hashes);
+        let sigs = crate::sigs::check_all(&self.keys, &block.txs, &known, self.verify_threads);
         for (index, (tx, sig)) in block.txs.iter().zip(sigs).enumerate() {
             let sig = SigCheck::Known(sig.unwrap_or(Ok(())));
             match builder.push_checked(tx.clone(), lens[index], hashes[index], sig) {

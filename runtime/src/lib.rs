@@ -17,7 +17,7 @@ pub mod sigs;
 pub mod state;
 pub mod vm;
 
-pub use block::{BlockBuilder, BlockOutput, Genesis, GenesisError, PushError};
+pub use block::{AdmitError, BlockBuilder, BlockOutput, Genesis, GenesisError, PushError, VerifiedTx};
 pub use error::{BlockError, RuntimeError, TxError};
 pub use exec::BlockEnv;
 pub use state::{StateBackend, StateChanges, StateError, overlay::SharedBackend};
@@ -30,8 +30,8 @@ pub struct Runtime {
     vm: vm::Vm<exec::TxCtx>,
     chain_id: ChainId,
     min_gas_price: Amount,
-    /// Transactions whose signature passed at admission (speed only; see [`sigs`]).
-    sigs: std::sync::Arc<sigs::VerifiedSigs>,
+    /// Senders' keys remembered parsed (speed only; see [`sigs`]).
+    keys: std::sync::Arc<sigs::SenderKeys>,
     /// Threads that check a block's signatures in [`Runtime::apply_block`] (speed only).
     verify_threads: usize,
 }
@@ -40,7 +40,7 @@ impl Runtime {
     /// A runtime for `chain_id`, accepting gas prices of at least `min_gas_price`.
     pub fn new(chain_id: ChainId, min_gas_price: Amount) -> Result<Self, RuntimeError> {
         let verify_threads = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
-        Ok(Self { vm: vm::Vm::new()?, chain_id, min_gas_price, sigs: Default::default(), verify_threads })
+        Ok(Self { vm: vm::Vm::new()?, chain_id, min_gas_price, keys: Default::default(), verify_threads })
     }
 
     /// The VM (engine and module cache).
@@ -57,11 +57,6 @@ impl Runtime {
     /// Threads that check signatures in parallel (see [`Runtime::set_verify_threads`]).
     pub fn verify_threads(&self) -> usize {
         self.verify_threads
-    }
-
-    /// The memory of transactions verified at admission.
-    pub fn verified_sigs(&self) -> &sigs::VerifiedSigs {
-        &self.sigs
     }
 
     /// The lowest gas price a transaction may offer.

@@ -1,35 +1,25 @@
-//! Signature checks off the execution path: a bounded memory of transactions whose signature
-//! already passed the protocol rule (filled at mempool admission), a bounded memory of parsed
-//! sender keys, and the parallel check of a whole block's signatures before it executes.
+//! Signature checks off the execution path: a bounded memory of parsed sender keys, and the
+//! parallel check of a block's signatures before it executes.
 //!
-//! Invariant: results never depend on this module. A transaction is remembered under its hash,
-//! SHA3-256 of its full encoding (signature included), only after `verify_strict` accepted
-//! exactly those bytes; a hit therefore stands for the same check with the same answer, and a
-//! miss (never seen, evicted, or already used) falls back to checking it. Parallel checks run
-//! `verify_strict` per signature, the same function as the serial path, and their results are
-//! used in block order. A remembered key is what `verifying_key` returned for those exact
-//! address bytes, so checking with it is `verify_strict` itself minus one point decompression.
+//! Invariant: results never depend on this module. A remembered key is what `verifying_key`
+//! returned for those exact address bytes, so checking with it is `verify_strict` itself minus
+//! one point decompression. Parallel checks run `verify_strict` per signature, the same function
+//! as the serial path, and their results are used in block order. Which transactions were
+//! verified at admission is not remembered here: the node's mempool holds them as
+//! [`crate::VerifiedTx`] values and says so to [`crate::Runtime::apply_block_verified`].
 //!
 //! Why not ed25519 batch verification: a batch that *passes* does not imply every signature
 //! passes `verify_strict` (a signature whose `R` or key has a small torsion component can pass
 //! the random linear combination with probability up to 1/2 while failing the single
 //! cofactorless check), so two nodes could disagree. Only strict single checks decide here.
 
-use std::{
-    collections::{BTreeMap, HashSet, VecDeque},
-    hash::{BuildHasherDefault, Hasher},
-    sync::Mutex,
-};
+use std::{collections::BTreeMap, sync::Mutex};
 
 use ed25519_dalek::VerifyingKey;
 use weft_types::{
-    Address, Hash, SignatureError, SignedTransaction,
+    Address, SignatureError, SignedTransaction,
     tx::{verify_strict_by, verifying_key},
 };
-
-/// Transactions remembered as verified at most (beyond the default mempool bound of 100,000,
-/// so that everything admitted is still remembered when it reaches a block).
-pub const VERIFIED_CAPACITY: usize = 1 << 18;
 
 /// Parsed sender keys remembered per generation (two generations: the most recent senders
 /// and the ones before them; ~200 bytes each).
@@ -38,33 +28,6 @@ const KEYS_PER_GENERATION: usize = 1 << 13;
 /// Below this many unchecked signatures a block is checked on the calling thread alone.
 const PARALLEL_MIN: usize = 64;
 
-/// Hashes are SHA3 outputs, not attacker-chosen keys: their first 8 bytes are a good hash.
-#[derive(Default)]
-struct PrefixHasher(u64);
-
-impl Hasher for PrefixHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        for chunk in bytes.chunks(8) {
-            let mut word = [0u8; 8];
-            word[..chunk.len()].copy_from_slice(chunk);
-            self.0 = self.0.rotate_left(5) ^ u64::from_le_bytes(word);
-        }
-    }
-}
-
-type HashSetFast = HashSet<Hash, BuildHasherDefault<PrefixHasher>>;
-
-#[derive(Default)]
-struct Inner {
-    set: HashSetFast,
-    /// Insertion order, for evicting the oldest when full (may hold hashes already taken).
-    order: VecDeque<Hash>,
-}
-
 /// Parsed keys by address (ordered maps: addresses are chosen by senders, so no hashing).
 #[derive(Default)]
 struct Keys {
@@ -72,47 +35,19 @@ struct Keys {
     old: BTreeMap<Address, VerifyingKey>,
 }
 
-/// The bounded memory of verified transaction hashes and of parsed sender keys. Membership
-/// only; never iterated.
+/// The bounded memory of parsed sender keys. Lookups only; never iterated.
 #[derive(Default)]
-pub struct VerifiedSigs {
-    inner: Mutex<Inner>,
+pub struct SenderKeys {
     keys: Mutex<Keys>,
 }
 
-impl std::fmt::Debug for VerifiedSigs {
+impl std::fmt::Debug for SenderKeys {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("VerifiedSigs").field("len", &self.len()).finish()
+        f.debug_struct("SenderKeys").finish_non_exhaustive()
     }
 }
 
-impl VerifiedSigs {
-    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
-        // Single inserts and removals cannot leave the set inconsistent with a panic.
-        self.inner.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    /// Remembers that the transaction with this hash has a valid signature. Callers must have
-    /// checked it with [`SignedTransaction::verify_signature`] on the bytes hashing to `hash`.
-    pub(crate) fn insert(&self, hash: Hash) {
-        let mut inner = self.lock();
-        if !inner.set.insert(hash) {
-            return;
-        }
-        inner.order.push_back(hash);
-        while inner.order.len() > VERIFIED_CAPACITY {
-            if let Some(old) = inner.order.pop_front() {
-                inner.set.remove(&old);
-            }
-        }
-    }
-
-    /// Whether the transaction with this hash was verified; forgets it (a transaction is
-    /// executed once; a block that is abandoned checks it again).
-    pub(crate) fn take(&self, hash: &Hash) -> bool {
-        self.lock().set.remove(hash)
-    }
-
+impl SenderKeys {
     /// The protocol's signature check of `signed` ([`SignedTransaction::verify_signature`]),
     /// with its sender's key parsed once and remembered.
     pub(crate) fn verify(&self, signed: &SignedTransaction) -> Result<(), SignatureError> {
@@ -138,16 +73,6 @@ impl VerifiedSigs {
         lock().insert(*sender, key);
         Ok(key)
     }
-
-    /// Transactions remembered.
-    pub fn len(&self) -> usize {
-        self.lock().set.len()
-    }
-
-    /// Whether nothing is remembered.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
 }
 
 impl Keys {
@@ -159,17 +84,17 @@ impl Keys {
     }
 }
 
-/// The signature result of each of `txs` (with their `hashes`) that is not remembered as
-/// verified; `None` for those that are. Checks run on up to `threads` threads.
+/// The signature result of each of `txs` not `verified` already; `None` for those that are.
+/// Checks run on up to `threads` threads.
 pub(crate) fn check_all(
-    sigs: &VerifiedSigs,
+    keys: &SenderKeys,
     txs: &[SignedTransaction],
-    hashes: &[Hash],
+    verified: &[bool],
     threads: usize,
 ) -> Vec<Option<Result<(), SignatureError>>> {
     let mut out: Vec<Option<Result<(), SignatureError>>> = vec![None; txs.len()];
-    let todo: Vec<usize> = (0..txs.len()).filter(|&i| !sigs.take(&hashes[i])).collect();
-    let checked = parallel_map(&todo, threads, |&i| sigs.verify(&txs[i]));
+    let todo: Vec<usize> = (0..txs.len()).filter(|&i| !verified.get(i).copied().unwrap_or(false)).collect();
+    let checked = parallel_map(&todo, threads, |&i| keys.verify(&txs[i]));
     for (i, r) in todo.into_iter().zip(checked) {
         out[i] = Some(r);
     }
@@ -215,7 +140,7 @@ mod tests {
 
     #[test]
     fn remembered_keys_give_the_protocol_rules_answers() {
-        let sigs = VerifiedSigs::default();
+        let sigs = SenderKeys::default();
         let good = signed(1, 0);
         let mut forged = signed(1, 1);
         forged.signature.0[0] ^= 1;
@@ -248,7 +173,7 @@ mod tests {
 
     #[test]
     fn remembered_keys_are_bounded() {
-        let sigs = VerifiedSigs::default();
+        let sigs = SenderKeys::default();
         let key = verifying_key(&signed(1, 0).tx.sender).expect("a valid key");
         for i in 0..(3 * KEYS_PER_GENERATION) as u32 {
             let mut address = [0; 32];

@@ -68,7 +68,7 @@ impl TxApiServer for WeftRpc {
 
     async fn tx_get(&self, hash: Hash) -> RpcResult<Option<TxInfo>> {
         if let Some(p) = self.chain.admission.get(&hash) {
-            return Ok(Some(tx_info(&p.signed, hash, None)));
+            return Ok(Some(tx_info(p.signed(), hash, None)));
         }
         let Some((location, _)) = self.locate(&hash)? else { return Ok(None) };
         let block = self.block(BlockId::Height(location.block_height))?;

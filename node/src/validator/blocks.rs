@@ -134,7 +134,9 @@ impl Blocks {
     /// Executes `block` on its parent's state.
     pub(super) fn validate(&self, block: &Block) -> Result<BlockOutput, Invalid> {
         let (header, state) = self.parent_state(&block.header.parent_hash)?;
-        match self.ledger.runtime().apply_block(Arc::new(state), &header, block) {
+        // Signatures of transactions this node admitted were checked then.
+        let verified = |hashes: &[Hash]| self.pool.contains_each(hashes);
+        match self.ledger.runtime().apply_block_verified(Arc::new(state), &header, block, verified) {
             Ok(out) => Ok(out),
             Err(BlockError::Runtime(e)) => Err(Invalid::Parent(NodeFault::Runtime(e).into())),
             Err(e) => Err(Invalid::Block(e)),
