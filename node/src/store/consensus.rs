@@ -45,13 +45,7 @@ impl Store {
 
     /// Every consensus record, lowest view first.
     pub fn consensus_records(&self) -> Result<Vec<Vec<u8>>, StoreError> {
-        let txn = self.db.begin_read().at(&self.path)?;
-        let table = txn.open_table(RECORDS).at(&self.path)?;
-        let mut out = Vec::new();
-        for entry in table.iter().at(&self.path)? {
-            out.push(entry.at(&self.path)?.1.value().to_vec());
-        }
-        Ok(out)
+        self.values(RECORDS)
     }
 
     /// Makes the proposal message carrying the block `hash` at `height` durable.
@@ -64,13 +58,7 @@ impl Store {
 
     /// Every kept proposal message, lowest height first.
     pub fn block_bodies(&self) -> Result<Vec<Vec<u8>>, StoreError> {
-        let txn = self.db.begin_read().at(&self.path)?;
-        let table = txn.open_table(BODIES).at(&self.path)?;
-        let mut out = Vec::new();
-        for entry in table.iter().at(&self.path)? {
-            out.push(entry.at(&self.path)?.1.value().to_vec());
-        }
-        Ok(out)
+        self.values(BODIES)
     }
 
     /// Deletes the records of views up to `view` and the bodies of heights up to `height` (no
@@ -113,6 +101,20 @@ impl Store {
             if let Ok(evidence) = Evidence::decode_bounded(entry.at(&self.path)?.1.value()) {
                 out.push(evidence);
             }
+        }
+        Ok(out)
+    }
+
+    /// Every value of `table`, in key order.
+    fn values<K: redb::Key + 'static>(
+        &self,
+        table: TableDefinition<K, &[u8]>,
+    ) -> Result<Vec<Vec<u8>>, StoreError> {
+        let txn = self.db.begin_read().at(&self.path)?;
+        let table = txn.open_table(table).at(&self.path)?;
+        let mut out = Vec::new();
+        for entry in table.iter().at(&self.path)? {
+            out.push(entry.at(&self.path)?.1.value().to_vec());
         }
         Ok(out)
     }

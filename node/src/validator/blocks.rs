@@ -84,8 +84,17 @@ impl Blocks {
         self.pending.retain(|_, o| o.block.header.height > height);
     }
 
+    /// The header of `hash` (a kept block or the committed head), without opening a state.
+    pub(super) fn header(&self, hash: &Hash) -> Result<Header, ParentError> {
+        if let Some(out) = self.pending.get(hash) {
+            return Ok(out.block.header.clone());
+        }
+        let head = self.ledger.store().head().map_err(NodeFault::from)?.ok_or(NodeFault::EmptyStore)?;
+        if head.hash() == *hash { Ok(head) } else { Err(ParentError::Unknown(*hash)) }
+    }
+
     /// The header of `hash` and the state after it (committed head or a kept block).
-    pub(super) fn parent_state(&self, hash: &Hash) -> Result<(Header, Layered), ParentError> {
+    fn parent_state(&self, hash: &Hash) -> Result<(Header, Layered), ParentError> {
         let store = self.ledger.store();
         let base = store.state().map_err(NodeFault::from)?;
         let head = base.head().cloned().ok_or(NodeFault::EmptyStore)?;

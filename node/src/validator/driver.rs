@@ -317,8 +317,8 @@ impl<N: Network> Driver<N> {
                 // `block_interval_ms` after the parent (or a transaction, `on_tx_arrived`). The
                 // core's view deadline includes that wait. A parent stamped in the future (another
                 // proposer's clock) delays by at most the interval.
-                let parent_time = match self.blocks.parent_state(&parent) {
-                    Ok((header, _)) => header.timestamp_ms,
+                let parent_time = match self.blocks.header(&parent) {
+                    Ok(header) => header.timestamp_ms,
                     Err(ParentError::Node(fault)) => return Err(fault),
                     Err(_) => 0,
                 };
