@@ -381,8 +381,7 @@ impl Chain {
     /// [`Chain::admit`] of many transactions (received from peers: not put in the outbox), with
     /// the same answers in order, as cheap as [`Chain::submit_many`].
     pub fn admit_many<B: AsRef<[u8]> + Sync>(&self, txs: &[B]) -> Vec<Result<Hash, SubmitError>> {
-        let checked =
-            parallel_map(txs, self.runtime.verify_threads(), |bytes| self.check_bytes(bytes.as_ref()));
+        let checked = parallel_map(txs, |bytes| self.check_bytes(bytes.as_ref()));
         let mut results = Vec::with_capacity(txs.len());
         let state = match self.store().state() {
             Ok(state) => state,

@@ -356,7 +356,7 @@ impl Runtime {
                 (encoded.len(), sha3_256(&encoded))
             })
             .unzip();
-        let sigs = crate::sigs::check_all(&self.sigs, &block.txs, &hashes, self.verify_threads);
+        let sigs = crate::sigs::check_all(&self.sigs, &block.txs, &hashes);
         for (index, (tx, sig)) in block.txs.iter().zip(sigs).enumerate() {
             let sig = SigCheck::Known(sig.unwrap_or(Ok(())));
             match builder.push_checked(tx.clone(), lens[index], hashes[index], sig) {
