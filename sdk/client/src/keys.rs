@@ -54,10 +54,7 @@ impl Signer {
 
     /// A signer from a secret key written as 64 hex digits, with or without `0x`.
     pub fn from_secret_hex(text: &str) -> Result<Self> {
-        let digits = text.trim();
-        let digits = digits.strip_prefix("0x").unwrap_or(digits);
-        let mut secret = [0u8; 32];
-        hex::decode_to_slice(digits, &mut secret).map_err(|e| {
+        let secret = weft_types::hex::decode_array_lenient(text.trim()).map_err(|e| {
             ClientError::InvalidInput(format!("a secret key is 64 hex digits (32 bytes): {e}"))
         })?;
         Ok(Self::from_secret(secret))
@@ -99,7 +96,7 @@ impl Signer {
 
     /// The secret key as `0x` hex. Handle with care.
     pub fn secret_hex(&self) -> String {
-        format!("0x{}", hex::encode(self.key.to_bytes()))
+        weft_types::hex::encode(&self.key.to_bytes())
     }
 
     /// Signs a transaction; its `sender` must be this signer's address.

@@ -144,8 +144,3 @@ pub trait WeftApi {
     #[method(name = "rpc.discover")]
     async fn rpc_discover(&self) -> RpcResult<Value>;
 }
-
-/// Hex of `bytes`, `0x`-prefixed.
-pub fn to_hex(bytes: &[u8]) -> String {
-    format!("0x{}", hex::encode(bytes))
-}

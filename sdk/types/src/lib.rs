@@ -16,6 +16,7 @@ pub mod codec;
 pub mod consensus;
 pub mod dev;
 pub mod hash;
+pub mod hex;
 pub mod limits;
 pub mod receipt;
 pub mod state;
