@@ -11,7 +11,6 @@
 
 use std::{
     fmt,
-    io::Write as _,
     path::{Path, PathBuf},
 };
 
@@ -189,19 +188,12 @@ impl Keystore {
         let mut json = serde_json::to_vec_pretty(&file)
             .map_err(|e| ClientError::Keystore(format!("cannot encode key file: {e}")))?;
         json.push(b'\n');
-        let mut options = std::fs::OpenOptions::new();
-        options.write(true).create_new(true);
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        let mut out = options.open(&path).map_err(|e| match e.kind() {
+        weft_types::key_file::create_private(&path, &json).map_err(|e| match e.kind() {
             std::io::ErrorKind::AlreadyExists => {
                 ClientError::Keystore(format!("a key named `{name}` already exists ({})", path.display()))
             }
-            _ => ClientError::Keystore(format!("cannot create {}: {e}", path.display())),
+            _ => ClientError::Keystore(format!("cannot write {}: {e}", path.display())),
         })?;
-        out.write_all(&json)
-            .and_then(|()| out.sync_all())
-            .map_err(|e| ClientError::Keystore(format!("cannot write {}: {e}", path.display())))?;
         Ok(path)
     }
 

@@ -17,6 +17,8 @@ pub mod consensus;
 pub mod dev;
 pub mod hash;
 pub mod hex;
+#[cfg(feature = "std")]
+pub mod key_file;
 pub mod limits;
 pub mod receipt;
 pub mod state;
