@@ -86,8 +86,7 @@ impl Admission {
     /// Admits transactions received from peers (not put in the outbox), with the same answers
     /// in order, as cheap as [`Admission::submit_many`].
     pub fn admit_many<B: AsRef<[u8]> + Sync>(&self, txs: &[B]) -> Vec<Result<Hash, SubmitError>> {
-        let runtime = self.ledger.runtime();
-        let checked = parallel_map(txs, runtime.verify_threads(), |bytes| self.check_bytes(bytes.as_ref()));
+        let checked = parallel_map(txs, |bytes| self.check_bytes(bytes.as_ref()));
         let state = match self.ledger.store().state() {
             Ok(state) => state,
             Err(e) => {

@@ -10,6 +10,7 @@ use std::{
 
 use ed25519_dalek::SigningKey;
 use serde::{Deserialize, Serialize};
+use weft_types::key_file;
 
 use crate::rpc::{CorsOrigins, RpcConfig, RpcLimits};
 
@@ -185,8 +186,7 @@ impl NodeConfig {
     }
 }
 
-/// Writes a new random ed25519 secret to `path` (hex, mode 0600) and returns it. Refuses to
-/// overwrite an existing file: keys are never replaced silently.
+/// Writes a new random ed25519 secret to `path` ([`write_key`]) and returns it.
 pub fn create_key(path: &Path) -> Result<SigningKey, ConfigError> {
     let mut secret = [0u8; 32];
     getrandom::fill(&mut secret).map_err(|e| config_error(path, format!("no OS randomness: {e}")))?;
@@ -195,24 +195,15 @@ pub fn create_key(path: &Path) -> Result<SigningKey, ConfigError> {
     Ok(key)
 }
 
-/// Writes `key` to a new file at `path` (hex, mode 0600).
+/// Writes `key` to a new file at `path`: the secret key file of
+/// [`weft_types::key_file::write_secret`] (64 hex digits, mode 0600, never over an existing file).
 pub fn write_key(path: &Path, key: &SigningKey) -> Result<(), ConfigError> {
-    use std::io::Write;
-    let mut options = fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options.open(path).map_err(|e| config_error(path, e))?;
-    file.write_all(hex::encode(key.to_bytes()).as_bytes()).map_err(|e| config_error(path, e))
+    key_file::write_secret(path, &key.to_bytes()).map_err(|e| config_error(path, e))
 }
 
-/// Reads a key file written by [`create_key`].
+/// Reads a key file written by [`write_key`].
 pub fn read_key(path: &Path) -> Result<SigningKey, ConfigError> {
-    let text = fs::read_to_string(path).map_err(|e| config_error(path, e))?;
-    let bytes = hex::decode(text.trim()).map_err(|e| config_error(path, format!("not hex: {e}")))?;
-    let secret: [u8; 32] = bytes
-        .try_into()
-        .map_err(|b: Vec<u8>| config_error(path, format!("{} bytes; a key is 32", b.len())))?;
+    let secret = key_file::read_secret(path).map_err(|e| config_error(path, e))?;
     Ok(SigningKey::from_bytes(&secret))
 }
 

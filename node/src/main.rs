@@ -8,7 +8,10 @@ use weft_node::{
     dev::{DEV_CHAIN_ID, DevConfig, DevNode},
     rpc::{CorsOrigins, RpcConfig, RpcLimits},
 };
-use weft_types::dev::{DEV_ACCOUNTS, DEV_BALANCE, dev_address, dev_key};
+use weft_types::{
+    dev::{DEV_ACCOUNTS, DEV_BALANCE, dev_address, dev_key},
+    hex::Hex,
+};
 
 #[derive(Parser)]
 #[command(name = "weft-node", version, about = "The Weft node")]
@@ -228,7 +231,7 @@ async fn dev(args: DevArgs) -> anyhow::Result<()> {
     println!("Weft dev chain {} — data in {}", args.chain_id, node.data_dir().display());
     println!("Dev accounts (public keys: never use them on a real network), {DEV_BALANCE} each:");
     for name in DEV_ACCOUNTS {
-        println!("  {name:<8} {}  secret 0x{}", dev_address(name), hex::encode(dev_key(name).to_bytes()));
+        println!("  {name:<8} {}  secret {}", dev_address(name), Hex(&dev_key(name).to_bytes()));
     }
     if args.with_examples {
         let examples = example_contracts()?;

@@ -406,7 +406,7 @@ impl Runtime {
             })
             .unzip();
         let known = verified(&hashes);
-        let sigs = crate::sigs::check_all(&self.keys, &block.txs, &known, self.verify_threads);
+        let sigs = crate::sigs::check_all(&self.keys, &block.txs, &known);
         for (index, (tx, sig)) in block.txs.iter().zip(sigs).enumerate() {
             let sig = SigCheck::Known(sig.unwrap_or(Ok(())));
             match builder.push_checked(tx.clone(), lens[index], hashes[index], sig) {

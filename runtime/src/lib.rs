@@ -32,31 +32,17 @@ pub struct Runtime {
     min_gas_price: Amount,
     /// Senders' keys remembered parsed (speed only; see [`sigs`]).
     keys: std::sync::Arc<sigs::SenderKeys>,
-    /// Threads that check a block's signatures in [`Runtime::apply_block`] (speed only).
-    verify_threads: usize,
 }
 
 impl Runtime {
     /// A runtime for `chain_id`, accepting gas prices of at least `min_gas_price`.
     pub fn new(chain_id: ChainId, min_gas_price: Amount) -> Result<Self, RuntimeError> {
-        let verify_threads = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
-        Ok(Self { vm: vm::Vm::new()?, chain_id, min_gas_price, keys: Default::default(), verify_threads })
+        Ok(Self { vm: vm::Vm::new()?, chain_id, min_gas_price, keys: Default::default() })
     }
 
     /// The VM (engine and module cache).
     pub fn vm(&self) -> &vm::Vm<exec::TxCtx> {
         &self.vm
-    }
-
-    /// Sets how many threads check a block's signatures in `apply_block` (at least 1). Speed
-    /// only: the answers are the same.
-    pub fn set_verify_threads(&mut self, threads: usize) {
-        self.verify_threads = threads.max(1);
-    }
-
-    /// Threads that check signatures in parallel (see [`Runtime::set_verify_threads`]).
-    pub fn verify_threads(&self) -> usize {
-        self.verify_threads
     }
 
     /// The lowest gas price a transaction may offer.

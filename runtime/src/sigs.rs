@@ -85,37 +85,34 @@ impl Keys {
 }
 
 /// The signature result of each of `txs` not `verified` already; `None` for those that are.
-/// Checks run on up to `threads` threads.
+/// Checks run through [`parallel_map`].
 pub(crate) fn check_all(
     keys: &SenderKeys,
     txs: &[SignedTransaction],
     verified: &[bool],
-    threads: usize,
 ) -> Vec<Option<Result<(), SignatureError>>> {
     let mut out: Vec<Option<Result<(), SignatureError>>> = vec![None; txs.len()];
     let todo: Vec<usize> = (0..txs.len()).filter(|&i| !verified.get(i).copied().unwrap_or(false)).collect();
-    let checked = parallel_map(&todo, threads, |&i| keys.verify(&txs[i]));
+    let checked = parallel_map(&todo, |&i| keys.verify(&txs[i]));
     for (i, r) in todo.into_iter().zip(checked) {
         out[i] = Some(r);
     }
     out
 }
 
-/// `f` over `items`, in order, on up to `threads` threads (at most 16; on the calling thread
-/// below [`PARALLEL_MIN`] items). A panic in `f` is a bug and is re-raised here, as it would be
-/// on one thread.
-pub fn parallel_map<T: Sync, R: Send>(items: &[T], threads: usize, f: impl Fn(&T) -> R + Sync) -> Vec<R> {
-    let threads = threads.clamp(1, 16);
-    if items.len() < PARALLEL_MIN || threads == 1 {
+/// `f` over `items`, results in the order of `items`. Below [`PARALLEL_MIN`] items it runs on
+/// the calling thread; otherwise on the current rayon pool: the process's global pool, built
+/// once on first use with one thread per core (`RAYON_NUM_THREADS` overrides), or the pool of
+/// an enclosing [`rayon::ThreadPool::install`]. Each result depends only on its item, so the
+/// answer does not depend on the pool. A panic in `f` is a bug and is re-raised here, as it
+/// would be on one thread.
+pub fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    if items.len() < PARALLEL_MIN || rayon::current_num_threads() == 1 {
         return items.iter().map(f).collect();
     }
-    let chunk = items.len().div_ceil(threads);
-    let f = &f;
-    std::thread::scope(|s| {
-        let parts: Vec<_> =
-            items.chunks(chunk).map(|part| s.spawn(move || part.iter().map(f).collect::<Vec<R>>())).collect();
-        parts.into_iter().flat_map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p))).collect()
-    })
+    use rayon::prelude::*;
+    // Shared by reference: `f` need only be `Sync`, as each worker calls it through `&f`.
+    items.par_iter().map(&f).collect()
 }
 
 #[cfg(test)]
@@ -169,6 +166,16 @@ mod tests {
         assert!(sigs.verify(&good).is_ok());
         assert!(matches!(sigs.verify(&bad_key), Err(SignatureError::BadPublicKey(_))));
         assert!(matches!(sigs.verify(&small), Err(SignatureError::Invalid(_))));
+    }
+
+    #[test]
+    fn parallel_map_keeps_the_order_on_any_pool() {
+        let items: Vec<u32> = (0..1_000).collect();
+        let expected: Vec<u64> = items.iter().map(|&i| u64::from(i) * 3).collect();
+        assert_eq!(parallel_map(&items, |&i| u64::from(i) * 3), expected);
+        let one = rayon::ThreadPoolBuilder::new().num_threads(1).build().expect("a pool");
+        assert_eq!(one.install(|| parallel_map(&items, |&i| u64::from(i) * 3)), expected);
+        assert_eq!(parallel_map(&items[..3], |&i| i), vec![0, 1, 2]);
     }
 
     #[test]

@@ -1,12 +1,7 @@
 //! The network's configuration ([`NetConfig`]) and the node's p2p key: generating it and storing it
 //! as its 32-byte ed25519 secret.
 
-use std::{
-    fs,
-    io::{Read, Write},
-    path::Path,
-    time::Duration,
-};
+use std::{fs, io::Read, path::Path, time::Duration};
 
 use libp2p::{Multiaddr, identity::Keypair, multiaddr::Protocol};
 use weft_types::ChainId;
@@ -168,25 +163,16 @@ pub fn keypair_from_secret(mut secret: [u8; 32]) -> Result<Keypair, NetError> {
         .map_err(|e| NetError::Config(format!("invalid ed25519 secret: {e}")))
 }
 
-/// Writes `keypair`'s 32-byte secret to a new file `path` (mode 0600 on Unix). Refuses to
-/// overwrite an existing file and refuses keys that are not ed25519.
+/// Writes `keypair`'s 32-byte secret, raw (libp2p's ed25519 secret bytes, not hex), to a new
+/// private file `path` ([`weft_types::key_file::create_private`]: mode 0600, never over an
+/// existing file). Refuses keys that are not ed25519.
 pub fn write_keypair(path: &Path, keypair: &Keypair) -> Result<(), NetError> {
     let key_err = |source| NetError::KeyFile { path: path.to_path_buf(), source };
     let ed = keypair
         .clone()
         .try_into_ed25519()
         .map_err(|_| NetError::BadKey { path: path.to_path_buf(), reason: "not an ed25519 key".into() })?;
-    let secret = ed.secret();
-    let mut options = fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    let mut file = options.open(path).map_err(key_err)?;
-    file.write_all(secret.as_ref()).map_err(key_err)?;
-    file.sync_all().map_err(key_err)
+    weft_types::key_file::create_private(path, ed.secret().as_ref()).map_err(key_err)
 }
 
 /// Reads a p2p key written by [`write_keypair`]: exactly 32 bytes.

@@ -947,7 +947,7 @@ async fn fee_overflow_small_order_keys_and_bad_signatures_are_refused() {
         for signature in [forged, good.signature.0, [0; 64]] {
             let bad = SignedTransaction { tx: unsigned.clone(), signature: Signature(signature) };
             let (code, msg) = submit(bad.encode()).await;
-            assert_eq!(code, codes::TX_BAD_SIGNATURE, "key {}: {msg}", hex::encode(key));
+            assert_eq!(code, codes::TX_BAD_SIGNATURE, "key {}: {msg}", weft_types::hex::Hex(&key));
         }
     }
     // Nothing of it reached the pool or the chain; the valid transaction still goes through once.

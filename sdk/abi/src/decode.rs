@@ -65,7 +65,7 @@ impl fmt::Display for Revert {
             Revert::Panic(m) => write!(f, "panicked: {m}"),
             Revert::Error(v) => write!(f, "error: {v}"),
             Revert::Raw(data) if data.is_empty() => write!(f, "no revert data"),
-            Revert::Raw(data) => write!(f, "0x{}", hex::encode(data)),
+            Revert::Raw(data) => fmt::Display::fmt(&weft_types::hex::Hex(data), f),
         }
     }
 }
@@ -301,7 +301,7 @@ impl<'a> Decoder<'a> {
                 let s = std::str::from_utf8(bytes).map_err(|e| format!("string is not UTF-8: {e}"))?;
                 Value::String(s.to_owned())
             }
-            TypeRef::Bytes => Value::String(format!("0x{}", hex::encode(self.prefixed(ty)?))),
+            TypeRef::Bytes => Value::String(weft_types::hex::encode(self.prefixed(ty)?)),
             TypeRef::Address => Value::String(Address(self.le(ty)?).to_string()),
             TypeRef::Hash => Value::String(Hash(self.le(ty)?).to_string()),
             TypeRef::Option(inner) => match self.take(1, ty)?[0] {

@@ -3,7 +3,7 @@
 
 use parity_scale_codec::{Compact, Encode};
 use serde_json::Value;
-use weft_types::{Address, Hash};
+use weft_types::{Address, Hash, ParseHexError};
 
 use crate::{
     AbiError,
@@ -384,28 +384,18 @@ pub(crate) fn parse_bytes(v: &Value) -> Result<Vec<u8>, Msg> {
     let Value::String(s) = v else {
         return Err(format!("expected bytes as a 0x-prefixed hex string, got {}", short(v)));
     };
-    let Some(digits) = s.strip_prefix("0x") else {
-        return Err(format!("bytes must be 0x followed by hex digits, got {}", short(v)));
-    };
-    if let Some((i, c)) = digits.char_indices().find(|(_, c)| !c.is_ascii_hexdigit()) {
-        return Err(format!(
-            "bytes must be 0x followed by hex digits: invalid hex digit {c:?} at position {}",
-            i + 2
-        ));
-    }
-    if digits.len() % 2 != 0 {
-        return Err(format!(
-            "bytes must be 0x followed by an even number of hex digits, found {}",
-            digits.len()
-        ));
-    }
-    hex::decode(digits).map_err(|e| format!("bytes must be 0x followed by hex digits: {e}"))
+    weft_types::hex::decode(s).map_err(|e| match e {
+        ParseHexError::MissingPrefix => format!("bytes must be 0x followed by hex digits, got {}", short(v)),
+        ParseHexError::OddLength { found } => {
+            format!("bytes must be 0x followed by an even number of hex digits, found {found}")
+        }
+        e @ (ParseHexError::InvalidDigit { .. } | ParseHexError::WrongLength { .. }) => {
+            format!("bytes must be 0x followed by hex digits: {e}")
+        }
+    })
 }
 
-fn parse_hex32<T: std::str::FromStr<Err = weft_types::ParseHexError>>(
-    v: &Value,
-    what: &str,
-) -> Result<T, Msg> {
+fn parse_hex32<T: std::str::FromStr<Err = ParseHexError>>(v: &Value, what: &str) -> Result<T, Msg> {
     let Value::String(s) = v else {
         return Err(format!("{what} must be 0x followed by 64 hex digits, got {}", short(v)));
     };

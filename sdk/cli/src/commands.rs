@@ -289,9 +289,7 @@ async fn deploy(
         resolve_address_args(g, &constructor.args, &mut args)?;
     }
     let salt = salt
-        .map(|s| {
-            weft_rpc_api::parse_hex_bytes(&s).map_err(|e| ClientError::InvalidInput(format!("--salt: {e}")))
-        })
+        .map(|s| weft_types::hex::decode(&s).map_err(|e| ClientError::InvalidInput(format!("--salt: {e}"))))
         .transpose()?;
     let options = DeployOptions { salt, value: parse_amount(value)?, tx: tx_options(tx)? };
     let from = signer(g)?;
@@ -386,7 +384,7 @@ async fn query(
         Some(v) => v,
         None => match handle.abi() {
             Some(abi) => abi.decode_return(method, &result.return_data.0).unwrap_or(Value::Null),
-            None => json!(weft_rpc_api::to_hex(&result.return_data.0)),
+            None => json!(weft_types::hex::encode(&result.return_data.0)),
         },
     };
     let mut human = value_text(&value);

@@ -3,12 +3,14 @@
 //! - `counter` (default): a small contract of the same shape as the examples — a constructor, a
 //!   read-only method, a state-changing method with a typed error, an event — with a sandbox
 //!   test;
-//! - `token`: a copy of `contracts/template` (the documented copy of `contracts/token`, compiled
-//!   into this binary), renamed.
+//! - `token`: the token example itself: `contracts/token`'s `src/lib.rs` compiled into this
+//!   binary and written unchanged (so it is always the source the workspace builds and tests),
+//!   with a sandbox test (`templates/token_test.rs`).
 //!
-//! Either is a crate of its own (`[workspace]`, the `contract` profile, `build.rs` linking a
-//! 64 KiB stack), depending on the SDK by path when the SDK sources this CLI was built from are
-//! present (relative when the crate is inside that repository), else by version.
+//! Either is a crate of its own, with a manifest written by [`manifest`] (`[workspace]`, the
+//! `contract` profile) and the examples' `build.rs` (linking a 64 KiB stack), depending on the
+//! SDK by path when the SDK sources this CLI was built from are present (relative when the crate
+//! is inside that repository), else by version.
 
 use std::path::{Path, PathBuf};
 
@@ -17,14 +19,16 @@ use weft_client::ClientError;
 /// The repository this CLI was built from.
 const REPO_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
 
-/// `build.rs` of every template: the same as the example contracts'.
-const BUILD_RS: &str = include_str!("../../../contracts/template/build.rs");
+/// `build.rs` of every template: the example contracts' own.
+const BUILD_RS: &str = include_str!("../../../contracts/token/build.rs");
 
-/// The files of `contracts/template`.
+/// The token template: the example's files, and the sandbox test of the crate written from it.
 mod token {
-    pub const CARGO_TOML: &str = include_str!("../../../contracts/template/Cargo.toml");
-    pub const LIB_RS: &str = include_str!("../../../contracts/template/src/lib.rs");
-    pub const TEST_RS: &str = include_str!("../../../contracts/template/tests/token.rs");
+    /// Read only by the test that the template's dependencies are the example's.
+    #[cfg(test)]
+    pub const CARGO_TOML: &str = include_str!("../../../contracts/token/Cargo.toml");
+    pub const LIB_RS: &str = include_str!("../../../contracts/token/src/lib.rs");
+    pub const TEST_RS: &str = include_str!("../templates/token_test.rs");
 }
 
 /// Which template `weft new` writes.
@@ -33,7 +37,7 @@ pub enum Template {
     /// A small counter with a typed error and an event.
     #[default]
     Counter,
-    /// The documented fungible token of `contracts/template`.
+    /// The fungible token example, `contracts/token`.
     Token,
 }
 
@@ -52,12 +56,12 @@ pub fn create(parent: &Path, name: &str, template: Template) -> Result<PathBuf, 
     let testing_dep = sdk_dep(&dir, "testing", "weft-testing");
     let files: Vec<(&str, String)> = match template {
         Template::Counter => vec![
-            ("Cargo.toml", counter_manifest(name, &contract_dep, &testing_dep)),
+            ("Cargo.toml", manifest(name, "A Weft contract.", &contract_dep, &testing_dep)),
             ("src/lib.rs", lib_rs(name)),
             ("tests/counter.rs", counter_test()),
         ],
         Template::Token => vec![
-            ("Cargo.toml", token_manifest(name, &contract_dep, &testing_dep)),
+            ("Cargo.toml", manifest(name, "A Weft contract: a fungible token.", &contract_dep, &testing_dep)),
             ("src/lib.rs", token::LIB_RS.to_string()),
             ("tests/token.rs", token::TEST_RS.to_string()),
         ],
@@ -107,27 +111,6 @@ fn sdk_dep(crate_dir: &Path, dir: &str, package: &str) -> String {
     format!("{{ path = {:?} }}", path.display().to_string())
 }
 
-/// `contracts/template/Cargo.toml` renamed, its comment replaced, its paths rewritten.
-fn token_manifest(name: &str, contract_dep: &str, testing_dep: &str) -> String {
-    let body = token::CARGO_TOML
-        .lines()
-        .skip_while(|l| l.starts_with('#') || l.trim().is_empty())
-        .map(|l| {
-            if l.starts_with("name = ") {
-                format!("name = \"{name}\"")
-            } else if l.starts_with("weft-contract = ") {
-                format!("weft-contract = {contract_dep}")
-            } else if l.starts_with("weft-testing = ") {
-                format!("weft-testing = {testing_dep}")
-            } else {
-                l.to_string()
-            }
-        })
-        .collect::<Vec<_>>()
-        .join("\n");
-    format!("{}{body}\n", header())
-}
-
 fn header() -> &'static str {
     "# A Weft contract, created by `weft new`.\n\
      #\n\
@@ -136,11 +119,14 @@ fn header() -> &'static str {
      #   weft deploy target/contracts/wasm32v1-none/contract/<name>.wasm --args '…'\n"
 }
 
-fn counter_manifest(name: &str, contract_dep: &str, testing_dep: &str) -> String {
+/// The manifest of every template: a standalone crate (a workspace of its own) depending on
+/// exactly what the examples depend on (`weft-contract`, `parity-scale-codec`; the sandbox and
+/// `serde_json` for tests), with the `contract` profile.
+fn manifest(name: &str, description: &str, contract_dep: &str, testing_dep: &str) -> String {
     format!(
         r#"{header}[package]
 name = "{name}"
-description = "A Weft contract."
+description = "{description}"
 version = "0.1.0"
 edition = "2024"
 rust-version = "1.95"
@@ -305,16 +291,43 @@ mod tests {
     }
 
     #[test]
-    fn the_token_template_is_contracts_template_renamed() {
+    fn the_token_template_is_the_token_example() {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = create(dir.path(), "coin", Template::Token).expect("create");
         let manifest = std::fs::read_to_string(path.join("Cargo.toml")).expect("manifest");
         assert!(manifest.contains("name = \"coin\""));
-        assert!(!manifest.contains("weft-contract-template"));
-        assert!(!manifest.contains("../../sdk"), "paths are rewritten: {manifest}");
+        assert!(!manifest.contains("workspace = true"), "a standalone crate: {manifest}");
+        assert!(manifest.contains("\n[workspace]\n"), "{manifest}");
         assert!(manifest.starts_with("# A Weft contract, created by `weft new`."));
-        assert_eq!(std::fs::read_to_string(path.join("src/lib.rs")).expect("lib"), token::LIB_RS);
-        assert!(path.join("tests/token.rs").is_file());
+        let example = std::fs::read_to_string(Path::new(REPO_DIR).join("contracts/token/src/lib.rs"));
+        let lib = std::fs::read_to_string(path.join("src/lib.rs")).expect("lib");
+        assert_eq!(lib, example.expect("the example"));
+        assert_eq!(std::fs::read_to_string(path.join("build.rs")).expect("build.rs"), BUILD_RS);
+        assert_eq!(std::fs::read_to_string(path.join("tests/token.rs")).expect("test"), token::TEST_RS);
+    }
+
+    /// The written manifest depends on what the example depends on, so the example's source
+    /// builds in the new crate; a new dependency of the example fails here until `manifest`
+    /// has it too.
+    #[test]
+    fn the_token_template_has_the_examples_dependencies() {
+        let section = |toml: &str, name: &str| -> Vec<String> {
+            toml.split("\n[")
+                .find(|s| s.starts_with(name))
+                .map(|s| {
+                    s.lines()
+                        .skip(1)
+                        .filter(|l| !l.starts_with('#') && l.contains('='))
+                        .filter_map(|l| l.split(['=', '.']).next())
+                        .map(|n| n.trim().to_string())
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        let written = manifest("coin", "", "\"0.1\"", "\"0.1\"");
+        assert_eq!(section(token::CARGO_TOML, "dependencies]"), ["weft-contract", "parity-scale-codec"]);
+        assert_eq!(section(&written, "dependencies]"), ["weft-contract", "parity-scale-codec"]);
+        assert!(!token::CARGO_TOML.contains("[dev-dependencies]"), "the example has no tests of its own");
     }
 
     #[test]

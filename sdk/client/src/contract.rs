@@ -7,7 +7,8 @@ use std::sync::Arc;
 
 use serde_json::Value;
 use weft_abi::Abi;
-use weft_rpc_api::{EventInfo, QueryRequest, QueryResult, ReceiptInfo, to_hex};
+use weft_rpc_api::{EventInfo, QueryRequest, QueryResult, ReceiptInfo};
+use weft_types::hex::encode as to_hex;
 use weft_types::{Action, Address, Amount, BoundedBytes, Event, Hash, MethodName, sha3_256};
 
 use crate::{
@@ -75,7 +76,9 @@ fn bounded<L: weft_types::codec::Limit>(bytes: Vec<u8>, what: &str) -> Result<Bo
 fn raw_input(json: &Value) -> Result<Vec<u8>> {
     match json {
         Value::Null => Ok(Vec::new()),
-        Value::String(s) if s.starts_with("0x") => weft_rpc_api::parse_hex_bytes(s).map_err(ClientError::Abi),
+        Value::String(s) if s.starts_with("0x") => {
+            weft_types::hex::decode(s).map_err(|e| ClientError::Abi(format!("raw input {s:.20?}: {e}")))
+        }
         other => Err(ClientError::Abi(format!(
             "the contract has no ABI, so its input must be raw: a 0x hex string or null, not {other}"
         ))),

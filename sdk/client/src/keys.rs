@@ -11,7 +11,6 @@
 
 use std::{
     fmt,
-    io::Write as _,
     path::{Path, PathBuf},
 };
 
@@ -54,10 +53,7 @@ impl Signer {
 
     /// A signer from a secret key written as 64 hex digits, with or without `0x`.
     pub fn from_secret_hex(text: &str) -> Result<Self> {
-        let digits = text.trim();
-        let digits = digits.strip_prefix("0x").unwrap_or(digits);
-        let mut secret = [0u8; 32];
-        hex::decode_to_slice(digits, &mut secret).map_err(|e| {
+        let secret = weft_types::hex::decode_array_lenient(text.trim()).map_err(|e| {
             ClientError::InvalidInput(format!("a secret key is 64 hex digits (32 bytes): {e}"))
         })?;
         Ok(Self::from_secret(secret))
@@ -99,7 +95,7 @@ impl Signer {
 
     /// The secret key as `0x` hex. Handle with care.
     pub fn secret_hex(&self) -> String {
-        format!("0x{}", hex::encode(self.key.to_bytes()))
+        weft_types::hex::encode(&self.key.to_bytes())
     }
 
     /// Signs a transaction; its `sender` must be this signer's address.
@@ -192,19 +188,12 @@ impl Keystore {
         let mut json = serde_json::to_vec_pretty(&file)
             .map_err(|e| ClientError::Keystore(format!("cannot encode key file: {e}")))?;
         json.push(b'\n');
-        let mut options = std::fs::OpenOptions::new();
-        options.write(true).create_new(true);
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        let mut out = options.open(&path).map_err(|e| match e.kind() {
+        weft_types::key_file::create_private(&path, &json).map_err(|e| match e.kind() {
             std::io::ErrorKind::AlreadyExists => {
                 ClientError::Keystore(format!("a key named `{name}` already exists ({})", path.display()))
             }
-            _ => ClientError::Keystore(format!("cannot create {}: {e}", path.display())),
+            _ => ClientError::Keystore(format!("cannot write {}: {e}", path.display())),
         })?;
-        out.write_all(&json)
-            .and_then(|()| out.sync_all())
-            .map_err(|e| ClientError::Keystore(format!("cannot write {}: {e}", path.display())))?;
         Ok(path)
     }
 

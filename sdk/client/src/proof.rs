@@ -11,7 +11,7 @@
 use parity_scale_codec::Decode as _;
 use weft_rpc_api::{BlockId, HeaderInfo, ProofItem, StateProofInfo};
 use weft_runtime::state::tree::StateProof;
-use weft_types::{Account, Address, Header, codec::decode_exact, state};
+use weft_types::{Account, Address, Header, codec::decode_exact, hex::Hex, state};
 
 use crate::{
     Client,
@@ -94,22 +94,21 @@ pub fn verify_state_proof(
 fn verify_item(item: &ProofItem, expected_key: &[u8], root: &weft_types::Hash) -> Result<Option<Vec<u8>>> {
     if item.key.0 != expected_key {
         return Err(ClientError::BadProof(format!(
-            "a proof is for state key 0x{}, expected 0x{}",
-            hex::encode(&item.key.0),
-            hex::encode(expected_key)
+            "a proof is for state key {}, expected {}",
+            Hex(&item.key.0),
+            Hex(expected_key)
         )));
     }
     let mut bytes = &item.proof.0[..];
-    let proof = StateProof::decode(&mut bytes).map_err(|e| {
-        ClientError::BadProof(format!("undecodable proof of key 0x{}: {e}", hex::encode(expected_key)))
-    })?;
+    let proof = StateProof::decode(&mut bytes)
+        .map_err(|e| ClientError::BadProof(format!("undecodable proof of key {}: {e}", Hex(expected_key))))?;
     if !bytes.is_empty() {
         return Err(ClientError::BadProof("a proof has trailing bytes".into()));
     }
     let value = item.value.as_ref().map(|v| v.0.clone());
     proof
         .verify(root, expected_key, value.as_deref())
-        .map_err(|e| ClientError::BadProof(format!("key 0x{}: {e}", hex::encode(expected_key))))?;
+        .map_err(|e| ClientError::BadProof(format!("key {}: {e}", Hex(expected_key))))?;
     Ok(value)
 }
 

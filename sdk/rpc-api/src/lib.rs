@@ -18,8 +18,3 @@ pub use types::*;
 
 /// The result of an RPC method.
 pub type RpcResult<T> = Result<T, ErrorObjectOwned>;
-
-/// Hex of `bytes`, `0x`-prefixed.
-pub fn to_hex(bytes: &[u8]) -> String {
-    format!("0x{}", hex::encode(bytes))
-}

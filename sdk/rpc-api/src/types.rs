@@ -57,7 +57,7 @@ pub struct Bytes(pub Vec<u8>);
 
 impl std::fmt::Debug for Bytes {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "0x{}", hex::encode(&self.0))
+        std::fmt::Display::fmt(&weft_types::hex::Hex(&self.0), f)
     }
 }
 
@@ -69,21 +69,17 @@ impl From<Vec<u8>> for Bytes {
 
 impl Serialize for Bytes {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&format!("0x{}", hex::encode(&self.0)))
+        s.collect_str(&weft_types::hex::Hex(&self.0))
     }
 }
 
 impl<'de> Deserialize<'de> for Bytes {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = String::deserialize(d)?;
-        parse_hex_bytes(&s).map(Bytes).map_err(de::Error::custom)
+        weft_types::hex::decode(&s)
+            .map(Bytes)
+            .map_err(|e| de::Error::custom(format_args!("hex bytes {s:.20?}: {e}")))
     }
-}
-
-/// Parses `0x`-prefixed hex, saying what is wrong.
-pub fn parse_hex_bytes(s: &str) -> Result<Vec<u8>, String> {
-    let digits = s.strip_prefix("0x").ok_or_else(|| format!("hex bytes must start with 0x, got {s:.20?}"))?;
-    hex::decode(digits).map_err(|e| format!("invalid hex bytes: {e}"))
 }
 
 /// A block, named by height, hash, or tag.

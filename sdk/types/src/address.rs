@@ -5,6 +5,7 @@ use core::fmt;
 use parity_scale_codec::{Decode, Encode, MaxEncodedLen};
 
 use crate::hash::{Hash, sha3_256_parts};
+pub use crate::hex::ParseHexError;
 
 /// An account or contract address.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Encode, Decode, MaxEncodedLen)]
@@ -46,43 +47,8 @@ impl core::str::FromStr for Address {
     type Err = ParseHexError;
     /// Strict: `0x` followed by exactly 64 hex digits (either case).
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        parse_hex32(s).map(Address)
+        crate::hex::decode_array(s).map(Address)
     }
-}
-
-/// Why a `0x…` string is not a valid 32-byte value.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum ParseHexError {
-    /// The string does not start with `0x`.
-    #[error("expected a 0x-prefixed hex string")]
-    MissingPrefix,
-    /// Wrong number of hex digits.
-    #[error("expected 64 hex digits after 0x, found {found}")]
-    WrongLength {
-        /// Number of characters found after the prefix.
-        found: usize,
-    },
-    /// A character that is not a hex digit.
-    #[error("invalid hex digit {ch:?} at position {position}")]
-    InvalidDigit {
-        /// The offending character.
-        ch: char,
-        /// Its character position in the whole string.
-        position: usize,
-    },
-}
-
-pub(crate) fn parse_hex32(s: &str) -> Result<[u8; 32], ParseHexError> {
-    let digits = s.strip_prefix("0x").ok_or(ParseHexError::MissingPrefix)?;
-    if let Some((i, ch)) = digits.char_indices().find(|(_, c)| !c.is_ascii_hexdigit()) {
-        return Err(ParseHexError::InvalidDigit { ch, position: i + 2 });
-    }
-    if digits.len() != 64 {
-        return Err(ParseHexError::WrongLength { found: digits.len() });
-    }
-    let mut out = [0u8; 32];
-    hex::decode_to_slice(digits, &mut out).map_err(|_| ParseHexError::WrongLength { found: digits.len() })?;
-    Ok(out)
 }
 
 #[cfg(test)]
@@ -98,11 +64,11 @@ mod tests {
         assert_eq!(s.parse::<Address>(), Ok(a));
         assert_eq!(s.to_uppercase().replace("0X", "0x").parse::<Address>(), Ok(a));
         assert_eq!("ab".parse::<Address>(), Err(ParseHexError::MissingPrefix));
-        assert_eq!("0xabcd".parse::<Address>(), Err(ParseHexError::WrongLength { found: 4 }));
+        assert_eq!("0xabcd".parse::<Address>(), Err(ParseHexError::WrongLength { expected: 64, found: 4 }));
         let bad = alloc::format!("0x{}g", "0".repeat(63));
         assert_eq!(bad.parse::<Address>(), Err(ParseHexError::InvalidDigit { ch: 'g', position: 65 }));
         assert_eq!(
-            ParseHexError::WrongLength { found: 4 }.to_string(),
+            ParseHexError::WrongLength { expected: 64, found: 4 }.to_string(),
             "expected 64 hex digits after 0x, found 4"
         );
     }

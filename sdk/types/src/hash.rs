@@ -5,7 +5,7 @@ use core::fmt;
 use parity_scale_codec::{Decode, Encode, MaxEncodedLen};
 use sha3::{Digest, Keccak256, Sha3_256};
 
-use crate::address::{ParseHexError, parse_hex32};
+use crate::hex::{Hex, ParseHexError};
 
 /// A SHA3-256 digest.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Encode, Decode, MaxEncodedLen)]
@@ -23,11 +23,8 @@ impl Hash {
 
 impl fmt::Display for Hash {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // Hashes and addresses are printed on every RPC answer: one write, not one per byte.
-        let mut out = [0u8; 66];
-        out[..2].copy_from_slice(b"0x");
-        hex::encode_to_slice(self.0, &mut out[2..]).map_err(|_| fmt::Error)?;
-        f.write_str(core::str::from_utf8(&out).map_err(|_| fmt::Error)?)
+        // Hashes and addresses are printed on every RPC answer: `Hex` writes them in one write.
+        fmt::Display::fmt(&Hex(&self.0), f)
     }
 }
 
@@ -41,7 +38,7 @@ impl core::str::FromStr for Hash {
     type Err = ParseHexError;
     /// Strict: `0x` followed by exactly 64 hex digits.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        parse_hex32(s).map(Hash)
+        crate::hex::decode_array(s).map(Hash)
     }
 }
 

@@ -16,6 +16,9 @@ pub mod codec;
 pub mod consensus;
 pub mod dev;
 pub mod hash;
+pub mod hex;
+#[cfg(feature = "std")]
+pub mod key_file;
 pub mod limits;
 pub mod receipt;
 pub mod state;

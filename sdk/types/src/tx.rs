@@ -169,7 +169,7 @@ pub struct Signature(pub [u8; 64]);
 
 impl fmt::Debug for Signature {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "0x{}", hex::encode(self.0))
+        fmt::Display::fmt(&crate::hex::Hex(&self.0), f)
     }
 }
 

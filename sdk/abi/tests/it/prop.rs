@@ -47,7 +47,7 @@ fn arb_type() -> impl Strategy<Value = TypeRef> {
 }
 
 fn hex_of(bytes: Vec<u8>) -> Value {
-    Value::String(format!("0x{}", hex::encode(bytes)))
+    Value::String(weft_types::hex::encode(&bytes))
 }
 
 fn point() -> BoxedStrategy<Value> {

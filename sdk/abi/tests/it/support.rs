@@ -95,5 +95,5 @@ pub fn rich() -> Abi {
 
 /// An address with every byte `b`, in text form.
 pub fn addr(b: u8) -> String {
-    format!("0x{}", hex::encode([b; 32]))
+    weft_types::hex::encode(&[b; 32])
 }

@@ -185,7 +185,7 @@ async fn deploy_call_and_query_through_the_abi() -> anyhow::Result<()> {
     let (raw, _) = client.deploy(&alice, &token_wasm_without_abi(), json!("0x0500000000000000")).await?;
     let raw = client.contract(raw).await?;
     assert!(raw.abi().is_none());
-    let input = format!("0x{}", hex::encode(alice.address().0));
+    let input = weft_types::hex::encode(&alice.address().0);
     assert_eq!(raw.query("balance_of", json!(input)).await?, json!("0x0500000000000000"));
     let err = raw.query("balance_of", json!({"owner": bob})).await.expect_err("no ABI");
     assert!(matches!(err, ClientError::Abi(_)), "{err:?}");

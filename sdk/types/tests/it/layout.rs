@@ -343,8 +343,14 @@ fn text_form_is_strict() {
     assert_eq!(a.to_string(), format!("0x{hex64}"));
     assert_eq!(format!("0X{hex64}").parse::<Address>(), Err(ParseHexError::MissingPrefix));
     assert_eq!(hex64.parse::<Hash>(), Err(ParseHexError::MissingPrefix));
-    assert_eq!(format!("0x{}", &hex64[..62]).parse::<Hash>(), Err(ParseHexError::WrongLength { found: 62 }));
-    assert_eq!(format!("0x{hex64}00").parse::<Hash>(), Err(ParseHexError::WrongLength { found: 66 }));
+    assert_eq!(
+        format!("0x{}", &hex64[..62]).parse::<Hash>(),
+        Err(ParseHexError::WrongLength { expected: 64, found: 62 })
+    );
+    assert_eq!(
+        format!("0x{hex64}00").parse::<Hash>(),
+        Err(ParseHexError::WrongLength { expected: 64, found: 66 })
+    );
     assert_eq!(
         format!("0x {}", &hex64[1..]).parse::<Hash>(),
         Err(ParseHexError::InvalidDigit { ch: ' ', position: 2 })
@@ -357,7 +363,7 @@ fn text_form_is_strict() {
     for msg in [
         ParseHexError::MissingPrefix.to_string(),
         ParseHexError::InvalidDigit { ch: 'g', position: 65 }.to_string(),
-        ParseHexError::WrongLength { found: 4 }.to_string(),
+        ParseHexError::WrongLength { expected: 64, found: 4 }.to_string(),
     ] {
         assert!(doc.contains(&msg), "§9 should quote {msg:?}");
     }
