@@ -149,8 +149,6 @@ enum Sigs {
 
 fn apply(c: &mut Criterion) {
     let mut bench = Bench::new();
-    // The signature checks use the current rayon pool: this one keeps them on one thread.
-    let one_thread = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap();
     let mut group = c.benchmark_group("block of 1000 token transfers");
     group
         .sample_size(10)
@@ -178,8 +176,9 @@ fn apply(c: &mut Criterion) {
                     let verified =
                         |hashes: &[weft_types::Hash]| hashes.iter().map(|h| pool.contains(h)).collect();
                     let out = match sigs {
-                        Sigs::OneThread => one_thread
-                            .install(|| rt.apply_block_verified(state, &bench.head, &block, verified)),
+                        Sigs::OneThread => weft_runtime::sigs::with_threads(1, || {
+                            rt.apply_block_verified(state, &bench.head, &block, verified)
+                        }),
                         _ => rt.apply_block_verified(state, &bench.head, &block, verified),
                     }
                     .unwrap();

@@ -100,19 +100,57 @@ pub(crate) fn check_all(
     out
 }
 
-/// `f` over `items`, results in the order of `items`. Below [`PARALLEL_MIN`] items it runs on
-/// the calling thread; otherwise on the current rayon pool: the process's global pool, built
-/// once on first use with one thread per core (`RAYON_NUM_THREADS` overrides), or the pool of
-/// an enclosing [`rayon::ThreadPool::install`]. Each result depends only on its item, so the
-/// answer does not depend on the pool. A panic in `f` is a bug and is re-raised here, as it
-/// would be on one thread.
+/// `f` over `items`, results in the order of `items`. Below [`PARALLEL_MIN`] items, or with
+/// one thread, it runs on the calling thread; otherwise the items are cut into one chunk per
+/// thread ([`threads`]), the calling thread takes the first and a scoped thread each other.
+/// Each result depends only on its item, so the answer does not depend on the threads. A panic
+/// in `f` is a bug and is re-raised here, as it would be on one thread.
+///
+/// Why not a pool of long-lived workers (rayon's, measured): on a 2-core machine its idle
+/// workers spin between batches and take CPU from block production; the dev node's token
+/// transfers fell from 22.6–23.6k to 20.3–21.2k tx/s (`docs/performance.md`). A spawn costs tens
+/// of microseconds against milliseconds of signature checks per batch.
 pub fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
-    if items.len() < PARALLEL_MIN || rayon::current_num_threads() == 1 {
+    let threads = threads();
+    if items.len() < PARALLEL_MIN || threads == 1 {
         return items.iter().map(f).collect();
     }
-    use rayon::prelude::*;
-    // Shared by reference: `f` need only be `Sync`, as each worker calls it through `&f`.
-    items.par_iter().map(&f).collect()
+    let chunk = items.len().div_ceil(threads);
+    let f = &f;
+    std::thread::scope(|s| {
+        let mut chunks = items.chunks(chunk);
+        let first = chunks.next().unwrap_or_default();
+        let others: Vec<_> =
+            chunks.map(|part| s.spawn(move || part.iter().map(f).collect::<Vec<R>>())).collect();
+        let mut out: Vec<R> = first.iter().map(f).collect();
+        for handle in others {
+            out.extend(handle.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
+        }
+        out
+    })
+}
+
+thread_local! {
+    /// A thread count set by [`with_threads`] for calls on this thread.
+    static THREADS: std::cell::Cell<Option<usize>> = const { std::cell::Cell::new(None) };
+}
+
+/// The threads [`parallel_map`] uses: the machine's cores (at most 16, read once), unless
+/// [`with_threads`] set another count on this thread.
+pub fn threads() -> usize {
+    static CORES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    THREADS.with(|t| t.get()).unwrap_or_else(|| {
+        *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 16))
+    })
+}
+
+/// Runs `f` with [`parallel_map`] on `threads` threads (at least 1) on this thread: for
+/// benchmarks and tests (the answers are the same).
+pub fn with_threads<R>(threads: usize, f: impl FnOnce() -> R) -> R {
+    let previous = THREADS.with(|t| t.replace(Some(threads.max(1))));
+    let out = f();
+    THREADS.with(|t| t.set(previous));
+    out
 }
 
 #[cfg(test)]
@@ -169,12 +207,13 @@ mod tests {
     }
 
     #[test]
-    fn parallel_map_keeps_the_order_on_any_pool() {
+    fn parallel_map_keeps_the_order_on_any_number_of_threads() {
         let items: Vec<u32> = (0..1_000).collect();
         let expected: Vec<u64> = items.iter().map(|&i| u64::from(i) * 3).collect();
         assert_eq!(parallel_map(&items, |&i| u64::from(i) * 3), expected);
-        let one = rayon::ThreadPoolBuilder::new().num_threads(1).build().expect("a pool");
-        assert_eq!(one.install(|| parallel_map(&items, |&i| u64::from(i) * 3)), expected);
+        for threads in [1, 2, 3, 7, 16] {
+            assert_eq!(with_threads(threads, || parallel_map(&items, |&i| u64::from(i) * 3)), expected);
+        }
         assert_eq!(parallel_map(&items[..3], |&i| i), vec![0, 1, 2]);
     }
 
