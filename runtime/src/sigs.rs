@@ -108,7 +108,7 @@ pub(crate) fn check_all(
 ///
 /// Why not a pool of long-lived workers (rayon's, measured): on a 2-core machine its idle
 /// workers spin between batches and take CPU from block production; the dev node's token
-/// transfers fell from 22.6–23.6k to 20.3–21.2k tx/s (`docs/performance.md`). A spawn costs tens
+/// transfers fell from 21.9–23.6k to 20.3–21.2k tx/s (`docs/performance.md`). A spawn costs tens
 /// of microseconds against milliseconds of signature checks per batch.
 pub fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
     let threads = threads();
