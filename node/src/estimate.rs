@@ -7,7 +7,7 @@ use weft_runtime::{BlockEnv, RuntimeError, TxError, query::DryRunError, query::Q
 use weft_types::{Action, Address, Amount, Gas, Header, Height, Receipt, Transaction, limits::MAX_TX_GAS};
 
 use crate::{
-    dev::dev_proposer,
+    dev::control::dev_proposer,
     ledger::{ChainError, Ledger},
 };
 

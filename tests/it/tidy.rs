@@ -131,3 +131,65 @@ fn the_guard_reads_paths_not_words() {
     assert!(!names_crate("use weft_redb::X;", "redb"));
     assert!(!names_crate("the redb file", "redb"));
 }
+
+/// Whether `text` names the top-level module `crate::module`: as a path in code, or inside a
+/// `use crate::{…}` list (over several lines).
+fn names_module(text: &str, module: &str) -> bool {
+    let code: String = text.lines().map(|l| l.split("//").next().unwrap_or("")).collect::<Vec<_>>().join(" ");
+    if code.contains(&format!("crate::{module}::")) || code.contains(&format!("crate::{module};")) {
+        return true;
+    }
+    code.split("use crate::{").skip(1).any(|rest| {
+        let list: String =
+            rest.split(';').next().unwrap_or("").chars().filter(|c| !c.is_whitespace()).collect();
+        // Top-level entries of the list: `module`, `module::…` or `module::{…}`.
+        let mut depth = 0;
+        let mut entry = String::new();
+        let mut entries = Vec::new();
+        for c in list.chars() {
+            match c {
+                '{' => depth += 1,
+                '}' if depth == 0 => break,
+                '}' => depth -= 1,
+                ',' if depth == 0 => {
+                    entries.push(std::mem::take(&mut entry));
+                    continue;
+                }
+                _ => {}
+            }
+            entry.push(c);
+        }
+        entries.push(entry);
+        entries.iter().any(|e| e == module || e.starts_with(&format!("{module}::")))
+    })
+}
+
+#[test]
+fn lower_layers_never_import_higher_ones() {
+    // (files under, a top-level module they must not name, why).
+    let rules = [
+        ("runtime/src/vm/", "exec", "vm reaches execution only through its Host trait"),
+        ("node/src/rpc/", "validator", "RPC reads the node's handles, never the validator's parts"),
+        ("node/src/dev/control.rs", "rpc", "the dev commands sit below the RPC that serves them"),
+        ("node/src/store/", "validator", "the store knows no consensus driver"),
+        ("node/src/consensus/", "net", "the consensus core does no I/O"),
+        ("node/src/consensus/", "store", "the consensus core does no I/O"),
+    ];
+    let mut wrong = Vec::new();
+    for (dir, module, why) in rules {
+        let files = if dir.ends_with(".rs") { vec![root().join(dir)] } else { rust_files(dir) };
+        assert!(!files.is_empty() && files.iter().all(|f| f.exists()), "{dir}: nothing to check");
+        for file in files {
+            if names_module(&std::fs::read_to_string(&file).unwrap_or_default(), module) {
+                wrong.push(format!("{} names crate::{module} ({why})", relative(&file)));
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "imports against the layering:\n{}", wrong.join("\n"));
+    // The guard sees real imports.
+    assert!(names_module("use crate::{\n    chain::Chain,\n    dev::control::X,\n};", "dev"));
+    assert!(names_module("use crate::{a::{b, c}, exec};", "exec"));
+    assert!(names_module("let x = crate::exec::run();", "exec"));
+    assert!(!names_module("use crate::{executor::X, a::exec};", "exec"));
+    assert!(!names_module("// use crate::exec::X;", "exec"));
+}

@@ -19,7 +19,7 @@ use weft_types::{
 
 use crate::{
     chain::{ChainError, SubmitError},
-    dev::DevError,
+    dev::control::DevError,
     estimate::DryRunFailure,
     mempool::AddError,
 };

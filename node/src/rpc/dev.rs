@@ -1,5 +1,5 @@
 //! `dev_*`: a development chain's controls, forwarded to its block producer
-//! (`crate::dev::DevControl`). Registered on every node; off a dev chain each answers
+//! (`crate::dev::control::DevControl`). Registered on every node; off a dev chain each answers
 //! `codes::DEV_ONLY`.
 
 use jsonrpsee::core::async_trait;
@@ -10,7 +10,7 @@ use weft_rpc_api::{
 use weft_types::Address;
 
 use super::{WeftRpc, convert::dev_error};
-use crate::dev::{DevCommand, DevControl};
+use crate::dev::control::{DevCommand, DevControl};
 
 impl WeftRpc {
     fn dev(&self) -> RpcResult<&DevControl> {

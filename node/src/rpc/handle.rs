@@ -21,7 +21,7 @@ use super::{
 };
 use crate::{
     chain::{Chain, ChainEvent, SubmitError},
-    dev::DevControl,
+    dev::control::DevControl,
 };
 
 /// The API over a chain: cheap to clone, one per server.

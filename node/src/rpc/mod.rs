@@ -23,7 +23,7 @@ use std::{net::SocketAddr, sync::Arc};
 
 use jsonrpsee::server::{BatchRequestConfig, Server, ServerConfig, ServerHandle};
 
-use crate::{chain::Chain, dev::DevControl};
+use crate::{chain::Chain, dev::control::DevControl};
 
 pub use admin::AdminServer;
 
