@@ -66,20 +66,23 @@ pub enum Stopped {
     /// The network stopped.
     #[error("the network stopped")]
     Network,
+    /// The driver task panicked (a bug; the panic was logged).
+    #[error("the validator's driver panicked (see the log)")]
+    Panicked,
 }
 
 /// The consensus driver of one validator (or follower).
 pub(super) struct Driver<N> {
-    pub(super) core: Core<SigningKey, PeerId>,
-    pub(super) chain: Chain,
-    pub(super) net: N,
-    pub(super) chain_id: u64,
-    pub(super) validators: ValidatorSet,
-    pub(super) blocks: Blocks,
-    pub(super) publisher: Publisher<N>,
+    core: Core<SigningKey, PeerId>,
+    chain: Chain,
+    net: N,
+    chain_id: u64,
+    validators: ValidatorSet,
+    blocks: Blocks,
+    publisher: Publisher<N>,
     /// How long after its parent an empty block is proposed (the genesis file's
     /// `block_interval_ms`); a block with transactions is proposed at once.
-    pub(super) block_interval_ms: u64,
+    block_interval_ms: u64,
     /// The block the core asked for while nothing was includable: built as soon as a
     /// transaction arrives, or empty once the interval has passed.
     waiting: Option<BuildRequest>,

@@ -129,9 +129,6 @@ pub enum ValidatorError {
         /// Why.
         source: std::io::Error,
     },
-    /// The running validator stopped.
-    #[error(transparent)]
-    Stopped(#[from] Stopped),
 }
 
 /// A running validator (or follower): its chain, RPC server, network and driver task.
@@ -219,11 +216,10 @@ impl ValidatorNode {
         };
         let (outbox_tx, outbox) = admission::outbox(OUTBOX_MAX_TXS, OUTBOX_MAX_BYTES);
         let chain = Chain::new(store, runtime, MempoolConfig::default(), meta, Some(outbox_tx));
-        let head = chain
-            .ledger
-            .store()
-            .head()?
-            .ok_or_else(|| ValidatorError::Stopped(NodeFault::EmptyStore.into()))?;
+        let head = chain.ledger.store().head()?.ok_or_else(|| ValidatorError::Inconsistent {
+            path: chain.ledger.store().path().to_path_buf(),
+            reason: "the store holds no block".into(),
+        })?;
         net.set_status(StatusResponse {
             height: head.height,
             finalized_height: head.height,
@@ -296,7 +292,8 @@ impl ValidatorNode {
     pub async fn stopped(&mut self) -> Stopped {
         match (&mut self.task).await {
             Ok(stopped) => stopped,
-            // The task panicked or was cancelled: its reason was logged.
+            Err(e) if e.is_panic() => Stopped::Panicked,
+            // Cancelled: only `shutdown` aborts it, and that consumes the node.
             Err(_) => Stopped::Network,
         }
     }
