@@ -132,11 +132,6 @@ impl Admission {
         })
     }
 
-    /// [`Admission::admit_many`] of one transaction.
-    pub fn admit(&self, bytes: &[u8]) -> Result<Hash, SubmitError> {
-        one(self.admit_many(&[bytes]))
-    }
-
     /// A waiting transaction.
     pub fn get(&self, hash: &Hash) -> Option<PoolTx> {
         self.pool().get(hash).cloned()
