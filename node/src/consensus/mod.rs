@@ -161,8 +161,9 @@ pub enum Input<P> {
 }
 
 /// Why a peer is blamed. `NotValidator`, `BadSignature`, `BadCertificate`, `Malformed`,
-/// `WrongLeader` and `Invalid` are never caused by an honest peer; `FarFuture` can be, when this
-/// node is the one lagging, so it should cost a peer little.
+/// `WrongLeader` and `Invalid` are never caused by an honest peer; `FarFuture` and `OutOfWindow`
+/// are judged against this node's own state (an honest relay that is ahead or behind sends
+/// them), so they blame nobody ([`Penalty::blames`]): the message is only dropped.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
 pub enum Penalty {
     /// The bytes do not decode.
@@ -175,11 +176,22 @@ pub enum Penalty {
     BadCertificate,
     /// A proposal signed by a validator that does not lead its view.
     WrongLeader,
-    /// A structurally impossible message: view 0, a height that no block of that view can have,
-    /// a block that does not match its proposal.
+    /// A structurally impossible message: view 0, a height that no block of that view can have
+    /// (0, or above the view), a block that does not match its proposal or whose body is not its
+    /// header's.
     Invalid,
     /// A view beyond [`Config::future_views`] past the current one.
     FarFuture,
+    /// A height outside this node's window: at or below its finalized block, or higher than the
+    /// views since it allow.
+    OutOfWindow,
+}
+
+impl Penalty {
+    /// Whether the delivering peer is to blame (else the message is dropped without blame).
+    pub fn blames(self) -> bool {
+        !matches!(self, Penalty::FarFuture | Penalty::OutOfWindow)
+    }
 }
 
 /// An effect the node must carry out, in the order returned.

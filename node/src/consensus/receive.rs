@@ -7,6 +7,7 @@ use std::fmt::Debug;
 
 use weft_types::{
     Address, Block, Hash, Height,
+    block::tx_root,
     consensus::{
         Certificate, ConsensusMessage, Evidence, FinalityCertificate, SignedProposal, SignedVote,
         ValidatorSignature, View, Vote,
@@ -60,9 +61,14 @@ impl<S: Signer, P: Clone + Ord + Debug> Core<S, P> {
             return Position::Stale;
         }
         if let Some(height) = height {
+            // Every view adds at most one block on genesis (view 0, height 0): no block of view
+            // `view` has height 0 or above `view`, whoever judges.
+            if height == 0 || height > view {
+                return Position::Refused(Penalty::Invalid);
+            }
             let max = f.height.saturating_add(view - f.view);
             if height <= f.height || height > max {
-                return Position::Refused(Penalty::Invalid);
+                return Position::Refused(Penalty::OutOfWindow);
             }
         }
         if window && view > self.view.saturating_add(self.cfg.future_views) {
@@ -219,6 +225,14 @@ impl<S: Signer, P: Clone + Ord + Debug> Core<S, P> {
         }
         if signed.verify(self.cfg.chain_id).is_err() {
             out.push(Effect::Penalize { peer: from, reason: Penalty::BadSignature });
+            return;
+        }
+        // The block hash covers only the header: a body whose transactions are not the header's
+        // (`tx_root`) is not the signed block, and keeping it would make the real one look known
+        // (and its validation fail for good). No honest peer delivers one: they check it before
+        // forwarding.
+        if tx_root(&block.txs) != block.header.tx_root {
+            out.push(Effect::Penalize { peer: from, reason: Penalty::Invalid });
             return;
         }
         let vs = self.views.entry(p.view).or_default();

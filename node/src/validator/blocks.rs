@@ -9,7 +9,7 @@ use std::{
 };
 
 use weft_runtime::{BlockError, BlockOutput, SharedBackend};
-use weft_types::{Address, Block, Hash, Header};
+use weft_types::{Address, Block, Hash, Header, block::tx_root};
 
 use super::NodeFault;
 use crate::{
@@ -66,8 +66,14 @@ impl Blocks {
         Self { ledger, pool, me, pending: BTreeMap::new(), proposals: BTreeMap::new() }
     }
 
-    /// Remembers the encoded proposal of block `hash`, to persist with it once it is kept.
-    pub(super) fn remember_proposal(&mut self, hash: Hash, message: Vec<u8>) {
+    /// Remembers `message`, the encoded proposal of `block`, to persist with the block once it
+    /// is kept. A body that is not its header's (`tx_root`) is not remembered: it shares the
+    /// real block's hash, and persisting it in the real one's place would lose that block.
+    pub(super) fn remember_proposal(&mut self, block: &Block, message: Vec<u8>) {
+        if tx_root(&block.txs) != block.header.tx_root {
+            return;
+        }
+        let hash = block.hash();
         if self.proposals.len() >= MAX_PROPOSALS && !self.proposals.contains_key(&hash) {
             self.proposals.pop_first();
         }

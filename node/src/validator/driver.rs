@@ -163,7 +163,7 @@ impl<N: Network> Driver<N> {
         let me = self.net.local_peer_id();
         for value in self.chain.ledger.store().block_bodies().map_err(NodeFault::from)? {
             if let Some((message, block)) = proposal_block(&value) {
-                self.blocks.remember_proposal(block.hash(), value);
+                self.blocks.remember_proposal(&block, value);
                 self.step(Input::Message { from: me, message }, None).await?;
             }
         }
@@ -225,7 +225,7 @@ impl<N: Network> Driver<N> {
                             && let ConsensusMessage::Proposal { block, .. } = &message
                             && let Some(bytes) = gossip_message(&data)
                         {
-                            self.blocks.remember_proposal(block.hash(), bytes.to_vec());
+                            self.blocks.remember_proposal(block, bytes.to_vec());
                         }
                         Input::Message { from: source, message }
                     }
@@ -234,7 +234,7 @@ impl<N: Network> Driver<N> {
                 };
                 let verdict = match self.step(input, Some(source)).await? {
                     None => Verdict::Accept,
-                    Some(Penalty::FarFuture) => Verdict::Ignore,
+                    Some(reason) if !reason.blames() => Verdict::Ignore,
                     Some(_) => Verdict::Reject,
                 };
                 self.net.report(id, source, verdict).await;
@@ -371,7 +371,7 @@ impl<N: Network> Driver<N> {
             }
             Effect::Penalize { peer, reason } => {
                 tracing::debug!(%peer, ?reason, "peer penalized");
-                if reason != Penalty::FarFuture && peer != self.net.local_peer_id() {
+                if reason.blames() && peer != self.net.local_peer_id() {
                     self.net.penalize(peer).await;
                 }
             }

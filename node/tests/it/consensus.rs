@@ -1229,6 +1229,79 @@ fn block_of(height: u64) -> BlockRef {
 }
 
 #[test]
+fn a_body_that_is_not_its_headers_is_refused_and_the_real_one_still_taken() {
+    use weft_types::{Transaction, tx::Action};
+    let mut t = one();
+    let v1 = t.core.view();
+    let lead = leader(&t.cfg.validators, v1);
+    let lead_i = t.keys.iter().position(|k| address_of(k) == lead).unwrap();
+    let transfer = |amount| {
+        let key = &t.keys[3];
+        let tx = Transaction {
+            chain_id: CHAIN_ID,
+            sender: address_of(key),
+            nonce: 0,
+            gas_limit: 100_000,
+            gas_price: 1,
+            action: Action::Transfer { to: Address([5; 32]), amount },
+        };
+        tx.sign(key)
+    };
+    // The leader's block holds one transfer; a peer re-publishes its signed proposal with another
+    // transfer under the same header (the block hash covers only the header).
+    let g = genesis();
+    let mut real = make_block(&g.header.state_root, g.hash(), 1, 5, lead);
+    real.txs = BoundedVec::new(vec![transfer(1)]).unwrap();
+    real.header.tx_root = weft_types::block::tx_root(&real.txs);
+    let mut poisoned = real.clone();
+    poisoned.txs = BoundedVec::new(vec![transfer(2)]).unwrap();
+    assert_eq!(poisoned.hash(), real.hash());
+    let proposal = Proposal { view: v1, parent_view: 0, height: 1, block_hash: real.hash() }
+        .sign(CHAIN_ID, &t.keys[lead_i]);
+    let message = |block: &Block| ConsensusMessage::Proposal { proposal, block: Box::new(block.clone()) };
+    let validated = |effects: &[Effect<usize>]| {
+        effects.iter().find_map(|e| if let Effect::ValidateBlock(b) = e { Some(b.clone()) } else { None })
+    };
+
+    let e = t.core.handle(Input::Message { from: 9, message: message(&poisoned) });
+    assert_eq!(penalties(&e), vec![Penalty::Invalid], "the delivering peer is blamed");
+    assert!(validated(&e).is_none(), "the poisoned body is neither kept nor validated");
+    let e = t.core.handle(Input::Message { from: 8, message: message(&real) });
+    assert!(penalties(&e).is_empty());
+    assert_eq!(
+        validated(&e).map(|b| b.txs.to_vec()),
+        Some(real.txs.to_vec()),
+        "the leader's body is validated"
+    );
+}
+
+#[test]
+fn heights_judged_against_this_nodes_window_blame_nobody() {
+    // A node whose finalized block is height 2 of view 5 (three views were nullified).
+    let keys: Vec<SigningKey> = (0..4).map(key).collect();
+    let cfg = config(validator_set(&keys, &[1, 1, 1, 1]));
+    let anchor = Anchor { block: BlockRef { view: 5, height: 2, hash: Hash([2; 32]) }, certificate: None };
+    let mut core = Core::new(cfg, keys[0].clone(), anchor).unwrap();
+    core.handle(Input::Start);
+    let at = |height| Vote::Notarize(BlockRef { view: 6, height, hash: Hash([height as u8; 32]) });
+    // A relay whose finalized block is older, or that is on its way to a height this node cannot
+    // place yet, is honest: dropped, no blame.
+    for height in [1, 2, 4, 6] {
+        let e = core.handle(vote_msg(at(height), &keys[1]));
+        assert_eq!(penalties(&e), vec![Penalty::OutOfWindow], "height {height}");
+        assert!(!Penalty::OutOfWindow.blames());
+    }
+    // Structurally impossible anywhere: blamed.
+    for height in [0, 7] {
+        let e = core.handle(vote_msg(at(height), &keys[1]));
+        assert_eq!(penalties(&e), vec![Penalty::Invalid], "height {height}");
+        assert!(Penalty::Invalid.blames());
+    }
+    // In the window: counted.
+    assert!(penalties(&core.handle(vote_msg(at(3), &keys[1]))).is_empty());
+}
+
+#[test]
 fn invalid_messages_are_penalized_and_ignored() {
     let mut t = one();
     let view = t.core.view();
