@@ -437,6 +437,14 @@ impl Runtime {
                 return Err(BlockError::HeaderMismatch { field, claimed, computed });
             }
         }
+        // Block time only moves forward (docs/protocol.md §4); how far ahead of the clock a
+        // block may be is each validator's call when it votes, not a rule of validity.
+        if h.timestamp_ms <= parent.timestamp_ms {
+            return Err(BlockError::Timestamp {
+                timestamp_ms: h.timestamp_ms,
+                parent_ms: parent.timestamp_ms,
+            });
+        }
         Ok(output)
     }
 

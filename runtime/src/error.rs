@@ -140,6 +140,14 @@ pub enum BlockError {
         /// What re-execution computed.
         computed: String,
     },
+    /// The block is not later than its parent.
+    #[error("block timestamp {timestamp_ms} ms is not after its parent's ({parent_ms} ms)")]
+    Timestamp {
+        /// The block's.
+        timestamp_ms: u64,
+        /// The parent's.
+        parent_ms: u64,
+    },
     /// The node failed while executing.
     #[error(transparent)]
     Runtime(#[from] RuntimeError),

@@ -24,6 +24,14 @@ const MAX_PENDING_BLOCKS: usize = 1024;
 /// Most proposals (encoded messages) remembered by block hash, to persist with their block.
 const MAX_PROPOSALS: usize = 256;
 
+/// How far ahead of this node's clock a block it votes for may be stamped (docs/protocol.md §4.1).
+pub(super) const MAX_AHEAD_MS: u64 = 30_000;
+
+/// Whether a block stamped `timestamp_ms` is too far ahead of the clock `now_ms` to vote for.
+pub(super) fn too_far_ahead(timestamp_ms: u64, now_ms: u64) -> bool {
+    timestamp_ms > now_ms.saturating_add(MAX_AHEAD_MS)
+}
+
 /// Why no state could be found to build or validate on.
 #[derive(Debug, thiserror::Error)]
 pub(super) enum ParentError {
@@ -47,6 +55,16 @@ pub(super) enum Invalid {
     /// Its execution disagrees with it (a runtime fault is a [`NodeFault`] instead).
     #[error(transparent)]
     Block(BlockError),
+    /// It is stamped too far ahead of this node's clock to vote for.
+    #[error(
+        "stamped {timestamp_ms} ms, more than {MAX_AHEAD_MS} ms ahead of this node's clock ({now_ms} ms)"
+    )]
+    AheadOfClock {
+        /// The block's timestamp.
+        timestamp_ms: u64,
+        /// This node's clock.
+        now_ms: u64,
+    },
 }
 
 /// The uncommitted blocks and recent proposals.
@@ -146,6 +164,16 @@ impl Blocks {
         Ok((allow_empty || !out.block.txs.is_empty()).then_some(out))
     }
 
+    /// Whether this node votes for `block`, judged at `now_ms`: stamped at most [`MAX_AHEAD_MS`]
+    /// ahead of the clock, and executing on its parent's state to its header.
+    pub(super) fn validate_proposal(&self, block: &Block, now_ms: u64) -> Result<BlockOutput, Invalid> {
+        let timestamp_ms = block.header.timestamp_ms;
+        if too_far_ahead(timestamp_ms, now_ms) {
+            return Err(Invalid::AheadOfClock { timestamp_ms, now_ms });
+        }
+        self.validate(block)
+    }
+
     /// Executes `block` on its parent's state.
     pub(super) fn validate(&self, block: &Block) -> Result<BlockOutput, Invalid> {
         let (header, state) = self.parent_state(&block.header.parent_hash)?;
@@ -179,5 +207,20 @@ impl Blocks {
     /// Makes the proposal `message` of `block` durable.
     pub(super) fn persist_body(&self, block: &Block, message: &[u8]) -> Result<(), NodeFault> {
         Ok(self.ledger.store().put_block_body(block.header.height, &block.hash(), message)?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn blocks_too_far_ahead_of_the_clock_get_no_vote() {
+        let now = 1_700_000_000_000;
+        assert!(!too_far_ahead(now, now));
+        assert!(!too_far_ahead(now + MAX_AHEAD_MS, now));
+        assert!(too_far_ahead(now + MAX_AHEAD_MS + 1, now));
+        assert!(too_far_ahead(u64::MAX, now), "no child could follow it");
+        assert!(!too_far_ahead(u64::MAX, u64::MAX), "no overflow");
     }
 }

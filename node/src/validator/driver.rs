@@ -343,7 +343,7 @@ impl<N: Network> Driver<N> {
             }
             Effect::ValidateBlock(block) => {
                 let hash = block.hash();
-                let valid = match self.blocks.validate(&block) {
+                let valid = match self.blocks.validate_proposal(&block, now_ms()) {
                     Ok(out) => {
                         self.blocks.keep(out)?;
                         true
@@ -441,7 +441,8 @@ impl<N: Network> Driver<N> {
             None => match self.blocks.validate(&block) {
                 Ok(out) => Arc::new(out),
                 Err(Invalid::Parent(ParentError::Node(fault))) => return Err(fault),
-                Err(Invalid::Parent(e)) => {
+                // `validate` does not judge the clock: a finalized block commits whatever its stamp.
+                Err(e @ (Invalid::Parent(_) | Invalid::AheadOfClock { .. })) => {
                     tracing::warn!(height, "finalized block {hash} not committed yet: {e}");
                     return Ok(());
                 }

@@ -125,3 +125,23 @@ fn a_block_with_an_invalid_transaction_is_rejected_on_reexecution() {
     let err = c.rt.apply_block(c.state.clone(), &c.head, &block).unwrap_err();
     assert!(err.to_string().starts_with("header state_root mismatch"), "{err}");
 }
+
+#[test]
+fn block_time_only_moves_forward() {
+    let c = Chain::new();
+    for timestamp in [c.head.timestamp_ms, c.head.timestamp_ms - 1, 0] {
+        let block = weft_runtime::BlockBuilder::new(&c.rt, c.state.clone(), &c.head, timestamp, c.proposer)
+            .finish()
+            .unwrap()
+            .block;
+        let err = c.rt.apply_block(c.state.clone(), &c.head, &block).unwrap_err();
+        assert!(matches!(err, weft_runtime::BlockError::Timestamp { .. }), "{err}");
+        assert!(err.to_string().contains("is not after its parent's"), "{err}");
+    }
+    let later =
+        weft_runtime::BlockBuilder::new(&c.rt, c.state.clone(), &c.head, c.head.timestamp_ms + 1, c.proposer)
+            .finish()
+            .unwrap()
+            .block;
+    assert!(c.rt.apply_block(c.state.clone(), &c.head, &later).is_ok());
+}
