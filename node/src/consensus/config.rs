@@ -77,8 +77,12 @@ pub struct Config {
     pub max_answered_peers: usize,
     /// Most blocks, and most certificates, requested at once.
     pub max_requests: usize,
-    /// Most pieces of evidence kept; later ones are neither kept nor reported.
+    /// Most pieces of evidence kept; beyond it a new piece replaces the one of the lowest view
+    /// (if its own view is higher), so a flood of old evidence cannot hide new offences.
     pub max_evidence: usize,
+    /// Most pieces of evidence kept against one validator; more of the same offender add
+    /// nothing and are neither kept nor reported, so one offender cannot crowd out the others.
+    pub max_evidence_per_offender: usize,
     /// A safety rule switched off on purpose, for the simulation's self-test that its checker
     /// catches a broken protocol. Compiled only into tests (feature `sim-broken-rules`).
     #[cfg(any(test, feature = "sim-broken-rules"))]
@@ -113,6 +117,7 @@ impl Config {
             max_answered_peers: 256,
             max_requests: 64,
             max_evidence: 1024,
+            max_evidence_per_offender: 16,
             #[cfg(any(test, feature = "sim-broken-rules"))]
             broken_rule: None,
         }

@@ -349,11 +349,26 @@ impl<S: Signer, P: Clone + Ord + Debug> Core<S, P> {
         }
     }
 
-    /// Records evidence once (up to [`super::Config::max_evidence`] pieces) and reports it.
+    /// Records evidence once and reports it: at most [`super::Config::max_evidence_per_offender`]
+    /// pieces per offender, and at most [`super::Config::max_evidence`] in all, a new piece then
+    /// replacing the one of the lowest view.
     pub(super) fn report(&mut self, evidence: Evidence, kind: u8, out: &mut Vec<Effect<P>>) {
-        let key = (evidence.offender(), evidence.view(), kind);
-        if self.evidence.contains_key(&key) || self.evidence.len() >= self.cfg.max_evidence {
+        let offender = evidence.offender();
+        let key = (offender, evidence.view(), kind);
+        if self.evidence.contains_key(&key) {
             return;
+        }
+        let of_offender = self.evidence.range((offender, 0, 0)..=(offender, View::MAX, u8::MAX)).count();
+        if of_offender >= self.cfg.max_evidence_per_offender {
+            return;
+        }
+        if self.evidence.len() >= self.cfg.max_evidence {
+            // Keys sort by offender first: the lowest view is found by a scan (bounded).
+            let Some(lowest) = self.evidence.keys().min_by_key(|(_, view, _)| *view).copied() else { return };
+            if lowest.1 >= key.1 {
+                return;
+            }
+            self.evidence.remove(&lowest);
         }
         self.evidence.insert(key, evidence.clone());
         out.push(Effect::Evidence(evidence));

@@ -1451,6 +1451,32 @@ fn conflicting_votes_are_evidence_and_kept() {
     assert!(!e.iter().any(|e| matches!(e, Effect::Evidence(_))));
 }
 
+#[test]
+fn evidence_is_bounded_per_offender_and_new_offences_are_never_crowded_out() {
+    let keys: Vec<SigningKey> = (0..4).map(key).collect();
+    let mut cfg = config(validator_set(&keys, &[1, 1, 1, 1]));
+    cfg.max_evidence_per_offender = 4;
+    cfg.max_evidence = 6;
+    let mut core = Core::new(cfg, keys[0].clone(), Anchor::genesis(genesis().hash())).unwrap();
+    core.handle(Input::Start);
+    // Nullify and Finalize of one view by one validator conflict.
+    let mut equivocate = |who: &SigningKey, view: View| {
+        core.handle(vote_msg(Vote::Nullify(view), who));
+        let e = core.handle(vote_msg(Vote::Finalize(BlockRef { view, height: 1, hash: Hash([1; 32]) }), who));
+        e.iter().filter(|e| matches!(e, Effect::Evidence(_))).count()
+    };
+    // One offender in eight views: four kept and reported.
+    let reported: usize = (1..=8).map(|view| equivocate(&keys[1], view)).sum();
+    assert_eq!(reported, 4);
+    // Another offender later: every offence reported; the lowest views make room.
+    let reported: usize = (9..=11).map(|view| equivocate(&keys[2], view)).sum();
+    assert_eq!(reported, 3, "a second offender is not crowded out by the first");
+    let kept: Vec<(Address, View)> = core.evidence().map(|e| (e.offender(), e.view())).collect();
+    assert_eq!(kept.len(), 6);
+    assert_eq!(kept.iter().filter(|(a, _)| *a == address_of(&keys[2])).count(), 3);
+    assert_eq!(kept.iter().map(|(_, v)| *v).min(), Some(2), "the lowest view made room: {kept:?}");
+}
+
 /// Drives validator 0 until it has nullified its current view; returns that view.
 fn nullify_current_view(core: &mut Core<SigningKey, usize>) -> (View, Vec<Effect<usize>>) {
     let view = core.view();
