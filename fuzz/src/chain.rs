@@ -63,7 +63,7 @@ fn build_base() -> Result<Base, String> {
         .collect();
     let mut state = MemoryState::new();
     let out = runtime
-        .genesis(Arc::new(state.clone()), &Genesis { timestamp_ms: BLOCK_MS, balances })
+        .genesis(Arc::new(state.clone()), &Genesis { timestamp_ms: BLOCK_MS, balances, validators: None })
         .map_err(|e| e.to_string())?;
     state.apply(&out.changes);
     let mut base = Base {

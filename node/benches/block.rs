@@ -96,8 +96,12 @@ impl Bench {
         let store = Store::open(&dir.path().join("chain.redb")).unwrap();
         let rt = Runtime::new(CHAIN, 1).unwrap();
         let balances = keys.iter().map(|k| (address_of(k), 1u128 << 100)).collect();
-        let genesis =
-            rt.genesis(Arc::new(store.state().unwrap()), &Genesis { timestamp_ms: 0, balances }).unwrap();
+        let genesis = rt
+            .genesis(
+                Arc::new(store.state().unwrap()),
+                &Genesis { timestamp_ms: 0, balances, validators: None },
+            )
+            .unwrap();
         store.commit_block(&genesis.block, &genesis.receipts, &genesis.changes).unwrap();
         let mut b = Bench {
             rt,

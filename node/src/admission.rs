@@ -324,7 +324,8 @@ mod tests {
     fn ledger(dir: &std::path::Path) -> Arc<Ledger> {
         let store = Store::open(&dir.join("chain.redb")).unwrap();
         let runtime = Runtime::new(CHAIN_ID, 1).unwrap();
-        let genesis = Genesis { timestamp_ms: 1, balances: vec![(dev_address("alice"), 1 << 40)] };
+        let genesis =
+            Genesis { timestamp_ms: 1, balances: vec![(dev_address("alice"), 1 << 40)], validators: None };
         let out = runtime.genesis(Arc::new(store.state().unwrap()), &genesis).unwrap();
         store.commit_block(&out.block, &out.receipts, &out.changes).unwrap();
         Arc::new(Ledger::new(store, runtime))

@@ -188,12 +188,14 @@ impl GenesisFile {
         )
     }
 
-    /// The runtime's genesis.
-    pub fn runtime_genesis(&self) -> weft_runtime::Genesis {
-        weft_runtime::Genesis {
+    /// The runtime's genesis: the balances, and the validator set, which the genesis state (and
+    /// so the genesis block hash) binds.
+    pub fn runtime_genesis(&self) -> Result<weft_runtime::Genesis, weft_types::consensus::ValidatorSetError> {
+        Ok(weft_runtime::Genesis {
             timestamp_ms: self.timestamp_ms,
             balances: self.balances.iter().map(|b| (b.address, b.amount)).collect(),
-        }
+            validators: Some(self.validator_set()?),
+        })
     }
 
     /// SHA3-256 of the canonical JSON: names the network.
@@ -247,5 +249,31 @@ mod tests {
         std::fs::write(&path, r#"{"chain_id": 1, "surprise": true}"#).unwrap();
         let err = GenesisFile::load(&path).unwrap_err().to_string();
         assert!(err.contains("genesis.json"), "{err}");
+    }
+
+    #[test]
+    fn the_genesis_block_binds_the_validator_set() {
+        let runtime = weft_runtime::Runtime::new(9, 1).unwrap();
+        let block = |file: &GenesisFile| {
+            let empty = std::sync::Arc::new(weft_runtime::state::memory::MemoryState::new());
+            runtime.genesis(empty, &file.runtime_genesis().unwrap()).unwrap().block.hash()
+        };
+        let base = block(&sample());
+        assert_eq!(block(&sample()), base);
+        // Another power, another member: another chain.
+        let mut other = sample();
+        other.validators[0].power = 2;
+        assert_ne!(block(&other), base);
+        let mut other = sample();
+        other.validators.push(GenesisValidator {
+            address: dev_address("carol"),
+            power: 1,
+            name: "v1".into(),
+        });
+        assert_ne!(block(&other), base);
+        // A set that is not one is refused, not left out.
+        let mut bad = sample();
+        bad.validators[0].power = 0;
+        assert!(bad.runtime_genesis().is_err());
     }
 }

@@ -32,7 +32,7 @@ fn token_call(c: &mut Criterion) {
     let alice = address_of(&key);
     let rt = Runtime::new(1, 1).unwrap();
     let mut state = MemoryState::new();
-    let genesis = Genesis { timestamp_ms: 0, balances: vec![(alice, u128::MAX / 2)] };
+    let genesis = Genesis { timestamp_ms: 0, balances: vec![(alice, u128::MAX / 2)], validators: None };
     let out = rt.genesis(Arc::new(state.clone()), &genesis).unwrap();
     state.apply(&out.changes);
     let mut head = out.block.header;

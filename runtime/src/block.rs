@@ -13,9 +13,10 @@ use weft_types::{
     Account, Address, Amount, Block, ChainId, Gas, Hash, Header, Receipt, SignatureError, SignedTransaction,
     block::{receipts_root, tx_root, tx_root_of_hashes},
     codec::BoundedVec,
+    consensus::ValidatorSet,
     limits::{MAX_BLOCK_BYTES, MAX_BLOCK_GAS, MAX_BLOCK_TXS, MAX_TX_BYTES, MAX_TX_GAS},
     sha3_256,
-    state::account_key,
+    state::{VALIDATORS_KEY, account_key},
 };
 
 use crate::{
@@ -196,6 +197,9 @@ pub struct Genesis {
     pub timestamp_ms: u64,
     /// Initial balances; addresses must be distinct.
     pub balances: Vec<(Address, Amount)>,
+    /// The validator set, kept in the state (`weft_types::state::VALIDATORS_KEY`) so that the
+    /// genesis block's hash binds it; `None` on a chain without one (the dev chain).
+    pub validators: Option<ValidatorSet>,
 }
 
 /// Why a genesis is invalid.
@@ -458,6 +462,9 @@ impl Runtime {
             if kv.insert(account_key(address), Some(account.encode())).is_some() {
                 return Err(GenesisError::DuplicateAccount(*address));
             }
+        }
+        if let Some(set) = &genesis.validators {
+            kv.insert(VALIDATORS_KEY.to_vec(), Some(set.encode()));
         }
         let changes = tree::commit(&backend, 0, kv).map_err(RuntimeError::from)?;
         let header = Header {

@@ -125,6 +125,7 @@ impl DevNode {
             let genesis = Genesis {
                 timestamp_ms: now_ms(),
                 balances: DEV_ACCOUNTS.iter().map(|n| (dev_address(n), DEV_BALANCE)).collect(),
+                validators: None,
             };
             let state = Arc::new(store.state().map_err(ChainError::from)?);
             let out = runtime.genesis(state, &genesis).map_err(|e| DevError::Runtime(e.to_string()))?;

@@ -152,9 +152,13 @@ impl ValidatorNode {
             .map_err(|source| ValidatorError::Io { path: config.data_dir.clone(), source })?;
         let store = Store::open(&config.data_dir.join("chain.redb"))?;
         let runtime = Runtime::new(genesis.chain_id, genesis.min_gas_price)?;
+        let invalid_set = |e: weft_types::consensus::ValidatorSetError| ValidatorError::Setting {
+            key: "genesis validators".into(),
+            reason: e.to_string(),
+        };
         let expected = {
             let empty = Arc::new(weft_runtime::state::memory::MemoryState::new());
-            runtime.genesis(empty, &genesis.runtime_genesis())?
+            runtime.genesis(empty, &genesis.runtime_genesis().map_err(invalid_set)?)?
         };
         match store.block_by_height(0)? {
             None => store.commit_block(&expected.block, &expected.receipts, &expected.changes)?,
@@ -166,10 +170,7 @@ impl ValidatorNode {
                 });
             }
         }
-        let validators = genesis.validator_set().map_err(|e| ValidatorError::Setting {
-            key: "genesis validators".into(),
-            reason: e.to_string(),
-        })?;
+        let validators = genesis.validator_set().map_err(invalid_set)?;
         let me = address_of(&key);
         let is_validator = validators.contains(&me);
         let mut cfg = consensus::Config::new(genesis.chain_id, validators.clone());

@@ -522,8 +522,11 @@ mod tests {
         count: u64,
     ) -> (tempfile::TempDir, Chain, Vec<Vec<u8>>, FinalityCertificate) {
         let runtime = Runtime::new(CHAIN, 1).unwrap();
-        let genesis =
-            weft_runtime::Genesis { timestamp_ms: 1_000, balances: vec![(Address([5; 32]), 1_000)] };
+        let genesis = weft_runtime::Genesis {
+            timestamp_ms: 1_000,
+            balances: vec![(Address([5; 32]), 1_000)],
+            validators: None,
+        };
         let out = runtime.genesis(Arc::new(MemoryState::new()), &genesis).unwrap();
         let dir = tempfile::tempdir().unwrap();
         let open = |name: &str| {

@@ -624,7 +624,7 @@ fn served_chain(
     let store = weft_node::store::Store::open(&dir.path().join("chain.redb")).unwrap();
     let runtime = weft_runtime::Runtime::new(genesis.chain_id, genesis.min_gas_price).unwrap();
     let empty = Arc::new(weft_runtime::state::memory::MemoryState::new());
-    let g = runtime.genesis(empty, &genesis.runtime_genesis()).unwrap();
+    let g = runtime.genesis(empty, &genesis.runtime_genesis().unwrap()).unwrap();
     store.commit_block(&g.block, &g.receipts, &g.changes).unwrap();
     let proposer = weft_types::tx::address_of(validator);
     let (mut blocks, mut certs, mut good, mut forged) = (vec![], vec![], vec![vec![]], vec![vec![]]);

@@ -30,7 +30,7 @@ fn memory_and_redb_agree_block_by_block() {
     let keys: Vec<SigningKey> = (1..=3u8).map(|i| SigningKey::from_bytes(&[i; 32])).collect();
     let addr = |i: usize| address_of(&keys[i]);
     let balances = (0..3).map(|i| (addr(i), 1u128 << 80)).collect();
-    let genesis = Genesis { timestamp_ms: 5, balances };
+    let genesis = Genesis { timestamp_ms: 5, balances, validators: None };
 
     // Build a chain on memory state.
     let mut mem = MemoryState::new();

@@ -34,7 +34,9 @@ impl Chain {
         let rt = Runtime::new(CHAIN_ID, 1).unwrap();
         let balances = keys.iter().map(|k| (address_of(k), INITIAL)).collect();
         let mut state = MemoryState::new();
-        let out = rt.genesis(Arc::new(state.clone()), &Genesis { timestamp_ms: 1_000, balances }).unwrap();
+        let out = rt
+            .genesis(Arc::new(state.clone()), &Genesis { timestamp_ms: 1_000, balances, validators: None })
+            .unwrap();
         state.apply(&out.changes);
         Self {
             rt,

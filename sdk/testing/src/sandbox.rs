@@ -205,7 +205,8 @@ impl Sandbox {
     pub fn try_with_config(config: SandboxConfig) -> Result<Self, RuntimeError> {
         let runtime = shared_runtime(config.chain_id, config.gas_price)?;
         let empty = Arc::new(MemoryState::new());
-        let genesis = Genesis { timestamp_ms: config.genesis_timestamp_ms, balances: Vec::new() };
+        let genesis =
+            Genesis { timestamp_ms: config.genesis_timestamp_ms, balances: Vec::new(), validators: None };
         let out = runtime.genesis(empty, &genesis).map_err(|e| match e {
             weft_runtime::GenesisError::Runtime(e) => e,
             other => RuntimeError::Engine(other.to_string()),

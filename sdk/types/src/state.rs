@@ -6,6 +6,7 @@
 //! | `0x00 ‖ address` | SCALE([`Account`]) |
 //! | `0x01 ‖ code_hash` | the wasm code as uploaded |
 //! | `0x02 ‖ contract ‖ storage key` | a contract's storage value |
+//! | `0x03 ‖ 0x00` | SCALE(`ValidatorSet`): the validator set written at genesis (absent on a chain without one, the dev chain) |
 
 use alloc::vec::Vec;
 use parity_scale_codec::{Decode, Encode};
@@ -18,6 +19,12 @@ pub const ACCOUNT_PREFIX: u8 = 0;
 pub const CODE_PREFIX: u8 = 1;
 /// Prefix of contract storage entries.
 pub const STORAGE_PREFIX: u8 = 2;
+/// Prefix of the chain's own entries (no account, code or contract writes them).
+pub const CHAIN_PREFIX: u8 = 3;
+
+/// The state key of the validator set written at genesis: binding it into the genesis state
+/// root, and so into the genesis block hash, means a node with another set is on another chain.
+pub const VALIDATORS_KEY: [u8; 2] = [CHAIN_PREFIX, 0];
 
 /// An account: a key-controlled account (no code) or a contract.
 #[derive(Clone, PartialEq, Eq, Debug, Default, Encode, Decode)]
