@@ -46,6 +46,7 @@ use redb::{Database, Durability, ReadableDatabase, ReadableTable, TableDefinitio
 use weft_runtime::state::StateChanges;
 use weft_types::{
     Block, Hash, Header, Receipt,
+    block::tx_root_of_hashes,
     codec::{DecodeError, decode_exact},
     limits::MAX_BLOCK_BYTES,
 };
@@ -165,6 +166,12 @@ pub enum StoreError {
         txs: usize,
         /// Receipts given.
         receipts: usize,
+    },
+    /// The header's `tx_root` is not the root of its transactions.
+    #[error("the header's tx_root {header} is not the root of the block's transactions")]
+    TxRootMismatch {
+        /// The header's.
+        header: Hash,
     },
     /// A receipt is not for the transaction at its index.
     #[error("receipt {index} is for transaction {receipt}, but transaction {index} is {tx}")]
@@ -391,11 +398,19 @@ impl Store {
         if receipts.len() != block.txs.len() {
             return Err(StoreError::ReceiptCount { txs: block.txs.len(), receipts: receipts.len() });
         }
-        let tx_hashes: Vec<Hash> = block.txs.iter().map(|tx| tx.hash()).collect();
-        for (index, (tx, receipt)) in tx_hashes.iter().zip(receipts).enumerate() {
-            if receipt.tx_hash != *tx {
-                return Err(StoreError::ReceiptMismatch { index, tx: *tx, receipt: receipt.tx_hash });
+        // The receipts name the transactions by hash: their root is the header's `tx_root` exactly
+        // when each receipt is for the transaction at its index (the builder and re-execution
+        // compute `tx_root` from the transactions), so a block is not hashed again to commit it.
+        let tx_hashes: Vec<Hash> = receipts.iter().map(|r| r.tx_hash).collect();
+        if tx_root_of_hashes(&tx_hashes) != header.tx_root {
+            // Refused: find the receipt that is not its transaction's.
+            for (index, (tx, receipt)) in block.txs.iter().zip(receipts).enumerate() {
+                let tx = tx.hash();
+                if receipt.tx_hash != tx {
+                    return Err(StoreError::ReceiptMismatch { index, tx, receipt: receipt.tx_hash });
+                }
             }
+            return Err(StoreError::TxRootMismatch { header: header.tx_root });
         }
 
         self.check_writable()?;

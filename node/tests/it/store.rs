@@ -149,6 +149,13 @@ fn commit_block_refusals() {
         check(store.commit_block(&next, &swapped, &changes)),
         StoreError::ReceiptMismatch { index: 0, .. }
     ));
+    // A header whose tx_root is not its transactions' (the receipts are theirs).
+    let mut bad_tx_root = next.clone();
+    bad_tx_root.header.tx_root = Hash([5; 32]);
+    assert!(matches!(
+        check(store.commit_block(&bad_tx_root, &receipts, &changes)),
+        StoreError::TxRootMismatch { header } if header == Hash([5; 32])
+    ));
 
     // Nothing was written by any refusal, and the right block still commits.
     assert_eq!(store.head().unwrap().as_ref(), Some(&head));
