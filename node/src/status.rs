@@ -52,13 +52,22 @@ pub struct NodeStatus {
     peers: Mutex<BTreeMap<String, String>>,
     /// Whether the node is fetching blocks it missed.
     syncing: AtomicBool,
+    /// The highest block this node knows the network finalized (from a certificate its
+    /// consensus core accepted), committed here or not.
+    network_final: AtomicU64,
     gossip_drops: Arc<GossipDrops>,
 }
 
 impl NodeStatus {
     /// A node described by `meta`, with no peer, not syncing.
     pub fn new(meta: NodeMeta) -> Self {
-        Self { meta, peers: Mutex::default(), syncing: AtomicBool::new(false), gossip_drops: Arc::default() }
+        Self {
+            meta,
+            peers: Mutex::default(),
+            syncing: AtomicBool::new(false),
+            network_final: AtomicU64::new(0),
+            gossip_drops: Arc::default(),
+        }
     }
 
     /// Static facts.
@@ -74,6 +83,24 @@ impl NodeStatus {
     /// Marks the node as fetching blocks it missed, or done.
     pub fn set_syncing(&self, syncing: bool) {
         self.syncing.store(syncing, Ordering::Relaxed);
+    }
+
+    /// Notes that the network finalized the block at `height` (kept if higher than known).
+    pub fn note_final(&self, height: u64) {
+        self.network_final.fetch_max(height, Ordering::Relaxed);
+    }
+
+    /// The highest height this node knows the network finalized.
+    pub fn network_final(&self) -> u64 {
+        self.network_final.load(Ordering::Relaxed)
+    }
+
+    /// Whether the node is healthy with `head` committed: not syncing, not behind a block it
+    /// knows the network finalized (a node that cannot commit while its peers go on is not
+    /// healthy, even once its sync gave up), and connected unless it needs nobody.
+    pub fn healthy(&self, head: u64) -> bool {
+        let connected = self.meta.alone || !self.peers.lock().unwrap_or_else(|p| p.into_inner()).is_empty();
+        !self.syncing() && self.network_final() <= head && connected
     }
 
     /// The counts of gossiped transactions dropped before admission.
@@ -99,5 +126,25 @@ impl NodeStatus {
     pub fn peers(&self) -> Vec<(String, String)> {
         let peers = self.peers.lock().unwrap_or_else(|p| p.into_inner());
         peers.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_node_behind_what_the_network_finalized_is_not_healthy() {
+        let status = NodeStatus::new(NodeMeta { dev: false, validator: true, peer_id: None, alone: false });
+        assert!(!status.healthy(0), "alone among four: no peer");
+        status.set_peer("p".into(), Some("addr".into()));
+        assert!(status.healthy(0));
+        status.note_final(5);
+        status.note_final(3);
+        assert_eq!(status.network_final(), 5, "only ever rises");
+        assert!(!status.healthy(4), "behind block 5");
+        assert!(status.healthy(5));
+        status.set_syncing(true);
+        assert!(!status.healthy(5));
     }
 }

@@ -33,8 +33,7 @@ impl NodeApiServer for WeftRpc {
         let peers = self.chain.status.peers().len();
         let syncing = self.chain.status.syncing();
         Ok(Health {
-            // Up to date, and connected unless it needs nobody.
-            healthy: !syncing && (peers > 0 || self.chain.status.meta().alone),
+            healthy: self.chain.status.healthy(head.height),
             height: head.height,
             finalized_height: head.height,
             peers: u32::try_from(peers).unwrap_or(u32::MAX),

@@ -363,8 +363,14 @@ impl<N: Network> Driver<N> {
                     let _ = tx.send((view, kind)).await;
                 });
             }
-            Effect::Finalized { block, view, certificate } => self.commit(block, view, certificate)?,
-            Effect::Sync(cert) => self.start_sync(cert),
+            Effect::Finalized { block, view, certificate } => {
+                self.chain.status.note_final(block.header.height);
+                self.commit(block, view, certificate)?
+            }
+            Effect::Sync(cert) => {
+                self.chain.status.note_final(cert.block().height);
+                self.start_sync(cert)
+            }
             Effect::Evidence(evidence) => {
                 tracing::warn!(view = evidence.view(), "evidence of equivocation by {}", evidence.offender());
                 self.chain.ledger.store().keep_evidence(&evidence)?;

@@ -794,6 +794,41 @@ async fn gossiped_transactions_are_limited_per_peer() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_that_cannot_catch_up_with_the_network_is_not_healthy() {
+    use weft_rpc_api::NodeApiClient;
+    use weft_types::consensus::ConsensusMessage;
+    let chain_id = 9_194;
+    let dir = tempfile::tempdir().unwrap();
+    let validator = ed25519_dalek::SigningKey::from_bytes(&[45; 32]);
+    let genesis = one_validator_genesis(dir.path(), chain_id, &validator);
+    let ServedChain { certs, .. } = served_chain(&genesis, &validator, 4);
+    // Its only peer answers every blocks request with nothing.
+    let peer = spawn(config(chain_id), Serve::Blocks(Arc::new(vec![vec![]]))).await;
+    let (follower, me) = start_follower(dir.path(), &[&peer], |_| {}).await;
+    eventually("connected", || async { peer.peer_ids().await.contains(&me) }).await;
+    wait_topic_peers(&peer, Topic::Consensus, 1).await;
+    let rpc = jsonrpsee_http_client::HttpClientBuilder::default()
+        .build(format!("http://{}", follower.rpc_addr()))
+        .unwrap();
+    assert!(rpc.node_health().await.unwrap().healthy, "connected and up to date");
+    // The network finalized block 4; the follower cannot fetch it, and its sync gives up.
+    let certificate = ConsensusMessage::Certificate(certs[3].certificate());
+    let mut data = parity_scale_codec::Encode::encode(&certificate);
+    data.extend(0u32.to_le_bytes());
+    peer.handle.publish(Topic::Consensus, data).await.unwrap();
+    eventually("the follower heard of block 4", || async { follower.chain().status.network_final() == 4 })
+        .await;
+    // Its sync runs out of attempts at once (empty answers); then it is no longer syncing.
+    sleep(Duration::from_millis(500)).await;
+    eventually("its sync gave up", || async { !rpc.node_health().await.unwrap().syncing }).await;
+    let health = rpc.node_health().await.unwrap();
+    assert_eq!(health.height, 0);
+    assert!(!health.healthy && health.peers == 1, "behind the network yet healthy: {health:?}");
+    follower.shutdown().await;
+    peer.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sync_drops_a_peer_serving_bad_blocks_and_finishes_from_another() {
     use weft_types::consensus::ConsensusMessage;
     let chain_id = 9_191;
