@@ -82,8 +82,9 @@ impl<'a> BlockProducer<'a> {
 }
 
 /// What follows the durable commit of `out` (on the dev chain or a validator, built here or
-/// received): its transactions, those in `dropped` and those its nonces made stale leave the
-/// mempool, and the block, then each dropped transaction, is announced to subscribers.
+/// received): the block is announced to subscribers at once (its receipts are readable from the
+/// store already, so the announcement must not lag behind them), then its transactions, those in
+/// `dropped` and those its nonces made stale leave the mempool, and each dropped one is announced.
 pub fn on_committed(
     ledger: &Ledger,
     pool: &Admission,
@@ -92,10 +93,18 @@ pub fn on_committed(
     mut dropped: Vec<(Hash, String)>,
 ) -> Arc<CommittedBlock> {
     let tx_hashes: Vec<Hash> = out.receipts.iter().map(|r| r.tx_hash).collect();
+    let height = out.block.header.height;
+    // Moved out when nobody else holds the block, copied while another block is built on it.
+    let (block, receipts) = match Arc::try_unwrap(out) {
+        Ok(out) => (out.block, out.receipts),
+        Err(shared) => (shared.block.clone(), shared.receipts.clone()),
+    };
+    let committed = Arc::new(CommittedBlock { block, receipts, tx_hashes });
+    events.publish(ChainEvent::Block(committed.clone()));
     match ledger.store().state() {
         Ok(state) => {
             let nonces = nonces_of(&pool.senders(), |s| nonce_in(&state, s));
-            let included = tx_hashes.iter().chain(dropped.iter().map(|(h, _)| h));
+            let included = committed.tx_hashes.iter().chain(dropped.iter().map(|(h, _)| h));
             let stale = pool.remove_committed(included, |s| {
                 nonces.get(s).copied().unwrap_or_else(|| nonce_in(&state, s))
             });
@@ -104,15 +113,8 @@ pub fn on_committed(
             );
         }
         // The block is committed; pruning waits for the next one.
-        Err(e) => tracing::warn!("mempool not pruned after block {}: {e}", out.block.header.height),
+        Err(e) => tracing::warn!("mempool not pruned after block {height}: {e}"),
     }
-    // Moved out when nobody else holds the block, copied while another block is built on it.
-    let (block, receipts) = match Arc::try_unwrap(out) {
-        Ok(out) => (out.block, out.receipts),
-        Err(shared) => (shared.block.clone(), shared.receipts.clone()),
-    };
-    let committed = Arc::new(CommittedBlock { block, receipts, tx_hashes });
-    events.publish(ChainEvent::Block(committed.clone()));
     for (hash, reason) in dropped {
         events.publish(ChainEvent::Dropped { hash, reason });
     }
