@@ -137,7 +137,8 @@ impl Admission {
         self.pool().get(hash).cloned()
     }
 
-    /// For each of `hashes`, whether that transaction waits here (and so was verified).
+    /// For each of `hashes`, whether that transaction waits here (and so was verified). One
+    /// lock for the lot: `hashes` are a block's, at most `MAX_BLOCK_TXS` map lookups.
     pub fn contains_each(&self, hashes: &[Hash]) -> Vec<bool> {
         let pool = self.pool();
         hashes.iter().map(|h| pool.get(h).is_some()).collect()

@@ -87,6 +87,12 @@ impl Blocks {
     /// Remembers `message`, the encoded proposal of `block`, to persist with the block once it
     /// is kept. A body that is not its header's (`tx_root`) is not remembered: it shares the
     /// real block's hash, and persisting it in the real one's place would lose that block.
+    ///
+    /// Cost, for any peer: one hash per transaction of a decoded proposal (at most
+    /// `MAX_BLOCK_BYTES` of them; the core computes the same root again before it keeps the
+    /// block), and at most [`MAX_PROPOSALS`] messages held, each within the blocks topic's
+    /// size limit. Remembering only what the core accepted, as small signed proposals, would
+    /// bound this far lower: left for the byzantine-hardening work (issue 19).
     pub(super) fn remember_proposal(&mut self, block: &Block, message: Vec<u8>) {
         if tx_root(&block.txs) != block.header.tx_root {
             return;
