@@ -5,6 +5,7 @@
 use std::{
     collections::{BTreeMap, BTreeSet},
     sync::Arc,
+    time::{SystemTime, UNIX_EPOCH},
 };
 
 use weft_runtime::{BlockBuilder, BlockOutput, PushError, RuntimeError, SharedBackend, StateBackend};
@@ -119,6 +120,12 @@ pub fn on_committed(
         events.publish(ChainEvent::Dropped { hash, reason });
     }
     committed
+}
+
+/// This node's clock, in ms since the Unix epoch, for block timestamps (0 if it reads before
+/// the epoch: the block then takes its parent's time plus one).
+pub fn now_ms() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
 }
 
 /// The nonce of `sender` in `state` (0 when it cannot be read: the block's checks decide).

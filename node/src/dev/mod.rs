@@ -19,7 +19,7 @@ use std::{
     path::{Path, PathBuf},
     sync::{Arc, mpsc},
     thread,
-    time::{Duration, SystemTime, UNIX_EPOCH},
+    time::Duration,
 };
 
 use weft_runtime::{Genesis, Runtime};
@@ -30,6 +30,7 @@ use weft_types::{
 
 pub use self::control::{DEV_CHAIN_ID, DevCommand, DevControl, DevError, dev_proposer};
 use self::{control::io, producer::Producer};
+use crate::producer::now_ms;
 use crate::{
     chain::{Chain, ChainError, NodeMeta},
     mempool::MempoolConfig,
@@ -244,10 +245,6 @@ fn existing_snapshots(data_dir: &Path) -> Result<BTreeMap<u64, PathBuf>, DevErro
         }
     }
     Ok(out)
-}
-
-pub(super) fn now_ms() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
 }
 
 /// `chain-N.redb` → `chain-(N+1).redb`.

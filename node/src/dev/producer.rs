@@ -17,11 +17,11 @@ use weft_types::{Address, Amount, Hash, Header};
 
 use super::{
     control::{DevCommand, DevError, dev_proposer, io},
-    next_db_name, now_ms, write_pointer,
+    next_db_name, write_pointer,
 };
 use crate::{
     chain::{Chain, ChainError, ChainEvent, CommittedBlock},
-    producer::{BlockProducer, Produced, on_committed},
+    producer::{BlockProducer, Produced, now_ms, on_committed},
     store::{Layered, Store},
 };
 

@@ -7,11 +7,7 @@
 //! `block_interval_ms` after the parent block (or when a transaction arrives first); the core's
 //! view deadline includes that wait.
 
-use std::{
-    collections::VecDeque,
-    sync::Arc,
-    time::{Duration, SystemTime, UNIX_EPOCH},
-};
+use std::{collections::VecDeque, sync::Arc, time::Duration};
 
 use ed25519_dalek::SigningKey;
 use parity_scale_codec::Encode;
@@ -32,7 +28,7 @@ use crate::{
     chain::Chain,
     consensus::{self, Core, Effect, Input, Penalty},
     net::{BlocksRequest, BlocksResponse, NetEvent, PeerId, Topic, Verdict},
-    producer::on_committed,
+    producer::{now_ms, on_committed},
 };
 
 /// Capacity of the internal channels (timers).
@@ -504,8 +500,4 @@ impl<N: Network> Driver<N> {
             let _ = done.send(report).await;
         });
     }
-}
-
-fn now_ms() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
 }
