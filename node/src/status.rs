@@ -32,6 +32,9 @@ pub struct GossipDrops {
     pub over_peer_limit: AtomicU64,
     /// The admission queue was full: this node was not keeping up.
     pub queue_full: AtomicU64,
+    /// Consensus messages (or proposal bytes' worth of them) over the sending peer's budget of
+    /// useless traffic: known, stale or refused messages.
+    pub consensus_over_peer_limit: AtomicU64,
 }
 
 impl GossipDrops {

@@ -13,7 +13,7 @@ use weft_types::{
 };
 
 use super::{
-    Effect, Input, Penalty, TimeoutKind,
+    Effect, Fate, Input, Penalty, TimeoutKind,
     config::{Config, ConfigError, leader},
     persist::{Anchor, PersistRecord},
     signer::Signer,
@@ -135,6 +135,14 @@ impl<S: Signer, P: Clone + Ord + std::fmt::Debug> Core<S, P> {
             answered: BTreeMap::new(),
             evidence: BTreeMap::new(),
         };
+        // The signing watermark: never sign in a view at or below the stored certificate's, which
+        // a quorum signed (so it is authentic whoever served it). The anchor's own view may be
+        // lower and is not authenticated when the head became final as an ancestor (a syncing
+        // peer chose it); starting from it could sign a Nullify in a view whose Finalize this
+        // validator signed before its records were pruned.
+        if let Some(cert) = &core.finalized_cert {
+            core.view = core.view.max(cert.block().view.saturating_add(1));
+        }
         for record in records {
             core.restore_record(record)?;
         }
@@ -191,9 +199,13 @@ impl<S: Signer, P: Clone + Ord + std::fmt::Debug> Core<S, P> {
             Input::Start => self.start(&mut out),
             _ if !self.started => {}
             Input::TimeoutFired { view, kind } => self.on_timeout(view, kind, &mut out),
-            Input::Message { from, message } => self.on_message(from, message, &mut out),
+            Input::Message { from, message } => {
+                self.on_message(from, message, &mut out);
+            }
             Input::Bytes { from, bytes } => match ConsensusMessage::decode_bounded(&bytes) {
-                Ok(message) => self.on_message(from, message, &mut out),
+                Ok(message) => {
+                    self.on_message(from, message, &mut out);
+                }
                 Err(_) => out.push(Effect::Penalize { peer: from, reason: Penalty::Malformed }),
             },
             Input::BlockBuilt(block) => self.on_block_built(block, &mut out),
@@ -208,6 +220,36 @@ impl<S: Signer, P: Clone + Ord + std::fmt::Debug> Core<S, P> {
         }
         self.progress(&mut out);
         out
+    }
+
+    /// Handles a message from `from` like [`Input::Message`], and says what it was to this node:
+    /// whether the network layer should forward it ([`Fate`]). Before `Start`, every message is
+    /// [`Fate::Useless`].
+    pub fn receive(&mut self, from: P, message: ConsensusMessage) -> (Vec<Effect<P>>, Fate) {
+        let mut out = Vec::new();
+        if !self.started {
+            return (out, Fate::Useless);
+        }
+        let fate = self.on_message(from, message, &mut out);
+        self.progress(&mut out);
+        (out, fate)
+    }
+
+    /// The leader's signed proposal of block `hash`, if the block is held (above the finalized
+    /// one): what a node persists with the block's body.
+    pub fn proposal_of(&self, hash: &Hash) -> Option<SignedProposal> {
+        self.blocks.get(hash).map(|entry| entry.proposal)
+    }
+
+    /// Whether a notarization or finalization this node holds names block `hash`: a quorum
+    /// vouched for it, so local judgements that depend on this node's clock must not refuse it.
+    pub fn is_certified(&self, hash: &Hash) -> bool {
+        let Some(entry) = self.blocks.get(hash) else { return false };
+        self.views.get(&entry.proposal.proposal.view).is_some_and(|vs| {
+            let notarized = vs.notarization.as_ref().map(|c| c.vote);
+            let finalized = vs.finalization.as_ref().map(|c| c.certificate().vote);
+            [notarized, finalized].into_iter().flatten().any(|v| v.block().is_some_and(|b| b.hash == *hash))
+        })
     }
 
     /// The current view.
@@ -251,6 +293,11 @@ impl<S: Signer, P: Clone + Ord + std::fmt::Debug> Core<S, P> {
         }
         self.started = true;
         self.schedule_view_timeout(out);
+        out.push(Effect::ScheduleTimeout {
+            view: self.view,
+            kind: TimeoutKind::Recovery,
+            after_ms: self.cfg.retry_timeout_ms,
+        });
     }
 
     // ---- Timers ----
@@ -272,6 +319,15 @@ impl<S: Signer, P: Clone + Ord + std::fmt::Debug> Core<S, P> {
     }
 
     fn on_timeout(&mut self, view: View, kind: TimeoutKind, out: &mut Vec<Effect<P>>) {
+        if kind == TimeoutKind::Recovery {
+            self.recover(out);
+            out.push(Effect::ScheduleTimeout {
+                view: self.view,
+                kind: TimeoutKind::Recovery,
+                after_ms: self.cfg.retry_timeout_ms,
+            });
+            return;
+        }
         if view != self.view {
             return;
         }
@@ -299,6 +355,7 @@ impl<S: Signer, P: Clone + Ord + std::fmt::Debug> Core<S, P> {
                     });
                 }
             }
+            TimeoutKind::Recovery => {}
             TimeoutKind::Retry => {
                 self.retries = self.retries.saturating_add(1);
                 self.resend(out);
@@ -344,6 +401,12 @@ impl<S: Signer, P: Clone + Ord + std::fmt::Debug> Core<S, P> {
         if let Some(vote) = own_finalize {
             out.push(Effect::Broadcast(ConsensusMessage::Vote(*vote)));
         }
+        self.recover(out);
+    }
+
+    /// Asks again for the blocks and certificates still wanted, and syncs to the pending
+    /// finalization. Run by the view's retry timer and by the recovery timer of its own.
+    fn recover(&mut self, out: &mut Vec<Effect<P>>) {
         for hash in &self.wanted {
             out.push(Effect::Broadcast(ConsensusMessage::BlockRequest(*hash)));
         }

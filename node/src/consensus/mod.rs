@@ -117,6 +117,26 @@ pub enum TimeoutKind {
     /// After the deadline, the re-send timer: own votes, the certificate that opened the view,
     /// block requests and sync requests go out again, with the delay doubling each time.
     Retry,
+    /// The recovery timer, independent of views (every view change drops the view's timers, so
+    /// on a live network they may never fire): every [`Config::retry_timeout_ms`] it asks
+    /// again for the blocks and certificates still wanted and syncs to a finalization whose
+    /// blocks are still missing. Its `view` is ignored; one chain of it runs from `Start`.
+    Recovery,
+}
+
+/// What a received message was to this node ([`Core::receive`]): whether relaying it helps
+/// anyone, and whom to blame.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Fate {
+    /// It told this node something: a vote, certificate or proposal counted (or evidence of
+    /// equivocation), or a request this node cannot answer. Worth forwarding.
+    New,
+    /// Known already, settled (at or below the finalized view), of no use yet, or a request
+    /// this node answered: dropped without blame and not forwarded, so a replay dies at the
+    /// first honest hop.
+    Useless,
+    /// Refused for this reason; the delivering peer is blamed if [`Penalty::blames`].
+    Refused(Penalty),
 }
 
 /// An input to the core.

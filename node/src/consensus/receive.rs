@@ -15,7 +15,7 @@ use weft_types::{
 };
 
 use super::{
-    Effect, Penalty,
+    Effect, Fate, Penalty,
     config::leader,
     core::Core,
     signer::Signer,
@@ -38,8 +38,20 @@ enum Position {
     Refused(Penalty),
 }
 
+/// Blames `from` for `reason` (carried out only if [`Penalty::blames`]) and refuses the message.
+fn refuse<P>(from: P, reason: Penalty, out: &mut Vec<Effect<P>>) -> Fate {
+    out.push(Effect::Penalize { peer: from, reason });
+    Fate::Refused(reason)
+}
+
 impl<S: Signer, P: Clone + Ord + Debug> Core<S, P> {
-    pub(super) fn on_message(&mut self, from: P, message: ConsensusMessage, out: &mut Vec<Effect<P>>) {
+    /// Processes a message and says whether it was news (see [`Fate`]).
+    pub(super) fn on_message(
+        &mut self,
+        from: P,
+        message: ConsensusMessage,
+        out: &mut Vec<Effect<P>>,
+    ) -> Fate {
         match message {
             ConsensusMessage::Proposal { proposal, block } => self.on_proposal(from, proposal, *block, out),
             ConsensusMessage::Vote(vote) => self.on_vote(from, vote, out),
@@ -77,31 +89,31 @@ impl<S: Signer, P: Clone + Ord + Debug> Core<S, P> {
         Position::Current
     }
 
-    fn on_vote(&mut self, from: P, vote: SignedVote, out: &mut Vec<Effect<P>>) {
+    fn on_vote(&mut self, from: P, vote: SignedVote, out: &mut Vec<Effect<P>>) -> Fate {
         if !self.cfg.validators.contains(&vote.signer) {
-            out.push(Effect::Penalize { peer: from, reason: Penalty::NotValidator });
-            return;
+            return refuse(from, Penalty::NotValidator, out);
         }
         let view = vote.vote.view();
         match self.position(view, vote.vote.block().map(|b| b.height), true) {
-            Position::Refused(reason) => out.push(Effect::Penalize { peer: from, reason }),
+            Position::Refused(reason) => refuse(from, reason, out),
             Position::Stale => {
                 if self.catch_up_due(&vote) && vote.verify(self.cfg.chain_id).is_ok() {
                     self.catch_up(from, vote.signer, view, out);
                 }
+                Fate::Useless
             }
             Position::Current => {
                 if self.views.get(&view).is_some_and(|vs| vs.knows(&vote)) {
-                    return;
+                    return Fate::Useless;
                 }
                 if vote.verify(self.cfg.chain_id).is_err() {
-                    out.push(Effect::Penalize { peer: from, reason: Penalty::BadSignature });
-                    return;
+                    return refuse(from, Penalty::BadSignature, out);
                 }
                 if self.catch_up_due(&vote) {
                     self.catch_up(from, vote.signer, view, out);
                 }
                 self.record_vote(vote, out);
+                Fate::New
             }
         }
     }
@@ -157,30 +169,26 @@ impl<S: Signer, P: Clone + Ord + Debug> Core<S, P> {
         self.on_certificate_known(cert, true, out);
     }
 
-    fn on_certificate(&mut self, from: P, cert: Certificate, out: &mut Vec<Effect<P>>) {
+    fn on_certificate(&mut self, from: P, cert: Certificate, out: &mut Vec<Effect<P>>) -> Fate {
         let view = cert.view();
         // A finalization proves the network got there, however far ahead: it is how a lagging
         // validator catches up. Other certificates beyond the window are of no use yet.
         let finalization = matches!(cert.vote, Vote::Finalize(_));
         match self.position(view, cert.vote.block().map(|b| b.height), false) {
-            Position::Refused(reason) => {
-                out.push(Effect::Penalize { peer: from, reason });
-                return;
-            }
-            Position::Stale => return,
+            Position::Refused(reason) => return refuse(from, reason, out),
+            Position::Stale => return Fate::Useless,
             Position::Current => {}
         }
         if !finalization && view > self.view.saturating_add(self.cfg.future_views) {
-            return;
+            return Fate::Useless;
         }
         if self.views.get(&view).is_some_and(|vs| vs.has_certificate(&cert.vote)) {
-            return;
+            return Fate::Useless;
         }
         let views = &self.views;
         let known = |v: &SignedVote| views.get(&view).is_some_and(|vs| vs.knows(v));
         if cert.verify_with(self.cfg.chain_id, &self.cfg.validators, known).is_err() {
-            out.push(Effect::Penalize { peer: from, reason: Penalty::BadCertificate });
-            return;
+            return refuse(from, Penalty::BadCertificate, out);
         }
         let votes: Vec<SignedVote> = cert.votes().collect();
         self.on_certificate_known(cert, false, out);
@@ -188,9 +196,16 @@ impl<S: Signer, P: Clone + Ord + Debug> Core<S, P> {
         for vote in votes {
             self.record_vote(vote, out);
         }
+        Fate::New
     }
 
-    fn on_proposal(&mut self, from: P, signed: SignedProposal, block: Block, out: &mut Vec<Effect<P>>) {
+    fn on_proposal(
+        &mut self,
+        from: P,
+        signed: SignedProposal,
+        block: Block,
+        out: &mut Vec<Effect<P>>,
+    ) -> Fate {
         let p = signed.proposal;
         let set = &self.cfg.validators;
         let reason = if !set.contains(&signed.signer) {
@@ -208,24 +223,19 @@ impl<S: Signer, P: Clone + Ord + Debug> Core<S, P> {
             None
         };
         if let Some(reason) = reason {
-            out.push(Effect::Penalize { peer: from, reason });
-            return;
+            return refuse(from, reason, out);
         }
         match self.position(p.view, Some(p.height), true) {
-            Position::Refused(reason) => {
-                out.push(Effect::Penalize { peer: from, reason });
-                return;
-            }
-            Position::Stale => return,
+            Position::Refused(reason) => return refuse(from, reason, out),
+            Position::Stale => return Fate::Useless,
             Position::Current => {}
         }
         let have_block = self.blocks.contains_key(&p.block_hash);
         if have_block && self.views.get(&p.view).is_some_and(|vs| vs.proposal == Some(signed)) {
-            return;
+            return Fate::Useless;
         }
         if signed.verify(self.cfg.chain_id).is_err() {
-            out.push(Effect::Penalize { peer: from, reason: Penalty::BadSignature });
-            return;
+            return refuse(from, Penalty::BadSignature, out);
         }
         // The block hash covers only the header: a body whose transactions are not the header's
         // (`tx_root`) is not the signed block, and keeping it would make the real one look known
@@ -233,8 +243,7 @@ impl<S: Signer, P: Clone + Ord + Debug> Core<S, P> {
         // forwarding. Cost: one hash per transaction, after the cheap checks and the signature,
         // and only for a proposal not already known.
         if tx_root(&block.txs) != block.header.tx_root {
-            out.push(Effect::Penalize { peer: from, reason: Penalty::Invalid });
-            return;
+            return refuse(from, Penalty::Invalid, out);
         }
         let vs = self.views.entry(p.view).or_default();
         let certified = [
@@ -258,44 +267,57 @@ impl<S: Signer, P: Clone + Ord + Debug> Core<S, P> {
         let wanted = self.wanted.remove(&p.block_hash);
         if !have_block && (first || certified || wanted) {
             self.blocks.insert(p.block_hash, BlockEntry { proposal: signed, block, status: Status::Pending });
+            Fate::New
+        } else if conflict.is_some() {
+            // Equivocation: others need it to detect it too.
+            Fate::New
+        } else {
+            Fate::Useless
         }
     }
 
     /// Answers a block request with the block and its proposal, or, for a block not here (most
     /// often one already final and pruned), with the latest finalization, from which the peer can
     /// sync.
-    fn on_block_request(&mut self, from: P, hash: Hash, out: &mut Vec<Effect<P>>) {
+    ///
+    /// A request this node answered is not forwarded (the asker has its answer coming); one it
+    /// cannot answer is, so that peers further away may.
+    fn on_block_request(&mut self, from: P, hash: Hash, out: &mut Vec<Effect<P>>) -> Fate {
         let answer = match self.blocks.get(&hash) {
             Some(entry) => {
                 ConsensusMessage::Proposal { proposal: entry.proposal, block: Box::new(entry.block.clone()) }
             }
             None => match &self.finalized_cert {
                 Some(cert) => ConsensusMessage::Certificate(cert.certificate()),
-                None => return,
+                None => return Fate::New,
             },
         };
         if self.may_answer(&from) {
             out.push(Effect::SendTo(from, answer));
         }
+        Fate::Useless
     }
 
     /// Answers a certificate request with the view's notarization and nullification, or, for a
     /// view at or below the finalized one, with the latest finalization.
-    fn on_certificate_request(&mut self, from: P, view: View, out: &mut Vec<Effect<P>>) {
+    fn on_certificate_request(&mut self, from: P, view: View, out: &mut Vec<Effect<P>>) -> Fate {
         let answers: Vec<Certificate> = if view <= self.finalized.view {
             self.finalized_cert.iter().map(FinalityCertificate::certificate).collect()
         } else {
             match self.views.get(&view) {
                 Some(vs) => [&vs.notarization, &vs.nullification].into_iter().flatten().cloned().collect(),
-                None => return,
+                None => Vec::new(),
             }
         };
-        if answers.is_empty() || !self.may_answer(&from) {
-            return;
+        if answers.is_empty() {
+            return Fate::New;
         }
-        for cert in answers {
-            out.push(Effect::SendTo(from.clone(), ConsensusMessage::Certificate(cert)));
+        if self.may_answer(&from) {
+            for cert in answers {
+                out.push(Effect::SendTo(from.clone(), ConsensusMessage::Certificate(cert)));
+            }
         }
+        Fate::Useless
     }
 
     /// Counts an answer to `peer`: at most [`super::Config::max_answers_per_peer`] per peer and
@@ -375,6 +397,17 @@ impl<S: Signer, P: Clone + Ord + Debug> Core<S, P> {
         out.push(Effect::Evidence(evidence));
     }
 
+    /// A block this node refused that a quorum certified is validated again (the node is told
+    /// it is certified, so rules that depend on its own clock do not refuse it twice): a
+    /// refusal is never final for a hash a certificate names.
+    fn judge_again(&mut self, hash: &Hash) {
+        if let Some(entry) = self.blocks.get_mut(hash)
+            && entry.status == Status::Invalid
+        {
+            entry.status = Status::Pending;
+        }
+    }
+
     /// Stores a certificate formed from votes or received, and acts on it.
     pub(super) fn on_certificate_known(&mut self, cert: Certificate, formed: bool, out: &mut Vec<Effect<P>>) {
         let view = cert.view();
@@ -403,6 +436,7 @@ impl<S: Signer, P: Clone + Ord + Debug> Core<S, P> {
                 if !self.blocks.contains_key(&block.hash) {
                     self.want(block.hash, out);
                 }
+                self.judge_again(&block.hash);
             }
             Vote::Nullify(_) => {
                 vs.nullification = Some(cert.clone());
@@ -410,8 +444,10 @@ impl<S: Signer, P: Clone + Ord + Debug> Core<S, P> {
                     out.push(Effect::Broadcast(ConsensusMessage::Certificate(cert)));
                 }
             }
-            Vote::Finalize(_) => {
+            Vote::Finalize(block) => {
                 let Ok(fc) = FinalityCertificate::new(cert.clone()) else { return };
+                self.judge_again(&block.hash);
+                let vs = self.views.entry(view).or_default();
                 vs.finalization = Some(fc.clone());
                 if formed {
                     out.push(Effect::Broadcast(ConsensusMessage::Certificate(cert)));

@@ -119,7 +119,10 @@ impl<S: Signer, P: Clone + Ord + std::fmt::Debug> Core<S, P> {
                 // power; nothing here can be finalized.
                 return false;
             }
-            all_valid &= entry.status == Status::Valid;
+            // A block this node refused counts once it is judged again (`judge_again`): the
+            // finalization outweighs its judgement, and committing re-executes it, stopping the
+            // node with the reason if it still fails.
+            all_valid &= matches!(entry.status, Status::Valid | Status::Invalid);
             chain.push((hash, entry.proposal.proposal.view));
             hash = entry.block.header.parent_hash;
             height -= 1;

@@ -1,5 +1,7 @@
-//! Per-peer limits on what gossip may push into the mempool: a token bucket per propagation
-//! source. Pure bookkeeping with the time passed in.
+//! Per-peer limits on gossip: a token bucket per propagation source, for what a peer may push
+//! into the mempool (one token per transaction) and for the useless consensus traffic it may
+//! cost this node (tokens per message or per byte, refunded for news). Pure bookkeeping with
+//! the time passed in.
 
 use std::{collections::HashMap, time::Instant};
 
@@ -20,8 +22,8 @@ struct Bucket {
     at: Instant,
 }
 
-/// A token bucket per peer: each peer may push `burst` transactions at once and `rate` per
-/// second on average; the rest is refused and counted.
+/// A token bucket per peer: each peer may spend `burst` tokens at once and `rate` per second on
+/// average; the rest is refused and counted.
 #[derive(Debug)]
 pub struct GossipBudget {
     rate: f64,
@@ -43,6 +45,12 @@ impl GossipBudget {
 
     /// Takes one token of `peer`'s bucket at `now`; false (and counted) when it is empty.
     pub fn allow(&mut self, peer: PeerId, now: Instant) -> bool {
+        self.take(peer, now, 1.0)
+    }
+
+    /// Takes `cost` tokens of `peer`'s bucket at `now`; false (and counted) when it holds fewer.
+    /// A cost above the burst is never allowed.
+    pub fn take(&mut self, peer: PeerId, now: Instant, cost: f64) -> bool {
         if !self.buckets.contains_key(&peer)
             && self.buckets.len() >= MAX_BUCKETS
             && let Some(oldest) = self.buckets.iter().min_by_key(|(_, b)| b.at).map(|(p, _)| *p)
@@ -53,8 +61,8 @@ impl GossipBudget {
         let elapsed = now.saturating_duration_since(bucket.at).as_secs_f64();
         bucket.tokens = (bucket.tokens + elapsed * self.rate).min(self.burst);
         bucket.at = now;
-        if bucket.tokens >= 1.0 {
-            bucket.tokens -= 1.0;
+        if bucket.tokens >= cost {
+            bucket.tokens -= cost;
             true
         } else {
             self.refused = self.refused.saturating_add(1);
@@ -62,7 +70,14 @@ impl GossipBudget {
         }
     }
 
-    /// Transactions refused so far.
+    /// Gives `cost` tokens back to `peer` (up to the burst): what it spent on something useful.
+    pub fn refund(&mut self, peer: PeerId, cost: f64) {
+        if let Some(bucket) = self.buckets.get_mut(&peer) {
+            bucket.tokens = (bucket.tokens + cost).min(self.burst);
+        }
+    }
+
+    /// Takes refused so far.
     pub fn refused(&self) -> u64 {
         self.refused
     }
@@ -85,6 +100,18 @@ mod tests {
         assert_eq!((0..8).filter(|_| budget.allow(a, later)).count(), 3, "10/s for 0.3 s");
         let much_later = t + Duration::from_secs(60);
         assert_eq!((0..8).filter(|_| budget.allow(a, much_later)).count(), 5, "refilled up to the burst");
+    }
+
+    #[test]
+    fn costs_are_taken_and_refunded() {
+        let mut budget = GossipBudget::new(1, 100);
+        let (a, t) = (PeerId::random(), Instant::now());
+        assert!(budget.take(a, t, 60.0));
+        assert!(!budget.take(a, t, 60.0), "40 left");
+        budget.refund(a, 60.0);
+        assert!(budget.take(a, t, 100.0), "refunded up to the burst");
+        assert!(!budget.take(a, t, 101.0));
+        assert!(!budget.take(PeerId::random(), t, 101.0), "never above the burst");
     }
 
     #[test]

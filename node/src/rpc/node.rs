@@ -59,6 +59,7 @@ impl NodeApiServer for WeftRpc {
             height: head.height,
             gossip_txs_over_peer_limit: drops.over_peer_limit.load(Ordering::Relaxed),
             gossip_txs_queue_full: drops.queue_full.load(Ordering::Relaxed),
+            gossip_consensus_over_peer_limit: drops.consensus_over_peer_limit.load(Ordering::Relaxed),
         })
     }
 

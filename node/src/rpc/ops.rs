@@ -161,6 +161,12 @@ fn exposition(info: &NodeInfo, health: &Health, m: &NodeMetrics, evidence: usize
             ("{reason=\"queue_full\"}", m.gossip_txs_queue_full.to_string()),
         ],
     );
+    metric(
+        "weft_gossip_consensus_dropped_total",
+        "counter",
+        "Consensus gossip dropped because its peer sent more useless messages than its budget.",
+        &one(m.gossip_consensus_over_peer_limit.to_string()),
+    );
     metric("weft_evidence", "gauge", "Pieces of evidence of equivocation kept.", &one(evidence.to_string()));
     metric(
         "weft_uptime_seconds",
@@ -230,6 +236,7 @@ mod tests {
             height: 5,
             gossip_txs_over_peer_limit: 9,
             gossip_txs_queue_full: 0,
+            gossip_consensus_over_peer_limit: 4,
         };
         let text = exposition(&info, &health, &metrics, 1);
         for line in [
@@ -239,6 +246,7 @@ mod tests {
             "weft_peers 3",
             "weft_mempool_bytes 300",
             "weft_gossip_transactions_dropped_total{reason=\"over_peer_limit\"} 9",
+            "weft_gossip_consensus_dropped_total 4",
             "weft_evidence 1",
             "weft_uptime_seconds 61.005",
             "process_cpu_seconds_total 1.750",

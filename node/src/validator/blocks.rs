@@ -1,7 +1,8 @@
 //! Blocks validated or built and not final yet: their outputs kept in memory (so building or
 //! validating on them reads a layered state — the store plus the uncommitted ancestors' changes —
-//! and committing them re-executes nothing), the recent proposals to persist with them, and
-//! block building and validation through the shared [`BlockProducer`].
+//! and committing them re-executes nothing) and their proposals made durable with them; block
+//! building, and validation as a job that runs off the driver's task, through the shared
+//! [`BlockProducer`] and runtime.
 
 use std::{
     collections::{BTreeMap, BTreeSet},
@@ -9,7 +10,10 @@ use std::{
 };
 
 use weft_runtime::{BlockError, BlockOutput, SharedBackend};
-use weft_types::{Address, Block, Hash, Header, block::tx_root};
+use weft_types::{
+    Address, Block, Hash, Header,
+    consensus::{ConsensusMessage, SignedProposal},
+};
 
 use super::NodeFault;
 use crate::{
@@ -21,8 +25,6 @@ use crate::{
 
 /// Most blocks validated or built and not final yet kept in memory.
 const MAX_PENDING_BLOCKS: usize = 1024;
-/// Most proposals (encoded messages) remembered by block hash, to persist with their block.
-const MAX_PROPOSALS: usize = 256;
 
 /// How far ahead of this node's clock a block it votes for may be stamped (docs/protocol.md §4.1).
 pub(super) const MAX_AHEAD_MS: u64 = 30_000;
@@ -67,7 +69,7 @@ pub(super) enum Invalid {
     },
 }
 
-/// The uncommitted blocks and recent proposals.
+/// The uncommitted blocks.
 pub(super) struct Blocks {
     ledger: Arc<Ledger>,
     pool: Arc<Admission>,
@@ -75,33 +77,35 @@ pub(super) struct Blocks {
     me: Address,
     /// Blocks validated or built, not committed yet, by hash.
     pending: BTreeMap<Hash, Arc<BlockOutput>>,
-    /// Recent proposals (encoded messages) by block hash.
-    proposals: BTreeMap<Hash, Vec<u8>>,
+}
+
+/// A block to execute on its parent's state, with everything that needs (so it runs on any
+/// thread, while the driver goes on).
+pub(super) struct Validation {
+    ledger: Arc<Ledger>,
+    pool: Arc<Admission>,
+    parent: Header,
+    state: Layered,
+    block: Block,
+}
+
+impl Validation {
+    /// Executes the block; its output when it matches its header.
+    pub(super) fn run(self) -> Result<BlockOutput, Invalid> {
+        // Signatures of transactions this node admitted were checked then.
+        let verified = |hashes: &[Hash]| self.pool.contains_each(hashes);
+        let runtime = self.ledger.runtime();
+        match runtime.apply_block_verified(Arc::new(self.state), &self.parent, &self.block, verified) {
+            Ok(out) => Ok(out),
+            Err(BlockError::Runtime(e)) => Err(Invalid::Parent(NodeFault::Runtime(e).into())),
+            Err(e) => Err(Invalid::Block(e)),
+        }
+    }
 }
 
 impl Blocks {
     pub(super) fn new(ledger: Arc<Ledger>, pool: Arc<Admission>, me: Address) -> Self {
-        Self { ledger, pool, me, pending: BTreeMap::new(), proposals: BTreeMap::new() }
-    }
-
-    /// Remembers `message`, the encoded proposal of `block`, to persist with the block once it
-    /// is kept. A body that is not its header's (`tx_root`) is not remembered: it shares the
-    /// real block's hash, and persisting it in the real one's place would lose that block.
-    ///
-    /// Cost, for any peer: one hash per transaction of a decoded proposal (at most
-    /// `MAX_BLOCK_BYTES` of them; the core computes the same root again before it keeps the
-    /// block), and at most [`MAX_PROPOSALS`] messages held, each within the blocks topic's
-    /// size limit. Remembering only what the core accepted, as small signed proposals, would
-    /// bound this far lower: left for the byzantine-hardening work (issue 19).
-    pub(super) fn remember_proposal(&mut self, block: &Block, message: Vec<u8>) {
-        if tx_root(&block.txs) != block.header.tx_root {
-            return;
-        }
-        let hash = block.hash();
-        if self.proposals.len() >= MAX_PROPOSALS && !self.proposals.contains_key(&hash) {
-            self.proposals.pop_first();
-        }
-        self.proposals.insert(hash, message);
+        Self { ledger, pool, me, pending: BTreeMap::new() }
     }
 
     /// The kept output of block `hash`.
@@ -170,33 +174,37 @@ impl Blocks {
         Ok((allow_empty || !out.block.txs.is_empty()).then_some(out))
     }
 
-    /// Whether this node votes for `block`, judged at `now_ms`: stamped at most [`MAX_AHEAD_MS`]
-    /// ahead of the clock, and executing on its parent's state to its header.
-    pub(super) fn validate_proposal(&self, block: &Block, now_ms: u64) -> Result<BlockOutput, Invalid> {
+    /// The job validating `block` for a vote, judged at `now_ms`: stamped at most
+    /// [`MAX_AHEAD_MS`] ahead of the clock (unless a quorum `certified` it), then executed on its
+    /// parent's state to its header ([`Validation::run`]).
+    pub(super) fn validation(
+        &self,
+        block: Block,
+        now_ms: u64,
+        certified: bool,
+    ) -> Result<Validation, Invalid> {
         let timestamp_ms = block.header.timestamp_ms;
-        if too_far_ahead(timestamp_ms, now_ms) {
+        if !certified && too_far_ahead(timestamp_ms, now_ms) {
             return Err(Invalid::AheadOfClock { timestamp_ms, now_ms });
         }
-        self.validate(block)
+        let (parent, state) = self.parent_state(&block.header.parent_hash)?;
+        Ok(Validation { ledger: self.ledger.clone(), pool: self.pool.clone(), parent, state, block })
     }
 
-    /// Executes `block` on its parent's state.
+    /// Executes `block` on its parent's state, here and now, whatever its stamp.
     pub(super) fn validate(&self, block: &Block) -> Result<BlockOutput, Invalid> {
-        let (header, state) = self.parent_state(&block.header.parent_hash)?;
-        // Signatures of transactions this node admitted were checked then.
-        let verified = |hashes: &[Hash]| self.pool.contains_each(hashes);
-        match self.ledger.runtime().apply_block_verified(Arc::new(state), &header, block, verified) {
-            Ok(out) => Ok(out),
-            Err(BlockError::Runtime(e)) => Err(Invalid::Parent(NodeFault::Runtime(e).into())),
-            Err(e) => Err(Invalid::Block(e)),
-        }
+        self.validation(block.clone(), 0, true)?.run()
     }
 
-    /// Makes the block's body durable (so that a block this node voted for survives a crash of
-    /// every validator) and keeps its output in memory.
-    pub(super) fn keep(&mut self, out: BlockOutput) -> Result<(), NodeFault> {
-        if let Some(message) = self.proposals.get(&out.block.hash()) {
-            self.persist_body(&out.block, message)?;
+    /// Keeps the block's output in memory and, with the leader's signed `proposal`, makes its
+    /// body durable (so that a block this node voted for survives a crash of every validator).
+    pub(super) fn keep(
+        &mut self,
+        out: BlockOutput,
+        proposal: Option<SignedProposal>,
+    ) -> Result<(), NodeFault> {
+        if let Some(proposal) = proposal {
+            self.persist_body(&out.block, &ConsensusMessage::encode_proposal(&proposal, &out.block))?;
         }
         if self.pending.len() >= MAX_PENDING_BLOCKS {
             // Drop the lowest (oldest) block; the core asks again for what it needs.

@@ -1,17 +1,29 @@
 //! The driver: one task owning the consensus [`Core`], fed by consensus gossip, timer expiries,
-//! delayed builds, sync results and transactions arriving, carrying out the core's effects in
-//! order (persist before broadcast), committing finalized blocks with their proofs and serving
-//! them to peers.
+//! delayed builds, validation and sync results and transactions arriving, carrying out the core's
+//! effects in order (persist before broadcast), committing finalized blocks with their proofs and
+//! serving them to peers.
+//!
+//! Gossip costs a peer from its budget of useless traffic: every consensus message is charged
+//! when it arrives (one token; on the blocks topic, one per byte) and refunded when the core
+//! finds it new ([`Fate::New`]), so honest peers are never limited while a peer replaying known
+//! or stale messages, or sending refused ones, is cut off before its messages are even decoded.
+//! Only new messages are forwarded. Executing proposals, and reading blocks for peers, run off
+//! this task with bounded queues, so a flood of either never delays votes.
 //!
 //! As leader, it answers `BuildBlock` at once when a transaction is includable, and otherwise
 //! `block_interval_ms` after the parent block (or when a transaction arrives first); the core's
 //! view deadline includes that wait.
 
-use std::{collections::VecDeque, sync::Arc, time::Duration};
+use std::{
+    collections::{BTreeMap, VecDeque},
+    sync::Arc,
+    time::{Duration, Instant},
+};
 
 use ed25519_dalek::SigningKey;
 use parity_scale_codec::Encode;
 use tokio::sync::{Notify, mpsc};
+use weft_runtime::BlockOutput;
 use weft_types::{
     Block, Hash,
     consensus::{ConsensusMessage, FinalityCertificate, FinalityProof, ValidatorSet, View, gossip_message},
@@ -26,9 +38,11 @@ use super::{
 use crate::{
     admission::OutboxReceiver,
     chain::Chain,
-    consensus::{self, Core, Effect, Input, Penalty},
-    net::{BlocksRequest, BlocksResponse, NetEvent, PeerId, Topic, Verdict},
+    consensus::{self, Core, Effect, Fate, Input},
+    ledger::Ledger,
+    net::{BlocksRequest, BlocksResponse, GossipBudget, NetEvent, PeerId, Topic, Verdict},
     producer::{now_ms, on_committed},
+    status::GossipDrops,
 };
 
 /// Capacity of the internal channels (timers).
@@ -39,6 +53,19 @@ const MAX_OUTBOX_TURN: usize = 256;
 const REGOSSIP_INTERVAL: Duration = Duration::from_secs(1);
 /// Longest timer the core may set.
 const MAX_TIMER: Duration = Duration::from_secs(3600);
+/// Useless consensus messages (known, stale, refused) one peer may send per second, and at once.
+/// Honest peers send few: gossipsub already drops what it delivered, so only re-sends reach
+/// here twice.
+const USELESS_MESSAGES_RATE: u32 = 200;
+const USELESS_MESSAGES_BURST: u32 = 2_000;
+/// Useless bytes of proposals one peer may send per second, and at once (four of the largest).
+const USELESS_BLOCK_BYTES_RATE: u32 = 8 * 1024 * 1024;
+const USELESS_BLOCK_BYTES_BURST: u32 = 4 * weft_types::consensus::MAX_CONSENSUS_MESSAGE_BYTES as u32;
+/// Most blocks waiting for validation; beyond it the one of the highest view is refused (the
+/// core judges it again if a quorum certifies it).
+const MAX_QUEUED_VALIDATIONS: usize = 256;
+/// Block requests from peers read from the store at once; more are refused (asked again).
+const MAX_BLOCK_READS: usize = 2;
 
 /// A block to build: view, height, parent.
 type BuildRequest = (View, u64, Hash);
@@ -87,6 +114,15 @@ pub(super) struct Driver<N> {
     timers: Loopback<(View, consensus::TimeoutKind)>,
     syncs: Loopback<SyncDone>,
     builds: Loopback<BuildRequest>,
+    /// Blocks the core asked to validate, lowest view first; one runs at a time, off this task.
+    validations: BTreeMap<(View, Hash), Block>,
+    validating: bool,
+    validated: Loopback<(Hash, Result<BlockOutput, Invalid>)>,
+    /// Each peer's budget of useless consensus messages, and of useless proposal bytes.
+    useless_messages: GossipBudget,
+    useless_block_bytes: GossipBudget,
+    /// Block reads for peers in progress.
+    block_reads: Arc<tokio::sync::Semaphore>,
 }
 
 /// A channel the driver sends to itself from the tasks it spawns (timers, syncs, delayed builds).
@@ -128,6 +164,12 @@ impl<N: Network> Driver<N> {
             timers: Loopback::new(CHANNEL),
             syncs: Loopback::new(16),
             builds: Loopback::new(16),
+            validations: BTreeMap::new(),
+            validating: false,
+            validated: Loopback::new(16),
+            useless_messages: GossipBudget::new(USELESS_MESSAGES_RATE, USELESS_MESSAGES_BURST),
+            useless_block_bytes: GossipBudget::new(USELESS_BLOCK_BYTES_RATE, USELESS_BLOCK_BYTES_BURST),
+            block_reads: Arc::new(tokio::sync::Semaphore::new(MAX_BLOCK_READS)),
         }
     }
 
@@ -153,14 +195,13 @@ impl<N: Network> Driver<N> {
         arrived: &Notify,
         outbox: &OutboxReceiver,
     ) -> Result<std::convert::Infallible, Stopped> {
-        self.step(Input::Start, None).await?;
+        self.step(Input::Start).await?;
         // The proposals this node kept (validated or made) before a restart: the core forgot
         // their blocks, and after a crash of every validator nobody else has them.
         let me = self.net.local_peer_id();
         for value in self.chain.ledger.store().block_bodies().map_err(NodeFault::from)? {
-            if let Some((message, block)) = proposal_block(&value) {
-                self.blocks.remember_proposal(&block, value);
-                self.step(Input::Message { from: me, message }, None).await?;
+            if let Some((message, _)) = proposal_block(&value) {
+                self.step(Input::Message { from: me, message }).await?;
             }
         }
         let pool = self.chain.admission.clone();
@@ -181,14 +222,19 @@ impl<N: Network> Driver<N> {
                 }
                 _ = regossip.tick() => self.publisher.unsent(&pool).await,
                 Some((view, kind)) = self.timers.rx.recv() => {
-                    self.step(Input::TimeoutFired { view, kind }, None).await?;
+                    self.step(Input::TimeoutFired { view, kind }).await?;
+                }
+                Some((hash, result)) = self.validated.rx.recv() => {
+                    self.validating = false;
+                    self.on_validated(hash, result).await?;
+                    self.start_validation();
                 }
                 Some(due) = self.builds.rx.recv() => {
                     // The idle interval has passed: propose, even an empty block.
                     if self.waiting == Some(due) {
                         self.waiting = None;
                         if let Some(block) = self.build_now(due, true)? {
-                            self.step(Input::BlockBuilt(block), None).await?;
+                            self.step(Input::BlockBuilt(block)).await?;
                         }
                     }
                 }
@@ -196,7 +242,7 @@ impl<N: Network> Driver<N> {
                     self.syncing = false;
                     self.chain.status.set_syncing(false);
                     match done {
-                        SyncDone::Synced(cert) => { self.step(Input::Synced(cert), None).await?; }
+                        SyncDone::Synced(cert) => self.step(Input::Synced(cert)).await?,
                         SyncDone::Failed => {}
                         SyncDone::Fault(fault) => return Err(fault.into()),
                     }
@@ -214,25 +260,7 @@ impl<N: Network> Driver<N> {
                 // Transaction gossip goes to its own admission task instead.
             }
             NetEvent::Gossip { topic, data, id, source } => {
-                let decoded = gossip_message(&data).and_then(|m| ConsensusMessage::decode_bounded(m).ok());
-                let input = match decoded {
-                    Some(message) => {
-                        if topic == Topic::Blocks
-                            && let ConsensusMessage::Proposal { block, .. } = &message
-                            && let Some(bytes) = gossip_message(&data)
-                        {
-                            self.blocks.remember_proposal(block, bytes.to_vec());
-                        }
-                        Input::Message { from: source, message }
-                    }
-                    // The core penalizes what does not decode.
-                    None => Input::Bytes { from: source, bytes: data },
-                };
-                let verdict = match self.step(input, Some(source)).await? {
-                    None => Verdict::Accept,
-                    Some(reason) if !reason.blames() => Verdict::Ignore,
-                    Some(_) => Verdict::Reject,
-                };
+                let verdict = self.on_consensus_gossip(topic, &data, source).await?;
                 self.net.report(id, source, verdict).await;
             }
             NetEvent::PeerConnected { peer, addr } => {
@@ -245,50 +273,79 @@ impl<N: Network> Driver<N> {
                 self.chain.status.set_peer(peer.to_string(), None);
             }
             NetEvent::BlocksRequested { request, reply, .. } => {
-                reply.send(self.read_blocks(request)?);
+                // Read off this task, a few at a time; a request beyond them is refused (the
+                // peer asks again or another peer).
+                let Ok(permit) = self.block_reads.clone().try_acquire_owned() else { return Ok(()) };
+                let ledger = self.chain.ledger.clone();
+                tokio::task::spawn_blocking(move || {
+                    let _permit = permit;
+                    match read_blocks(&ledger, request) {
+                        Ok(blocks) => {
+                            reply.send(blocks);
+                        }
+                        Err(e) => tracing::error!("cannot read blocks for a peer: {e}"),
+                    }
+                });
             }
         }
         Ok(())
     }
 
-    /// The finalized blocks a peer asked for, with their proofs, up to the first missing.
-    fn read_blocks(&self, request: BlocksRequest) -> Result<BlocksResponse, NodeFault> {
-        let store = self.chain.ledger.store();
-        let mut blocks = Vec::new();
-        let start = request.from_height.max(1);
-        for height in start..start.saturating_add(u64::from(request.max_count)) {
-            let (Some(block), Some(proof)) = (store.block_by_height(height)?, store.certificate(height)?)
-            else {
-                break;
-            };
-            let mut entry = block.encode();
-            // The stored proof is already `SCALE(FinalityProof)`: an entry is `Block ‖ proof`.
-            entry.extend(proof);
-            blocks.push(entry);
+    /// Judges a consensus message within `source`'s budget of useless traffic and hands it to
+    /// the core; the verdict forwards only news and blames only what is provably the peer's.
+    async fn on_consensus_gossip(
+        &mut self,
+        topic: Topic,
+        data: &[u8],
+        source: PeerId,
+    ) -> Result<Verdict, NodeFault> {
+        let blocks = topic == Topic::Blocks;
+        let cost = if blocks { data.len() as f64 } else { 1.0 };
+        let budget = if blocks { &mut self.useless_block_bytes } else { &mut self.useless_messages };
+        if !budget.take(source, Instant::now(), cost) {
+            let dropped = GossipDrops::count(&self.chain.status.gossip_drops().consensus_over_peer_limit);
+            if dropped.is_power_of_two() {
+                tracing::warn!(%source, ?topic, dropped, "useless consensus gossip over the per-peer limit dropped");
+            }
+            return Ok(Verdict::Ignore);
         }
-        Ok(BlocksResponse { blocks })
+        let Some(message) = gossip_message(data).and_then(|m| ConsensusMessage::decode_bounded(m).ok())
+        else {
+            // The core penalizes what does not decode.
+            self.step(Input::Bytes { from: source, bytes: data.to_vec() }).await?;
+            return Ok(Verdict::Reject);
+        };
+        let (effects, fate) = self.core.receive(source, message);
+        self.carry_out_all(effects).await?;
+        Ok(match fate {
+            Fate::New => {
+                let budget = if blocks { &mut self.useless_block_bytes } else { &mut self.useless_messages };
+                budget.refund(source, cost);
+                Verdict::Accept
+            }
+            Fate::Refused(reason) if reason.blames() => Verdict::Reject,
+            Fate::Useless | Fate::Refused(_) => Verdict::Ignore,
+        })
     }
 
-    /// Feeds `first` to the core and carries out the effects (and those of the answers they
-    /// produce), in order. Returns the penalty the core gave `source`, if any.
-    async fn step(
-        &mut self,
-        first: Input<PeerId>,
-        source: Option<PeerId>,
-    ) -> Result<Option<Penalty>, NodeFault> {
-        let mut inputs = VecDeque::from([first]);
-        let mut penalty = None;
+    /// Feeds `first` to the core and carries out the effects.
+    async fn step(&mut self, first: Input<PeerId>) -> Result<(), NodeFault> {
+        let effects = self.core.handle(first);
+        self.carry_out_all(effects).await
+    }
+
+    /// Carries out `effects` and those of the answers they produce, in order.
+    async fn carry_out_all(&mut self, effects: Vec<Effect<PeerId>>) -> Result<(), NodeFault> {
+        let mut inputs = VecDeque::new();
+        for effect in effects {
+            self.carry_out(effect, &mut inputs).await?;
+        }
         while let Some(input) = inputs.pop_front() {
             for effect in self.core.handle(input) {
-                if let Effect::Penalize { peer, reason } = &effect
-                    && Some(*peer) == source
-                {
-                    penalty = Some(*reason);
-                }
                 self.carry_out(effect, &mut inputs).await?;
             }
         }
-        Ok(penalty)
+        Ok(())
     }
 
     async fn carry_out(
@@ -339,18 +396,17 @@ impl<N: Network> Driver<N> {
             }
             Effect::ValidateBlock(block) => {
                 let hash = block.hash();
-                let valid = match self.blocks.validate_proposal(&block, now_ms()) {
-                    Ok(out) => {
-                        self.blocks.keep(out)?;
-                        true
-                    }
-                    Err(Invalid::Parent(ParentError::Node(fault))) => return Err(fault),
-                    Err(e) => {
-                        tracing::warn!(height = block.header.height, "block {hash} is invalid: {e}");
-                        false
-                    }
-                };
-                inputs.push_back(Input::BlockValidated { hash, valid });
+                let view = self.core.proposal_of(&hash).map_or(0, |p| p.proposal.view);
+                self.validations.insert((view, hash), block);
+                if self.validations.len() > MAX_QUEUED_VALIDATIONS
+                    && let Some(((_, refused), _)) = self.validations.pop_last()
+                {
+                    tracing::warn!(
+                        "block {refused} not validated: {MAX_QUEUED_VALIDATIONS} blocks are waiting"
+                    );
+                    inputs.push_back(Input::BlockValidated { hash: refused, valid: false });
+                }
+                self.start_validation();
             }
             Effect::ScheduleTimeout { view, kind, after_ms } => {
                 let tx = self.timers.tx.clone();
@@ -391,7 +447,7 @@ impl<N: Network> Driver<N> {
         }
         if let Some(block) = self.build_now(due, false)? {
             self.waiting = None;
-            self.step(Input::BlockBuilt(block), None).await?;
+            self.step(Input::BlockBuilt(block)).await?;
         }
         Ok(())
     }
@@ -405,7 +461,8 @@ impl<N: Network> Driver<N> {
             Ok(None) => Ok(None),
             Ok(Some(out)) if out.block.header.height == height => {
                 let block = out.block.clone();
-                self.blocks.keep(out)?;
+                // Its proposal is persisted when it is broadcast.
+                self.blocks.keep(out, None)?;
                 Ok(Some(block))
             }
             Ok(Some(_)) => {
@@ -472,6 +529,50 @@ impl<N: Network> Driver<N> {
         Ok(())
     }
 
+    /// Starts the next queued validation (lowest view first) off this task, unless one runs.
+    fn start_validation(&mut self) {
+        if self.validating {
+            return;
+        }
+        let Some(((_, hash), block)) = self.validations.pop_first() else { return };
+        let certified = self.core.is_certified(&hash);
+        let done = self.validated.tx.clone();
+        self.validating = true;
+        match self.blocks.validation(block, now_ms(), certified) {
+            Ok(job) => {
+                tokio::task::spawn_blocking(move || {
+                    let _ = done.blocking_send((hash, job.run()));
+                });
+            }
+            // Judged without executing (no parent state, stamped ahead): answered through the
+            // same channel, which holds at most this one result while `validating`.
+            Err(e) => {
+                let _ = done.try_send((hash, Err(e)));
+            }
+        }
+    }
+
+    /// A validation finished: keeps a valid block's output (and makes its proposal durable) and
+    /// tells the core.
+    async fn on_validated(
+        &mut self,
+        hash: Hash,
+        result: Result<BlockOutput, Invalid>,
+    ) -> Result<(), NodeFault> {
+        let valid = match result {
+            Ok(out) => {
+                self.blocks.keep(out, self.core.proposal_of(&hash))?;
+                true
+            }
+            Err(Invalid::Parent(ParentError::Node(fault))) => return Err(fault),
+            Err(e) => {
+                tracing::warn!("block {hash} is invalid: {e}");
+                false
+            }
+        };
+        self.step(Input::BlockValidated { hash, valid }).await
+    }
+
     fn start_sync(&mut self, cert: FinalityCertificate) {
         if self.syncing {
             if self.sync_next.as_ref().is_none_or(|c| c.block().height < cert.block().height) {
@@ -500,4 +601,21 @@ impl<N: Network> Driver<N> {
             let _ = done.send(report).await;
         });
     }
+}
+
+/// The finalized blocks a peer asked for, with their proofs, up to the first missing.
+fn read_blocks(ledger: &Ledger, request: BlocksRequest) -> Result<BlocksResponse, NodeFault> {
+    let store = ledger.store();
+    let mut blocks = Vec::new();
+    let start = request.from_height.max(1);
+    for height in start..start.saturating_add(u64::from(request.max_count)) {
+        let (Some(block), Some(proof)) = (store.block_by_height(height)?, store.certificate(height)?) else {
+            break;
+        };
+        let mut entry = block.encode();
+        // The stored proof is already `SCALE(FinalityProof)`: an entry is `Block ‖ proof`.
+        entry.extend(proof);
+        blocks.push(entry);
+    }
+    Ok(BlocksResponse { blocks })
 }

@@ -45,6 +45,8 @@ export interface NodeMetrics {
   gossip_txs_over_peer_limit: number;
   /** Gossiped transactions dropped: the admission queue was full. */
   gossip_txs_queue_full: number;
+  /** Consensus gossip dropped: its peer sent more useless messages than its budget. */
+  gossip_consensus_over_peer_limit: number;
 }
 
 export interface PeerInfo {

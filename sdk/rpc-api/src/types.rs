@@ -196,6 +196,10 @@ pub struct NodeMetrics {
     /// keeping up), since the node started.
     #[serde(default)]
     pub gossip_txs_queue_full: u64,
+    /// Consensus gossip dropped because its peer sent more useless messages (known, stale or
+    /// refused) than its budget, since the node started.
+    #[serde(default)]
+    pub gossip_consensus_over_peer_limit: u64,
 }
 
 /// One entry of `node_peers`.

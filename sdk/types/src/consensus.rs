@@ -664,6 +664,13 @@ impl ConsensusMessage {
         decode_exact(bytes, MAX_CONSENSUS_MESSAGE_BYTES, "consensus message")
     }
 
+    /// The encoding of `ConsensusMessage::Proposal { proposal, block }`, without copying the
+    /// block into a message first.
+    pub fn encode_proposal(proposal: &SignedProposal, block: &Block) -> Vec<u8> {
+        // Variant index 0, then the fields in order (a box encodes as its content).
+        (0u8, proposal, block).encode()
+    }
+
     /// The view the message is about, if any.
     pub fn view(&self) -> Option<View> {
         match self {
@@ -757,5 +764,27 @@ mod tests {
         assert_eq!(Vote::Finalize(b).encode().len(), 49);
         assert_eq!(Validator { address: Address([0; 32]), power: 1 }.encode().len(), 40);
         assert_eq!(parity_scale_codec::Compact(MAX_VALIDATORS as u32).encode().len(), 2);
+    }
+
+    #[test]
+    fn a_proposal_encodes_like_its_message() {
+        let proposal = SignedProposal {
+            proposal: Proposal { view: 3, parent_view: 2, height: 2, block_hash: Hash([7; 32]) },
+            signer: Address([1; 32]),
+            signature: Signature([2; 64]),
+        };
+        let header = crate::block::Header {
+            height: 2,
+            parent_hash: Hash([3; 32]),
+            timestamp_ms: 5,
+            proposer: Address([1; 32]),
+            tx_root: Hash([4; 32]),
+            receipts_root: Hash([5; 32]),
+            state_root: Hash([6; 32]),
+            gas_used: 9,
+        };
+        let block = Block { header, txs: BoundedVec::default() };
+        let message = ConsensusMessage::Proposal { proposal, block: Box::new(block.clone()) };
+        assert_eq!(ConsensusMessage::encode_proposal(&proposal, &block), message.encode());
     }
 }
