@@ -25,7 +25,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use ed25519_dalek::SigningKey;
 use parity_scale_codec::Encode;
 use weft_node::consensus::{
-    Anchor, BrokenRule, Config, Core, Effect, Input, Penalty, PersistRecord, TimeoutKind, leader,
+    Anchor, BrokenRule, Config, Core, Effect, Fate, Input, Penalty, PersistRecord, TimeoutKind, leader,
 };
 use weft_types::{
     Address, Block, BoundedVec, Hash, Header,
@@ -1579,5 +1579,153 @@ fn observer_follows_without_signing() {
     let e2 = core.handle(Input::TimeoutFired { view, kind: TimeoutKind::View });
     for e in e.iter().chain(&e2) {
         assert!(!matches!(e, Effect::Persist(_) | Effect::BuildBlock { .. }));
+    }
+}
+
+fn certificate(keys: &[SigningKey], vote: Vote) -> Certificate {
+    Certificate::new(
+        vote,
+        keys.iter().map(|k| ValidatorSignature {
+            validator: address_of(k),
+            signature: vote.sign(CHAIN_ID, k).signature,
+        }),
+    )
+    .unwrap()
+}
+
+/// The leader's signed proposal of a block on genesis in the current view of `t`.
+fn first_proposal(t: &One) -> (ConsensusMessage, Block) {
+    let view = t.core.view();
+    let lead = leader(&t.cfg.validators, view);
+    let lead_key = t.keys.iter().find(|k| address_of(k) == lead).unwrap();
+    let g = genesis();
+    let block = make_block(&g.header.state_root, g.hash(), 1, 5, lead);
+    let proposal =
+        Proposal { view, parent_view: 0, height: 1, block_hash: block.hash() }.sign(CHAIN_ID, lead_key);
+    (ConsensusMessage::Proposal { proposal, block: Box::new(block.clone()) }, block)
+}
+
+fn validations(effects: &[Effect<usize>]) -> usize {
+    effects.iter().filter(|e| matches!(e, Effect::ValidateBlock(_))).count()
+}
+
+#[test]
+fn only_news_is_worth_forwarding() {
+    let mut t = one();
+    let view = t.core.view();
+    let vote = ConsensusMessage::Vote(Vote::Nullify(view).sign(CHAIN_ID, &t.keys[1]));
+    assert_eq!(t.core.receive(9, vote.clone()).1, Fate::New);
+    // The same vote again (a replay under a new gossip copy number): dropped, nobody blamed.
+    let (effects, fate) = t.core.receive(8, vote);
+    assert_eq!(fate, Fate::Useless);
+    assert!(penalties(&effects).is_empty());
+
+    let (proposal, _) = first_proposal(&t);
+    assert_eq!(t.core.receive(9, proposal.clone()).1, Fate::New);
+    assert_eq!(t.core.receive(9, proposal).1, Fate::Useless, "a known proposal is not news");
+
+    let mut forged = Vote::Nullify(view).sign(CHAIN_ID, &t.keys[2]);
+    forged.signature.0[0] ^= 1;
+    assert_eq!(t.core.receive(9, ConsensusMessage::Vote(forged)).1, Fate::Refused(Penalty::BadSignature));
+
+    // Once the view is settled, its messages are stale: not forwarded, not blamed.
+    let nullification = certificate(&t.keys[1..], Vote::Nullify(view));
+    assert_eq!(t.core.receive(9, ConsensusMessage::Certificate(nullification.clone())).1, Fate::New);
+    assert_eq!(t.core.receive(9, ConsensusMessage::Certificate(nullification)).1, Fate::Useless);
+
+    // A request this node answers is not forwarded; one it cannot answer is.
+    let unknown = ConsensusMessage::CertificateRequest(view + 3);
+    assert_eq!(t.core.receive(9, unknown).1, Fate::New);
+    let answered = ConsensusMessage::CertificateRequest(view);
+    let (effects, fate) = t.core.receive(9, answered);
+    assert_eq!(fate, Fate::Useless);
+    assert!(effects.iter().any(|e| matches!(e, Effect::SendTo(9, ConsensusMessage::Certificate(_)))));
+}
+
+#[test]
+fn recovery_asks_again_while_views_keep_changing() {
+    let mut t = one();
+    let start = t.core.view();
+    // A notarization of a block this node lacks: it asks for it once.
+    let missing = BlockRef { view: start, height: 1, hash: Hash([7; 32]) };
+    let e = t.core.handle(Input::Message {
+        from: 9,
+        message: ConsensusMessage::Certificate(notarization(&t.keys, missing)),
+    });
+    let requests = |e: &[Effect<usize>]| {
+        e.iter()
+            .filter(
+                |e| matches!(e, Effect::Broadcast(ConsensusMessage::BlockRequest(h)) if *h == missing.hash),
+            )
+            .count()
+    };
+    assert_eq!(requests(&e), 1);
+    // Views keep ending by nullification before any view's retry timer fires: without a timer of
+    // its own, the request would never go out again.
+    for _ in 0..3 {
+        let view = t.core.view();
+        t.core.handle(Input::Message {
+            from: 9,
+            message: ConsensusMessage::Certificate(certificate(&t.keys[1..], Vote::Nullify(view))),
+        });
+        assert_eq!(t.core.view(), view + 1);
+    }
+    let e = t.core.handle(Input::TimeoutFired { view: start, kind: TimeoutKind::Recovery });
+    assert_eq!(requests(&e), 1, "the recovery timer asks again");
+    assert!(
+        e.iter().any(|e| matches!(e, Effect::ScheduleTimeout { kind: TimeoutKind::Recovery, .. })),
+        "and runs again"
+    );
+}
+
+#[test]
+fn a_refusal_is_never_final_for_a_certified_block() {
+    let mut t = one();
+    let (proposal, block) = first_proposal(&t);
+    let hash = block.hash();
+    let view = t.core.view();
+    let e = t.core.handle(Input::Message { from: 9, message: proposal });
+    assert_eq!(validations(&e), 1);
+    // This node refuses it (say, stamped ahead of its clock): it does not vote for it.
+    t.core.handle(Input::BlockValidated { hash, valid: false });
+    assert!(!t.core.is_certified(&hash));
+    // A quorum notarizes it: it is judged again, as certified.
+    let b = BlockRef { view, height: 1, hash };
+    let e = t
+        .core
+        .handle(Input::Message { from: 9, message: ConsensusMessage::Certificate(notarization(&t.keys, b)) });
+    assert_eq!(validations(&e), 1, "judged again once notarized");
+    assert!(t.core.is_certified(&hash));
+    t.core.handle(Input::BlockValidated { hash, valid: false });
+    // A finalization outweighs this node's judgement: the block is handed over to commit (which
+    // re-executes it and stops the node if it still fails).
+    let e = t.core.handle(Input::Message {
+        from: 9,
+        message: ConsensusMessage::Certificate(certificate(&t.keys[1..], Vote::Finalize(b))),
+    });
+    assert_eq!(validations(&e), 1);
+    let e = t.core.handle(Input::BlockValidated { hash, valid: false });
+    assert!(e.iter().any(|e| matches!(e, Effect::Finalized { block, .. } if block.hash() == hash)));
+}
+
+#[test]
+fn a_restart_never_signs_at_or_below_its_certificates_view() {
+    // The head became final as an ancestor of a block certified in view 9; the view stored with
+    // the head (2) is not authenticated (a syncing peer may have served any lower one).
+    let t = one();
+    let certified = BlockRef { view: 9, height: 3, hash: Hash([3; 32]) };
+    let cert = FinalityCertificate::new(certificate(&t.keys[1..], Vote::Finalize(certified))).unwrap();
+    let anchor =
+        Anchor { block: BlockRef { view: 2, height: 1, hash: Hash([1; 32]) }, certificate: Some(cert) };
+    let mut core: Core<SigningKey, usize> =
+        Core::restore(t.cfg.clone(), t.keys[0].clone(), anchor, []).unwrap();
+    core.handle(Input::Start);
+    assert_eq!(core.view(), 10, "starts past the certified view");
+    for view in 3..=10 {
+        for e in core.handle(Input::TimeoutFired { view, kind: TimeoutKind::View }) {
+            if let Effect::Persist(PersistRecord::Vote(v)) = e {
+                assert!(v.vote.view() > 9, "signed {:?} at or below the certified view", v.vote);
+            }
+        }
     }
 }
