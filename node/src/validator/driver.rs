@@ -3,11 +3,8 @@
 //! effects in order (persist before broadcast), committing finalized blocks with their proofs and
 //! serving them to peers.
 //!
-//! Gossip costs a peer from its budget of useless traffic: every consensus message is charged
-//! when it arrives (one token; on the blocks topic, one per byte) and refunded when the core
-//! finds it new ([`Fate::New`]), so honest peers are never limited while a peer replaying known
-//! or stale messages, or sending refused ones, is cut off before its messages are even decoded.
-//! Only new messages are forwarded. Executing proposals, and reading blocks for peers, run off
+//! Consensus gossip costs its peer from its budget of useless traffic ([`UselessBudget`]), and
+//! only what the core finds new ([`Fate::New`]) is forwarded. Executing proposals, and reading blocks for peers, run off
 //! this task with bounded queues, so a flood of either never delays votes.
 //!
 //! As leader, it answers `BuildBlock` at once when a transaction is includable, and otherwise
@@ -17,7 +14,7 @@
 use std::{
     collections::{BTreeMap, VecDeque},
     sync::Arc,
-    time::{Duration, Instant},
+    time::Duration,
 };
 
 use ed25519_dalek::SigningKey;
@@ -30,9 +27,9 @@ use weft_types::{
 };
 
 use super::{
-    Network, NodeFault,
+    Network, NodeFault, Stopped,
     blocks::{Blocks, Invalid, ParentError},
-    gossip::Publisher,
+    gossip::{Publisher, UselessBudget},
     sync::{SyncError, SyncTask, announce, proposal_block},
 };
 use crate::{
@@ -40,7 +37,7 @@ use crate::{
     chain::Chain,
     consensus::{self, Core, Effect, Fate, Input},
     ledger::Ledger,
-    net::{BlocksRequest, BlocksResponse, GossipBudget, NetEvent, PeerId, Topic, Verdict},
+    net::{BlocksRequest, BlocksResponse, NetEvent, PeerId, Topic, Verdict},
     producer::{now_ms, on_committed},
     status::GossipDrops,
 };
@@ -53,14 +50,6 @@ const MAX_OUTBOX_TURN: usize = 256;
 const REGOSSIP_INTERVAL: Duration = Duration::from_secs(1);
 /// Longest timer the core may set.
 const MAX_TIMER: Duration = Duration::from_secs(3600);
-/// Useless consensus messages (known, stale, refused) one peer may send per second, and at once.
-/// Honest peers send few: gossipsub already drops what it delivered, so only re-sends reach
-/// here twice.
-const USELESS_MESSAGES_RATE: u32 = 200;
-const USELESS_MESSAGES_BURST: u32 = 2_000;
-/// Useless bytes of proposals one peer may send per second, and at once (four of the largest).
-const USELESS_BLOCK_BYTES_RATE: u32 = 8 * 1024 * 1024;
-const USELESS_BLOCK_BYTES_BURST: u32 = 4 * weft_types::consensus::MAX_CONSENSUS_MESSAGE_BYTES as u32;
 /// Most blocks waiting for validation; beyond it the one of the highest view is refused (the
 /// core judges it again if a quorum certifies it).
 const MAX_QUEUED_VALIDATIONS: usize = 256;
@@ -78,20 +67,6 @@ enum SyncDone {
     Failed,
     /// This node failed: the driver stops.
     Fault(NodeFault),
-}
-
-/// Why the driver stopped.
-#[derive(Debug, thiserror::Error)]
-pub enum Stopped {
-    /// This node failed (its store or runtime): it cannot go on safely.
-    #[error(transparent)]
-    Fault(#[from] NodeFault),
-    /// The network stopped.
-    #[error("the network stopped")]
-    Network,
-    /// The driver task panicked (a bug; the panic was logged).
-    #[error("the validator's driver panicked (see the log)")]
-    Panicked,
 }
 
 /// The consensus driver of one validator (or follower).
@@ -118,9 +93,8 @@ pub(super) struct Driver<N> {
     validations: BTreeMap<(View, Hash), Block>,
     validating: bool,
     validated: Loopback<(Hash, Result<BlockOutput, Invalid>)>,
-    /// Each peer's budget of useless consensus messages, and of useless proposal bytes.
-    useless_messages: GossipBudget,
-    useless_block_bytes: GossipBudget,
+    /// Each peer's budget of useless consensus traffic.
+    useless: UselessBudget,
     /// Block reads for peers in progress.
     block_reads: Arc<tokio::sync::Semaphore>,
 }
@@ -167,8 +141,7 @@ impl<N: Network> Driver<N> {
             validations: BTreeMap::new(),
             validating: false,
             validated: Loopback::new(16),
-            useless_messages: GossipBudget::new(USELESS_MESSAGES_RATE, USELESS_MESSAGES_BURST),
-            useless_block_bytes: GossipBudget::new(USELESS_BLOCK_BYTES_RATE, USELESS_BLOCK_BYTES_BURST),
+            useless: UselessBudget::default(),
             block_reads: Arc::new(tokio::sync::Semaphore::new(MAX_BLOCK_READS)),
         }
     }
@@ -254,7 +227,7 @@ impl<N: Network> Driver<N> {
         }
     }
 
-    async fn on_event(&mut self, event: NetEvent) -> Result<(), NodeFault> {
+    pub(super) async fn on_event(&mut self, event: NetEvent) -> Result<(), NodeFault> {
         match event {
             NetEvent::Gossip { topic: Topic::Txs, .. } => {
                 // Transaction gossip goes to its own admission task instead.
@@ -299,16 +272,13 @@ impl<N: Network> Driver<N> {
         data: &[u8],
         source: PeerId,
     ) -> Result<Verdict, NodeFault> {
-        let blocks = topic == Topic::Blocks;
-        let cost = if blocks { data.len() as f64 } else { 1.0 };
-        let budget = if blocks { &mut self.useless_block_bytes } else { &mut self.useless_messages };
-        if !budget.take(source, Instant::now(), cost) {
+        let Some(charge) = self.useless.charge(topic, source, data.len()) else {
             let dropped = GossipDrops::count(&self.chain.status.gossip_drops().consensus_over_peer_limit);
             if dropped.is_power_of_two() {
                 tracing::warn!(%source, ?topic, dropped, "useless consensus gossip over the per-peer limit dropped");
             }
             return Ok(Verdict::Ignore);
-        }
+        };
         let Some(message) = gossip_message(data).and_then(|m| ConsensusMessage::decode_bounded(m).ok())
         else {
             // The core penalizes what does not decode.
@@ -319,8 +289,7 @@ impl<N: Network> Driver<N> {
         self.carry_out_all(effects).await?;
         Ok(match fate {
             Fate::New => {
-                let budget = if blocks { &mut self.useless_block_bytes } else { &mut self.useless_messages };
-                budget.refund(source, cost);
+                self.useless.refund(charge);
                 Verdict::Accept
             }
             Fate::Refused(reason) if reason.blames() => Verdict::Reject,
@@ -329,7 +298,7 @@ impl<N: Network> Driver<N> {
     }
 
     /// Feeds `first` to the core and carries out the effects.
-    async fn step(&mut self, first: Input<PeerId>) -> Result<(), NodeFault> {
+    pub(super) async fn step(&mut self, first: Input<PeerId>) -> Result<(), NodeFault> {
         let effects = self.core.handle(first);
         self.carry_out_all(effects).await
     }

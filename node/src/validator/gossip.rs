@@ -1,6 +1,6 @@
 //! The validator's gossip: the ingress split (transaction gossip to its own bounded admission
 //! queue, everything else to the driver, never dropped), batched admission of gossiped
-//! transactions, and publication (consensus messages with their copy numbers, transactions
+//! transactions, each peer's budget of useless consensus traffic, and publication (consensus messages with their copy numbers, transactions
 //! admitted over RPC, published again while no peer could take them).
 
 use std::{
@@ -10,12 +10,16 @@ use std::{
 };
 
 use tokio::sync::{Notify, mpsc};
-use weft_types::{Hash, consensus::gossip_frame, sha3_256};
+use weft_types::{
+    Hash,
+    consensus::{MAX_CONSENSUS_MESSAGE_BYTES, gossip_frame},
+    sha3_256,
+};
 
 use super::Network;
 use crate::{
     admission::{Admission, SubmitError},
-    net::{GossipBudget, NetError, NetEvent, Topic, Verdict},
+    net::{GossipBudget, NetError, NetEvent, PeerId, Topic, Verdict},
     status::GossipDrops,
 };
 
@@ -124,6 +128,58 @@ pub(super) async fn admit_gossip<N: Network>(
         if accepted {
             arrived.notify_one();
         }
+    }
+}
+
+/// Useless consensus messages (known, stale, refused) one peer may send per second, and at once.
+/// Honest peers send few: gossipsub already drops what it delivered, so only re-sends reach
+/// here twice.
+const USELESS_MESSAGES_RATE: u32 = 200;
+const USELESS_MESSAGES_BURST: u32 = 2_000;
+/// Useless bytes of proposals one peer may send per second, and at once (four of the largest).
+const USELESS_BLOCK_BYTES_RATE: u32 = 8 * 1024 * 1024;
+const USELESS_BLOCK_BYTES_BURST: u32 = 4 * MAX_CONSENSUS_MESSAGE_BYTES as u32;
+
+/// Each peer's budget of useless consensus traffic: a message is charged when it arrives (one
+/// token on the consensus topic, one per byte on the blocks topic) and refunded when it was news,
+/// so honest peers are never limited while a peer replaying known or stale messages, or sending
+/// refused ones, is cut off before its messages are even decoded.
+pub(super) struct UselessBudget {
+    messages: GossipBudget,
+    block_bytes: GossipBudget,
+}
+
+/// What [`UselessBudget::charge`] took, to give back with [`UselessBudget::refund`].
+pub(super) struct Charge {
+    blocks: bool,
+    peer: PeerId,
+    cost: f64,
+}
+
+impl Default for UselessBudget {
+    fn default() -> Self {
+        Self {
+            messages: GossipBudget::new(USELESS_MESSAGES_RATE, USELESS_MESSAGES_BURST),
+            block_bytes: GossipBudget::new(USELESS_BLOCK_BYTES_RATE, USELESS_BLOCK_BYTES_BURST),
+        }
+    }
+}
+
+impl UselessBudget {
+    /// Charges `peer` for a message of `len` bytes on `topic`; `None` when over its budget.
+    pub(super) fn charge(&mut self, topic: Topic, peer: PeerId, len: usize) -> Option<Charge> {
+        let blocks = topic == Topic::Blocks;
+        let cost = if blocks { len as f64 } else { 1.0 };
+        self.budget(blocks).take(peer, Instant::now(), cost).then_some(Charge { blocks, peer, cost })
+    }
+
+    /// Gives a charge back: the message was news.
+    pub(super) fn refund(&mut self, charge: Charge) {
+        self.budget(charge.blocks).refund(charge.peer, charge.cost);
+    }
+
+    fn budget(&mut self, blocks: bool) -> &mut GossipBudget {
+        if blocks { &mut self.block_bytes } else { &mut self.messages }
     }
 }
 

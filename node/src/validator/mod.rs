@@ -12,6 +12,8 @@ mod driver;
 mod gossip;
 mod network;
 mod sync;
+#[cfg(test)]
+mod tests;
 
 use std::{fs, path::PathBuf, sync::Arc, time::Duration};
 
@@ -25,7 +27,6 @@ use weft_types::{
 
 use self::driver::Driver;
 pub use self::{
-    driver::Stopped,
     network::Network,
     sync::{PeerFault, SyncError},
 };
@@ -68,6 +69,20 @@ pub enum NodeFault {
         /// Why.
         source: Box<BlockError>,
     },
+}
+
+/// Why the driver stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum Stopped {
+    /// This node failed (its store or runtime): it cannot go on safely.
+    #[error(transparent)]
+    Fault(#[from] NodeFault),
+    /// The network stopped.
+    #[error("the network stopped")]
+    Network,
+    /// The driver task panicked (a bug; the panic was logged).
+    #[error("the validator's driver panicked (see the log)")]
+    Panicked,
 }
 
 /// Why the validator failed to start or stopped.
