@@ -36,7 +36,8 @@
 //! Deviations from the paper, none of which touch safety: the finalize message names the block
 //! (so a finalization certifies a block on its own); leaders are drawn by voting power; timeouts
 //! back off while views keep ending without a notarization; votes and certificates are re-sent on
-//! a backing-off retry timer (the paper assumes reliable links); lagging validators are sent the
+//! a backing-off retry timer (the paper assumes reliable links), and requests for what is missing
+//! on a recovery timer of their own that view changes do not drop; lagging validators are sent the
 //! certificates they miss; blocks and certificates a validator lacks are asked for with
 //! [`ConsensusMessage::BlockRequest`] and [`ConsensusMessage::CertificateRequest`], finalized
 //! blocks through the node's block sync ([`Effect::Sync`]); the latest finalization is re-sent
