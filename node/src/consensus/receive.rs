@@ -414,6 +414,13 @@ impl<S: Signer, P: Clone + Ord + Debug> Core<S, P> {
         if view <= self.finalized.view {
             return;
         }
+        // Every validator forms a certificate from the votes it receives, so one formed here is
+        // sent only by the leader of the next view, with the proposal that builds on it: per-node
+        // traffic stays linear in the number of validators (every node broadcasting every
+        // certificate, each of a quorum of signatures, would be quadratic). A node that missed
+        // votes asks for the certificate it lacks, gets it from the leader, or from the re-sends
+        // after a view's deadline.
+        let send = formed && leader(&self.cfg.validators, view.saturating_add(1)) == self.me;
         let vs = self.views.entry(view).or_default();
         if vs.has_certificate(&cert.vote) {
             return;
@@ -427,7 +434,7 @@ impl<S: Signer, P: Clone + Ord + Debug> Core<S, P> {
                 let finalize = self.validator
                     && !vs.nullify.contains_key(&self.me)
                     && !vs.finalize.contains_key(&self.me);
-                if formed {
+                if send {
                     out.push(Effect::Broadcast(ConsensusMessage::Certificate(cert)));
                 }
                 if finalize {
@@ -440,7 +447,7 @@ impl<S: Signer, P: Clone + Ord + Debug> Core<S, P> {
             }
             Vote::Nullify(_) => {
                 vs.nullification = Some(cert.clone());
-                if formed {
+                if send {
                     out.push(Effect::Broadcast(ConsensusMessage::Certificate(cert)));
                 }
             }
@@ -449,7 +456,7 @@ impl<S: Signer, P: Clone + Ord + Debug> Core<S, P> {
                 self.judge_again(&block.hash);
                 let vs = self.views.entry(view).or_default();
                 vs.finalization = Some(fc.clone());
-                if formed {
+                if send {
                     out.push(Effect::Broadcast(ConsensusMessage::Certificate(cert)));
                 }
                 if self.pending_final.as_ref().is_none_or(|p| p.block().view < view) {

@@ -194,6 +194,8 @@ struct Scenario {
     broken: Option<BrokenRule>,
     /// The genesis `block_interval_ms`: an idle leader waits this long after its parent.
     block_interval_ms: u64,
+    /// Each node's uplink in bytes per millisecond (messages queue behind each other), or none.
+    uplink_bytes_per_ms: Option<u64>,
 }
 
 impl Scenario {
@@ -211,6 +213,7 @@ impl Scenario {
             until_ms: 10_000,
             broken: None,
             block_interval_ms: 0,
+            uplink_bytes_per_ms: None,
         }
     }
 
@@ -337,6 +340,12 @@ struct Sim {
     times: BTreeMap<Hash, u64>,
     /// Nullify votes honest validators signed (an idle leader's wait must not cause any).
     nullifies: u64,
+    /// Per node: bytes and messages sent, and when its uplink is free again.
+    sent_bytes: Vec<u64>,
+    sent_messages: Vec<u64>,
+    uplink_free_at: Vec<u64>,
+    /// Milliseconds from a block's proposal to its commit, at every honest node.
+    finality_ms: Vec<u64>,
 }
 
 impl Sim {
@@ -383,6 +392,10 @@ impl Sim {
             violations: Vec::new(),
             times: BTreeMap::new(),
             nullifies: 0,
+            sent_bytes: vec![0; n],
+            sent_messages: vec![0; n],
+            uplink_free_at: vec![0; n],
+            finality_ms: Vec::new(),
         };
         for c in sim.scenario.crashes.clone() {
             sim.schedule(c.at_ms, Event::Crash { node: c.node, mid_effects: c.mid_effects });
@@ -417,8 +430,19 @@ impl Sim {
         if from == to || self.partitioned(from, to) || self.rng.chance(self.scenario.drop_permille) {
             return;
         }
+        self.sent_bytes[from] += bytes.len() as u64;
+        self.sent_messages[from] += 1;
+        // With a limited uplink, a message leaves once the ones before it are out.
+        let departs = match self.scenario.uplink_bytes_per_ms {
+            Some(rate) => {
+                let start = self.now.max(self.uplink_free_at[from]);
+                self.uplink_free_at[from] = start + (bytes.len() as u64).div_ceil(rate.max(1));
+                self.uplink_free_at[from]
+            }
+            None => self.now,
+        };
         let (lo, hi) = self.scenario.delay_ms;
-        let at = self.now + self.rng.range(lo, hi);
+        let at = departs + self.rng.range(lo, hi);
         self.schedule(at, Event::Deliver { to, from, bytes });
     }
 
@@ -750,6 +774,9 @@ impl Sim {
         let node = &mut self.nodes[i];
         node.roots.insert(hash, c.block.header.state_root);
         let honest = node.behavior == Behavior::Honest;
+        if honest && let Some(proposed) = self.times.get(&hash) {
+            self.finality_ms.push(self.now.saturating_sub(*proposed));
+        }
         node.chain.push(c);
         if honest {
             let known = *self.finalized.entry(height).or_insert(hash);
@@ -1728,4 +1755,79 @@ fn a_restart_never_signs_at_or_below_its_certificates_view() {
             }
         }
     }
+}
+
+// ---- Scale ----
+
+/// One size of the scale study: finality latency and per-node traffic.
+struct ScaleRow {
+    n: usize,
+    blocks: u64,
+    p50_ms: u64,
+    p99_ms: u64,
+    bytes_per_node_per_block: u64,
+    messages_per_node_per_block: u64,
+}
+
+/// Runs `n` equal validators for `until_ms` on links of 50 ms round trip (25 ± 5 ms one way),
+/// 1 % loss and a 100 Mbit/s uplink per node, with a block every 200 ms when idle.
+fn scale_run(n: usize, until_ms: u64) -> ScaleRow {
+    let mut s = Scenario::new(n, 7);
+    s.delay_ms = (20, 30);
+    s.drop_permille = 10;
+    s.uplink_bytes_per_ms = Some(12_500);
+    s.block_interval_ms = 200;
+    s.until_ms = until_ms;
+    let sim = run(s);
+    let mut latency = sim.finality_ms.clone();
+    latency.sort_unstable();
+    let at = |q: usize| latency.get((latency.len().saturating_sub(1)) * q / 100).copied().unwrap_or(u64::MAX);
+    let blocks = sim.min_honest_height().max(1);
+    let per_node_block = |total: &[u64]| total.iter().sum::<u64>() / n as u64 / blocks;
+    ScaleRow {
+        n,
+        blocks: sim.min_honest_height(),
+        p50_ms: at(50),
+        p99_ms: at(99),
+        bytes_per_node_per_block: per_node_block(&sim.sent_bytes),
+        messages_per_node_per_block: per_node_block(&sim.sent_messages),
+    }
+}
+
+/// The scale study: 4 and 16 validators in every test run; with `WEFT_SCALE_STUDY=1` also 64
+/// and 100 (minutes; run it `--release`), printing the table of docs/performance.md.
+#[test]
+fn scale_study() {
+    let full = std::env::var("WEFT_SCALE_STUDY").is_ok_and(|v| v == "1");
+    let sizes: &[(usize, u64)] = if full {
+        &[(4, 10_000), (16, 10_000), (64, 6_000), (100, 5_000)]
+    } else {
+        &[(4, 4_000), (16, 3_000)]
+    };
+    let rows: Vec<ScaleRow> = sizes.iter().map(|&(n, until)| scale_run(n, until)).collect();
+    eprintln!(
+        "| validators | blocks | finality p50 | p99 | bytes sent per node per block | messages per node per block |"
+    );
+    for r in &rows {
+        eprintln!(
+            "| {} | {} | {} ms | {} ms | {} | {} |",
+            r.n, r.blocks, r.p50_ms, r.p99_ms, r.bytes_per_node_per_block, r.messages_per_node_per_block
+        );
+    }
+    for r in &rows {
+        // Finality within about four round trips of 50 ms at low load.
+        assert!(r.blocks >= 5, "{} validators finalized {} blocks", r.n, r.blocks);
+        assert!(r.p50_ms <= 200, "{} validators: finality p50 {} ms", r.n, r.p50_ms);
+    }
+    // Per-node traffic grows no faster than linearly in the number of validators: what a node
+    // sends per block, per other validator, stays within 1.5× of the smallest network's.
+    let (small, large) = (&rows[0], &rows[rows.len() - 1]);
+    let per_peer = |r: &ScaleRow| r.bytes_per_node_per_block as f64 / (r.n - 1) as f64;
+    let growth = per_peer(large) / per_peer(small);
+    assert!(
+        growth <= 1.5,
+        "bytes per node per block per peer grew {growth:.2}× from {} to {} validators",
+        small.n,
+        large.n
+    );
 }
