@@ -22,9 +22,12 @@
 //! 3. If the view's timer fires first, it signs `Nullify(v)` (the vote for the paper's dummy
 //!    block `⊥`).
 //! 4. A quorum of Notarize votes for one block is a *notarization*, of Nullify votes a
-//!    *nullification*; either moves every validator that sees it to view `v + 1`, and it is
-//!    broadcast so everyone sees it. On a notarization, a validator that has not nullified `v`
-//!    signs `Finalize(v, height, hash)`.
+//!    *nullification*; either moves every validator that sees it to view `v + 1`. (The paper
+//!    has every validator forward it; here each forms it from the same votes, and one that
+//!    missed votes is sent the certificates it lacks when it asks, when its votes show it
+//!    behind, or by the re-sends after a view's deadline: per-node traffic stays linear in the
+//!    number of validators.) On a notarization, a validator that has not nullified `v` signs
+//!    `Finalize(v, height, hash)`.
 //! 5. A quorum of Finalize votes is a *finalization*, the [`FinalityCertificate`]: the block and
 //!    all its ancestors are final.
 //!

@@ -166,7 +166,7 @@ impl<S: Signer, P: Clone + Ord + Debug> Core<S, P> {
             .filter(|v| v.vote == vote)
             .map(|v| ValidatorSignature { validator: v.signer, signature: v.signature });
         let Ok(cert) = Certificate::new(vote, signatures) else { return };
-        self.on_certificate_known(cert, true, out);
+        self.on_certificate_known(cert, out);
     }
 
     fn on_certificate(&mut self, from: P, cert: Certificate, out: &mut Vec<Effect<P>>) -> Fate {
@@ -191,7 +191,7 @@ impl<S: Signer, P: Clone + Ord + Debug> Core<S, P> {
             return refuse(from, Penalty::BadCertificate, out);
         }
         let votes: Vec<SignedVote> = cert.votes().collect();
-        self.on_certificate_known(cert, false, out);
+        self.on_certificate_known(cert, out);
         // Its votes count like received ones (and may reveal equivocation).
         for vote in votes {
             self.record_vote(vote, out);
@@ -334,14 +334,18 @@ impl<S: Signer, P: Clone + Ord + Debug> Core<S, P> {
         true
     }
 
-    /// Whether `vote` shows its signer lagging (a view at or below the finalized one, two views
-    /// or more behind, or a Nullify of a view this validator has left) and it was not sent
-    /// catch-up certificates in the current view yet.
+    /// Whether `vote` shows its signer lagging (two views or more behind, a Nullify of a view
+    /// this validator has left, or a Notarize at or below the finalized view) and it was not sent
+    /// catch-up certificates in the current view yet. A Finalize of the view just left is only
+    /// late (its signer had the notarization and moved on too): answering each of those with the
+    /// finalization would cost every node a certificate per slow peer per view.
     fn catch_up_due(&self, vote: &SignedVote) -> bool {
         let view = vote.vote.view();
-        let behind = view <= self.finalized.view
-            || view.saturating_add(1) < self.view
-            || (matches!(vote.vote, Vote::Nullify(_)) && view < self.view);
+        let behind = match vote.vote {
+            Vote::Finalize(_) => view.saturating_add(1) < self.view,
+            Vote::Notarize(_) => view <= self.finalized.view || view.saturating_add(1) < self.view,
+            Vote::Nullify(_) => view < self.view,
+        };
         behind && vote.signer != self.me && self.caught_up.get(&vote.signer) != Some(&self.view)
     }
 
@@ -408,19 +412,18 @@ impl<S: Signer, P: Clone + Ord + Debug> Core<S, P> {
         }
     }
 
-    /// Stores a certificate formed from votes or received, and acts on it.
-    pub(super) fn on_certificate_known(&mut self, cert: Certificate, formed: bool, out: &mut Vec<Effect<P>>) {
+    /// Stores a certificate formed from votes or received, and acts on it (never re-sends it).
+    pub(super) fn on_certificate_known(&mut self, cert: Certificate, out: &mut Vec<Effect<P>>) {
         let view = cert.view();
         if view <= self.finalized.view {
             return;
         }
-        // Every validator forms a certificate from the votes it receives, so one formed here is
-        // sent only by the leader of the next view, with the proposal that builds on it: per-node
-        // traffic stays linear in the number of validators (every node broadcasting every
-        // certificate, each of a quorum of signatures, would be quadratic). A node that missed
-        // votes asks for the certificate it lacks, gets it from the leader, or from the re-sends
-        // after a view's deadline.
-        let send = formed && leader(&self.cfg.validators, view.saturating_add(1)) == self.me;
+        // A certificate formed here from votes is not sent: every validator forms it from the
+        // same votes, and every node broadcasting every certificate (each of a quorum of
+        // signatures) would make per-node traffic quadratic in the number of validators. A node
+        // that missed votes forms the next view's certificates from the next votes, asks for a
+        // certificate its proposal's parent needs, gets the re-sends after a view's deadline, or
+        // is sent them when its votes show it behind.
         let vs = self.views.entry(view).or_default();
         if vs.has_certificate(&cert.vote) {
             return;
@@ -434,9 +437,6 @@ impl<S: Signer, P: Clone + Ord + Debug> Core<S, P> {
                 let finalize = self.validator
                     && !vs.nullify.contains_key(&self.me)
                     && !vs.finalize.contains_key(&self.me);
-                if send {
-                    out.push(Effect::Broadcast(ConsensusMessage::Certificate(cert)));
-                }
                 if finalize {
                     self.cast(Vote::Finalize(block), out);
                 }
@@ -447,18 +447,12 @@ impl<S: Signer, P: Clone + Ord + Debug> Core<S, P> {
             }
             Vote::Nullify(_) => {
                 vs.nullification = Some(cert.clone());
-                if send {
-                    out.push(Effect::Broadcast(ConsensusMessage::Certificate(cert)));
-                }
             }
             Vote::Finalize(block) => {
                 let Ok(fc) = FinalityCertificate::new(cert.clone()) else { return };
                 self.judge_again(&block.hash);
                 let vs = self.views.entry(view).or_default();
                 vs.finalization = Some(fc.clone());
-                if send {
-                    out.push(Effect::Broadcast(ConsensusMessage::Certificate(cert)));
-                }
                 if self.pending_final.as_ref().is_none_or(|p| p.block().view < view) {
                     self.pending_final = Some(fc);
                 }

@@ -340,7 +340,7 @@ struct Sim {
     times: BTreeMap<Hash, u64>,
     /// Nullify votes honest validators signed (an idle leader's wait must not cause any).
     nullifies: u64,
-    /// Per node: bytes and messages sent, and when its uplink is free again.
+    /// Per node: bytes and messages sent, and when its uplink is free again (µs).
     sent_bytes: Vec<u64>,
     sent_messages: Vec<u64>,
     uplink_free_at: Vec<u64>,
@@ -435,9 +435,10 @@ impl Sim {
         // With a limited uplink, a message leaves once the ones before it are out.
         let departs = match self.scenario.uplink_bytes_per_ms {
             Some(rate) => {
-                let start = self.now.max(self.uplink_free_at[from]);
-                self.uplink_free_at[from] = start + (bytes.len() as u64).div_ceil(rate.max(1));
-                self.uplink_free_at[from]
+                // In microseconds: a small message takes far less than the clock's millisecond.
+                let start_us = (self.now * 1000).max(self.uplink_free_at[from]);
+                self.uplink_free_at[from] = start_us + (bytes.len() as u64 * 1000).div_ceil(rate.max(1));
+                self.uplink_free_at[from].div_ceil(1000)
             }
             None => self.now,
         };
