@@ -94,6 +94,7 @@
 
 mod budget;
 mod config;
+mod direct;
 mod driver;
 mod gossip;
 mod peers;
@@ -109,6 +110,7 @@ pub use libp2p::{Multiaddr, PeerId, identity::Keypair};
 pub use self::{
     budget::{DEFAULT_GOSSIP_TX_BURST, DEFAULT_GOSSIP_TX_RATE, GossipBudget},
     config::{NetConfig, generate_keypair, keypair_from_secret, read_keypair, write_keypair},
+    direct::{DirectPermit, MAX_DIRECT_BYTES},
     gossip::{
         GRAYLIST_THRESHOLD, INVALID_MESSAGE_DECAY, INVALID_MESSAGE_WEIGHT, TOPIC_SCORE_CAP, Topic,
         TopicLimits,
@@ -181,6 +183,18 @@ pub enum NetEvent {
     PeerDisconnected {
         /// The peer.
         peer: PeerId,
+    },
+    /// A message sent to this node alone with [`NetHandle::send_direct`] (never forwarded, never
+    /// deduplicated). Judge it like gossip, but there is nothing to report: blame a provable
+    /// fault with [`NetHandle::penalize`].
+    Direct {
+        /// The sending peer (authenticated by the connection).
+        peer: PeerId,
+        /// Its bytes (at most [`MAX_DIRECT_BYTES`]), not yet decoded.
+        data: Vec<u8>,
+        /// The room the message takes in `peer`'s share of pending direct messages; drop it
+        /// with the message.
+        permit: DirectPermit,
     },
     /// A peer asks for finalized blocks; answer with [`BlocksReply::send`] (dropping the reply
     /// refuses the request).
@@ -280,6 +294,21 @@ pub enum NetError {
         /// The limit.
         max: usize,
     },
+    /// A direct message over [`MAX_DIRECT_BYTES`] was not sent.
+    #[error("direct message of {len} bytes is over the limit of {max} bytes")]
+    DirectTooLarge {
+        /// The message size.
+        len: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// A direct message goes only to a connected peer (it is never dialled for one).
+    #[error("peer {0} is not connected")]
+    NotConnected(PeerId),
+    /// The peer refused a direct message: it holds too many from this node, or its application
+    /// is not keeping up.
+    #[error("peer {0} refused the message: too busy")]
+    Refused(PeerId),
     /// No connected peer is subscribed to the topic.
     #[error("no peer is subscribed to the topic")]
     NoPeers,
@@ -298,8 +327,8 @@ pub enum NetError {
     /// The connection closed before the answer arrived, or the peer refused to answer.
     #[error("peer {0} closed the request without an answer")]
     NoAnswer(PeerId),
-    /// The peer does not speak this chain's sync protocol.
-    #[error("peer {0} does not speak this chain's sync protocol")]
+    /// The peer does not speak this chain's protocol (sync or direct) of the request.
+    #[error("peer {0} does not speak this chain's protocol for the request")]
     Unsupported(PeerId),
     /// The peer's answer was too large, malformed, or not an answer to the request.
     #[error("bad response from {peer}: {reason}")]
@@ -309,7 +338,7 @@ pub enum NetError {
         /// What was wrong.
         reason: String,
     },
-    /// Too many requests are in flight.
+    /// Too many requests (or direct messages, in all or to the peer) are in flight.
     #[error("too many requests in flight")]
     Busy,
     /// The network has stopped.
@@ -337,6 +366,11 @@ enum Command {
         peer: PeerId,
         request: protocol::Request,
         reply: oneshot::Sender<Result<protocol::Response, NetError>>,
+    },
+    SendDirect {
+        peer: PeerId,
+        data: Vec<u8>,
+        reply: oneshot::Sender<Result<(), NetError>>,
     },
     Dial {
         addr: Multiaddr,
@@ -418,6 +452,21 @@ impl NetHandle {
                 Err(NetError::BadResponse { peer, reason: "a status answer to a blocks request".into() })
             }
         }
+    }
+
+    /// Sends `data` to the connected `peer` alone, over `/weft/<chain_id>/direct/1`: it arrives
+    /// there as one [`NetEvent::Direct`], every time it is sent. Returns once `peer` handed it to
+    /// its application. Fails at once for a message over [`MAX_DIRECT_BYTES`]
+    /// ([`NetError::DirectTooLarge`]), a peer not connected ([`NetError::NotConnected`]; it is
+    /// not dialled) or too many direct messages in flight ([`NetError::Busy`]:
+    /// [`NetConfig::max_pending_direct`] in all, 16 to one peer); later on a timeout
+    /// ([`NetConfig::request_timeout`]), a closed connection, or a refusal by a busy peer
+    /// ([`NetError::Refused`]).
+    pub async fn send_direct(&self, peer: PeerId, data: Vec<u8>) -> Result<(), NetError> {
+        if data.len() > MAX_DIRECT_BYTES {
+            return Err(NetError::DirectTooLarge { len: data.len(), max: MAX_DIRECT_BYTES });
+        }
+        self.call(|reply| Command::SendDirect { peer, data, reply }).await?
     }
 
     /// Asks `peer` for its chain status.

@@ -1,7 +1,11 @@
-//! The driver: one task owning the consensus [`Core`], fed by consensus gossip, timer expiries,
-//! delayed builds, sync results and transactions arriving, carrying out the core's effects in
-//! order (persist before broadcast), committing finalized blocks with their proofs and serving
-//! them to peers.
+//! The driver: one task owning the consensus [`Core`], fed by consensus gossip, direct messages,
+//! timer expiries, delayed builds, sync results and transactions arriving, carrying out the
+//! core's effects in order (persist before broadcast), committing finalized blocks with their
+//! proofs and serving them to peers.
+//!
+//! A broadcast goes out as gossip; a message to one peer (an answer to its block or certificate
+//! request, catch-up certificates) goes to that peer alone over the network's direct protocol,
+//! in a task of its own so the loop never waits for the round trip.
 //!
 //! As leader, it answers `BuildBlock` at once when a transaction is includable, and otherwise
 //! `block_interval_ms` after the parent block (or when a transaction arrives first); the core's
@@ -11,7 +15,7 @@ use std::{collections::VecDeque, sync::Arc, time::Duration};
 
 use ed25519_dalek::SigningKey;
 use parity_scale_codec::Encode;
-use tokio::sync::{Notify, mpsc};
+use tokio::sync::{Notify, Semaphore, mpsc};
 use weft_types::{
     Block, Hash,
     consensus::{ConsensusMessage, FinalityCertificate, FinalityProof, ValidatorSet, View, gossip_message},
@@ -37,6 +41,10 @@ pub(super) const CHANNEL: usize = 1024;
 const MAX_OUTBOX_TURN: usize = 256;
 /// How often unsent transactions are published again.
 const REGOSSIP_INTERVAL: Duration = Duration::from_secs(1);
+/// Most messages to single peers being sent at once; beyond, the core's answer is dropped (the
+/// peer asks again). The network bounds them too (`NetConfig::max_pending_direct`), but only
+/// once a send reached it: this bounds the tasks waiting to get there.
+const MAX_SENDS_IN_FLIGHT: usize = 256;
 /// Longest timer the core may set.
 const MAX_TIMER: Duration = Duration::from_secs(3600);
 
@@ -87,6 +95,8 @@ pub(super) struct Driver<N> {
     timers: Loopback<(View, consensus::TimeoutKind)>,
     syncs: Loopback<SyncDone>,
     builds: Loopback<BuildRequest>,
+    /// Room for direct sends in flight ([`MAX_SENDS_IN_FLIGHT`]).
+    sends: Arc<Semaphore>,
 }
 
 /// A channel the driver sends to itself from the tasks it spawns (timers, syncs, delayed builds).
@@ -128,6 +138,7 @@ impl<N: Network> Driver<N> {
             timers: Loopback::new(CHANNEL),
             syncs: Loopback::new(16),
             builds: Loopback::new(16),
+            sends: Arc::new(Semaphore::new(MAX_SENDS_IN_FLIGHT)),
         }
     }
 
@@ -235,6 +246,24 @@ impl<N: Network> Driver<N> {
                 };
                 self.net.report(id, source, verdict).await;
             }
+            NetEvent::Direct { peer, data, permit } => {
+                // A message for this node alone (an answer to its request, catch-up
+                // certificates): fed to the core like gossip, with nothing to report. The core
+                // blames `peer` for a provable fault through `Effect::Penalize`.
+                let input = match ConsensusMessage::decode_bounded(&data) {
+                    Ok(message) => {
+                        if let ConsensusMessage::Proposal { block, .. } = &message {
+                            self.blocks.remember_proposal(block, data);
+                        }
+                        Input::Message { from: peer, message }
+                    }
+                    // The core penalizes what does not decode.
+                    Err(_) => Input::Bytes { from: peer, bytes: data },
+                };
+                self.step(input, Some(peer)).await?;
+                // The peer's share of pending direct messages is held until the core is done.
+                drop(permit);
+            }
             NetEvent::PeerConnected { peer, addr } => {
                 tracing::info!("connected to {peer} at {addr}");
                 self.chain.status.set_peer(peer.to_string(), Some(addr.to_string()));
@@ -300,7 +329,7 @@ impl<N: Network> Driver<N> {
             Effect::Persist(record) => {
                 self.chain.ledger.store().put_consensus_record(record.view(), &record.encode())?
             }
-            Effect::Broadcast(message) | Effect::SendTo(_, message) => {
+            Effect::Broadcast(message) => {
                 let topic = match consensus::Topic::of(&message) {
                     consensus::Topic::Blocks => Topic::Blocks,
                     consensus::Topic::Consensus => Topic::Consensus,
@@ -310,6 +339,13 @@ impl<N: Network> Driver<N> {
                     self.blocks.persist_body(block, &bytes)?;
                 }
                 self.publisher.consensus(topic, &bytes).await;
+            }
+            Effect::SendTo(peer, message) => {
+                let bytes = message.encode();
+                if let ConsensusMessage::Proposal { block, .. } = &message {
+                    self.blocks.persist_body(block, &bytes)?;
+                }
+                self.send_to(peer, bytes);
             }
             Effect::BuildBlock { view, height, parent } => {
                 // With transactions to include, propose at once; otherwise wait until
@@ -379,6 +415,27 @@ impl<N: Network> Driver<N> {
             }
         }
         Ok(())
+    }
+
+    /// Sends an encoded consensus message to `peer` alone, in a task of its own (the loop does not
+    /// wait for the round trip). Dropped when [`MAX_SENDS_IN_FLIGHT`] are under way, and never
+    /// sent to this node itself (the proposals replayed after a restart come from this node's
+    /// own peer id: whatever the core answers them with has nowhere to go).
+    fn send_to(&self, peer: PeerId, bytes: Vec<u8>) {
+        if peer == self.net.local_peer_id() {
+            return;
+        }
+        let Ok(permit) = self.sends.clone().try_acquire_owned() else {
+            tracing::debug!(%peer, "too many direct sends in flight: message dropped");
+            return;
+        };
+        let net = self.net.clone();
+        tokio::spawn(async move {
+            if let Err(e) = net.send_to(peer, bytes).await {
+                tracing::debug!(%peer, "direct send failed: {e}");
+            }
+            drop(permit);
+        });
     }
 
     /// A transaction entered the mempool: if the core's block request waits for one, build it
