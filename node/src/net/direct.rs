@@ -6,6 +6,11 @@
 //! at most [`MAX_DIRECT_BYTES`]; the answer is a one-byte frame, [`Ack`]: whether the receiver
 //! handed the message to its application or refused it for lack of room. Nothing is forwarded
 //! and nothing is deduplicated: the same bytes sent twice arrive twice.
+//!
+//! A length prefix over the limit is read as [`Frame::OverLimit`] rather than an error (the
+//! body is not read): libp2p does not report a request that fails to read, and the swarm must
+//! see this one to ban its sender. Other read failures (a truncated frame) only fail the
+//! stream: a broken connection looks the same.
 
 use std::{
     collections::HashMap,
@@ -23,7 +28,7 @@ use weft_types::consensus::MAX_CONSENSUS_MESSAGE_BYTES;
 
 use super::{
     NetError, PeerId,
-    protocol::{read_frame, write_frame},
+    protocol::{FrameTooLarge, read_frame, write_frame},
 };
 
 /// Largest direct message: a consensus message, the largest being a proposal with its block.
@@ -56,6 +61,15 @@ pub(crate) enum Ack {
     Refused,
 }
 
+/// A direct message as read from the wire.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub(crate) enum Frame {
+    /// A message within the limit.
+    Message(Vec<u8>),
+    /// A length prefix over [`MAX_DIRECT_BYTES`] (only ever read, never written).
+    OverLimit(usize),
+}
+
 /// The direct protocol's name for `chain_id`.
 pub(crate) fn protocol_name(chain_id: u64) -> Result<StreamProtocol, String> {
     StreamProtocol::try_from_owned(format!("/weft/{chain_id}/direct/1")).map_err(|e| e.to_string())
@@ -67,14 +81,17 @@ pub(crate) struct DirectCodec;
 
 impl request_response::Codec for DirectCodec {
     type Protocol = StreamProtocol;
-    type Request = Vec<u8>;
+    type Request = Frame;
     type Response = Ack;
 
-    async fn read_request<T>(&mut self, _: &StreamProtocol, io: &mut T) -> io::Result<Vec<u8>>
+    async fn read_request<T>(&mut self, _: &StreamProtocol, io: &mut T) -> io::Result<Frame>
     where
         T: AsyncRead + Unpin + Send,
     {
-        read_frame(io, MAX_DIRECT_BYTES, "direct message").await
+        match read_frame(io, MAX_DIRECT_BYTES, "direct message").await {
+            Ok(data) => Ok(Frame::Message(data)),
+            Err(e) => FrameTooLarge::len_of(&e).map(Frame::OverLimit).ok_or(e),
+        }
     }
 
     async fn read_response<T>(&mut self, _: &StreamProtocol, io: &mut T) -> io::Result<Ack>
@@ -88,11 +105,17 @@ impl request_response::Codec for DirectCodec {
         }
     }
 
-    async fn write_request<T>(&mut self, _: &StreamProtocol, io: &mut T, data: Vec<u8>) -> io::Result<()>
+    async fn write_request<T>(&mut self, _: &StreamProtocol, io: &mut T, frame: Frame) -> io::Result<()>
     where
         T: AsyncWrite + Unpin + Send,
     {
-        write_frame(io, &data, MAX_DIRECT_BYTES, "direct message").await
+        match frame {
+            Frame::Message(data) => write_frame(io, &data, MAX_DIRECT_BYTES, "direct message").await,
+            Frame::OverLimit(len) => Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("direct message of {len} bytes is over the limit"),
+            )),
+        }
     }
 
     async fn write_response<T>(&mut self, _: &StreamProtocol, io: &mut T, ack: Ack) -> io::Result<()>
@@ -225,21 +248,21 @@ mod tests {
             let proto = protocol_name(1).unwrap();
             let mut codec = DirectCodec;
             let mut buf = Vec::new();
-            codec.write_request(&proto, &mut buf, vec![5; 100]).await.unwrap();
-            assert_eq!(codec.read_request(&proto, &mut buf.as_slice()).await.unwrap(), vec![5; 100]);
+            codec.write_request(&proto, &mut buf, Frame::Message(vec![5; 100])).await.unwrap();
+            let read = codec.read_request(&proto, &mut buf.as_slice()).await.unwrap();
+            assert_eq!(read, Frame::Message(vec![5; 100]));
 
-            // Over the limit: refused before writing, and by its prefix before reading.
-            let err = codec.write_request(&proto, &mut Vec::new(), vec![0; MAX_DIRECT_BYTES + 1]).await;
-            assert!(err.is_err());
+            // Over the limit: refused before writing, and read by its prefix alone.
+            let over = Frame::Message(vec![0; MAX_DIRECT_BYTES + 1]);
+            assert!(codec.write_request(&proto, &mut Vec::new(), over).await.is_err());
             let mut over = u32::try_from(MAX_DIRECT_BYTES + 1).unwrap().to_be_bytes().to_vec();
             over.extend_from_slice(&[0; 8]);
-            let err = codec.read_request(&proto, &mut over.as_slice()).await.unwrap_err();
-            assert!(crate::net::protocol::FrameTooLarge::is(&err), "{err}");
-            // A short body is an error, but not a provable one.
+            let read = codec.read_request(&proto, &mut over.as_slice()).await.unwrap();
+            assert_eq!(read, Frame::OverLimit(MAX_DIRECT_BYTES + 1));
+            // A short body is an error, not a provable fault.
             let mut short = 10u32.to_be_bytes().to_vec();
             short.extend_from_slice(&[0; 3]);
-            let err = codec.read_request(&proto, &mut short.as_slice()).await.unwrap_err();
-            assert!(!crate::net::protocol::FrameTooLarge::is(&err));
+            assert!(codec.read_request(&proto, &mut short.as_slice()).await.is_err());
 
             for ack in [Ack::Taken, Ack::Refused] {
                 let mut buf = Vec::new();
@@ -287,7 +310,7 @@ mod tests {
         for _ in 0..MAX_DIRECT_OUT_PER_PEER {
             assert!(outbound.has_room(&a));
             let (tx, rx) = oneshot::channel();
-            let id = behaviour.send_request(&a, Vec::new());
+            let id = behaviour.send_request(&a, Frame::Message(Vec::new()));
             outbound.insert(id, a, tx);
             ids.push(id);
             replies.push(rx);
@@ -295,7 +318,7 @@ mod tests {
         assert!(!outbound.has_room(&a), "a's share is full");
         assert!(outbound.has_room(&b));
         let (tx, _rx) = oneshot::channel();
-        outbound.insert(behaviour.send_request(&b, Vec::new()), b, tx);
+        outbound.insert(behaviour.send_request(&b, Frame::Message(Vec::new())), b, tx);
         assert!(!outbound.has_room(&PeerId::random()), "the total is full");
         outbound.finish(ids[0], Err(NetError::Busy));
         assert!(outbound.has_room(&a));

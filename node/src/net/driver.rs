@@ -207,7 +207,8 @@ impl Driver {
                 } else if !self.direct_out.has_room(&peer) {
                     let _ = reply.send(Err(NetError::Busy));
                 } else {
-                    let id = self.swarm.behaviour_mut().direct.send_request(&peer, data);
+                    let frame = direct::Frame::Message(data);
+                    let id = self.swarm.behaviour_mut().direct.send_request(&peer, frame);
                     self.direct_out.insert(id, peer, reply);
                 }
             }

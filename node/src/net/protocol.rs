@@ -148,7 +148,7 @@ fn invalid(reason: String) -> io::Error {
 }
 
 /// A frame whose length prefix is over its limit: the error inside the [`io::Error`] that
-/// [`read_frame`] returns for it, so that the swarm can tell this provable violation (an honest
+/// [`read_frame`] returns for it, so that a codec can tell this provable violation (an honest
 /// peer checks the limit before writing, [`write_frame`]) from a stream that merely broke.
 #[derive(Debug, thiserror::Error)]
 #[error("{what} of {len} bytes is over the limit of {max} bytes")]
@@ -159,9 +159,9 @@ pub(crate) struct FrameTooLarge {
 }
 
 impl FrameTooLarge {
-    /// Whether `error` is a frame over its limit.
-    pub(crate) fn is(error: &io::Error) -> bool {
-        error.get_ref().is_some_and(|inner| inner.is::<FrameTooLarge>())
+    /// The announced length, if `error` is a frame over its limit.
+    pub(crate) fn len_of(error: &io::Error) -> Option<usize> {
+        error.get_ref().and_then(|inner| inner.downcast_ref::<FrameTooLarge>()).map(|f| f.len)
     }
 }
 
@@ -283,7 +283,7 @@ mod tests {
                 .await
                 .unwrap_err();
             assert!(err.to_string().contains("over the limit"), "{err}");
-            assert!(FrameTooLarge::is(&err));
+            assert_eq!(FrameTooLarge::len_of(&err), Some(4096));
 
             // Garbage within the limit is refused by the decoder; so are trailing bytes.
             let mut garbage = Vec::new();

@@ -11,8 +11,8 @@ use tokio::sync::oneshot;
 use super::Driver;
 use crate::net::{
     BlocksReply, BlocksResponse, NetError, NetEvent, PeerId,
-    direct::Ack,
-    protocol::{self, FrameTooLarge, Request, Response},
+    direct::{Ack, Frame},
+    protocol::{self, Request, Response},
 };
 
 impl Driver {
@@ -40,12 +40,18 @@ impl Driver {
         }
     }
 
-    pub(super) fn on_direct(&mut self, event: request_response::Event<Vec<u8>, Ack>) {
+    pub(super) fn on_direct(&mut self, event: request_response::Event<Frame, Ack>) {
         match event {
             request_response::Event::Message { peer, message, .. } => match message {
-                request_response::Message::Request { request: data, channel, .. } => {
+                request_response::Message::Request { request: Frame::Message(data), channel, .. } => {
                     let ack = self.take_direct(peer, data);
                     let _ = self.swarm.behaviour_mut().direct.send_response(channel, ack);
+                }
+                request_response::Message::Request { request: Frame::OverLimit(len), .. } => {
+                    // The sender checks the limit before writing: no honest peer sends this.
+                    // Dropping the channel closes the stream unanswered.
+                    tracing::debug!(%peer, len, "direct message over the limit");
+                    self.ban(peer, "direct message over the size limit");
                 }
                 request_response::Message::Response { request_id, response } => {
                     let result = match response {
@@ -57,15 +63,6 @@ impl Driver {
             },
             request_response::Event::OutboundFailure { peer, request_id, error, .. } => {
                 self.direct_out.finish(request_id, Err(outbound_error(peer, error)));
-            }
-            request_response::Event::InboundFailure {
-                peer,
-                error: request_response::InboundFailure::Io(error),
-                ..
-            } if FrameTooLarge::is(&error) => {
-                // The sender checks the limit before writing: no honest peer sends this.
-                tracing::debug!(%peer, %error, "direct message over the limit");
-                self.ban(peer, "direct message over the size limit");
             }
             request_response::Event::InboundFailure { peer, error, .. } => {
                 tracing::debug!(%peer, %error, "inbound direct message failed");
