@@ -51,6 +51,8 @@ pub struct NetConfig {
     pub answer_timeout: Duration,
     /// Most outbound requests in flight.
     pub max_pending_requests: usize,
+    /// Most direct messages ([`super::NetHandle::send_direct`]) in flight, to all peers.
+    pub max_pending_direct: usize,
     /// First delay before redialling a known peer that disconnected or failed a dial.
     pub redial_initial: Duration,
     /// Largest delay between redials (the delay doubles per failure up to this).
@@ -91,6 +93,7 @@ impl NetConfig {
             max_pending_answers: 64,
             answer_timeout: Duration::from_secs(5),
             max_pending_requests: 256,
+            max_pending_direct: 256,
             redial_initial: Duration::from_millis(500),
             redial_max: Duration::from_secs(30),
             max_known_peers: 256,
@@ -114,7 +117,11 @@ impl NetConfig {
         if self.max_per_peer == 0 || self.max_outbound == 0 {
             return bad("connection limits must allow at least one connection");
         }
-        if self.event_buffer == 0 || self.command_buffer == 0 || self.max_pending_requests == 0 {
+        if self.event_buffer == 0
+            || self.command_buffer == 0
+            || self.max_pending_requests == 0
+            || self.max_pending_direct == 0
+        {
             return bad("channel and queue capacities must be positive");
         }
         if self.heartbeat_interval.is_zero() || self.kad_bootstrap_interval.is_zero() {

@@ -1,6 +1,6 @@
 //! The swarm task: builds the libp2p swarm from a [`NetConfig`], then runs one loop over the
 //! handles' commands, swarm events, the application's answers to block requests and a
-//! maintenance tick (bans, score checks, redials).
+//! maintenance tick (bans, score checks, redials, direct-message shares).
 
 use std::{
     collections::HashMap,
@@ -8,10 +8,10 @@ use std::{
     time::{Duration, Instant},
 };
 
-use futures::{FutureExt, StreamExt, future::BoxFuture, stream::FuturesUnordered};
+use futures::{StreamExt, future::BoxFuture, stream::FuturesUnordered};
 use libp2p::{
     StreamProtocol, Swarm, SwarmBuilder, gossipsub, identify, kad, noise,
-    request_response::{self, OutboundFailure, OutboundRequestId, ResponseChannel},
+    request_response::{OutboundRequestId, ResponseChannel},
     swarm::{
         ConnectionError, SwarmEvent,
         dial_opts::{DialOpts, PeerCondition},
@@ -24,14 +24,17 @@ use tokio::{
 };
 
 use super::{
-    BlocksReply, BlocksResponse, Command, MessageId, Multiaddr, NetConfig, NetError, NetEvent, NetHandle,
-    Network, PeerId, PeerInfo, StatusResponse, Verdict,
+    BlocksResponse, Command, MessageId, Multiaddr, NetConfig, NetError, NetEvent, NetHandle, Network, PeerId,
+    PeerInfo, StatusResponse, Verdict,
     config::bootnode_peer_id,
+    direct,
     gossip::{self, GRAYLIST_THRESHOLD, TopicLimits, Topics},
     peers::{Backoff, MAX_ADDRS_PER_PEER, PeerBook},
-    protocol::{self, Request, Response},
+    protocol::Response,
     swarm::{Behaviour, BehaviourEvent, behaviour, listen},
 };
+
+mod requests;
 
 /// Interval of the maintenance tick.
 const TICK: Duration = Duration::from_millis(250);
@@ -61,8 +64,11 @@ struct Driver {
     book: PeerBook,
     outbound: HashMap<OutboundRequestId, oneshot::Sender<Result<Response, NetError>>>,
     answers: FuturesUnordered<BoxFuture<'static, Answer>>,
+    direct_out: direct::Outbound,
+    direct_in: direct::Inbound,
     listen_addrs: Vec<Multiaddr>,
     dropped_gossip: u64,
+    dropped_direct: u64,
 }
 
 pub(super) async fn start(config: NetConfig) -> Result<Network, NetError> {
@@ -108,8 +114,11 @@ pub(super) async fn start(config: NetConfig) -> Result<Network, NetError> {
         book: PeerBook::new(local, backoff, config.max_known_peers),
         outbound: HashMap::new(),
         answers: FuturesUnordered::new(),
+        direct_out: direct::Outbound::new(config.max_pending_direct),
+        direct_in: direct::Inbound::default(),
         listen_addrs,
         dropped_gossip: 0,
+        dropped_direct: 0,
     };
     let now = Instant::now();
     for addr in &config.bootnodes {
@@ -188,6 +197,19 @@ impl Driver {
                 } else {
                     let id = self.swarm.behaviour_mut().sync.send_request(&peer, request);
                     self.outbound.insert(id, reply);
+                }
+            }
+            Command::SendDirect { peer, data, reply } => {
+                // Only to a connected peer: a direct message answers a peer that just spoke, and
+                // dialling one that left would outlast the answer's use.
+                if peer == *self.swarm.local_peer_id() || !self.book.is_connected(&peer) {
+                    let _ = reply.send(Err(NetError::NotConnected(peer)));
+                } else if !self.direct_out.has_room(&peer) {
+                    let _ = reply.send(Err(NetError::Busy));
+                } else {
+                    let frame = direct::Frame::Message(data);
+                    let id = self.swarm.behaviour_mut().direct.send_request(&peer, frame);
+                    self.direct_out.insert(id, peer, reply);
                 }
             }
             Command::Dial { addr, reply } => {
@@ -300,6 +322,7 @@ impl Driver {
         match event {
             SwarmEvent::Behaviour(BehaviourEvent::Gossipsub(event)) => self.on_gossip(event),
             SwarmEvent::Behaviour(BehaviourEvent::Sync(event)) => self.on_sync(event),
+            SwarmEvent::Behaviour(BehaviourEvent::Direct(event)) => self.on_direct(event),
             SwarmEvent::Behaviour(BehaviourEvent::Identify(identify::Event::Received {
                 peer_id,
                 info,
@@ -415,86 +438,9 @@ impl Driver {
         }
     }
 
-    fn on_sync(&mut self, event: request_response::Event<Request, Response>) {
-        match event {
-            request_response::Event::Message { peer, message, .. } => match message {
-                request_response::Message::Request { request, channel, .. } => {
-                    self.on_request(peer, request, channel)
-                }
-                request_response::Message::Response { request_id, response } => {
-                    if let Some(reply) = self.outbound.remove(&request_id) {
-                        let _ = reply.send(Ok(response));
-                    }
-                }
-            },
-            request_response::Event::OutboundFailure { peer, request_id, error, .. } => {
-                let error = match error {
-                    OutboundFailure::DialFailure => NetError::Unreachable(peer),
-                    OutboundFailure::Timeout => NetError::Timeout(peer),
-                    OutboundFailure::ConnectionClosed => NetError::NoAnswer(peer),
-                    OutboundFailure::UnsupportedProtocols => NetError::Unsupported(peer),
-                    OutboundFailure::Io(e) if e.kind() == std::io::ErrorKind::InvalidData => {
-                        NetError::BadResponse { peer, reason: e.to_string() }
-                    }
-                    OutboundFailure::Io(_) => NetError::NoAnswer(peer),
-                };
-                if let Some(reply) = self.outbound.remove(&request_id) {
-                    let _ = reply.send(Err(error));
-                }
-            }
-            request_response::Event::InboundFailure { peer, error, .. } => {
-                tracing::debug!(%peer, %error, "inbound sync request failed");
-            }
-            request_response::Event::ResponseSent { .. } => {}
-        }
-    }
-
-    fn on_request(&mut self, peer: PeerId, request: Request, channel: ResponseChannel<Response>) {
-        match request {
-            Request::Status => {
-                let status = *self.status.borrow();
-                let _ = self.swarm.behaviour_mut().sync.send_response(channel, Response::Status(status));
-            }
-            Request::Blocks(request) => {
-                let request = request.capped();
-                if self.answers.len() >= self.max_pending_answers {
-                    tracing::warn!(%peer, "too many block requests waiting: refused");
-                    return;
-                }
-                let max_count = request.max_count as usize;
-                let (tx, rx) = oneshot::channel();
-                let reply = BlocksReply { tx, max_count, max_bytes: self.max_response_bytes };
-                if self.events.try_send(NetEvent::BlocksRequested { peer, request, reply }).is_err() {
-                    tracing::warn!(%peer, "application is not keeping up: block request refused");
-                    return;
-                }
-                let timeout = self.answer_timeout;
-                self.answers.push(
-                    async move {
-                        let answer = tokio::time::timeout(timeout, rx).await.ok().and_then(Result::ok);
-                        (channel, answer, max_count)
-                    }
-                    .boxed(),
-                );
-            }
-        }
-    }
-
-    fn on_answer(
-        &mut self,
-        channel: ResponseChannel<Response>,
-        answer: Option<BlocksResponse>,
-        max_count: usize,
-    ) {
-        // No answer: dropping the channel closes the stream, and the requester gets an error.
-        if let Some(answer) = answer {
-            let blocks = protocol::wire_blocks(answer.blocks, max_count, self.max_response_bytes);
-            let _ = self.swarm.behaviour_mut().sync.send_response(channel, Response::Blocks(blocks));
-        }
-    }
-
     fn maintain(&mut self) {
         let now = Instant::now();
+        self.direct_in.prune();
         for peer in self.book.expire_bans(now) {
             if !self.book.is_cut(&peer) {
                 self.swarm.behaviour_mut().blocked.unblock_peer(peer);

@@ -8,16 +8,17 @@
 //! bootnodes with a periodic bootstrap, in server mode, on `/weft/<chain_id>/kad/1`; gossipsub on
 //! three topics `/weft/<chain_id>/{txs,consensus,blocks}/1` with the protocol prefix
 //! `/weft/<chain_id>/meshsub`; a request-response protocol `/weft/<chain_id>/sync/1` for block
-//! fetching and status ([`protocol`]); connection limits and a block list for bans. A chain id
+//! fetching and status ([`protocol`]); a request-response protocol `/weft/<chain_id>/direct/1`
+//! for one message to one peer (`direct`); connection limits and a block list for bans. A chain id
 //! appears in every protocol and topic name, and a peer whose identify protocol version names
 //! another chain is disconnected and banned, so two chains never exchange a message.
 //!
 //! # Using it
 //!
 //! [`Network::start`] returns a [`NetHandle`] (cheap to clone: `publish`, `report`, `penalize`,
-//! `request_blocks`, `request_status`, `set_status`, `dial`, `peers`, `topic_peers`,
-//! `peer_score`, `listen_addrs`, `local_peer_id`, `partition` (tests only), `shutdown`) and the
-//! event receiver. Status
+//! `send_direct`, `request_blocks`, `request_status`, `set_status`, `dial`, `peers`,
+//! `topic_peers`, `peer_score`, `listen_addrs`, `local_peer_id`, `partition` (tests only),
+//! `shutdown`) and the event receiver. Status
 //! requests are answered by the swarm itself from the value last given to
 //! [`NetHandle::set_status`], so they cost the application nothing; block requests come to the
 //! application as [`NetEvent::BlocksRequested`] with a [`BlocksReply`] to answer from its store.
@@ -29,6 +30,12 @@
 //!         NetEvent::Gossip { topic, data, id, source } => {
 //!             let verdict = check(topic, &data); // decode_bounded, signature, ...
 //!             handle.report(id, source, verdict).await?;
+//!         }
+//!         NetEvent::Direct { peer, data, permit } => {
+//!             if provably_bad(&data) {
+//!                 handle.penalize(peer).await?; // nothing to report: it is not gossip
+//!             }
+//!             drop(permit); // with the message
 //!         }
 //!         NetEvent::BlocksRequested { request, reply, .. } => {
 //!             reply.send(read_blocks(request)); // cut to the limits if needed
@@ -56,6 +63,26 @@
 //!   raised to that size; the other topics keep small limits (`txs`: `MAX_TX_BYTES`, `consensus`:
 //!   64 KiB, which holds a vote or a full certificate). Finalized blocks for a node that lags are
 //!   fetched by [`NetHandle::request_blocks`].
+//! * **Answers to one peer ride their own request-response protocol.** A message meant for one
+//!   peer (the consensus core's answers to its block and certificate requests, catch-up
+//!   certificates) goes over `/weft/<chain_id>/direct/1` with [`NetHandle::send_direct`] and
+//!   arrives as one [`NetEvent::Direct`]: no broadcast to every peer, no duplicate filter (the
+//!   same bytes sent twice arrive twice, so no copy number), no validation round and never
+//!   forwarded. It is a protocol and behaviour of its own rather than a variant of `sync/1`
+//!   because its limits differ: a direct message may be as large as a proposal with its block
+//!   ([`MAX_DIRECT_BYTES`] = `MAX_CONSENSUS_MESSAGE_BYTES`) where a sync request is at most
+//!   1 KiB, and it has its own stream count. The answer is a one-byte ack (taken, or refused
+//!   for lack of room), so `send_direct` returns once the peer's application has the message.
+//!   It goes only to a connected peer ([`NetError::NotConnected`] otherwise, no dial: the
+//!   answer is for a peer that just spoke). Bounds: at most
+//!   [`NetConfig::max_pending_direct`] in flight in all and 16 per peer ([`NetError::Busy`]
+//!   beyond), [`NetConfig::request_timeout`] each, 32 streams per connection; inbound, a
+//!   peer's messages held by the application are capped in count (64) and bytes (three of the
+//!   largest) through the [`DirectPermit`] each event carries, and a full event channel
+//!   refuses the message (logged, like gossip). A length prefix over the limit is provable
+//!   misbehaviour (the sender checks before writing): its sender is banned like a penalized
+//!   peer; the application judges the content and calls [`NetHandle::penalize`] for a
+//!   provable fault.
 //! * **Sizes are checked before decoding.** Each topic's limit ([`TopicLimits`]) is given to
 //!   gossipsub per topic (a larger message is dropped in its codec and counts as an invalid
 //!   delivery of its sender) and checked again on `data.len()` before a message reaches the
@@ -74,8 +101,9 @@
 //!   validators may share a host.
 //! * **Bounded everything.** The event channel ([`NetConfig::event_buffer`]) is filled with
 //!   `try_send`: when the application falls behind, gossip is dropped (and reported `Ignore`, so
-//!   not forwarded), a block request is refused, and both are logged. Commands, pending requests,
-//!   pending answers, known peers, bans and addresses per peer are all capped.
+//!   not forwarded), a block request or direct message is refused, and all are logged. Commands,
+//!   pending requests, pending answers, direct messages both ways, known peers, bans and
+//!   addresses per peer are all capped.
 //! * **Reconnection.** Bootnodes and peers this node was connected to are *known peers*; when one
 //!   disconnects (other than by idling out of every mesh) it is redialled with exponential backoff
 //!   between [`NetConfig::redial_initial`] and [`NetConfig::redial_max`]. Bootnodes are redialled
@@ -94,6 +122,7 @@
 
 mod budget;
 mod config;
+mod direct;
 mod driver;
 mod gossip;
 mod peers;
@@ -109,6 +138,7 @@ pub use libp2p::{Multiaddr, PeerId, identity::Keypair};
 pub use self::{
     budget::{DEFAULT_GOSSIP_TX_BURST, DEFAULT_GOSSIP_TX_RATE, GossipBudget},
     config::{NetConfig, generate_keypair, keypair_from_secret, read_keypair, write_keypair},
+    direct::{DirectPermit, MAX_DIRECT_BYTES},
     gossip::{
         GRAYLIST_THRESHOLD, INVALID_MESSAGE_DECAY, INVALID_MESSAGE_WEIGHT, TOPIC_SCORE_CAP, Topic,
         TopicLimits,
@@ -181,6 +211,18 @@ pub enum NetEvent {
     PeerDisconnected {
         /// The peer.
         peer: PeerId,
+    },
+    /// A message sent to this node alone with [`NetHandle::send_direct`] (never forwarded, never
+    /// deduplicated). Judge it like gossip, but there is nothing to report: blame a provable
+    /// fault with [`NetHandle::penalize`].
+    Direct {
+        /// The sending peer (authenticated by the connection).
+        peer: PeerId,
+        /// Its bytes (at most [`MAX_DIRECT_BYTES`]), not yet decoded.
+        data: Vec<u8>,
+        /// The room the message takes in `peer`'s share of pending direct messages; drop it
+        /// with the message.
+        permit: DirectPermit,
     },
     /// A peer asks for finalized blocks; answer with [`BlocksReply::send`] (dropping the reply
     /// refuses the request).
@@ -280,6 +322,21 @@ pub enum NetError {
         /// The limit.
         max: usize,
     },
+    /// A direct message over [`MAX_DIRECT_BYTES`] was not sent.
+    #[error("direct message of {len} bytes is over the limit of {max} bytes")]
+    DirectTooLarge {
+        /// The message size.
+        len: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// A direct message goes only to a connected peer (it is never dialled for one).
+    #[error("peer {0} is not connected")]
+    NotConnected(PeerId),
+    /// The peer refused a direct message: it holds too many from this node, or its application
+    /// is not keeping up.
+    #[error("peer {0} refused the message: too busy")]
+    Refused(PeerId),
     /// No connected peer is subscribed to the topic.
     #[error("no peer is subscribed to the topic")]
     NoPeers,
@@ -298,8 +355,8 @@ pub enum NetError {
     /// The connection closed before the answer arrived, or the peer refused to answer.
     #[error("peer {0} closed the request without an answer")]
     NoAnswer(PeerId),
-    /// The peer does not speak this chain's sync protocol.
-    #[error("peer {0} does not speak this chain's sync protocol")]
+    /// The peer does not speak this chain's protocol (sync or direct) of the request.
+    #[error("peer {0} does not speak this chain's protocol for the request")]
     Unsupported(PeerId),
     /// The peer's answer was too large, malformed, or not an answer to the request.
     #[error("bad response from {peer}: {reason}")]
@@ -309,7 +366,7 @@ pub enum NetError {
         /// What was wrong.
         reason: String,
     },
-    /// Too many requests are in flight.
+    /// Too many requests (or direct messages, in all or to the peer) are in flight.
     #[error("too many requests in flight")]
     Busy,
     /// The network has stopped.
@@ -337,6 +394,11 @@ enum Command {
         peer: PeerId,
         request: protocol::Request,
         reply: oneshot::Sender<Result<protocol::Response, NetError>>,
+    },
+    SendDirect {
+        peer: PeerId,
+        data: Vec<u8>,
+        reply: oneshot::Sender<Result<(), NetError>>,
     },
     Dial {
         addr: Multiaddr,
@@ -418,6 +480,21 @@ impl NetHandle {
                 Err(NetError::BadResponse { peer, reason: "a status answer to a blocks request".into() })
             }
         }
+    }
+
+    /// Sends `data` to the connected `peer` alone, over `/weft/<chain_id>/direct/1`: it arrives
+    /// there as one [`NetEvent::Direct`], every time it is sent. Returns once `peer` handed it to
+    /// its application. Fails at once for a message over [`MAX_DIRECT_BYTES`]
+    /// ([`NetError::DirectTooLarge`]), a peer not connected ([`NetError::NotConnected`]; it is
+    /// not dialled) or too many direct messages in flight ([`NetError::Busy`]:
+    /// [`NetConfig::max_pending_direct`] in all, 16 to one peer); later on a timeout
+    /// ([`NetConfig::request_timeout`]), a closed connection, or a refusal by a busy peer
+    /// ([`NetError::Refused`]).
+    pub async fn send_direct(&self, peer: PeerId, data: Vec<u8>) -> Result<(), NetError> {
+        if data.len() > MAX_DIRECT_BYTES {
+            return Err(NetError::DirectTooLarge { len: data.len(), max: MAX_DIRECT_BYTES });
+        }
+        self.call(|reply| Command::SendDirect { peer, data, reply }).await?
     }
 
     /// Asks `peer` for its chain status.

@@ -147,6 +147,24 @@ fn invalid(reason: String) -> io::Error {
     io::Error::new(io::ErrorKind::InvalidData, reason)
 }
 
+/// A frame whose length prefix is over its limit: the error inside the [`io::Error`] that
+/// [`read_frame`] returns for it, so that a codec can tell this provable violation (an honest
+/// peer checks the limit before writing, [`write_frame`]) from a stream that merely broke.
+#[derive(Debug, thiserror::Error)]
+#[error("{what} of {len} bytes is over the limit of {max} bytes")]
+pub(crate) struct FrameTooLarge {
+    what: String,
+    len: usize,
+    max: usize,
+}
+
+impl FrameTooLarge {
+    /// The announced length, if `error` is a frame over its limit.
+    pub(crate) fn len_of(error: &io::Error) -> Option<usize> {
+        error.get_ref().and_then(|inner| inner.downcast_ref::<FrameTooLarge>()).map(|f| f.len)
+    }
+}
+
 /// Reads one frame of at most `max` bytes; the length is checked before reading the body.
 pub(crate) async fn read_frame<T: AsyncRead + Unpin + Send>(
     io: &mut T,
@@ -157,7 +175,8 @@ pub(crate) async fn read_frame<T: AsyncRead + Unpin + Send>(
     io.read_exact(&mut prefix).await?;
     let len = u32::from_be_bytes(prefix) as usize;
     if len > max {
-        return Err(invalid(format!("{what} of {len} bytes is over the limit of {max} bytes")));
+        let error = FrameTooLarge { what: what.to_string(), len, max };
+        return Err(io::Error::new(io::ErrorKind::InvalidData, error));
     }
     let mut body = Vec::with_capacity(len.min(64 * 1024));
     (&mut *io).take(len as u64).read_to_end(&mut body).await?;
@@ -264,6 +283,7 @@ mod tests {
                 .await
                 .unwrap_err();
             assert!(err.to_string().contains("over the limit"), "{err}");
+            assert_eq!(FrameTooLarge::len_of(&err), Some(4096));
 
             // Garbage within the limit is refused by the decoder; so are trailing bytes.
             let mut garbage = Vec::new();

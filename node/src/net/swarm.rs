@@ -12,6 +12,7 @@ use libp2p::{
 
 use super::{
     Multiaddr, NetConfig, NetError,
+    direct::{self, DirectCodec, MAX_DIRECT_STREAMS},
     gossip::{self, Gossipsub, Topics},
     protocol::{self, SyncCodec},
 };
@@ -30,6 +31,9 @@ pub(super) struct Behaviour {
     pub(super) kad: Toggle<kad::Behaviour<kad::store::MemoryStore>>,
     pub(super) gossipsub: Gossipsub,
     pub(super) sync: request_response::Behaviour<SyncCodec>,
+    /// One message to one peer (`/weft/<chain_id>/direct/1`): a behaviour of its own, for its
+    /// own frame limit and stream count.
+    pub(super) direct: request_response::Behaviour<DirectCodec>,
 }
 
 pub(super) fn behaviour(
@@ -65,6 +69,14 @@ pub(super) fn behaviour(
             .with_request_timeout(config.request_timeout)
             .with_max_concurrent_streams(MAX_SYNC_STREAMS),
     );
+    let direct_protocol = direct::protocol_name(config.chain_id).map_err(NetError::Config)?;
+    let direct = request_response::Behaviour::with_codec(
+        DirectCodec,
+        [(direct_protocol, ProtocolSupport::Full)],
+        request_response::Config::default()
+            .with_request_timeout(config.request_timeout)
+            .with_max_concurrent_streams(MAX_DIRECT_STREAMS),
+    );
     Ok(Behaviour {
         limits: connection_limits::Behaviour::new(limits),
         blocked: allow_block_list::Behaviour::default(),
@@ -72,6 +84,7 @@ pub(super) fn behaviour(
         kad: kad.into(),
         gossipsub: gossip::behaviour(config, topics)?,
         sync,
+        direct,
     })
 }
 

@@ -1,21 +1,20 @@
-//! The driver: one task owning the consensus [`Core`], fed by consensus gossip, timer expiries,
-//! delayed builds, validation and sync results and transactions arriving, carrying out the core's
-//! effects in order (persist before broadcast), committing finalized blocks with their proofs and
-//! serving them to peers.
+//! The driver: one task owning the consensus [`Core`], fed by consensus gossip, direct messages,
+//! timer expiries, delayed builds, validation and sync results and transactions arriving,
+//! carrying out the core's effects in order (persist before broadcast), committing finalized
+//! blocks with their proofs and serving them to peers.
 //!
-//! Consensus gossip costs its peer from its budget of useless traffic ([`UselessBudget`]), and
-//! only what the core finds new ([`Fate::New`]) is forwarded. Executing proposals, and reading blocks for peers, run off
-//! this task with bounded queues, so a flood of either never delays votes.
+//! Consensus messages cost their peer from its budget of useless traffic ([`UselessBudget`]),
+//! and only gossip the core finds new ([`Fate::New`]) is forwarded. A broadcast goes out as
+//! gossip; a message to one peer (an answer to its block or certificate request, catch-up
+//! certificates) goes to that peer alone over the network's direct protocol, in a task of its
+//! own so the loop never waits for the round trip. Executing proposals, and reading blocks for
+//! peers, run off this task with bounded queues, so a flood of either never delays votes.
 //!
 //! As leader, it answers `BuildBlock` at once when a transaction is includable, and otherwise
 //! `block_interval_ms` after the parent block (or when a transaction arrives first); the core's
 //! view deadline includes that wait.
 
-use std::{
-    collections::{BTreeMap, VecDeque},
-    sync::Arc,
-    time::Duration,
-};
+use std::{collections::VecDeque, sync::Arc, time::Duration};
 
 use ed25519_dalek::SigningKey;
 use parity_scale_codec::Encode;
@@ -28,16 +27,17 @@ use weft_types::{
 
 use super::{
     Network, NodeFault, Stopped,
+    answers::Answers,
     blocks::{Blocks, Invalid, ParentError},
     gossip::{Publisher, UselessBudget},
     sync::{SyncError, SyncTask, announce, proposal_block},
+    validations::Validations,
 };
 use crate::{
     admission::OutboxReceiver,
     chain::Chain,
     consensus::{self, Core, Effect, Fate, Input},
-    ledger::Ledger,
-    net::{BlocksRequest, BlocksResponse, NetEvent, PeerId, Topic, Verdict},
+    net::{NetEvent, PeerId, Topic, TopicLimits, Verdict},
     producer::{now_ms, on_committed},
     status::GossipDrops,
 };
@@ -50,11 +50,6 @@ const MAX_OUTBOX_TURN: usize = 256;
 const REGOSSIP_INTERVAL: Duration = Duration::from_secs(1);
 /// Longest timer the core may set.
 const MAX_TIMER: Duration = Duration::from_secs(3600);
-/// Most blocks waiting for validation; beyond it the one of the highest view is refused (the
-/// core judges it again if a quorum certifies it).
-const MAX_QUEUED_VALIDATIONS: usize = 256;
-/// Block requests from peers read from the store at once; more are refused (asked again).
-const MAX_BLOCK_READS: usize = 2;
 
 /// A block to build: view, height, parent.
 type BuildRequest = (View, u64, Hash);
@@ -90,13 +85,11 @@ pub(super) struct Driver<N> {
     syncs: Loopback<SyncDone>,
     builds: Loopback<BuildRequest>,
     /// Blocks the core asked to validate, lowest view first; one runs at a time, off this task.
-    validations: BTreeMap<(View, Hash), Block>,
-    validating: bool,
-    validated: Loopback<(Hash, Result<BlockOutput, Invalid>)>,
+    validations: Validations,
     /// Each peer's budget of useless consensus traffic.
     useless: UselessBudget,
-    /// Block reads for peers in progress.
-    block_reads: Arc<tokio::sync::Semaphore>,
+    /// Answers to single peers.
+    answers: Answers<N>,
 }
 
 /// A channel the driver sends to itself from the tasks it spawns (timers, syncs, delayed builds).
@@ -127,6 +120,7 @@ impl<N: Network> Driver<N> {
             core,
             blocks: Blocks::new(chain.ledger.clone(), chain.admission.clone(), me),
             publisher: Publisher::new(net.clone()),
+            answers: Answers::new(net.clone(), chain.ledger.clone()),
             chain,
             net,
             chain_id,
@@ -138,11 +132,8 @@ impl<N: Network> Driver<N> {
             timers: Loopback::new(CHANNEL),
             syncs: Loopback::new(16),
             builds: Loopback::new(16),
-            validations: BTreeMap::new(),
-            validating: false,
-            validated: Loopback::new(16),
+            validations: Validations::new(),
             useless: UselessBudget::default(),
-            block_reads: Arc::new(tokio::sync::Semaphore::new(MAX_BLOCK_READS)),
         }
     }
 
@@ -197,8 +188,7 @@ impl<N: Network> Driver<N> {
                 Some((view, kind)) = self.timers.rx.recv() => {
                     self.step(Input::TimeoutFired { view, kind }).await?;
                 }
-                Some((hash, result)) = self.validated.rx.recv() => {
-                    self.validating = false;
+                Some((hash, result)) = self.validations.finished() => {
                     self.on_validated(hash, result).await?;
                     self.start_validation();
                 }
@@ -233,8 +223,28 @@ impl<N: Network> Driver<N> {
                 // Transaction gossip goes to its own admission task instead.
             }
             NetEvent::Gossip { topic, data, id, source } => {
-                let verdict = self.on_consensus_gossip(topic, &data, source).await?;
+                // A gossip frame is the message and its copy number; no honest peer sends less.
+                let verdict = match gossip_message(&data) {
+                    Some(message) => self.on_consensus_message(topic, message, source).await?,
+                    None => {
+                        self.step(Input::Bytes { from: source, bytes: data }).await?;
+                        Verdict::Reject
+                    }
+                };
                 self.net.report(id, source, verdict).await;
+            }
+            NetEvent::Direct { peer, data, permit } => {
+                // A message for this node alone (an answer to its request, catch-up
+                // certificates): judged like gossip, with nothing to report or forward. Only a
+                // proposal can be over the consensus topic's limit: it is charged as one.
+                let topic = if data.len() > TopicLimits::default().consensus {
+                    Topic::Blocks
+                } else {
+                    Topic::Consensus
+                };
+                self.on_consensus_message(topic, &data, peer).await?;
+                // The peer's share of pending direct messages is held until the core is done.
+                drop(permit);
             }
             NetEvent::PeerConnected { peer, addr } => {
                 tracing::info!("connected to {peer} at {addr}");
@@ -245,44 +255,30 @@ impl<N: Network> Driver<N> {
                 tracing::info!("disconnected from {peer}");
                 self.chain.status.set_peer(peer.to_string(), None);
             }
-            NetEvent::BlocksRequested { request, reply, .. } => {
-                // Read off this task, a few at a time; a request beyond them is refused (the
-                // peer asks again or another peer).
-                let Ok(permit) = self.block_reads.clone().try_acquire_owned() else { return Ok(()) };
-                let ledger = self.chain.ledger.clone();
-                tokio::task::spawn_blocking(move || {
-                    let _permit = permit;
-                    match read_blocks(&ledger, request) {
-                        Ok(blocks) => {
-                            reply.send(blocks);
-                        }
-                        Err(e) => tracing::error!("cannot read blocks for a peer: {e}"),
-                    }
-                });
-            }
+            NetEvent::BlocksRequested { request, reply, .. } => self.answers.blocks(request, reply),
         }
         Ok(())
     }
 
-    /// Judges a consensus message within `source`'s budget of useless traffic and hands it to
-    /// the core; the verdict forwards only news and blames only what is provably the peer's.
-    async fn on_consensus_gossip(
+    /// Judges an encoded consensus message within `source`'s budget of useless traffic and hands
+    /// it to the core; the verdict forwards only news and blames only what is provably the
+    /// peer's.
+    async fn on_consensus_message(
         &mut self,
         topic: Topic,
-        data: &[u8],
+        bytes: &[u8],
         source: PeerId,
     ) -> Result<Verdict, NodeFault> {
-        let Some(charge) = self.useless.charge(topic, source, data.len()) else {
+        let Some(charge) = self.useless.charge(topic, source, bytes.len()) else {
             let dropped = GossipDrops::count(&self.chain.status.gossip_drops().consensus_over_peer_limit);
             if dropped.is_power_of_two() {
-                tracing::warn!(%source, ?topic, dropped, "useless consensus gossip over the per-peer limit dropped");
+                tracing::warn!(%source, ?topic, dropped, "useless consensus messages over the per-peer limit dropped");
             }
             return Ok(Verdict::Ignore);
         };
-        let Some(message) = gossip_message(data).and_then(|m| ConsensusMessage::decode_bounded(m).ok())
-        else {
+        let Ok(message) = ConsensusMessage::decode_bounded(bytes) else {
             // The core penalizes what does not decode.
-            self.step(Input::Bytes { from: source, bytes: data.to_vec() }).await?;
+            self.step(Input::Bytes { from: source, bytes: bytes.to_vec() }).await?;
             return Ok(Verdict::Reject);
         };
         let (effects, fate) = self.core.receive(source, message);
@@ -326,7 +322,7 @@ impl<N: Network> Driver<N> {
             Effect::Persist(record) => {
                 self.chain.ledger.store().put_consensus_record(record.view(), &record.encode())?
             }
-            Effect::Broadcast(message) | Effect::SendTo(_, message) => {
+            Effect::Broadcast(message) => {
                 let topic = match consensus::Topic::of(&message) {
                     consensus::Topic::Blocks => Topic::Blocks,
                     consensus::Topic::Consensus => Topic::Consensus,
@@ -337,6 +333,9 @@ impl<N: Network> Driver<N> {
                 }
                 self.publisher.consensus(topic, &bytes).await;
             }
+            // An answer to one peer: a proposal in it is already durable if this node voted for
+            // it, and persisting answers would let any peer make this node write at will.
+            Effect::SendTo(peer, message) => self.answers.send_to(peer, message.encode()),
             Effect::BuildBlock { view, height, parent } => {
                 // With transactions to include, propose at once; otherwise wait until
                 // `block_interval_ms` after the parent (or a transaction, `on_tx_arrived`). The
@@ -366,13 +365,7 @@ impl<N: Network> Driver<N> {
             Effect::ValidateBlock(block) => {
                 let hash = block.hash();
                 let view = self.core.proposal_of(&hash).map_or(0, |p| p.proposal.view);
-                self.validations.insert((view, hash), block);
-                if self.validations.len() > MAX_QUEUED_VALIDATIONS
-                    && let Some(((_, refused), _)) = self.validations.pop_last()
-                {
-                    tracing::warn!(
-                        "block {refused} not validated: {MAX_QUEUED_VALIDATIONS} blocks are waiting"
-                    );
+                if let Some(refused) = self.validations.push(view, block) {
                     inputs.push_back(Input::BlockValidated { hash: refused, valid: false });
                 }
                 self.start_validation();
@@ -498,27 +491,10 @@ impl<N: Network> Driver<N> {
         Ok(())
     }
 
-    /// Starts the next queued validation (lowest view first) off this task, unless one runs.
+    /// Starts the next queued validation, unless one runs.
     fn start_validation(&mut self) {
-        if self.validating {
-            return;
-        }
-        let Some(((_, hash), block)) = self.validations.pop_first() else { return };
-        let certified = self.core.is_certified(&hash);
-        let done = self.validated.tx.clone();
-        self.validating = true;
-        match self.blocks.validation(block, now_ms(), certified) {
-            Ok(job) => {
-                tokio::task::spawn_blocking(move || {
-                    let _ = done.blocking_send((hash, job.run()));
-                });
-            }
-            // Judged without executing (no parent state, stamped ahead): answered through the
-            // same channel, which holds at most this one result while `validating`.
-            Err(e) => {
-                let _ = done.try_send((hash, Err(e)));
-            }
-        }
+        let core = &self.core;
+        self.validations.start(&self.blocks, now_ms(), |hash| core.is_certified(hash));
     }
 
     /// A validation finished: keeps a valid block's output (and makes its proposal durable) and
@@ -570,21 +546,4 @@ impl<N: Network> Driver<N> {
             let _ = done.send(report).await;
         });
     }
-}
-
-/// The finalized blocks a peer asked for, with their proofs, up to the first missing.
-fn read_blocks(ledger: &Ledger, request: BlocksRequest) -> Result<BlocksResponse, NodeFault> {
-    let store = ledger.store();
-    let mut blocks = Vec::new();
-    let start = request.from_height.max(1);
-    for height in start..start.saturating_add(u64::from(request.max_count)) {
-        let (Some(block), Some(proof)) = (store.block_by_height(height)?, store.certificate(height)?) else {
-            break;
-        };
-        let mut entry = block.encode();
-        // The stored proof is already `SCALE(FinalityProof)`: an entry is `Block ‖ proof`.
-        entry.extend(proof);
-        blocks.push(entry);
-    }
-    Ok(BlocksResponse { blocks })
 }

@@ -1,7 +1,10 @@
 //! The validator's gossip: the ingress split (transaction gossip to its own bounded admission
-//! queue, everything else to the driver, never dropped), batched admission of gossiped
-//! transactions, each peer's budget of useless consensus traffic, and publication (consensus messages with their copy numbers, transactions
-//! admitted over RPC, published again while no peer could take them).
+//! queue, everything else (consensus gossip, direct messages, peer and request events) to the
+//! driver, never dropped), batched admission of gossiped transactions, each peer's budget of
+//! useless consensus traffic, and publication (broadcast consensus messages with their copy
+//! numbers, transactions admitted over RPC, published again while no peer could take them).
+//! Messages to one peer do not pass here: the driver sends them over the network's direct
+//! protocol.
 
 use std::{
     collections::{BTreeMap, VecDeque},
@@ -223,12 +226,12 @@ impl<N: Network> Publisher<N> {
     /// Publishes an encoded consensus message followed by its copy number: 0 the first time,
     /// then 1, 2, … Gossipsub ids messages by content and refuses to publish an id it has seen
     /// (and forgets ids only when new messages arrive), so without the copy number the core's
-    /// re-sends (votes and certificates after a partition heals, answers to block and
-    /// certificate requests) would never leave this node.
+    /// re-broadcasts (votes and certificates after a partition heals) would never leave this
+    /// node. Answers to one peer's requests are not broadcast at all (they go to that peer
+    /// alone, over the direct protocol).
     ///
     /// The same message goes out at most once per [`MIN_REPUBLISH`]: one publication reaches
-    /// every peer, so answering a burst of requests for one block or certificate (which peers
-    /// can send at will) costs one broadcast, not one per request.
+    /// every peer, so a burst of re-broadcasts of one message costs one publication.
     pub(super) async fn consensus(&mut self, topic: Topic, message: &[u8]) {
         let hash = sha3_256(message);
         let now = Instant::now();
@@ -320,6 +323,8 @@ mod tests {
             events_tx.send(gossip(Topic::Txs, i)).await.unwrap();
         }
         events_tx.send(gossip(Topic::Consensus, 100)).await.unwrap();
+        let permit = crate::net::DirectPermit::detached();
+        events_tx.send(NetEvent::Direct { peer: source, data: vec![101], permit }).await.unwrap();
         events_tx.send(NetEvent::PeerDisconnected { peer: source }).await.unwrap();
         drop(events_tx);
         split.await.unwrap();
@@ -341,6 +346,7 @@ mod tests {
             rest_rx.try_recv(),
             Ok(NetEvent::Gossip { topic: Topic::Consensus, data, .. }) if data == vec![100]
         ));
+        assert!(matches!(rest_rx.try_recv(), Ok(NetEvent::Direct { data, .. }) if data == vec![101]));
         assert!(matches!(rest_rx.try_recv(), Ok(NetEvent::PeerDisconnected { .. })));
         assert!(rest_rx.try_recv().is_err());
     }

@@ -7,6 +7,7 @@
 //! node; a [`NodeFault`] (its own store or runtime) stops the node with the reason and never
 //! blames a peer.
 
+mod answers;
 mod blocks;
 mod driver;
 mod gossip;
@@ -14,6 +15,7 @@ mod network;
 mod sync;
 #[cfg(test)]
 mod tests;
+mod validations;
 
 use std::{fs, path::PathBuf, sync::Arc, time::Duration};
 

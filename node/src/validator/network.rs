@@ -23,6 +23,10 @@ pub trait Network: Clone + Send + Sync + 'static {
     /// Judges a gossip message delivered by `source` (forward, reject and blame, or drop).
     fn report(&self, id: MessageId, source: PeerId, verdict: Verdict) -> impl Future<Output = ()> + Send;
 
+    /// Sends `data` to the connected `peer` alone (no gossip: not forwarded, not deduplicated).
+    /// Resolves when the peer took it or the send failed; bounded by the network's limits.
+    fn send_to(&self, peer: PeerId, data: Vec<u8>) -> impl Future<Output = Result<(), NetError>> + Send;
+
     /// Disconnects and bans `peer` for misbehaviour it is provably to blame for.
     fn penalize(&self, peer: PeerId) -> impl Future<Output = ()> + Send;
 
@@ -52,6 +56,10 @@ impl Network for NetHandle {
     async fn report(&self, id: MessageId, source: PeerId, verdict: Verdict) {
         // Fails only once the network stopped, which the driver notices on its event channel.
         let _ = NetHandle::report(self, id, source, verdict).await;
+    }
+
+    async fn send_to(&self, peer: PeerId, data: Vec<u8>) -> Result<(), NetError> {
+        NetHandle::send_direct(self, peer, data).await
     }
 
     async fn penalize(&self, peer: PeerId) {

@@ -498,6 +498,9 @@ mod tests {
             Ok(MessageId([0; 32]))
         }
         async fn report(&self, _: MessageId, _: PeerId, _: Verdict) {}
+        async fn send_to(&self, _: PeerId, _: Vec<u8>) -> Result<(), NetError> {
+            Ok(())
+        }
         async fn penalize(&self, peer: PeerId) {
             self.penalized.lock().unwrap().push(peer);
         }

@@ -39,6 +39,9 @@ impl Network for Recorder {
     async fn report(&self, _: MessageId, source: PeerId, verdict: Verdict) {
         self.verdicts.lock().unwrap().push((source, verdict));
     }
+    async fn send_to(&self, _: PeerId, _: Vec<u8>) -> Result<(), NetError> {
+        Ok(())
+    }
     async fn penalize(&self, peer: PeerId) {
         self.penalized.lock().unwrap().push(peer);
     }

@@ -1,8 +1,10 @@
 //! The validator network (`weft_node::net`) with real swarms on 127.0.0.1 and ephemeral ports:
 //! discovery through a bootnode and gossip to all, validation (rejected messages are not forwarded
 //! and cost the sender its connection), topic size limits, block fetching and its failures,
-//! reconnection after restarts, chain separation, and the p2p key file; and a node syncing
-//! through a peer that serves bad blocks (penalized, sync moves to an honest peer).
+//! direct messages to one peer (delivered every time, to that peer only; limits and errors),
+//! reconnection after restarts, chain separation, and the p2p key file; a node syncing
+//! through a peer that serves bad blocks (penalized, sync moves to an honest peer), and a
+//! validator answering a block request to the asking peer alone.
 
 use std::{future::Future, io, sync::Arc, time::Duration};
 
@@ -21,9 +23,9 @@ use tokio::{
     time::{Instant, sleep, timeout},
 };
 use weft_node::net::{
-    BlocksReply, BlocksRequest, BlocksResponse, GRAYLIST_THRESHOLD, Multiaddr, NetConfig, NetError, NetEvent,
-    NetHandle, Network, PeerId, StatusResponse, Topic, Verdict, generate_keypair, read_keypair,
-    write_keypair,
+    BlocksReply, BlocksRequest, BlocksResponse, GRAYLIST_THRESHOLD, MAX_DIRECT_BYTES, Multiaddr, NetConfig,
+    NetError, NetEvent, NetHandle, Network, PeerId, StatusResponse, Topic, Verdict, generate_keypair,
+    read_keypair, write_keypair,
 };
 use weft_types::{Hash, consensus::MAX_CONSENSUS_MESSAGE_BYTES, limits::MAX_TX_BYTES};
 
@@ -62,6 +64,7 @@ fn with_bootnode(mut config: NetConfig, bootnode: &Node) -> NetConfig {
 #[derive(Debug)]
 enum Seen {
     Gossip { topic: Topic, data: Vec<u8>, source: PeerId },
+    Direct { peer: PeerId, data: Vec<u8> },
     Connected(PeerId),
     Disconnected(PeerId),
 }
@@ -104,6 +107,7 @@ async fn spawn(config: NetConfig, serve: Serve) -> Node {
                     let _ = app_handle.report(id, source, verdict).await;
                     Seen::Gossip { topic, data, source }
                 }
+                NetEvent::Direct { peer, data, .. } => Seen::Direct { peer, data },
                 NetEvent::PeerConnected { peer, .. } => Seen::Connected(peer),
                 NetEvent::PeerDisconnected { peer } => Seen::Disconnected(peer),
                 NetEvent::BlocksRequested { request, reply, .. } => {
@@ -514,6 +518,174 @@ async fn block_fetch_failures_are_clear_errors() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn direct_messages_reach_one_peer_every_time() {
+    // Three nodes, all connected (discovery): A sends to B alone.
+    let mut b = spawn(config(1), Serve::Never).await;
+    let mut a = spawn(with_bootnode(config(1), &b), Serve::Never).await;
+    let mut c = spawn(with_bootnode(config(1), &b), Serve::Never).await;
+    for node in [&a, &b, &c] {
+        eventually("connected to the 2 others", || async { node.peer_ids().await.len() == 2 }).await;
+    }
+    let is_direct = |s: &Seen| matches!(s, Seen::Direct { .. });
+
+    let started = Instant::now();
+    a.handle.send_direct(b.peer, b"answer".to_vec()).await.unwrap();
+    eprintln!("direct message acknowledged in {:?}", started.elapsed());
+    // The same bytes again: no duplicate filter, it arrives a second time.
+    a.handle.send_direct(b.peer, b"answer".to_vec()).await.unwrap();
+    // The largest message goes through too.
+    let largest = vec![0x5a; MAX_DIRECT_BYTES];
+    let started = Instant::now();
+    a.handle.send_direct(b.peer, largest.clone()).await.unwrap();
+    eprintln!("{MAX_DIRECT_BYTES} byte direct message acknowledged in {:?}", started.elapsed());
+    let mut at_b = b
+        .until(
+            "the largest message",
+            |s| matches!(s, Seen::Direct { data, .. } if data.len() == MAX_DIRECT_BYTES),
+        )
+        .await;
+    at_b.extend(b.drain(Duration::from_millis(300)).await);
+    let direct: Vec<(PeerId, usize)> = at_b
+        .iter()
+        .filter_map(|s| match s {
+            Seen::Direct { peer, data } => Some((*peer, data.len())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        direct,
+        [(a.peer, 6), (a.peer, 6), (a.peer, MAX_DIRECT_BYTES)],
+        "each send arrives once, in order"
+    );
+    let first = at_b.iter().find(|s| is_direct(s));
+    assert!(matches!(first, Some(Seen::Direct { data, .. }) if data == b"answer"));
+    // Never forwarded, and no gossip on the way.
+    let at_c = c.drain(Duration::from_millis(300)).await;
+    assert!(!at_c.iter().any(is_direct), "C saw a message sent to B: {at_c:?}");
+    assert!(!at_b.iter().chain(&at_c).any(|s| matches!(s, Seen::Gossip { .. })));
+    let at_a = a.drain(Duration::from_millis(10)).await;
+    assert!(!at_a.iter().any(is_direct));
+
+    // Refused before anything is sent: over the limit, to a peer not connected, to itself.
+    let err = a.handle.send_direct(b.peer, vec![0; MAX_DIRECT_BYTES + 1]).await.unwrap_err();
+    assert!(
+        matches!(err, NetError::DirectTooLarge { len, max } if len == MAX_DIRECT_BYTES + 1 && max == MAX_DIRECT_BYTES),
+        "{err:?}"
+    );
+    let stranger = PeerId::random();
+    let err = a.handle.send_direct(stranger, b"hello".to_vec()).await.unwrap_err();
+    assert!(matches!(err, NetError::NotConnected(p) if p == stranger), "{err:?}");
+    assert!(err.to_string().contains("not connected"), "{err}");
+    let err = a.handle.send_direct(a.peer, b"hello".to_vec()).await.unwrap_err();
+    assert!(matches!(err, NetError::NotConnected(_)), "{err:?}");
+    // A peer that left is not connected either.
+    let gone = c.peer;
+    c.stop().await;
+    eventually("C gone", || async { !a.peer_ids().await.contains(&gone) }).await;
+    let err = a.handle.send_direct(gone, b"hello".to_vec()).await.unwrap_err();
+    assert!(matches!(err, NetError::NotConnected(_)), "{err:?}");
+    assert!(!b.drain(Duration::from_millis(200)).await.iter().any(is_direct));
+    a.stop().await;
+    b.stop().await;
+}
+
+/// A peer that speaks the direct protocol's name and writes the given raw bytes as its message.
+async fn raw_direct_sender(chain_id: u64, to: &Node, raw: Vec<u8>) -> PeerId {
+    #[derive(Clone)]
+    struct Raw;
+    impl request_response::Codec for Raw {
+        type Protocol = StreamProtocol;
+        type Request = Vec<u8>;
+        type Response = ();
+        async fn read_request<T: futures::AsyncRead + Unpin + Send>(
+            &mut self,
+            _: &StreamProtocol,
+            _: &mut T,
+        ) -> io::Result<Vec<u8>> {
+            Err(io::Error::other("this peer only sends"))
+        }
+        async fn read_response<T: futures::AsyncRead + Unpin + Send>(
+            &mut self,
+            _: &StreamProtocol,
+            io: &mut T,
+        ) -> io::Result<()> {
+            let mut ack = Vec::new();
+            io.read_to_end(&mut ack).await.map(|_| ())
+        }
+        async fn write_request<T: futures::AsyncWrite + Unpin + Send>(
+            &mut self,
+            _: &StreamProtocol,
+            io: &mut T,
+            raw: Vec<u8>,
+        ) -> io::Result<()> {
+            io.write_all(&raw).await?;
+            io.flush().await
+        }
+        async fn write_response<T: futures::AsyncWrite + Unpin + Send>(
+            &mut self,
+            _: &StreamProtocol,
+            _: &mut T,
+            _: (),
+        ) -> io::Result<()> {
+            Err(io::Error::other("this peer only sends"))
+        }
+    }
+    let protocol = StreamProtocol::try_from_owned(format!("/weft/{chain_id}/direct/1")).unwrap();
+    let mut swarm = SwarmBuilder::with_new_identity()
+        .with_tokio()
+        .with_tcp(tcp::Config::default(), noise::Config::new, yamux::Config::default)
+        .unwrap()
+        .with_behaviour(|_| {
+            request_response::Behaviour::with_codec(
+                Raw,
+                [(protocol, ProtocolSupport::Outbound)],
+                request_response::Config::default(),
+            )
+        })
+        .unwrap()
+        .with_swarm_config(|c| c.with_idle_connection_timeout(Duration::from_secs(30)))
+        .build();
+    let peer = *swarm.local_peer_id();
+    swarm.dial(to.addr.clone()).unwrap();
+    let target = to.peer;
+    tokio::spawn(async move {
+        let mut raw = Some(raw);
+        loop {
+            if let SwarmEvent::ConnectionEstablished { .. } = swarm.select_next_some().await
+                && let Some(raw) = raw.take()
+            {
+                swarm.behaviour_mut().send_request(&target, raw);
+            }
+        }
+    });
+    peer
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_direct_frame_over_the_limit_gets_its_sender_banned() {
+    let mut b = spawn(config(1), Serve::Never).await;
+    // A length prefix one byte over the limit, and a little of the body: refused by the prefix.
+    let mut raw = u32::try_from(MAX_DIRECT_BYTES + 1).unwrap().to_be_bytes().to_vec();
+    raw.extend_from_slice(&[0; 1024]);
+    let liar = raw_direct_sender(1, &b, raw).await;
+    let seen = b.until("the liar banned", |s| matches!(s, Seen::Disconnected(p) if *p == liar)).await;
+    assert!(!seen.iter().any(|s| matches!(s, Seen::Direct { .. })), "{seen:?}");
+    sleep(Duration::from_millis(300)).await;
+    assert!(!b.peer_ids().await.contains(&liar));
+
+    // A truncated frame within the limit fails its stream but blames nobody: the connection
+    // could have broken.
+    let mut raw = 100u32.to_be_bytes().to_vec();
+    raw.extend_from_slice(&[0; 10]);
+    let clumsy = raw_direct_sender(1, &b, raw).await;
+    b.expect("the clumsy peer connects", |s| matches!(s, Seen::Connected(p) if *p == clumsy)).await;
+    let seen = b.drain(Duration::from_millis(1500)).await;
+    assert!(!seen.iter().any(|s| matches!(s, Seen::Direct { .. } | Seen::Disconnected(_))), "{seen:?}");
+    assert!(b.peer_ids().await.contains(&clumsy));
+    b.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn restarted_nodes_are_reconnected() {
     let started = Instant::now();
     let boot_config = config(1);
@@ -877,4 +1049,48 @@ async fn sync_drops_a_peer_serving_bad_blocks_and_finishes_from_another() {
     follower.shutdown().await;
     good.stop().await;
     bad.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_validator_answers_a_block_request_to_the_asking_peer_alone() {
+    use parity_scale_codec::Encode;
+    use weft_types::consensus::ConsensusMessage;
+    let chain_id = 9_195;
+    let dir = tempfile::tempdir().unwrap();
+    let key = ed25519_dalek::SigningKey::from_bytes(&[46; 32]);
+    one_validator_genesis(dir.path(), chain_id, &key);
+    let mut asker = spawn(config(chain_id), Serve::Never).await;
+    let mut bystander = spawn(config(chain_id), Serve::Never).await;
+    // The only validator: it finalizes blocks alone.
+    let (node, me) = start_node(dir.path(), &key, &[&asker, &bystander], |_| {}).await;
+    eventually("connected to both", || async {
+        asker.peer_ids().await.contains(&me) && bystander.peer_ids().await.contains(&me)
+    })
+    .await;
+    wait_topic_peers(&asker, Topic::Consensus, 1).await;
+    let chain = node.chain().clone();
+    eventually("a block finalized", || async { chain.ledger.store().head().unwrap().unwrap().height >= 1 })
+        .await;
+
+    // A block the validator does not have: it answers with its latest finalization, from which
+    // the asker could sync. Asked over gossip (as validators ask, with a copy number) and then
+    // directly, the answer comes each time to the asker alone, as a direct message.
+    let request = ConsensusMessage::BlockRequest(Hash([9; 32])).encode();
+    let mut gossiped = request.clone();
+    gossiped.extend(0u32.to_le_bytes());
+    asker.handle.publish(Topic::Consensus, gossiped).await.unwrap();
+    let is_answer = |s: &Seen| matches!(s, Seen::Direct { peer, .. } if *peer == me);
+    for round in 0..2 {
+        let Seen::Direct { data, .. } = asker.expect("the answer", is_answer).await else { unreachable!() };
+        let answer = ConsensusMessage::decode_bounded(&data).unwrap();
+        assert!(matches!(answer, ConsensusMessage::Certificate(_)), "round {round}: {answer:?}");
+        if round == 0 {
+            asker.handle.send_direct(me, request.clone()).await.unwrap();
+        }
+    }
+    let elsewhere = bystander.drain(Duration::from_millis(500)).await;
+    assert!(!elsewhere.iter().any(|s| matches!(s, Seen::Direct { .. })), "{elsewhere:?}");
+    node.shutdown().await;
+    asker.stop().await;
+    bystander.stop().await;
 }
