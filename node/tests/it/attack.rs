@@ -129,6 +129,8 @@ struct Cluster {
     clients: Vec<HttpClient>,
     /// The validators still honest (node 3 leaves for the byzantine-validator attacks).
     honest: Vec<usize>,
+    /// Each node's log length when the current attack began.
+    marks: Vec<usize>,
 }
 
 impl Cluster {
@@ -149,26 +151,74 @@ impl Cluster {
         out
     }
 
-    /// The "banning peer" lines of the honest nodes' logs.
-    fn bans(&self) -> Vec<String> {
+    /// Node `i`'s log, without its colour escapes.
+    fn log(&self, i: usize) -> String {
+        let log = std::fs::read_to_string(self.net.configs[i].parent().unwrap().join("stderr.log"))
+            .unwrap_or_default();
+        let mut out = String::with_capacity(log.len());
+        let mut escape = false;
+        for ch in log.chars() {
+            match (escape, ch) {
+                (false, '\x1b') => escape = true,
+                (false, _) => out.push(ch),
+                (true, 'm') => escape = false,
+                (true, _) => {}
+            }
+        }
+        out
+    }
+
+    /// Where each node's log ends now: bans are looked for after these marks.
+    fn mark_logs(&mut self) {
+        self.marks = (0..4).map(|i| self.log(i).len()).collect();
+    }
+
+    /// The "banning peer" lines the honest nodes logged since [`Cluster::mark_logs`], by node.
+    fn bans(&self) -> Vec<(usize, String)> {
         let mut out = Vec::new();
         for &i in &self.honest {
-            let log = std::fs::read_to_string(self.net.configs[i].parent().unwrap().join("stderr.log"))
-                .unwrap_or_default();
-            out.extend(log.lines().filter(|l| l.contains("banning peer")).map(|l| format!("node{i}: {l}")));
+            let log = self.log(i);
+            let recent = log.get(self.marks[i].min(log.len())..).unwrap_or_default();
+            out.extend(recent.lines().filter(|l| l.contains("banning peer")).map(|l| (i, l.to_string())));
         }
         out
     }
 
     fn banned(&self, peer: &PeerId) -> bool {
         let id = peer.to_string();
-        self.bans().iter().any(|l| l.contains(&id))
+        self.bans().iter().any(|(_, l)| l.contains(&id))
     }
 
-    /// Honest nodes banned by another (from the logs).
-    fn honest_banned(&self) -> Vec<String> {
+    /// Honest nodes banned by another since the mark: (who banned, the log line).
+    fn honest_banned(&self) -> Vec<(usize, String)> {
         let ids: Vec<&String> = self.honest.iter().map(|&i| &self.net.peers[i]).collect();
-        self.bans().into_iter().filter(|l| ids.iter().any(|id| l.contains(id.as_str()))).collect()
+        self.bans().into_iter().filter(|(_, l)| ids.iter().any(|id| l.contains(id.as_str()))).collect()
+    }
+
+    /// Restarts the honest nodes that banned an honest peer or lost a link to one (bans live in
+    /// memory), and waits until they are back among the others: so that the next attack starts
+    /// from a whole network. Returns the nodes restarted.
+    async fn heal(&mut self, banned: &[(usize, String)], missing: &[(usize, usize)]) -> Vec<usize> {
+        let mut sick: Vec<usize> =
+            banned.iter().map(|(i, _)| *i).chain(missing.iter().map(|(i, _)| *i)).collect();
+        sick.sort_unstable();
+        sick.dedup();
+        for &i in &sick {
+            self.nodes.kill(i);
+            self.nodes.spawn(i);
+        }
+        if sick.is_empty() {
+            return sick;
+        }
+        let target = self.finalized().await.into_iter().max().unwrap_or(0);
+        wait_for("the restarted nodes to catch up", &self.nodes, PATIENCE, || async {
+            let f = self.finalized().await;
+            (f.iter().all(|&h| h > target)).then_some(())
+        })
+        .await;
+        let still = self.missing_links().await;
+        assert!(still.is_empty(), "after restarting {sick:?}, links still missing: {still:?}");
+        sick
     }
 
     /// The honest pairs not connected to each other (by `node_peers`), after waiting a little
@@ -691,7 +741,9 @@ struct Outcome {
     rate: f64,
     penalty: Penalty,
     agreement: Result<(), String>,
-    honest_banned: Vec<String>,
+    honest_banned: Vec<(usize, String)>,
+    /// Honest nodes restarted afterwards to clear their bans.
+    restarted: Vec<usize>,
     missing_links: Vec<(usize, usize)>,
     note: String,
 }
@@ -765,6 +817,7 @@ where
         penalty: report.penalty,
         agreement,
         honest_banned: cluster.honest_banned(),
+        restarted: Vec::new(),
         missing_links: cluster.missing_links().await,
         note: report.note,
     };
@@ -793,6 +846,19 @@ async fn banned_soon(cluster: &Cluster, peer: &PeerId) -> bool {
     }
 }
 
+/// "banned <peer> (<reason>)" of a "banning peer" log line.
+fn ban_summary(line: &str) -> String {
+    let field = |name: &str| {
+        line.split(&format!("{name}=")).nth(1).map(|rest| {
+            let rest = rest.trim_start_matches('"');
+            rest.split(['"', ' ']).next().unwrap_or_default().to_string()
+        })
+    };
+    let peer = field("peer").unwrap_or_default();
+    let reason = line.split("reason=\"").nth(1).and_then(|r| r.split('"').next()).unwrap_or_default();
+    format!("banned {}… ({reason})", &peer[..peer.len().min(16)])
+}
+
 fn table(outcomes: &[Outcome]) -> String {
     let mut out = String::from(
         "| attack | blocks/s unattacked | blocks/s attacked | ratio | penalized? | agreement | honest links |\n\
@@ -813,7 +879,16 @@ fn table(outcomes: &[Outcome]) -> String {
         let links = if o.honest_banned.is_empty() && o.missing_links.is_empty() {
             "all connected, none banned".to_string()
         } else {
-            format!("banned {:?}, missing {:?}", o.honest_banned, o.missing_links)
+            format!(
+                "BANS: {}; missing links {:?}; restarted {:?}",
+                o.honest_banned
+                    .iter()
+                    .map(|(i, l)| format!("node{i} {}", ban_summary(l)))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                o.missing_links,
+                o.restarted
+            )
         };
         out.push_str(&format!(
             "| {} | {:.2} | {:.2} | {:.2} | {penalized} | {agreement} | {links} |\n",
@@ -835,15 +910,23 @@ async fn attacks_on_four_validators_neither_stall_nor_split_them() {
     let seed = 0x9e37_79b9_7f4a_7c15 ^ u64::from(std::process::id());
     eprintln!("attack: {} s per attack, seed {seed:#x}", secs.as_secs());
     let mut rng = Rng(seed);
-    let dir = tempfile::tempdir().unwrap();
+    let dir = tempfile::Builder::new().prefix("weft-attack").tempdir().unwrap();
     let net = testnet(dir.path());
+    // `WEFT_ATTACK_KEEP=1` keeps the nodes' homes and logs for a look afterwards.
+    let _dir = if std::env::var("WEFT_ATTACK_KEEP").is_ok_and(|v| v == "1") {
+        eprintln!("attack: keeping {}", dir.path().display());
+        let _ = dir.keep();
+        None
+    } else {
+        Some(dir)
+    };
     let chain_id = net.genesis.chain_id;
     let mut nodes = Nodes::new(net.configs.clone());
     for i in 0..4 {
         nodes.spawn(i);
     }
     let clients: Vec<HttpClient> = net.configs.iter().map(|c| client(c)).collect();
-    let mut cluster = Cluster { net, nodes, clients, honest: vec![0, 1, 2, 3] };
+    let mut cluster = Cluster { net, nodes, clients, honest: vec![0, 1, 2, 3], marks: vec![0; 4] };
     for i in 0..4 {
         let c = &cluster.clients[i];
         wait_for(&format!("node{i}'s RPC"), &cluster.nodes, PATIENCE, || async { c.node_info().await.ok() })
@@ -882,6 +965,7 @@ async fn attacks_on_four_validators_neither_stall_nor_split_them() {
             cluster.nodes.kill(3);
             cluster.honest = vec![0, 1, 2];
         }
+        cluster.mark_logs();
         let honest = cluster.honest.clone();
         let mut attacker = start_peer(&cluster, &honest).await;
         let handle = attacker.handle.clone();
@@ -970,6 +1054,8 @@ async fn attacks_on_four_validators_neither_stall_nor_split_them() {
             _ => unreachable!("unknown attack {attack}"),
         };
         handle.shutdown().await;
+        let mut outcome = outcome;
+        outcome.restarted = cluster.heal(&outcome.honest_banned, &outcome.missing_links).await;
         outcomes.push(outcome);
     }
 

@@ -42,7 +42,12 @@ impl Nodes {
         let child = Command::new(env!("CARGO_BIN_EXE_weft-node"))
             .args(["run", "--config"])
             .arg(config)
-            .env("WEFT_LOG", "info,jsonrpsee=warn,libp2p=warn,libp2p_gossipsub=error")
+            // `WEFT_TEST_LOG` overrides the filter, e.g. to see penalties at debug level.
+            .env(
+                "WEFT_LOG",
+                std::env::var("WEFT_TEST_LOG")
+                    .unwrap_or_else(|_| "info,jsonrpsee=warn,libp2p=warn,libp2p_gossipsub=error".into()),
+            )
             .stdout(Stdio::null())
             .stderr(log)
             .spawn()
