@@ -155,6 +155,15 @@ impl Config {
         false
     }
 
+    /// A view's deadline when its leader was absent in the last view it led (no proposal from it
+    /// reached this node and the view was not notarized): a quarter of `view_timeout_ms`, and
+    /// no `block_interval_ms` wait, since a crashed or withholding leader would otherwise cost
+    /// every view it leads the full deadline. A live leader with transactions proposes at once
+    /// and is present again; an idle one only skips a view nobody needed.
+    pub fn absent_leader_timeout_ms(&self) -> u64 {
+        (self.view_timeout_ms / 4).max(1)
+    }
+
     /// `base` grown `steps` times by `backoff_percent`, capped at `max_timeout_ms`.
     pub(super) fn backoff(&self, base: u64, steps: u64) -> u64 {
         let mut t = base.min(self.max_timeout_ms);

@@ -82,6 +82,9 @@ pub struct Core<S, P> {
     pub(super) answered: BTreeMap<P, u32>,
     /// Evidence, by offender, view and kind.
     pub(super) evidence: BTreeMap<(Address, View, u8), Evidence>,
+    /// Validators that were absent the last time they led a view this node was in (see
+    /// [`Config::absent_leader_timeout_ms`]); at most the validator set.
+    pub(super) absent: BTreeSet<Address>,
 }
 
 impl<S: Signer, P: Clone + Ord + std::fmt::Debug> Core<S, P> {
@@ -134,6 +137,7 @@ impl<S: Signer, P: Clone + Ord + std::fmt::Debug> Core<S, P> {
             caught_up: BTreeMap::new(),
             answered: BTreeMap::new(),
             evidence: BTreeMap::new(),
+            absent: BTreeSet::new(),
         };
         // The signing watermark: never sign in a view at or below the stored certificate's, which
         // a quorum signed (so it is authentic whoever served it). The anchor's own view may be
@@ -312,9 +316,13 @@ impl<S: Signer, P: Clone + Ord + std::fmt::Debug> Core<S, P> {
             skipped += 1;
             w -= 1;
         }
-        // The leader may wait up to `block_interval_ms` for transactions before it proposes.
-        let after_ms =
-            self.cfg.backoff(self.cfg.view_timeout_ms, skipped).saturating_add(self.cfg.block_interval_ms);
+        // The leader may wait up to `block_interval_ms` for transactions before it proposes,
+        // unless it was absent last time it led.
+        let after_ms = if self.absent.contains(&self.leader) {
+            self.cfg.absent_leader_timeout_ms()
+        } else {
+            self.cfg.backoff(self.cfg.view_timeout_ms, skipped).saturating_add(self.cfg.block_interval_ms)
+        };
         out.push(Effect::ScheduleTimeout { view: self.view, kind: TimeoutKind::View, after_ms });
     }
 
@@ -425,6 +433,15 @@ impl<S: Signer, P: Clone + Ord + std::fmt::Debug> Core<S, P> {
     pub(super) fn enter_view(&mut self, view: View, out: &mut Vec<Effect<P>>) {
         if view <= self.view {
             return;
+        }
+        // Whether the leader of the view being left showed up: a proposal from it reached this
+        // node, or a quorum notarized one.
+        let present =
+            self.views.get(&self.view).is_some_and(|vs| vs.proposal.is_some() || vs.notarization.is_some());
+        if present {
+            self.absent.remove(&self.leader);
+        } else if self.started {
+            self.absent.insert(self.leader);
         }
         self.view = view;
         self.leader = leader(&self.cfg.validators, view);

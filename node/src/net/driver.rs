@@ -30,7 +30,7 @@ use super::{
     direct,
     gossip::{self, GRAYLIST_THRESHOLD, TopicLimits, Topics},
     peers::{Backoff, MAX_ADDRS_PER_PEER, PeerBook},
-    protocol::Response,
+    protocol::{Inbound, Response},
     swarm::{Behaviour, BehaviourEvent, behaviour, listen},
 };
 
@@ -195,7 +195,7 @@ impl Driver {
                 } else if peer == *self.swarm.local_peer_id() {
                     let _ = reply.send(Err(NetError::Unreachable(peer)));
                 } else {
-                    let id = self.swarm.behaviour_mut().sync.send_request(&peer, request);
+                    let id = self.swarm.behaviour_mut().sync.send_request(&peer, Inbound::Request(request));
                     self.outbound.insert(id, reply);
                 }
             }

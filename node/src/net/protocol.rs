@@ -209,16 +209,37 @@ fn decode<T: Decode>(bytes: &[u8], what: &'static str) -> io::Result<T> {
     decode_exact(bytes, usize::MAX, what).map_err(|e| invalid(e.to_string()))
 }
 
+/// A sync request as read from the wire: one that decodes, or proof that the peer sent what no
+/// honest peer sends (a whole frame that does not decode, or a length over the limit, which a
+/// sender checks before writing). A frame cut short is an error instead: a broken stream looks
+/// the same, and blames nobody.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub(crate) enum Inbound {
+    /// A request.
+    Request(Request),
+    /// Why the peer is to blame (only ever read, never written).
+    Invalid(&'static str),
+}
+
 impl request_response::Codec for SyncCodec {
     type Protocol = StreamProtocol;
-    type Request = Request;
+    type Request = Inbound;
     type Response = Response;
 
-    async fn read_request<T>(&mut self, _: &StreamProtocol, io: &mut T) -> io::Result<Request>
+    async fn read_request<T>(&mut self, _: &StreamProtocol, io: &mut T) -> io::Result<Inbound>
     where
         T: AsyncRead + Unpin + Send,
     {
-        decode(&read_frame(io, MAX_REQUEST_BYTES, "request").await?, "sync request")
+        match read_frame(io, MAX_REQUEST_BYTES, "request").await {
+            Ok(frame) => Ok(match decode(&frame, "sync request") {
+                Ok(request) => Inbound::Request(request),
+                Err(_) => Inbound::Invalid("a sync request that does not decode"),
+            }),
+            Err(e) if FrameTooLarge::len_of(&e).is_some() => {
+                Ok(Inbound::Invalid("a sync request over the size limit"))
+            }
+            Err(e) => Err(e),
+        }
     }
 
     async fn read_response<T>(&mut self, _: &StreamProtocol, io: &mut T) -> io::Result<Response>
@@ -228,11 +249,16 @@ impl request_response::Codec for SyncCodec {
         decode(&read_frame(io, self.max_response_bytes, "response").await?, "sync response")
     }
 
-    async fn write_request<T>(&mut self, _: &StreamProtocol, io: &mut T, request: Request) -> io::Result<()>
+    async fn write_request<T>(&mut self, _: &StreamProtocol, io: &mut T, request: Inbound) -> io::Result<()>
     where
         T: AsyncWrite + Unpin + Send,
     {
-        write_frame(io, &request.encode(), MAX_REQUEST_BYTES, "request").await
+        match request {
+            Inbound::Request(request) => {
+                write_frame(io, &request.encode(), MAX_REQUEST_BYTES, "request").await
+            }
+            Inbound::Invalid(reason) => Err(io::Error::new(io::ErrorKind::InvalidInput, reason)),
+        }
     }
 
     async fn write_response<T>(
@@ -274,7 +300,28 @@ mod tests {
             let mut codec = SyncCodec { max_response_bytes: 1024 };
             let proto = protocol_name(1).unwrap();
             let read = request_response::Codec::read_request(&mut codec, &proto, &mut buf.as_slice()).await;
-            assert_eq!(read.unwrap(), Request::Status);
+            assert_eq!(read.unwrap(), Inbound::Request(Request::Status));
+
+            // A whole frame that does not decode, or a length over the limit: the peer's fault.
+            for bad in [vec![1u8, 0], vec![9; 100]] {
+                let mut framed = Vec::new();
+                write_frame(&mut framed, &bad, MAX_REQUEST_BYTES, "request").await.unwrap();
+                let read =
+                    request_response::Codec::read_request(&mut codec, &proto, &mut framed.as_slice()).await;
+                assert!(matches!(read.unwrap(), Inbound::Invalid(_)));
+            }
+            let mut over = ((MAX_REQUEST_BYTES + 1) as u32).to_be_bytes().to_vec();
+            over.extend_from_slice(&[0; 8]);
+            let read = request_response::Codec::read_request(&mut codec, &proto, &mut over.as_slice()).await;
+            assert_eq!(read.unwrap(), Inbound::Invalid("a sync request over the size limit"));
+            // A frame cut short blames nobody.
+            let mut short = 100u32.to_be_bytes().to_vec();
+            short.extend_from_slice(&[0; 10]);
+            assert!(
+                request_response::Codec::read_request(&mut codec, &proto, &mut short.as_slice())
+                    .await
+                    .is_err()
+            );
 
             // A length prefix over the limit is refused without a body.
             let mut over = (4096u32).to_be_bytes().to_vec();

@@ -74,28 +74,8 @@ enum Criterion {
 }
 
 /// Criteria that today's node does not meet yet, by attack: measured and printed, not asserted
-/// (`WEFT_ATTACK_STRICT=1` asserts them anyway). Remove an entry once its fix lands on main.
-///
-/// Diagnosed from the nodes' logs (see docs/reliability.md, "Attacks on a real network"):
-/// * body poisoning: a validator that already holds the real block takes a poisoned copy as
-///   known and accepts it, so gossip forwards it; a validator that has not seen the real one yet
-///   rejects it, and gossipsub then counts an invalid delivery against every peer that delivered
-///   the same message: the honest forwarders are graylisted and banned (for ten minutes), and
-///   the banning validator is cut off. Fixed by not forwarding known or stale messages and by
-///   remembering proposals only once the core accepts them.
-/// * garbage sync requests: a request that does not decode is only logged (`InboundFailure`, at
-///   debug level); nobody is penalized.
-/// * vote withholding and equivocation: with validator 3 silent (or only equivocating), every
-///   view it leads ends in a timeout (`timeout_ms`, 500 ms here) instead of a block, so three
-///   validators finalize at well under half the rate of four. Inherent to a leader that does
-///   not propose; no gossip fix changes it (a shorter timeout or leader reputation would).
-const NOT_YET: &[(&str, Criterion)] = &[
-    ("body poisoning", Criterion::Rate),
-    ("body poisoning", Criterion::Peers),
-    ("garbage sync requests", Criterion::Penalized),
-    ("vote withholding", Criterion::Rate),
-    ("equivocation", Criterion::Rate),
-];
+/// (`WEFT_ATTACK_STRICT=1` asserts them anyway). Remove an entry once its fix lands.
+const NOT_YET: &[(&str, Criterion)] = &[];
 
 /// The attacks, in the order they run.
 const ATTACKS: &[&str] = &[

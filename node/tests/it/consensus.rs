@@ -1832,3 +1832,21 @@ fn scale_study() {
         large.n
     );
 }
+
+#[test]
+fn a_silent_leader_costs_its_views_only_a_short_timeout() {
+    // One validator of four down for the whole run (crashed, or withholding everything): the
+    // views it leads end in a nullification; once it was absent, each of its views waits only a
+    // quarter of the view timeout, so the other three keep most of the rate.
+    let until_ms = 10_000;
+    let mut all = Scenario::new(4, 40);
+    all.until_ms = until_ms;
+    let healthy = run(all).min_honest_height();
+    let mut s = Scenario::new(4, 40);
+    s.until_ms = until_ms;
+    s.crashes.push(Crash { node: 3, at_ms: 0, down_ms: until_ms * 2, mid_effects: false });
+    let sim = run(s);
+    let live = (0..3).map(|i| sim.nodes[i].height()).min().unwrap();
+    eprintln!("4 validators: {healthy} blocks; one silent: {live}");
+    assert!(live * 2 >= healthy, "one silent validator of four: {live} blocks against {healthy}");
+}

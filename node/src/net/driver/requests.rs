@@ -12,15 +12,20 @@ use super::Driver;
 use crate::net::{
     BlocksReply, BlocksResponse, NetError, NetEvent, PeerId,
     direct::{Ack, Frame},
-    protocol::{self, Request, Response},
+    protocol::{self, Inbound, Request, Response},
 };
 
 impl Driver {
-    pub(super) fn on_sync(&mut self, event: request_response::Event<Request, Response>) {
+    pub(super) fn on_sync(&mut self, event: request_response::Event<Inbound, Response>) {
         match event {
             request_response::Event::Message { peer, message, .. } => match message {
-                request_response::Message::Request { request, channel, .. } => {
-                    self.on_request(peer, request, channel)
+                request_response::Message::Request {
+                    request: Inbound::Request(request), channel, ..
+                } => self.on_request(peer, request, channel),
+                request_response::Message::Request { request: Inbound::Invalid(reason), .. } => {
+                    // Dropping the channel closes the stream unanswered.
+                    tracing::debug!(%peer, reason, "invalid sync request");
+                    self.ban(peer, reason);
                 }
                 request_response::Message::Response { request_id, response } => {
                     if let Some(reply) = self.outbound.remove(&request_id) {
