@@ -980,7 +980,7 @@ const MIN_BROKEN_LOCK_CAUGHT: usize = 2;
 /// the seeds, a second equivocator (up to f = 2 byzantine).
 fn sweep_scenario(n: usize, seed: u64) -> Scenario {
     let mut s = Scenario::random(n, seed);
-    if n >= 7 && seed % 3 == 0 {
+    if n >= 7 && seed.is_multiple_of(3) {
         let idx = s.behaviors.iter().position(|b| *b == Behavior::Honest).unwrap();
         s.behaviors[idx] = Behavior::Equivocator;
     }

@@ -783,7 +783,7 @@ mod tests {
             state_root: Hash([6; 32]),
             gas_used: 9,
         };
-        let block = Block { header, txs: BoundedVec::default() };
+        let block = Block { header, txs: BoundedVec::new(Vec::new()).unwrap() };
         let message = ConsensusMessage::Proposal { proposal, block: Box::new(block.clone()) };
         assert_eq!(ConsensusMessage::encode_proposal(&proposal, &block), message.encode());
     }
