@@ -142,6 +142,8 @@ const USELESS_MESSAGES_BURST: u32 = 2_000;
 /// Useless bytes of proposals one peer may send per second, and at once (four of the largest).
 const USELESS_BLOCK_BYTES_RATE: u32 = 8 * 1024 * 1024;
 const USELESS_BLOCK_BYTES_BURST: u32 = 4 * MAX_CONSENSUS_MESSAGE_BYTES as u32;
+/// Least a message on the blocks topic is charged, in bytes: the consensus topic's limit.
+const MIN_BLOCK_CHARGE: usize = 64 * 1024;
 
 /// Each peer's budget of useless consensus traffic: a message is charged when it arrives (one
 /// token on the consensus topic, one per byte on the blocks topic) and refunded when it was news,
@@ -169,10 +171,12 @@ impl Default for UselessBudget {
 }
 
 impl UselessBudget {
-    /// Charges `peer` for a message of `len` bytes on `topic`; `None` when over its budget.
+    /// Charges `peer` for a message of `len` bytes on `topic`; `None` when over its budget. On
+    /// the blocks topic a message costs at least [`MIN_BLOCK_CHARGE`] bytes, so small messages
+    /// sent there cost no less than on the consensus topic.
     pub(super) fn charge(&mut self, topic: Topic, peer: PeerId, len: usize) -> Option<Charge> {
         let blocks = topic == Topic::Blocks;
-        let cost = if blocks { len as f64 } else { 1.0 };
+        let cost = if blocks { len.max(MIN_BLOCK_CHARGE) as f64 } else { 1.0 };
         self.budget(blocks).take(peer, Instant::now(), cost).then_some(Charge { blocks, peer, cost })
     }
 

@@ -127,3 +127,12 @@ async fn replayed_consensus_gossip_is_neither_forwarded_nor_blamed_and_is_cut_of
     assert_eq!(net.verdicts.lock().unwrap().last(), Some(&(relay, Verdict::Reject)));
     assert_eq!(*net.penalized.lock().unwrap(), vec![relay]);
 }
+
+#[test]
+fn small_messages_on_the_blocks_topic_cost_no_less_than_on_the_consensus_topic() {
+    let mut budget = super::gossip::UselessBudget::default();
+    let peer = PeerId::random();
+    // A vote-sized message on the blocks topic is charged 64 KiB: the 32 MiB burst holds 512.
+    let allowed = (0..1_000).filter(|_| budget.charge(Topic::Blocks, peer, 150).is_some()).count();
+    assert!((512..=520).contains(&allowed), "{allowed} allowed");
+}
