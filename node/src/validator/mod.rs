@@ -12,6 +12,8 @@ mod blocks;
 mod driver;
 mod gossip;
 mod network;
+#[cfg(test)]
+mod sim;
 mod sync;
 #[cfg(test)]
 mod tests;
@@ -269,29 +271,8 @@ impl ValidatorNode {
             me,
             genesis.consensus.block_interval_ms,
         );
-        // Transaction gossip is admitted by its own task, so that a flood of transactions
-        // neither delays consensus messages behind signature checks nor fills the network's
-        // event channel until it drops them.
-        let (txs_tx, txs_rx) = mpsc::channel(TX_GOSSIP_QUEUE);
-        let (rest_tx, rest_rx) = mpsc::channel(driver::CHANNEL);
-        let arrived = Arc::new(tokio::sync::Notify::new());
-        tokio::spawn(gossip::split_events(
-            events,
-            txs_tx,
-            rest_tx,
-            net.clone(),
-            chain.status.gossip_drops().clone(),
-        ));
         let budget = net::GossipBudget::new(config.p2p.gossip_tx_rate, config.p2p.gossip_tx_burst);
-        tokio::spawn(gossip::admit_gossip(
-            chain.admission.clone(),
-            chain.status.gossip_drops().clone(),
-            net.clone(),
-            budget,
-            txs_rx,
-            arrived.clone(),
-        ));
-        let task = tokio::spawn(driver.run(rest_rx, arrived, outbox));
+        let task = spawn_tasks(driver, events, net.clone(), &chain, budget, outbox);
         Ok(ValidatorNode { chain, rpc, admin, net, task })
     }
 
@@ -325,6 +306,27 @@ impl ValidatorNode {
         self.task.abort();
         self.net.shutdown().await;
     }
+}
+
+/// Starts a validator's tasks over `net`: the ingress split, the admission of gossiped
+/// transactions and the driver (whose task is returned). Transaction gossip is admitted by its
+/// own task, so that a flood of transactions neither delays consensus messages behind signature
+/// checks nor fills the network's event channel until it drops them.
+fn spawn_tasks<N: Network>(
+    driver: Driver<N>,
+    events: mpsc::Receiver<net::NetEvent>,
+    net: N,
+    chain: &Chain,
+    budget: net::GossipBudget,
+    outbox: admission::OutboxReceiver,
+) -> JoinHandle<Stopped> {
+    let (txs_tx, txs_rx) = mpsc::channel(TX_GOSSIP_QUEUE);
+    let (rest_tx, rest_rx) = mpsc::channel(driver::CHANNEL);
+    let arrived = Arc::new(tokio::sync::Notify::new());
+    let drops = chain.status.gossip_drops().clone();
+    tokio::spawn(gossip::split_events(events, txs_tx, rest_tx, net.clone(), drops.clone()));
+    tokio::spawn(gossip::admit_gossip(chain.admission.clone(), drops, net, budget, txs_rx, arrived.clone()));
+    tokio::spawn(driver.run(rest_rx, arrived, outbox))
 }
 
 /// The anchor to restore the core from: the head with its stored view and certificate.
