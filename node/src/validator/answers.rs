@@ -77,7 +77,7 @@ impl<N: Network> Answers<N> {
 }
 
 /// The finalized blocks a peer asked for, with their proofs, up to the first missing.
-fn read_blocks(ledger: &Ledger, request: BlocksRequest) -> Result<BlocksResponse, NodeFault> {
+pub(super) fn read_blocks(ledger: &Ledger, request: BlocksRequest) -> Result<BlocksResponse, NodeFault> {
     let store = ledger.store();
     let mut blocks = Vec::new();
     let start = request.from_height.max(1);

@@ -11,7 +11,7 @@ use std::{
 };
 
 use ed25519_dalek::SigningKey;
-use tokio::sync::mpsc;
+use tokio::{sync::mpsc, time::Instant};
 use weft_runtime::{Runtime, state::memory::MemoryState};
 use weft_types::{
     Address, BoundedVec, Hash, Transaction,
@@ -20,12 +20,12 @@ use weft_types::{
     tx::{Action, address_of},
 };
 
-use super::{Network, driver::Driver, spawn_tasks};
+use super::{Network, answers::read_blocks, driver::Driver, spawn_tasks};
 use crate::{
     admission::{OUTBOX_MAX_BYTES, OUTBOX_MAX_TXS, outbox},
     chain::{Chain, NodeMeta},
     consensus::{self, Anchor, Core},
-    ledger::account_in,
+    ledger::{Ledger, account_in},
     mempool::MempoolConfig,
     net::{
         BlocksRequest, BlocksResponse, GossipBudget, MessageId, NetError, NetEvent, PeerId, StatusResponse,
@@ -49,13 +49,36 @@ impl Rng {
     }
 }
 
-/// The network every peer shares: inboxes, identities, delays and who penalized whom.
+/// The network every peer shares: inboxes, identities, delays, each validator's ledger (to
+/// serve block sync), a partition and who penalized whom.
 struct Wire {
     inboxes: Vec<mpsc::Sender<NetEvent>>,
     peers: Vec<PeerId>,
     rng: Mutex<Rng>,
     delay_ms: (u64, u64),
+    ledgers: Mutex<Vec<Arc<Ledger>>>,
+    partition: Option<Partition>,
     penalized: Mutex<Vec<(usize, usize)>>,
+    /// Blocks served by block sync.
+    synced: std::sync::atomic::AtomicUsize,
+}
+
+/// One peer cut off from all others during a window of simulated time.
+#[derive(Clone, Copy)]
+struct Partition {
+    node: usize,
+    from: Duration,
+    until: Duration,
+}
+
+impl Wire {
+    /// Whether `a` and `b` cannot reach each other now (`start` is the run's start).
+    fn cut(&self, a: usize, b: usize, start: Instant) -> bool {
+        self.partition.is_some_and(|p| {
+            let now = start.elapsed();
+            (a == p.node || b == p.node) && now >= p.from && now < p.until
+        })
+    }
 }
 
 /// One peer's view of the [`Wire`]: a full mesh where a published message reaches every other
@@ -64,10 +87,14 @@ struct Wire {
 struct SimNet {
     me: usize,
     wire: Arc<Wire>,
+    start: Instant,
 }
 
 impl SimNet {
     fn deliver(&self, to: usize, event: NetEvent) {
+        if self.wire.cut(self.me, to, self.start) {
+            return;
+        }
         let (lo, hi) = self.wire.delay_ms;
         let delay = lo + self.wire.rng.lock().unwrap().below(hi - lo + 1);
         let inbox = self.wire.inboxes[to].clone();
@@ -120,9 +147,17 @@ impl Network for SimNet {
         self.wire.peers.iter().enumerate().filter(|(i, _)| *i != self.me).map(|(_, p)| *p).collect()
     }
 
-    async fn request_blocks(&self, peer: PeerId, _: BlocksRequest) -> Result<BlocksResponse, NetError> {
-        // No block sync here: the runs keep every validator within the consensus window.
-        Err(NetError::Unreachable(peer))
+    async fn request_blocks(&self, peer: PeerId, request: BlocksRequest) -> Result<BlocksResponse, NetError> {
+        let to = self.wire.peers.iter().position(|p| *p == peer).ok_or(NetError::NotConnected(peer))?;
+        let ledger = self.wire.ledgers.lock().unwrap().get(to).cloned();
+        let ledger = match ledger {
+            Some(ledger) if !self.wire.cut(self.me, to, self.start) => ledger,
+            _ => return Err(NetError::Unreachable(peer)),
+        };
+        tokio::time::sleep(Duration::from_millis(2 * self.wire.delay_ms.1)).await;
+        let response = read_blocks(&ledger, request.capped()).map_err(|_| NetError::Unreachable(peer))?;
+        self.wire.synced.fetch_add(response.blocks.len(), std::sync::atomic::Ordering::Relaxed);
+        Ok(response)
     }
 
     fn set_status(&self, _: StatusResponse) {}
@@ -134,6 +169,7 @@ struct Run {
     chains: Vec<Chain>,
     penalized: Vec<(usize, usize)>,
     sender: Address,
+    synced: usize,
 }
 
 impl Run {
@@ -169,7 +205,13 @@ type Adversary = fn(&SimNet, &NetEvent);
 
 /// Runs `validators` real validators (and `adversary`, if any, as one more peer) for `secs` of
 /// simulated time under a transfer every 50 ms.
-async fn run(validators: usize, adversary: Option<Adversary>, secs: u64, seed: u64) -> Run {
+async fn run(
+    validators: usize,
+    adversary: Option<Adversary>,
+    partition: Option<Partition>,
+    secs: u64,
+    seed: u64,
+) -> Run {
     let keys: Vec<SigningKey> = (0..validators).map(|i| SigningKey::from_bytes(&[i as u8 + 1; 32])).collect();
     let set = ValidatorSet::from_unsorted(
         keys.iter().map(|k| Validator { address: address_of(k), power: 1 }).collect(),
@@ -184,8 +226,12 @@ async fn run(validators: usize, adversary: Option<Adversary>, secs: u64, seed: u
         peers: (0..peers).map(|_| PeerId::random()).collect(),
         rng: Mutex::new(Rng(seed)),
         delay_ms: (5, 40),
+        ledgers: Mutex::default(),
+        partition,
         penalized: Mutex::default(),
+        synced: Default::default(),
     });
+    let start = Instant::now();
     let mut dirs = Vec::new();
     let mut chains = Vec::new();
     for (i, key) in keys.iter().enumerate() {
@@ -207,7 +253,8 @@ async fn run(validators: usize, adversary: Option<Adversary>, secs: u64, seed: u
         cfg.retry_timeout_ms = 200;
         cfg.block_interval_ms = 100;
         let core = Core::new(cfg, key.clone(), Anchor::genesis(out.block.hash())).unwrap();
-        let net = SimNet { me: i, wire: wire.clone() };
+        wire.ledgers.lock().unwrap().push(chain.ledger.clone());
+        let net = SimNet { me: i, wire: wire.clone(), start };
         let driver = Driver::new(core, chain.clone(), net.clone(), CHAIN, set.clone(), address_of(key), 100);
         let events = std::mem::replace(&mut receivers[i], mpsc::channel(1).1);
         spawn_tasks(driver, events, net, &chain, GossipBudget::new(5_000, 20_000), outbox_rx);
@@ -215,7 +262,7 @@ async fn run(validators: usize, adversary: Option<Adversary>, secs: u64, seed: u
         chains.push(chain);
     }
     if let Some(adversary) = adversary {
-        let net = SimNet { me: validators, wire: wire.clone() };
+        let net = SimNet { me: validators, wire: wire.clone(), start };
         let mut events = std::mem::replace(&mut receivers[validators], mpsc::channel(1).1);
         tokio::spawn(async move {
             while let Some(event) = events.recv().await {
@@ -242,7 +289,8 @@ async fn run(validators: usize, adversary: Option<Adversary>, secs: u64, seed: u
     });
     tokio::time::sleep(Duration::from_secs(secs)).await;
     let penalized = wire.penalized.lock().unwrap().clone();
-    Run { _dirs: dirs, chains, penalized, sender }
+    let synced = wire.synced.load(std::sync::atomic::Ordering::Relaxed);
+    Run { _dirs: dirs, chains, penalized, sender, synced }
 }
 
 /// Re-publishes every proposal it hears with another body under the same signed header.
@@ -275,7 +323,7 @@ fn replayer(net: &SimNet, event: &NetEvent) {
 
 #[tokio::test(start_paused = true)]
 async fn validators_finalize_real_blocks_over_a_simulated_network_and_adversaries_do_not_split_them() {
-    let honest = run(4, None, 8, 1).await;
+    let honest = run(4, None, None, 8, 1).await;
     honest.assert_agreement();
     let (height, included) = (honest.min_height(), honest.included());
     eprintln!("4 validators, 8 s: {height} blocks, {included} transfers included");
@@ -284,7 +332,7 @@ async fn validators_finalize_real_blocks_over_a_simulated_network_and_adversarie
     assert!(honest.penalized.is_empty(), "{:?}", honest.penalized);
 
     for (name, adversary) in [("tamperer", tamperer as Adversary), ("replayer", replayer)] {
-        let attacked = run(4, Some(adversary), 8, 2).await;
+        let attacked = run(4, Some(adversary), None, 8, 2).await;
         attacked.assert_agreement();
         let (h, inc) = (attacked.min_height(), attacked.included());
         eprintln!("with a {name}: {h} blocks, {inc} transfers, {} penalties", attacked.penalized.len());
@@ -298,4 +346,22 @@ async fn validators_finalize_real_blocks_over_a_simulated_network_and_adversarie
             assert!(!attacked.penalized.is_empty(), "the tamperer was never penalized");
         }
     }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_validator_cut_off_catches_up_by_sync_over_the_seam() {
+    // Validator 3 is cut off from 2 s to 9 s of a 13 s run: the other three keep finalizing
+    // (a quorum of 3 of 4), it falls beyond its window of views, and once healed it syncs the
+    // finalized blocks from its peers and follows again.
+    let partition = Partition { node: 3, from: Duration::from_secs(2), until: Duration::from_secs(9) };
+    let run = run(4, None, Some(partition), 13, 3).await;
+    run.assert_agreement();
+    let heights: Vec<u64> =
+        run.chains.iter().map(|c| c.ledger.store().head().unwrap().unwrap().height).collect();
+    eprintln!("heights after a 7 s partition of validator 3: {heights:?}, {} blocks synced", run.synced);
+    let lead = heights[..3].iter().copied().min().unwrap();
+    assert!(lead >= 60, "the three made {lead} blocks");
+    assert!(heights[3] + 10 >= lead, "validator 3 did not catch up: {heights:?}");
+    assert!(run.synced > 0, "validator 3 caught up without block sync");
+    assert!(run.penalized.is_empty(), "{:?}", run.penalized);
 }
