@@ -11,12 +11,11 @@
 //!
 //! `cargo test -p weft-node --test it attack` runs every attack for [`DEFAULT_SECS`] seconds;
 //! `WEFT_ATTACK_SECS=60 cargo test -p weft-node --test it attack -- --nocapture` runs each for
-//! a minute and prints the table. Criteria today's node does not meet yet are listed in
-//! [`NOT_YET`]: measured and printed, not asserted (`WEFT_ATTACK_STRICT=1` asserts them too).
+//! a minute and prints the table. Criteria listed in [`NOT_YET`] (none today) are measured and
+//! printed, not asserted (`WEFT_ATTACK_STRICT=1` asserts them too).
 
 use std::{
     collections::HashSet,
-    io,
     sync::{
         Arc, Mutex,
         atomic::{AtomicBool, Ordering},
@@ -24,13 +23,11 @@ use std::{
     time::{Duration, Instant},
 };
 
-use futures::{AsyncReadExt, AsyncWriteExt, StreamExt};
+use futures::StreamExt;
 use jsonrpsee_http_client::HttpClient;
 use libp2p::{
-    StreamProtocol, SwarmBuilder, noise,
     request_response::{self, ProtocolSupport},
     swarm::SwarmEvent,
-    tcp, yamux,
 };
 use parity_scale_codec::Encode;
 use weft_node::{
@@ -48,6 +45,8 @@ use weft_types::{
     dev::{dev_address, dev_key},
     tx::{Action, address_of},
 };
+
+use crate::raw::raw_swarm;
 
 use crate::cluster::{Nodes, PATIENCE, Testnet, client, testnet, transfer, wait_for};
 
@@ -500,54 +499,6 @@ async fn garbage_gossip(cluster: &Cluster, network: &mut Network, deadline: Inst
     .await
 }
 
-/// A request-response codec that writes a request's bytes as they are (no framing of its own)
-/// and reads whatever comes back.
-#[derive(Clone, Default)]
-struct RawRequests;
-
-impl request_response::Codec for RawRequests {
-    type Protocol = StreamProtocol;
-    type Request = Vec<u8>;
-    type Response = Vec<u8>;
-
-    async fn read_request<T: futures::AsyncRead + Unpin + Send>(
-        &mut self,
-        _: &StreamProtocol,
-        _: &mut T,
-    ) -> io::Result<Vec<u8>> {
-        Err(io::Error::other("this peer only asks"))
-    }
-
-    async fn read_response<T: futures::AsyncRead + Unpin + Send>(
-        &mut self,
-        _: &StreamProtocol,
-        io: &mut T,
-    ) -> io::Result<Vec<u8>> {
-        let mut answer = Vec::new();
-        io.take(1 << 20).read_to_end(&mut answer).await?;
-        Ok(answer)
-    }
-
-    async fn write_request<T: futures::AsyncWrite + Unpin + Send>(
-        &mut self,
-        _: &StreamProtocol,
-        io: &mut T,
-        request: Vec<u8>,
-    ) -> io::Result<()> {
-        io.write_all(&request).await?;
-        io.close().await
-    }
-
-    async fn write_response<T: futures::AsyncWrite + Unpin + Send>(
-        &mut self,
-        _: &StreamProtocol,
-        _: &mut T,
-        _: Vec<u8>,
-    ) -> io::Result<()> {
-        Err(io::Error::other("this peer only asks"))
-    }
-}
-
 /// What the garbage sync requests got back.
 #[derive(Default, Debug)]
 struct SyncStats {
@@ -589,21 +540,11 @@ async fn garbage_sync(
     deadline: Instant,
     rng: &mut Rng,
 ) -> (PeerId, SyncStats) {
-    let protocol = StreamProtocol::try_from_owned(format!("/weft/{}/sync/1", cluster.chain_id())).unwrap();
-    let mut swarm = SwarmBuilder::with_new_identity()
-        .with_tokio()
-        .with_tcp(tcp::Config::default(), noise::Config::new, yamux::Config::default)
-        .unwrap()
-        .with_behaviour(|_| {
-            request_response::Behaviour::with_codec(
-                RawRequests,
-                [(protocol, ProtocolSupport::Outbound)],
-                request_response::Config::default().with_request_timeout(Duration::from_secs(2)),
-            )
-        })
-        .unwrap()
-        .with_swarm_config(|c| c.with_idle_connection_timeout(Duration::from_secs(30)))
-        .build();
+    let mut swarm = raw_swarm(
+        format!("/weft/{}/sync/1", cluster.chain_id()),
+        ProtocolSupport::Outbound,
+        Duration::from_secs(2),
+    );
     let me = *swarm.local_peer_id();
     let peers: Vec<PeerId> = targets
         .iter()

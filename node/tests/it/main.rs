@@ -13,6 +13,7 @@ mod crash;
 mod net;
 mod network;
 mod process;
+mod raw;
 mod replay;
 mod rpc;
 mod store;

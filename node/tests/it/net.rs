@@ -6,16 +6,13 @@
 //! through a peer that serves bad blocks (penalized, sync moves to an honest peer), and a
 //! validator answering a block request to the asking peer alone.
 
-use std::{future::Future, io, sync::Arc, time::Duration};
+use std::{future::Future, sync::Arc, time::Duration};
 
-use futures::{AsyncReadExt, AsyncWriteExt, StreamExt};
+use futures::StreamExt;
 use libp2p::{
-    StreamProtocol, SwarmBuilder,
     multiaddr::Protocol,
-    noise,
     request_response::{self, ProtocolSupport},
     swarm::SwarmEvent,
-    tcp, yamux,
 };
 use tokio::{
     sync::mpsc,
@@ -28,6 +25,8 @@ use weft_node::net::{
     read_keypair, write_keypair,
 };
 use weft_types::{Hash, consensus::MAX_CONSENSUS_MESSAGE_BYTES, limits::MAX_TX_BYTES};
+
+use crate::raw::raw_swarm;
 
 /// Longest wait for something that should happen.
 const WAIT: Duration = Duration::from_secs(10);
@@ -384,62 +383,8 @@ async fn blocks_and_status_are_fetched_by_request() {
 
 /// A peer that speaks the sync protocol's name but answers with the given raw bytes, in turn.
 async fn garbage_server(chain_id: u64, answers: Vec<Vec<u8>>) -> (PeerId, Multiaddr) {
-    #[derive(Clone)]
-    struct Raw;
-    impl request_response::Codec for Raw {
-        type Protocol = StreamProtocol;
-        type Request = ();
-        type Response = Vec<u8>;
-        async fn read_request<T: futures::AsyncRead + Unpin + Send>(
-            &mut self,
-            _: &StreamProtocol,
-            io: &mut T,
-        ) -> io::Result<()> {
-            let mut prefix = [0u8; 4];
-            io.read_exact(&mut prefix).await?;
-            let mut body = vec![0u8; (u32::from_be_bytes(prefix) as usize).min(1024)];
-            io.read_exact(&mut body).await
-        }
-        async fn read_response<T: futures::AsyncRead + Unpin + Send>(
-            &mut self,
-            _: &StreamProtocol,
-            _: &mut T,
-        ) -> io::Result<Vec<u8>> {
-            Err(io::Error::other("this peer only answers"))
-        }
-        async fn write_request<T: futures::AsyncWrite + Unpin + Send>(
-            &mut self,
-            _: &StreamProtocol,
-            _: &mut T,
-            _: (),
-        ) -> io::Result<()> {
-            Err(io::Error::other("this peer only answers"))
-        }
-        async fn write_response<T: futures::AsyncWrite + Unpin + Send>(
-            &mut self,
-            _: &StreamProtocol,
-            io: &mut T,
-            response: Vec<u8>,
-        ) -> io::Result<()> {
-            io.write_all(&response).await?;
-            io.close().await
-        }
-    }
-    let protocol = StreamProtocol::try_from_owned(format!("/weft/{chain_id}/sync/1")).unwrap();
-    let mut swarm = SwarmBuilder::with_new_identity()
-        .with_tokio()
-        .with_tcp(tcp::Config::default(), noise::Config::new, yamux::Config::default)
-        .unwrap()
-        .with_behaviour(|_| {
-            request_response::Behaviour::with_codec(
-                Raw,
-                [(protocol, ProtocolSupport::Inbound)],
-                request_response::Config::default(),
-            )
-        })
-        .unwrap()
-        .with_swarm_config(|c| c.with_idle_connection_timeout(Duration::from_secs(30)))
-        .build();
+    let mut swarm =
+        raw_swarm(format!("/weft/{chain_id}/sync/1"), ProtocolSupport::Inbound, Duration::from_secs(10));
     swarm.listen_on(loopback()).unwrap();
     let addr = loop {
         if let SwarmEvent::NewListenAddr { address, .. } = swarm.select_next_some().await {
@@ -591,60 +536,8 @@ async fn direct_messages_reach_one_peer_every_time() {
 
 /// A peer that speaks the direct protocol's name and writes the given raw bytes as its message.
 async fn raw_direct_sender(chain_id: u64, to: &Node, raw: Vec<u8>) -> PeerId {
-    #[derive(Clone)]
-    struct Raw;
-    impl request_response::Codec for Raw {
-        type Protocol = StreamProtocol;
-        type Request = Vec<u8>;
-        type Response = ();
-        async fn read_request<T: futures::AsyncRead + Unpin + Send>(
-            &mut self,
-            _: &StreamProtocol,
-            _: &mut T,
-        ) -> io::Result<Vec<u8>> {
-            Err(io::Error::other("this peer only sends"))
-        }
-        async fn read_response<T: futures::AsyncRead + Unpin + Send>(
-            &mut self,
-            _: &StreamProtocol,
-            io: &mut T,
-        ) -> io::Result<()> {
-            let mut ack = Vec::new();
-            io.read_to_end(&mut ack).await.map(|_| ())
-        }
-        async fn write_request<T: futures::AsyncWrite + Unpin + Send>(
-            &mut self,
-            _: &StreamProtocol,
-            io: &mut T,
-            raw: Vec<u8>,
-        ) -> io::Result<()> {
-            io.write_all(&raw).await?;
-            io.flush().await
-        }
-        async fn write_response<T: futures::AsyncWrite + Unpin + Send>(
-            &mut self,
-            _: &StreamProtocol,
-            _: &mut T,
-            _: (),
-        ) -> io::Result<()> {
-            Err(io::Error::other("this peer only sends"))
-        }
-    }
-    let protocol = StreamProtocol::try_from_owned(format!("/weft/{chain_id}/direct/1")).unwrap();
-    let mut swarm = SwarmBuilder::with_new_identity()
-        .with_tokio()
-        .with_tcp(tcp::Config::default(), noise::Config::new, yamux::Config::default)
-        .unwrap()
-        .with_behaviour(|_| {
-            request_response::Behaviour::with_codec(
-                Raw,
-                [(protocol, ProtocolSupport::Outbound)],
-                request_response::Config::default(),
-            )
-        })
-        .unwrap()
-        .with_swarm_config(|c| c.with_idle_connection_timeout(Duration::from_secs(30)))
-        .build();
+    let mut swarm =
+        raw_swarm(format!("/weft/{chain_id}/direct/1"), ProtocolSupport::Outbound, Duration::from_secs(10));
     let peer = *swarm.local_peer_id();
     swarm.dial(to.addr.clone()).unwrap();
     let target = to.peer;
