@@ -365,7 +365,7 @@ impl<N: Network> Driver<N> {
             Effect::ValidateBlock(block) => {
                 let hash = block.hash();
                 let view = self.core.proposal_of(&hash).map_or(0, |p| p.proposal.view);
-                if let Some(refused) = self.validations.push(view, block) {
+                if let Some(refused) = self.validations.push(view, hash, block) {
                     inputs.push_back(Input::BlockValidated { hash: refused, valid: false });
                 }
                 self.start_validation();

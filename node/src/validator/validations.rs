@@ -32,10 +32,10 @@ impl Validations {
         Self { waiting: BTreeMap::new(), running: false, tx, rx }
     }
 
-    /// Queues `block`, proposed in `view`. Returns the hash of a block refused to keep the queue
-    /// bounded (the highest view's), to be answered invalid.
-    pub(super) fn push(&mut self, view: View, block: Block) -> Option<Hash> {
-        self.waiting.insert((view, block.hash()), block);
+    /// Queues `block` (of hash `hash`), proposed in `view`. Returns the hash of a block refused to
+    /// keep the queue bounded (the highest view's), to be answered invalid.
+    pub(super) fn push(&mut self, view: View, hash: Hash, block: Block) -> Option<Hash> {
+        self.waiting.insert((view, hash), block);
         if self.waiting.len() > MAX_QUEUED {
             let ((_, refused), _) = self.waiting.pop_last()?;
             tracing::warn!("block {refused} not validated: {MAX_QUEUED} blocks are waiting");
