@@ -133,11 +133,11 @@ pub enum TimeoutKind {
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum Fate {
     /// It told this node something: a vote, certificate or proposal counted (or evidence of
-    /// equivocation), or a request this node cannot answer. Worth forwarding.
+    /// equivocation). Worth forwarding.
     New,
     /// Known already, settled (at or below the finalized view), of no use yet, or a request
-    /// this node answered: dropped without blame and not forwarded, so a replay dies at the
-    /// first honest hop.
+    /// (answered directly if this node can): dropped without blame and not forwarded, so a
+    /// replay dies at the first honest hop and a request flood at the first node.
     Useless,
     /// Refused for this reason; the delivering peer is blamed if [`Penalty::blames`].
     Refused(Penalty),

@@ -280,8 +280,10 @@ impl<S: Signer, P: Clone + Ord + Debug> Core<S, P> {
     /// often one already final and pruned), with the latest finalization, from which the peer can
     /// sync.
     ///
-    /// A request this node answered is not forwarded (the asker has its answer coming); one it
-    /// cannot answer is, so that peers further away may.
+    /// A request is never news ([`Fate::Useless`]): it is not forwarded, and its cost stays on
+    /// its sender's budget. Forwarding one this node cannot answer would let any peer have every
+    /// node relay a flood of requests for made-up hashes or views; the asker's own peers (each
+    /// holding the proposals it was sent) answer it directly.
     fn on_block_request(&mut self, from: P, hash: Hash, out: &mut Vec<Effect<P>>) -> Fate {
         let answer = match self.blocks.get(&hash) {
             Some(entry) => {
@@ -289,7 +291,7 @@ impl<S: Signer, P: Clone + Ord + Debug> Core<S, P> {
             }
             None => match &self.finalized_cert {
                 Some(cert) => ConsensusMessage::Certificate(cert.certificate()),
-                None => return Fate::New,
+                None => return Fate::Useless,
             },
         };
         if self.may_answer(&from) {
@@ -299,7 +301,8 @@ impl<S: Signer, P: Clone + Ord + Debug> Core<S, P> {
     }
 
     /// Answers a certificate request with the view's notarization and nullification, or, for a
-    /// view at or below the finalized one, with the latest finalization.
+    /// view at or below the finalized one, with the latest finalization. Never news, like a
+    /// block request.
     fn on_certificate_request(&mut self, from: P, view: View, out: &mut Vec<Effect<P>>) -> Fate {
         let answers: Vec<Certificate> = if view <= self.finalized.view {
             self.finalized_cert.iter().map(FinalityCertificate::certificate).collect()
@@ -309,10 +312,7 @@ impl<S: Signer, P: Clone + Ord + Debug> Core<S, P> {
                 None => Vec::new(),
             }
         };
-        if answers.is_empty() {
-            return Fate::New;
-        }
-        if self.may_answer(&from) {
+        if !answers.is_empty() && self.may_answer(&from) {
             for cert in answers {
                 out.push(Effect::SendTo(from.clone(), ConsensusMessage::Certificate(cert)));
             }

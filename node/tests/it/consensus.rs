@@ -1763,9 +1763,10 @@ fn only_news_is_worth_forwarding() {
     assert_eq!(t.core.receive(9, ConsensusMessage::Certificate(nullification.clone())).1, Fate::New);
     assert_eq!(t.core.receive(9, ConsensusMessage::Certificate(nullification)).1, Fate::Useless);
 
-    // A request this node answers is not forwarded; one it cannot answer is.
+    // A request is never forwarded, answered or not: a flood of requests for made-up views
+    // stops at the first node, charged to its sender.
     let unknown = ConsensusMessage::CertificateRequest(view + 3);
-    assert_eq!(t.core.receive(9, unknown).1, Fate::New);
+    assert_eq!(t.core.receive(9, unknown).1, Fate::Useless);
     let answered = ConsensusMessage::CertificateRequest(view);
     let (effects, fate) = t.core.receive(9, answered);
     assert_eq!(fate, Fate::Useless);
