@@ -148,7 +148,8 @@ const MIN_BLOCK_CHARGE: usize = 64 * 1024;
 /// Each peer's budget of useless consensus traffic: a message is charged when it arrives (one
 /// token on the consensus topic, one per byte on the blocks topic) and refunded when it was news,
 /// so honest peers are never limited while a peer replaying known or stale messages, or sending
-/// refused ones, is cut off before its messages are even decoded.
+/// refused ones, is cut off before its messages are even decoded. Its memory is a bucket per
+/// peer in each budget, at most 1,024 of them (`GossipBudget`'s bound; the least recently used goes).
 pub(super) struct UselessBudget {
     messages: GossipBudget,
     block_bytes: GossipBudget,
