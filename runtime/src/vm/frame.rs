@@ -6,7 +6,7 @@ use weft_types::{Address, Amount, ExecError, Gas, TrapKind, abi::MEMORY_EXPORT};
 
 use super::{
     LoadedCode,
-    host::{CallResult, Host, HostAbort, HostData, Limiter},
+    host::{CallResult, FUEL_SENTINEL, Host, HostAbort, HostData, Limiter, gas_left},
     prepare::{STACK_EXCEEDED_GLOBAL, STACK_GLOBAL},
 };
 use crate::{error::RuntimeError, gas::SCHEDULE};
@@ -70,7 +70,7 @@ impl<H: Host> LoadedCode<H> {
         let data = HostData { host: Some(host), frame, limiter: Limiter::default() };
         let mut store = Store::new(self.pre.module().engine(), data);
         store.limiter(|data| &mut data.limiter);
-        store.set_fuel(gas).map_err(engine_error)?;
+        store.set_fuel(gas.saturating_add(FUEL_SENTINEL)).map_err(engine_error)?;
 
         let mut instance = None;
         let run = (|| -> wasmtime::Result<()> {
@@ -100,7 +100,13 @@ impl<H: Host> LoadedCode<H> {
         };
         // Memory the instance started with or grew to is paid at the end of the frame (or
         // earlier, at its next host call); the amount does not depend on when it is charged.
-        let remaining = store.get_fuel().map_err(engine_error)?;
+        let remaining = match gas_left(store.get_fuel().map_err(engine_error)?) {
+            Some(left) => left.min(gas),
+            None => {
+                result = Err(ExecError::OutOfGas);
+                0
+            }
+        };
         let pages = std::mem::take(&mut store.data_mut().limiter.grown_pages);
         let memory_gas = pages.saturating_mul(SCHEDULE.memory_page);
         let remaining = match remaining.checked_sub(memory_gas) {

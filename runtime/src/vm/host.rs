@@ -184,16 +184,35 @@ fn state_err(e: StateError) -> wasmtime::Error {
     wasmtime::Error::new(HostAbort::State(e.to_string()))
 }
 
+/// Fuel a frame holds on top of its gas (see [`gas_left`]).
+pub(super) const FUEL_SENTINEL: u64 = 1;
+
+/// Gas the frame has left. A frame's store holds its gas plus [`FUEL_SENTINEL`]: wasmtime checks
+/// fuel only at function entries and loop headers, and reads fuel spent past zero by straight-line
+/// code as 0, so a store holding exactly the gas could not tell "used all of it" from "used more".
+/// With the sentinel, fuel 0 always means more than the gas was used, which is out of gas.
+pub(super) fn gas_left(fuel: u64) -> Option<Gas> {
+    fuel.checked_sub(FUEL_SENTINEL)
+}
+
 /// Charges `gas`, plus any memory pages allocated since the last charge.
 fn charge<H>(caller: &mut C<'_, H>, gas: Gas) -> R<()> {
     let pages = std::mem::take(&mut caller.data_mut().limiter.grown_pages);
     let total = gas.saturating_add(pages.saturating_mul(SCHEDULE.memory_page));
-    let fuel = caller.get_fuel()?;
-    if total > fuel {
+    let left = left(caller)?;
+    if total > left {
         caller.set_fuel(0)?;
         return abort(HostAbort::OutOfGas);
     }
-    caller.set_fuel(fuel - total)
+    caller.set_fuel(left - total + FUEL_SENTINEL)
+}
+
+/// Gas the calling frame has left; out of gas if straight-line code already spent more.
+fn left<H>(caller: &C<'_, H>) -> R<Gas> {
+    match gas_left(caller.get_fuel()?) {
+        Some(left) => Ok(left),
+        None => abort(HostAbort::OutOfGas),
+    }
 }
 
 fn charge_bytes<H>(caller: &mut C<'_, H>, per_byte: Gas, len: usize) -> R<()> {
@@ -361,7 +380,7 @@ pub fn link<H: Host>(linker: &mut Linker<HostData<H>>) -> R<()> {
     })?;
     linker.func_wrap(m, "gas_left", move |mut c: C<'_, H>| -> R<i64> {
         charge(&mut c, base)?;
-        Ok(c.get_fuel()? as i64)
+        Ok(left(&c)? as i64)
     })?;
     linker.func_wrap(m, "sha3_256", move |mut c: C<'_, H>, p: i32, l: i32, out: i32| -> R<()> {
         let data = hash_input(&mut c, p, l)?;
@@ -453,7 +472,7 @@ fn cross_call<H: Host>(
         Some(Extern::Global(g)) => g.get(&mut *c).i32().unwrap_or(0) as u32,
         _ => 0,
     };
-    let available = c.get_fuel()?;
+    let available = left(c)?;
     // The caller always keeps 1/64 of its gas, so it can handle a callee that runs out.
     let cap = available - available / 64;
     let given = if gas <= 0 { cap } else { (gas as u64).min(cap) };
@@ -474,7 +493,7 @@ fn cross_call<H: Host>(
     let (host, outcome) =
         host.call(req).map_err(|e| wasmtime::Error::new(HostAbort::Fatal(e.to_string())))?;
     c.data_mut().host = Some(host);
-    c.set_fuel(available - outcome.gas_used.min(available))?;
+    c.set_fuel(available - outcome.gas_used.min(available) + FUEL_SENTINEL)?;
     let (code, output) = match outcome.result {
         Ok(out) => (codes::OK, out),
         Err(e) => {

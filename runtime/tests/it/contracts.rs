@@ -274,3 +274,50 @@ fn state_proofs_verify_against_the_header_root() {
     proof.verify(&c.head.state_root, &absent, None).unwrap();
     let _ = Arc::clone(&c.state);
 }
+
+/// A method that is all straight-line code after its first host call (which also pays for the
+/// memory): wasmtime checks fuel only at function entries and loop headers, so nothing after
+/// the host call checks it.
+fn straight_line() -> String {
+    let body = "(local.set 0 (i32.add (local.get 0) (i32.const 3)))".repeat(2_000);
+    format!(
+        r#"(module (import "weft" "input_len" (func $ilen (result i32)))
+             (memory (export "memory") 1)
+             (func (export "run") (local i32) (local.set 0 (call $ilen)) {body}
+               (i32.store (i32.const 0) (local.get 0))))"#
+    )
+}
+
+#[test]
+fn work_past_the_gas_limit_is_out_of_gas_and_the_estimate_is_the_minimum() {
+    let run = |limit_below_estimate: u64| {
+        let mut c = Chain::new();
+        let contract = c.deploy(&straight_line());
+        let action = call(contract, "run", &[], 0);
+        let sender = c.addr(1);
+        let mut tx = weft_types::Transaction {
+            chain_id: crate::support::CHAIN_ID,
+            sender,
+            nonce: c.account(&sender).nonce,
+            gas_limit: GAS_LIMIT,
+            gas_price: 1,
+            action,
+        };
+        let env = BlockEnv { height: c.head.height + 1, timestamp_ms: 0, proposer: c.proposer };
+        let estimate = c.rt.dry_run(c.state.clone(), env, tx.clone()).unwrap();
+        assert!(estimate.is_success(), "{:?}", estimate.status);
+        tx.gas_limit = estimate.gas_used - limit_below_estimate;
+        let r = c.block(vec![tx.sign(&c.keys[1])]).receipts.remove(0);
+        (estimate.gas_used, r)
+    };
+    let (estimate, exact) = run(0);
+    assert!(exact.is_success(), "the estimate itself is enough: {:?}", exact.status);
+    assert_eq!(exact.gas_used, estimate);
+    for below in [1, 100, 2_000] {
+        let (_, a) = run(below);
+        let (_, b) = run(below);
+        assert_eq!(a.status, ExecStatus::Failed(ExecError::OutOfGas), "{below} under the estimate");
+        assert_eq!(a.gas_used, estimate - below, "out of gas is charged the limit");
+        assert_eq!(a, b, "and identically every time");
+    }
+}
