@@ -113,7 +113,7 @@ fn metering(c: &mut Criterion) {
     let prepared = weft_runtime::vm::prepare::prepare(&wat::parse_str(CRUNCH_WAT).unwrap()).unwrap();
     let mut group = c.benchmark_group("metering: crunch (200 rounds x 512 slots)");
     for (name, metered) in [("fuel (node engine)", true), ("no fuel (same engine otherwise)", false)] {
-        let engine = Engine::new(&weft_runtime::vm::engine_config(metered)).unwrap();
+        let engine = Engine::new(&weft_runtime::vm::engine_config(metered, 16)).unwrap();
         let module = Module::new(&engine, &prepared.code).unwrap();
         let pre = Linker::<()>::new(&engine).instantiate_pre(&module).unwrap();
         group.bench_function(name, |b| {

@@ -105,6 +105,10 @@ pub enum RuntimeError {
     /// The wasm engine failed for a reason that is not the contract's (resources, internal).
     #[error("wasm engine failure: {0}")]
     Engine(String),
+    /// A read-only execution needs code this node has not compiled yet (it compiles code when
+    /// it is uploaded or, after losing its artifacts, at start; queries never compile).
+    #[error("code {0} is not compiled on this node yet; retry shortly")]
+    NotCompiled(Hash),
 }
 
 /// Why a block received from a proposer is invalid.

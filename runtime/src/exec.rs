@@ -20,7 +20,7 @@ use crate::{
     error::RuntimeError,
     gas::{GasMeter, SCHEDULE},
     state::{StateError, overlay::Overlay},
-    vm::{CallOutcome, CallRequest, CallResult, Frame, Host, LoadError, LoadedCode, Vm},
+    vm::{CallOutcome, CallRequest, CallResult, Frame, Host, LoadError, LoadedCode, Role, Vm},
 };
 
 /// Gas per byte of a contract's code, paid by every call into it (loading and instantiating
@@ -161,11 +161,10 @@ fn call_inner(mut tx: Box<TxCtx>, req: CallRequest) -> Result<(Box<TxCtx>, CallO
     let Some(code_hash) = tx.overlay.account(&req.contract)?.code_hash else {
         return fail(tx, &meter, ExecError::ContractNotFound(req.contract));
     };
-    let code = load_code(&tx, &code_hash)?;
-    let entry_cost = SCHEDULE.call_base.saturating_add(CALL_CODE_BYTE.saturating_mul(code.code_len as u64));
-    if meter.charge(entry_cost).is_err() {
+    if meter.charge(load_cost(&tx, &code_hash)?).is_err() {
         return fail(tx, &meter, ExecError::OutOfGas);
     }
+    let code = load_code(&tx, &code_hash)?;
     if tx.call_stack.contains(&req.contract) && !code.info.reentrant {
         return fail(tx, &meter, ExecError::ReentrancyRefused(req.contract));
     }
@@ -198,17 +197,37 @@ fn call_inner(mut tx: Box<TxCtx>, req: CallRequest) -> Result<(Box<TxCtx>, CallO
     Ok((tx, CallOutcome { result: end.result, gas_used: meter.used() }))
 }
 
-/// The compiled module of `code_hash`, compiling it from state on a cache miss.
+/// What entering code costs, charged before it is loaded: `call_base` and `CALL_CODE_BYTE` per
+/// byte of code, whether it is cached or not.
+fn load_cost(tx: &TxCtx, code_hash: &Hash) -> Result<Gas, RuntimeError> {
+    let len = match tx.vm.code_len(code_hash) {
+        Some(len) => len,
+        // Every code in state has its size known (from its upload or the node's start); this is
+        // only for state the node did not prepare, e.g. a test's.
+        None => stored_code(tx, code_hash)?.len(),
+    };
+    Ok(SCHEDULE.call_base.saturating_add(CALL_CODE_BYTE.saturating_mul(len as u64)))
+}
+
+/// The compiled module of `code_hash`. Loaded from its artifact; compiled from state only when
+/// the artifact is gone (a block VM only: a query VM refuses instead).
 fn load_code(tx: &TxCtx, code_hash: &Hash) -> Result<Arc<LoadedCode<TxCtx>>, RuntimeError> {
-    if let Some(hit) = tx.vm.cached(code_hash) {
-        return Ok(hit);
+    // An artifact that cannot be loaded is rebuilt like a missing one.
+    if let Ok(Some(code)) = tx.vm.loaded(code_hash) {
+        return Ok(code);
     }
-    let wasm = tx.overlay.get(&code_key(code_hash))?.ok_or_else(|| {
-        StateError::Corrupt(format!("a contract refers to code {code_hash}, which is not stored"))
-    })?;
-    tx.vm.load(code_hash, &wasm).map_err(|e| {
+    if tx.vm.role() == Role::Queries {
+        return Err(RuntimeError::NotCompiled(*code_hash));
+    }
+    tx.vm.compile(code_hash, &stored_code(tx, code_hash)?).map_err(|e| {
         RuntimeError::Engine(format!("stored code {code_hash} passed validation at upload but not now: {e}"))
     })
+}
+
+fn stored_code(tx: &TxCtx, code_hash: &Hash) -> Result<Vec<u8>, RuntimeError> {
+    Ok(tx.overlay.get(&code_key(code_hash))?.ok_or_else(|| {
+        StateError::Corrupt(format!("a contract refers to code {code_hash}, which is not stored"))
+    })?)
 }
 
 /// Moves `amount` from `from` to `to` in `overlay`. The outer error is a state fault; the inner
@@ -365,8 +384,8 @@ fn upload(
     if tx.overlay.code(&hash)?.is_some() {
         return Ok(Err(ExecError::CodeExists(hash)));
     }
-    match tx.vm.load(&hash, code) {
-        Ok(_) => {}
+    match tx.vm.upload(&hash, code) {
+        Ok(()) => {}
         Err(LoadError::Invalid(e)) => return Ok(Err(ExecError::InvalidCode(e.to_string()))),
         Err(LoadError::Compile(e)) => return Ok(Err(ExecError::InvalidCode(e))),
     }
@@ -395,6 +414,9 @@ fn instantiate(
     }
     account.code_hash = Some(*code_hash);
     tx.overlay.put_account(&address, &account);
+    if meter.charge(load_cost(&tx, code_hash)?).is_err() {
+        return Ok((tx, Err(ExecError::OutOfGas)));
+    }
     let code = load_code(&tx, code_hash)?;
     if !code.info.has_constructor {
         let r = move_balance(&mut tx.overlay, sender, &address, value)?;

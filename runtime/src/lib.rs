@@ -35,9 +35,26 @@ pub struct Runtime {
 }
 
 impl Runtime {
-    /// A runtime for `chain_id`, accepting gas prices of at least `min_gas_price`.
+    /// A runtime for `chain_id`, accepting gas prices of at least `min_gas_price`, keeping
+    /// compiled code in memory only.
     pub fn new(chain_id: ChainId, min_gas_price: Amount) -> Result<Self, RuntimeError> {
-        Ok(Self { vm: vm::Vm::new()?, chain_id, min_gas_price, keys: Default::default() })
+        Self::with_artifacts(chain_id, min_gas_price, std::sync::Arc::new(vm::MemoryArtifacts::default()))
+    }
+
+    /// A runtime executing blocks, keeping compiled code in `artifacts`.
+    pub fn with_artifacts(
+        chain_id: ChainId,
+        min_gas_price: Amount,
+        artifacts: std::sync::Arc<dyn vm::ArtifactStore>,
+    ) -> Result<Self, RuntimeError> {
+        let vm = vm::Vm::new(vm::Role::Blocks, artifacts)?;
+        Ok(Self { vm, chain_id, min_gas_price, keys: Default::default() })
+    }
+
+    /// A runtime for queries and estimates next to this one: same chain and artifacts, its own
+    /// engine and instance pool, and it never compiles (see [`vm::Role::Queries`]).
+    pub fn for_queries(&self) -> Result<Self, RuntimeError> {
+        Ok(Self { vm: self.vm.for_queries()?, ..self.clone() })
     }
 
     /// The VM (engine and module cache).

@@ -18,13 +18,17 @@
 //!   `max_wasm_stack`, so the native stack size never decides a result;
 //! - memory is capped per instance by [`host::Limiter`]; no clocks, no randomness, no epochs.
 
+pub mod artifacts;
 pub mod frame;
 pub mod host;
 pub mod prepare;
 
 use std::{
     collections::BTreeMap,
-    sync::{Arc, Mutex},
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicU64, Ordering},
+    },
 };
 
 use wasmtime::{
@@ -33,32 +37,33 @@ use wasmtime::{
 use weft_types::{Hash, limits::wasm::MAX_MEMORY_PAGES};
 
 use crate::error::RuntimeError;
+pub use artifacts::{ArtifactStore, CodeInfo, MemoryArtifacts};
 pub use frame::{Frame, FrameEnd};
 use host::HostData;
 pub use host::{CallOutcome, CallRequest, CallResult, Host};
-use prepare::{CodeError, PreparedCode};
+use prepare::CodeError;
 
 /// Native stack wasm may use. The instrumentation keeps real use far below this; it is a
 /// backstop, and small enough for a default 2 MiB thread stack.
 const MAX_WASM_STACK: usize = 1 << 20;
-/// Instances alive at once in the pool (one per call frame: `MAX_CALL_DEPTH` per execution,
-/// times the executions that may run concurrently, such as RPC queries).
-const POOL_INSTANCES: u32 = 256;
 /// Bytes of each pooled memory and table kept resident between instances and reset in place
 /// (see `engine_config`): the example contracts use 2 pages; the rest of a bigger memory is
 /// released as usual. Bounds what the pool keeps resident to `POOL_INSTANCES` × 256 KiB.
 const KEEP_RESIDENT: usize = 256 << 10;
-/// Compiled modules kept in memory.
+/// Compiled modules kept in memory, at most.
 const CACHE_ENTRIES: usize = 512;
+/// Bytes of compiled modules kept in memory, at most.
+const CACHE_BYTES: usize = 512 << 20;
 
 /// The engine configuration with the determinism settings above. `metered: false` leaves fuel
 /// off and exists only to measure what metering costs (`benches/runtime.rs`); the node always
-/// runs with `true`.
-pub fn engine_config(metered: bool) -> Config {
+/// runs with `true`. `instances` is the size of the instance pool (see [`Role`]); it does not
+/// change compiled code.
+pub fn engine_config(metered: bool, instances: u32) -> Config {
     let mut pool = PoolingAllocationConfig::default();
-    pool.total_core_instances(POOL_INSTANCES)
-        .total_memories(POOL_INSTANCES)
-        .total_tables(POOL_INSTANCES)
+    pool.total_core_instances(instances)
+        .total_memories(instances)
+        .total_tables(instances)
         .max_memories_per_module(1)
         .max_tables_per_module(1)
         .table_elements(weft_types::limits::wasm::MAX_TABLE_ELEMENTS as usize)
@@ -92,14 +97,38 @@ pub fn engine_config(metered: bool) -> Config {
     config
 }
 
+/// Who runs code on a [`Vm`], which decides whether it may compile.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// Block execution: compiles uploads (paid by the uploader) and, should an artifact be
+    /// missing, the code in state.
+    Blocks,
+    /// Read-only execution (RPC queries and estimates): only loads artifacts, validates uploads
+    /// without compiling them, and has its own instance pool, so no query can take instances or
+    /// compile time from block execution.
+    Queries,
+}
+
+impl Role {
+    /// Instances alive at once in the pool: one per call frame, `MAX_CALL_DEPTH` per execution,
+    /// times the executions that may run at once. Block execution runs a few at a time (build,
+    /// validate, sync); queries as many as the RPC server lets run (at most 16).
+    fn pool_instances(self) -> u32 {
+        match self {
+            Role::Blocks => 256,
+            Role::Queries => 128,
+        }
+    }
+}
+
 /// A module ready to instantiate, with what validation learned about it.
 pub struct LoadedCode<H> {
     /// Pre-linked against the host functions.
     pre: InstancePre<HostData<H>>,
-    /// Exports and stack costs (its `code` field is emptied: the bytes live in state).
-    pub info: PreparedCode,
-    /// Size of the uploaded code, which calls pay for.
-    pub code_len: usize,
+    /// Exports, stack costs and size.
+    pub info: CodeInfo,
+    /// Bytes of the compiled module, which the in-memory cache is bounded by.
+    weight: usize,
 }
 
 /// Why code cannot be loaded.
@@ -113,8 +142,9 @@ pub enum LoadError {
     Compile(String),
 }
 
-/// The engine, the linker with every host function (over host `H`), and the module cache. Cheap
-/// to clone.
+/// The engine, the linker with every host function (over host `H`), the compiled modules
+/// (durable in an [`ArtifactStore`], the most recent in memory) and the code sizes calls pay
+/// for. Cheap to clone.
 pub struct Vm<H> {
     inner: Arc<VmInner<H>>,
 }
@@ -129,17 +159,52 @@ impl<H> Clone for Vm<H> {
 struct VmInner<H> {
     engine: Engine,
     linker: Linker<HostData<H>>,
-    cache: Mutex<BTreeMap<Hash, Arc<LoadedCode<H>>>>,
+    role: Role,
+    build: Hash,
+    artifacts: Arc<dyn ArtifactStore>,
+    /// Size of every code this node has compiled or checked, by code hash: what a call is
+    /// charged before its code is loaded. Shared by the block and query VMs.
+    lens: Arc<Mutex<BTreeMap<Hash, u32>>>,
+    cache: Mutex<Cache<H>>,
+    /// Modules this VM has compiled.
+    compiled: AtomicU64,
+}
+
+/// Loaded modules kept in memory, at most `CACHE_ENTRIES` and `CACHE_BYTES` of compiled code.
+/// Which entry goes only affects speed, never results: calls pay for loading whether cached or
+/// not.
+struct Cache<H> {
+    modules: BTreeMap<Hash, Arc<LoadedCode<H>>>,
+    bytes: usize,
 }
 
 impl<H: Host> Vm<H> {
-    /// Builds the engine with the determinism settings above.
-    pub fn new() -> Result<Self, RuntimeError> {
-        let config = engine_config(true);
+    /// A VM for `role` keeping its compiled code in `artifacts`.
+    pub fn new(role: Role, artifacts: Arc<dyn ArtifactStore>) -> Result<Self, RuntimeError> {
+        Self::build(role, artifacts, Arc::default())
+    }
+
+    /// A query VM over the same artifacts and code sizes as this one, with its own engine and
+    /// instance pool.
+    pub fn for_queries(&self) -> Result<Self, RuntimeError> {
+        Self::build(Role::Queries, self.inner.artifacts.clone(), self.inner.lens.clone())
+    }
+
+    fn build(
+        role: Role,
+        artifacts: Arc<dyn ArtifactStore>,
+        lens: Arc<Mutex<BTreeMap<Hash, u32>>>,
+    ) -> Result<Self, RuntimeError> {
+        let config = engine_config(true, role.pool_instances());
         let engine = Engine::new(&config).map_err(|e| RuntimeError::Engine(format!("engine config: {e}")))?;
         let mut linker = Linker::new(&engine);
         host::link(&mut linker).map_err(|e| RuntimeError::Engine(format!("linking host functions: {e}")))?;
-        Ok(Self { inner: Arc::new(VmInner { engine, linker, cache: Mutex::new(BTreeMap::new()) }) })
+        let build = artifacts::build_id(&engine);
+        let cache = Mutex::new(Cache { modules: BTreeMap::new(), bytes: 0 });
+        let compiled = AtomicU64::new(0);
+        Ok(Self {
+            inner: Arc::new(VmInner { engine, linker, role, build, artifacts, lens, cache, compiled }),
+        })
     }
 
     /// The engine.
@@ -147,34 +212,111 @@ impl<H: Host> Vm<H> {
         &self.inner.engine
     }
 
-    /// The compiled module for `code_hash`, if cached.
-    pub fn cached(&self, code_hash: &Hash) -> Option<Arc<LoadedCode<H>>> {
-        self.lock_cache().get(code_hash).cloned()
+    /// Who this VM runs code for.
+    pub fn role(&self) -> Role {
+        self.inner.role
     }
 
-    /// Validates, instruments and compiles `wasm`, and caches the result under `code_hash`.
-    pub fn load(&self, code_hash: &Hash, wasm: &[u8]) -> Result<Arc<LoadedCode<H>>, LoadError> {
-        if let Some(hit) = self.cached(code_hash) {
-            return Ok(hit);
+    /// Modules this VM has compiled since it was made.
+    pub fn compiled(&self) -> u64 {
+        self.inner.compiled.load(Ordering::Relaxed)
+    }
+
+    /// Size of the code of `code_hash`, when this node has compiled or checked it.
+    pub fn code_len(&self, code_hash: &Hash) -> Option<usize> {
+        lock(&self.inner.lens).get(code_hash).map(|&l| l as usize)
+    }
+
+    /// The compiled module of `code_hash`, from memory or from its artifact (loading, never
+    /// compiling); `None` when there is no usable artifact.
+    #[allow(unsafe_code)] // wasmtime's deserialization; why it is sound is said at the call.
+    pub fn loaded(&self, code_hash: &Hash) -> Result<Option<Arc<LoadedCode<H>>>, LoadError> {
+        if let Some(hit) = lock(&self.inner.cache).modules.get(code_hash) {
+            return Ok(Some(hit.clone()));
         }
-        let mut info = prepare::prepare(wasm)?;
+        let Some(artifact) = self.inner.artifacts.get(code_hash) else { return Ok(None) };
+        let Some((info, module)) = artifacts::decode(&self.inner.build, &artifact) else { return Ok(None) };
+        // SAFETY: `module` is what `Module::serialize` of an engine of this build produced: the
+        // artifact names this build and its checksum matches (`artifacts::decode`).
+        let module = match unsafe { Module::deserialize(&self.inner.engine, module) } {
+            Ok(module) => module,
+            // Stale in a way the build id did not catch: rebuilt like a missing one.
+            Err(_) => return Ok(None),
+        };
+        self.insert(code_hash, module, info, artifact.len()).map(Some)
+    }
+
+    /// Validates `wasm` (whose hash is `code_hash`) against the deploy rules; a block VM also
+    /// compiles it and keeps the artifact. What an upload does. Code that already has an
+    /// artifact passed both before (the same upload executed again, in another block or by
+    /// re-execution), so only the charge is repeated.
+    pub fn upload(&self, code_hash: &Hash, wasm: &[u8]) -> Result<(), LoadError> {
+        if matches!(self.loaded(code_hash), Ok(Some(_))) {
+            return Ok(());
+        }
+        match self.inner.role {
+            Role::Blocks => self.compile(code_hash, wasm).map(drop),
+            Role::Queries => prepare::prepare(wasm).map(drop).map_err(LoadError::from),
+        }
+    }
+
+    /// Validates, instruments and compiles `wasm`, keeps the artifact and caches the module.
+    pub fn compile(&self, code_hash: &Hash, wasm: &[u8]) -> Result<Arc<LoadedCode<H>>, LoadError> {
+        let prepared = prepare::prepare(wasm)?;
+        self.inner.compiled.fetch_add(1, Ordering::Relaxed);
         let module =
-            Module::new(&self.inner.engine, &info.code).map_err(|e| LoadError::Compile(e.to_string()))?;
+            Module::new(&self.inner.engine, &prepared.code).map_err(|e| LoadError::Compile(e.to_string()))?;
+        let info = CodeInfo::new(&prepared, wasm.len());
+        let serialized = module.serialize().map_err(|e| LoadError::Compile(e.to_string()))?;
+        let artifact = artifacts::encode(&self.inner.build, &info, &serialized);
+        self.inner.artifacts.put(code_hash, &artifact);
+        self.insert(code_hash, module, info, artifact.len())
+    }
+
+    /// Makes sure `code_hash` (stored as `wasm`) has a usable artifact, compiling it if not, and
+    /// learns its size. What a node does at start for every code in its state, so that no block
+    /// ever waits for a compile. Returns whether it compiled.
+    pub fn prepare_stored(&self, code_hash: &Hash, wasm: &[u8]) -> Result<bool, LoadError> {
+        let usable = self
+            .inner
+            .artifacts
+            .get(code_hash)
+            .is_some_and(|a| artifacts::decode(&self.inner.build, &a).is_some());
+        if usable {
+            lock(&self.inner.lens).insert(*code_hash, u32::try_from(wasm.len()).unwrap_or(u32::MAX));
+            return Ok(false);
+        }
+        self.compile(code_hash, wasm).map(|_| true)
+    }
+
+    fn insert(
+        &self,
+        code_hash: &Hash,
+        module: Module,
+        info: CodeInfo,
+        weight: usize,
+    ) -> Result<Arc<LoadedCode<H>>, LoadError> {
         let pre =
             self.inner.linker.instantiate_pre(&module).map_err(|e| LoadError::Compile(e.to_string()))?;
-        info.code = Vec::new();
-        let loaded = Arc::new(LoadedCode { pre, info, code_len: wasm.len() });
-        let mut cache = self.lock_cache();
-        if cache.len() >= CACHE_ENTRIES {
-            // Which entry goes only affects speed, never results: compilation is deterministic.
-            cache.pop_first();
+        lock(&self.inner.lens).insert(*code_hash, info.code_len);
+        let loaded = Arc::new(LoadedCode { pre, info, weight });
+        let mut cache = lock(&self.inner.cache);
+        while !cache.modules.is_empty()
+            && (cache.modules.len() >= CACHE_ENTRIES || cache.bytes + weight > CACHE_BYTES)
+        {
+            if let Some((_, gone)) = cache.modules.pop_first() {
+                cache.bytes -= gone.weight;
+            }
         }
-        cache.insert(*code_hash, loaded.clone());
+        if let Some(old) = cache.modules.insert(*code_hash, loaded.clone()) {
+            cache.bytes -= old.weight;
+        }
+        cache.bytes += weight;
         Ok(loaded)
     }
+}
 
-    fn lock_cache(&self) -> std::sync::MutexGuard<'_, BTreeMap<Hash, Arc<LoadedCode<H>>>> {
-        // A panic while holding the lock cannot leave the map inconsistent (single inserts).
-        self.inner.cache.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
+/// A lock whose holders cannot leave the data inconsistent (single inserts and removals).
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }

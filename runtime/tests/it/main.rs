@@ -2,6 +2,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod bad_input;
+mod compile;
 mod contracts;
 mod golden;
 mod host;

@@ -25,6 +25,10 @@ use wasmparser::{
 use weft_types::abi;
 use weft_types::limits::{MAX_CODE_BYTES, MAX_METHOD_NAME_BYTES, wasm as lim};
 
+/// Version of the instrumentation below: part of every compiled artifact's build id, so code
+/// compiled under another instrumentation is rebuilt rather than loaded.
+pub const INSTRUMENTATION_VERSION: u32 = 1;
+
 /// Name of the injected, exported mutable i32 global holding the stack units in use.
 pub const STACK_GLOBAL: &str = "__weft_stack";
 /// Name of the injected, exported mutable i32 global set to 1 just before the instrumentation traps

@@ -1,0 +1,108 @@
+//! Code is compiled once, when it is uploaded: calls, nested calls, queries and estimates only
+//! load compiled artifacts, after a restart too.
+
+use std::sync::Arc;
+
+use weft_runtime::{
+    BlockEnv, Runtime, RuntimeError,
+    vm::{ArtifactStore, MemoryArtifacts},
+};
+use weft_types::{
+    Action, ExecError, ExecStatus, Transaction, codec::BoundedBytes, state::code_key, tx::address_of,
+};
+
+use crate::{
+    support::{CHAIN_ID, Chain, GAS_LIMIT},
+    wat,
+};
+
+fn env(c: &Chain) -> BlockEnv {
+    BlockEnv { height: c.head.height + 1, timestamp_ms: 0, proposer: c.proposer }
+}
+
+/// A chain whose runtime keeps its artifacts in `artifacts`.
+fn chain_over(artifacts: &Arc<MemoryArtifacts>) -> Chain {
+    let mut c = Chain::new();
+    c.rt = Runtime::with_artifacts(CHAIN_ID, 1, artifacts.clone() as Arc<dyn ArtifactStore>).unwrap();
+    c
+}
+
+#[test]
+fn after_a_restart_calls_and_nested_calls_load_artifacts_and_never_compile() {
+    let artifacts = Arc::new(MemoryArtifacts::default());
+    let mut c = chain_over(&artifacts);
+    let counter_code = c.upload(&wat::counter());
+    let counter = c.instantiate(counter_code, b"");
+    let proxy_code = c.upload(&wat::reentrant_counter());
+    let proxy = c.instantiate(proxy_code, b"");
+    assert_eq!(c.rt.vm().compiled(), 2, "each upload compiles its code once");
+    let inc = wat::forward_input(&counter, "inc", &[]);
+    let before = c.call(1, proxy, "forward", &inc);
+    assert!(before.is_success(), "{:?}", before.status);
+    assert_eq!(c.rt.vm().compiled(), 2, "calls load what the upload compiled");
+
+    // A restart: nothing in memory, the artifacts on "disk". The node prepares what is stored
+    // (here: finds both artifacts usable, compiling nothing).
+    c.rt = Runtime::with_artifacts(CHAIN_ID, 1, artifacts.clone() as Arc<dyn ArtifactStore>).unwrap();
+    for code in [counter_code, proxy_code] {
+        let wasm = c.state.kv[&code_key(&code)].clone();
+        assert!(!c.rt.vm().prepare_stored(&code, &wasm).unwrap(), "the artifact is usable");
+    }
+    let after = c.call(1, proxy, "forward", &inc);
+    assert!(after.is_success(), "{:?}", after.status);
+    assert_eq!(after.gas_used, before.gas_used, "the charge does not depend on what is in memory");
+    assert_eq!(c.rt.vm().compiled(), 0, "the call and its nested call loaded both modules");
+
+    let queries = c.rt.for_queries().unwrap();
+    let q = queries.query(c.state.clone(), env(&c), c.addr(1), counter, "get", vec![], GAS_LIMIT).unwrap();
+    assert_eq!(q.result.unwrap(), 2u64.to_le_bytes());
+    assert_eq!(queries.vm().compiled(), 0, "the query VM loads the block VM's artifacts");
+}
+
+#[test]
+fn lost_artifacts_are_rebuilt_by_blocks_and_refused_by_queries() {
+    let mut c = Chain::new();
+    let counter = c.deploy(&wat::counter());
+    // A node that lost its artifacts (a fresh store).
+    c.rt = Runtime::new(CHAIN_ID, 1).unwrap();
+    let queries = c.rt.for_queries().unwrap();
+    let err =
+        queries.query(c.state.clone(), env(&c), c.addr(1), counter, "get", vec![], GAS_LIMIT).unwrap_err();
+    assert!(matches!(err, RuntimeError::NotCompiled(_)), "{err}");
+    assert_eq!(queries.vm().compiled(), 0, "a query never compiles");
+
+    let r = c.call(1, counter, "inc", &[]);
+    assert!(r.is_success(), "{:?}", r.status);
+    assert_eq!(c.rt.vm().compiled(), 1, "block execution rebuilds a lost artifact from state");
+    let q = queries.query(c.state.clone(), env(&c), c.addr(1), counter, "get", vec![], GAS_LIMIT).unwrap();
+    assert_eq!(q.result.unwrap(), 1u64.to_le_bytes(), "and queries load it from then on");
+}
+
+#[test]
+fn estimating_an_upload_validates_it_without_compiling_and_charges_what_the_block_does() {
+    let mut c = Chain::new();
+    let queries = c.rt.for_queries().unwrap();
+    let sender = c.addr(0);
+    let dry_run = |c: &Chain, code: Vec<u8>| {
+        let tx = Transaction {
+            chain_id: CHAIN_ID,
+            sender,
+            nonce: 0,
+            gas_limit: GAS_LIMIT,
+            gas_price: 1,
+            action: Action::UploadCode { code: BoundedBytes::new(code).unwrap() },
+        };
+        queries.dry_run(c.state.clone(), env(c), tx).unwrap()
+    };
+    let code = ::wat::parse_str(wat::counter()).unwrap();
+    let estimate = dry_run(&c, code.clone());
+    assert!(estimate.is_success(), "{:?}", estimate.status);
+    let bad = dry_run(&c, b"\0asm\x01\0\0\0\x99".to_vec());
+    assert!(matches!(bad.status, ExecStatus::Failed(ExecError::InvalidCode(_))), "{:?}", bad.status);
+    assert_eq!(queries.vm().compiled(), 0);
+
+    let key = crate::support::key(0);
+    assert_eq!(address_of(&key), sender);
+    let r = c.run(0, Action::UploadCode { code: BoundedBytes::new(code).unwrap() });
+    assert_eq!(r.gas_used, estimate.gas_used);
+}
