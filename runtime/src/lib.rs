@@ -22,44 +22,55 @@ pub use error::{BlockError, RuntimeError, TxError};
 pub use exec::BlockEnv;
 pub use state::{StateBackend, StateChanges, StateError, overlay::SharedBackend};
 
+use std::sync::{Arc, Mutex};
+
 use weft_types::{Amount, ChainId};
 
-/// The state transition function of one chain. Cheap to clone (the VM is shared).
+/// The state transition function of one chain. Cheap to clone (the VMs are shared).
 #[derive(Clone)]
 pub struct Runtime {
+    /// Executes blocks.
     vm: vm::Vm<exec::TxCtx>,
+    /// Executes queries and dry runs (made at the first one: see [`vm::Role::Queries`]).
+    queries: Arc<Mutex<Option<vm::Vm<exec::TxCtx>>>>,
     chain_id: ChainId,
     min_gas_price: Amount,
     /// Senders' keys remembered parsed (speed only; see [`sigs`]).
-    keys: std::sync::Arc<sigs::SenderKeys>,
+    keys: Arc<sigs::SenderKeys>,
 }
 
 impl Runtime {
     /// A runtime for `chain_id`, accepting gas prices of at least `min_gas_price`, keeping
     /// compiled code in memory only.
     pub fn new(chain_id: ChainId, min_gas_price: Amount) -> Result<Self, RuntimeError> {
-        Self::with_artifacts(chain_id, min_gas_price, std::sync::Arc::new(vm::MemoryArtifacts::default()))
+        Self::with_artifacts(chain_id, min_gas_price, Arc::new(vm::MemoryArtifacts::default()))
     }
 
-    /// A runtime executing blocks, keeping compiled code in `artifacts`.
+    /// A runtime keeping compiled code in `artifacts`.
     pub fn with_artifacts(
         chain_id: ChainId,
         min_gas_price: Amount,
-        artifacts: std::sync::Arc<dyn vm::ArtifactStore>,
+        artifacts: Arc<dyn vm::ArtifactStore>,
     ) -> Result<Self, RuntimeError> {
         let vm = vm::Vm::new(vm::Role::Blocks, artifacts)?;
-        Ok(Self { vm, chain_id, min_gas_price, keys: Default::default() })
+        Ok(Self { vm, queries: Arc::default(), chain_id, min_gas_price, keys: Default::default() })
     }
 
-    /// A runtime for queries and estimates next to this one: same chain and artifacts, its own
-    /// engine and instance pool, and it never compiles (see [`vm::Role::Queries`]).
-    pub fn for_queries(&self) -> Result<Self, RuntimeError> {
-        Ok(Self { vm: self.vm.for_queries()?, ..self.clone() })
-    }
-
-    /// The VM (engine and module cache).
+    /// The VM executing blocks.
     pub fn vm(&self) -> &vm::Vm<exec::TxCtx> {
         &self.vm
+    }
+
+    /// The VM executing queries and dry runs: its own engine and instance pool over the same
+    /// artifacts, never compiling, so no query takes instances or compile time from blocks.
+    pub fn query_vm(&self) -> Result<vm::Vm<exec::TxCtx>, RuntimeError> {
+        let mut queries = self.queries.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(vm) = queries.as_ref() {
+            return Ok(vm.clone());
+        }
+        let vm = self.vm.for_queries()?;
+        *queries = Some(vm.clone());
+        Ok(vm)
     }
 
     /// The lowest gas price a transaction may offer.

@@ -1,5 +1,5 @@
 //! Read-only execution: runs a contract method on top of committed state and throws the state
-//! changes away. Used for RPC queries and gas estimation.
+//! changes away. Used for RPC queries and gas estimation, on the query VM ([`Runtime::query_vm`]).
 
 use parity_scale_codec::Encode;
 use weft_types::{Address, Event, ExecError, Gas, Receipt, SignedTransaction, Transaction, tx::Signature};
@@ -40,7 +40,7 @@ impl Runtime {
         input: Vec<u8>,
         gas: Gas,
     ) -> Result<QueryOutcome, RuntimeError> {
-        let ctx = TxCtx::new(self.vm.clone(), Overlay::new(backend), env);
+        let ctx = TxCtx::new(self.query_vm()?, Overlay::new(backend), env);
         let req = CallRequest {
             caller,
             contract,
@@ -73,7 +73,7 @@ impl Runtime {
         env: BlockEnv,
         mut tx: Transaction,
     ) -> Result<Receipt, DryRunError> {
-        let ctx = TxCtx::new(self.vm.clone(), Overlay::new(backend), env);
+        let ctx = TxCtx::new(self.query_vm()?, Overlay::new(backend), env);
         tx.gas_price = 0;
         tx.nonce = ctx.overlay.account(&tx.sender).map_err(RuntimeError::from)?.nonce;
         let signed = SignedTransaction { tx, signature: Signature([0; 64]) };

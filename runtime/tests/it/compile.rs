@@ -53,10 +53,9 @@ fn after_a_restart_calls_and_nested_calls_load_artifacts_and_never_compile() {
     assert_eq!(after.gas_used, before.gas_used, "the charge does not depend on what is in memory");
     assert_eq!(c.rt.vm().compiled(), 0, "the call and its nested call loaded both modules");
 
-    let queries = c.rt.for_queries().unwrap();
-    let q = queries.query(c.state.clone(), env(&c), c.addr(1), counter, "get", vec![], GAS_LIMIT).unwrap();
+    let q = c.rt.query(c.state.clone(), env(&c), c.addr(1), counter, "get", vec![], GAS_LIMIT).unwrap();
     assert_eq!(q.result.unwrap(), 2u64.to_le_bytes());
-    assert_eq!(queries.vm().compiled(), 0, "the query VM loads the block VM's artifacts");
+    assert_eq!(c.rt.query_vm().unwrap().compiled(), 0, "the query VM loads the block VM's artifacts");
 }
 
 #[test]
@@ -65,23 +64,20 @@ fn lost_artifacts_are_rebuilt_by_blocks_and_refused_by_queries() {
     let counter = c.deploy(&wat::counter());
     // A node that lost its artifacts (a fresh store).
     c.rt = Runtime::new(CHAIN_ID, 1).unwrap();
-    let queries = c.rt.for_queries().unwrap();
-    let err =
-        queries.query(c.state.clone(), env(&c), c.addr(1), counter, "get", vec![], GAS_LIMIT).unwrap_err();
+    let err = c.rt.query(c.state.clone(), env(&c), c.addr(1), counter, "get", vec![], GAS_LIMIT).unwrap_err();
     assert!(matches!(err, RuntimeError::NotCompiled(_)), "{err}");
-    assert_eq!(queries.vm().compiled(), 0, "a query never compiles");
+    assert_eq!(c.rt.query_vm().unwrap().compiled(), 0, "a query never compiles");
 
     let r = c.call(1, counter, "inc", &[]);
     assert!(r.is_success(), "{:?}", r.status);
     assert_eq!(c.rt.vm().compiled(), 1, "block execution rebuilds a lost artifact from state");
-    let q = queries.query(c.state.clone(), env(&c), c.addr(1), counter, "get", vec![], GAS_LIMIT).unwrap();
+    let q = c.rt.query(c.state.clone(), env(&c), c.addr(1), counter, "get", vec![], GAS_LIMIT).unwrap();
     assert_eq!(q.result.unwrap(), 1u64.to_le_bytes(), "and queries load it from then on");
 }
 
 #[test]
 fn estimating_an_upload_validates_it_without_compiling_and_charges_what_the_block_does() {
     let mut c = Chain::new();
-    let queries = c.rt.for_queries().unwrap();
     let sender = c.addr(0);
     let dry_run = |c: &Chain, code: Vec<u8>| {
         let tx = Transaction {
@@ -92,14 +88,14 @@ fn estimating_an_upload_validates_it_without_compiling_and_charges_what_the_bloc
             gas_price: 1,
             action: Action::UploadCode { code: BoundedBytes::new(code).unwrap() },
         };
-        queries.dry_run(c.state.clone(), env(c), tx).unwrap()
+        c.rt.dry_run(c.state.clone(), env(c), tx).unwrap()
     };
     let code = ::wat::parse_str(wat::counter()).unwrap();
     let estimate = dry_run(&c, code.clone());
     assert!(estimate.is_success(), "{:?}", estimate.status);
     let bad = dry_run(&c, b"\0asm\x01\0\0\0\x99".to_vec());
     assert!(matches!(bad.status, ExecStatus::Failed(ExecError::InvalidCode(_))), "{:?}", bad.status);
-    assert_eq!(queries.vm().compiled(), 0);
+    assert_eq!(c.rt.query_vm().unwrap().compiled(), 0);
 
     let key = crate::support::key(0);
     assert_eq!(address_of(&key), sender);
