@@ -615,7 +615,11 @@ struct FrameAccounting {
 /// Copies one function body with its frame accounting (see the module docs): the entry check and
 /// a block around the original code, each `return` rewritten to a `br` to that block, and the
 /// release of the frame's units after it. Everything else is copied byte for byte.
-fn instrument_body(wasm: &[u8], body: &FunctionBody<'_>, frame: &FrameAccounting) -> Result<Vec<u8>, CodeError> {
+fn instrument_body(
+    wasm: &[u8],
+    body: &FunctionBody<'_>,
+    frame: &FrameAccounting,
+) -> Result<Vec<u8>, CodeError> {
     let slice = |from: usize, to: usize| {
         wasm.get(from..to).ok_or_else(|| CodeError::Internal("function body range".into()))
     };
