@@ -176,8 +176,9 @@ fn call_inner(mut tx: Box<TxCtx>, req: CallRequest) -> Result<(Box<TxCtx>, CallO
     if !callable {
         return fail(tx, &meter, ExecError::MethodNotFound { contract: req.contract, method: req.method });
     }
-    let stack = req.stack_base.saturating_add(code.info.max_frame_cost);
-    if stack > MAX_STACK_UNITS {
+    // Refused early when even the module's costliest frame would not fit; the export counts its
+    // own, exact cost when entered, so the frame starts from the units already in use.
+    if req.stack_base.saturating_add(code.info.max_frame_cost) > MAX_STACK_UNITS {
         return fail(tx, &meter, ExecError::Trap { contract: req.contract, kind: TrapKind::StackLimit });
     }
     if let Err(e) = move_balance(&mut tx.overlay, &req.caller, &req.contract, req.value)? {
@@ -185,7 +186,7 @@ fn call_inner(mut tx: Box<TxCtx>, req: CallRequest) -> Result<(Box<TxCtx>, CallO
     }
     tx.call_stack.push(req.contract);
     let frame = Frame::new(req.contract, req.caller, req.value, req.input, req.depth);
-    let end = code.run(tx, frame, &req.method, meter.remaining(), stack)?;
+    let end = code.run(tx, frame, &req.method, meter.remaining(), req.stack_base)?;
     let mut tx = end.host;
     // Only the context's first trap keeps its backtrace (see `TxCtx::trap_backtrace`).
     if tx.trap_backtrace.is_none() {

@@ -56,8 +56,8 @@ pub struct FrameEnd<H> {
 
 impl<H: Host> LoadedCode<H> {
     /// Instantiates this code in a fresh store owning `host` and `frame`, and runs `method` with
-    /// `gas`. `stack` is the stack units in use once this frame is entered (the calling frames'
-    /// and this one's), which the instrumentation counts on from.
+    /// `gas`. `stack` is the stack units the calling frames use, which the instrumentation counts
+    /// on from (the entered export adds its own cost).
     pub fn run(
         &self,
         host: Box<H>,

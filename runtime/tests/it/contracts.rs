@@ -88,13 +88,45 @@ fn recursion_ends_at_the_deterministic_stack_limit() {
     let mut c = Chain::new();
     let counter = c.deploy(&wat::counter());
     let fat = c.deploy(&wat::fat_recursion());
-    for contract in [counter, fat] {
+    let indirect = c.deploy(&wat::indirect_recursion());
+    let mutual = c.deploy(&wat::mutual_recursion());
+    for contract in [counter, fat, indirect, mutual] {
         let r1 = c.call(1, contract, "recurse", &[]);
         let r2 = c.call(1, contract, "recurse", &[]);
         assert_eq!(r1.status, ExecStatus::Failed(ExecError::Trap { contract, kind: TrapKind::StackLimit }));
         assert_eq!(r1.gas_used, r2.gas_used);
         assert!(r1.gas_used < GAS_LIMIT, "the stack limit comes before the gas limit");
     }
+}
+
+#[test]
+fn every_exit_of_a_function_gives_its_stack_units_back() {
+    let mut c = Chain::new();
+    let contract = c.deploy(&wat::every_exit());
+    let r = c.call(1, contract, "run", &[]);
+    assert!(r.is_success(), "{:?}", r.status);
+}
+
+#[test]
+fn recursion_through_nested_contract_calls_shares_one_stack_budget() {
+    let mut c = Chain::new();
+    let contract = c.deploy(&wat::nested_recursion());
+    let r1 = c.call(1, contract, "nest", &contract.0);
+    let r2 = c.call(1, contract, "nest", &contract.0);
+    assert!(r1.is_success(), "{:?}", r1.status);
+    assert_eq!((&r1.return_data, r1.gas_used), (&r2.return_data, r2.gas_used));
+    // Each level holds 200 frames of $rec: the budget runs out a few contract calls down, before
+    // the call depth limit would.
+    let mut data = &r1.return_data[..];
+    let mut levels = 0;
+    while i32::from_le_bytes(data[..4].try_into().unwrap()) == 0 {
+        levels += 1;
+        data = &data[4..];
+    }
+    assert_eq!(i32::from_le_bytes(data[..4].try_into().unwrap()), weft_types::abi::codes::CALLEE_TRAPPED);
+    assert!((1..weft_types::limits::MAX_CALL_DEPTH - 1).contains(&levels), "{levels}");
+    let err = <ExecError as parity_scale_codec::Decode>::decode(&mut &data[4..]).unwrap();
+    assert_eq!(err, ExecError::Trap { contract, kind: TrapKind::StackLimit });
 }
 
 #[test]

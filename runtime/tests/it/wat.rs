@@ -98,6 +98,73 @@ pub fn fat_recursion() -> String {
     )
 }
 
+/// A contract recursing forever through `call_indirect`.
+pub fn indirect_recursion() -> String {
+    r#"(module (memory (export "memory") 1)
+         (type $t (func (param i32)))
+         (table 1 funcref)
+         (elem (i32.const 0) $rec)
+         (func $rec (param i32) (call_indirect (type $t) (i32.add (local.get 0) (i32.const 1)) (i32.const 0)))
+         (func (export "recurse") (call $rec (i32.const 0))))"#
+        .into()
+}
+
+/// A contract whose two functions call each other forever.
+pub fn mutual_recursion() -> String {
+    r#"(module (memory (export "memory") 1)
+         (func $ping (param i32) (call $pong (i32.add (local.get 0) (i32.const 1))))
+         (func $pong (param i32) (call $ping (i32.add (local.get 0) (i32.const 1))))
+         (func (export "recurse") (call $ping (i32.const 0))))"#
+        .into()
+}
+
+/// `run` calls, 10,000 times, a function that leaves by each kind of exit in turn (`return`, `br`,
+/// `br_if` and `br_table` to the function's label, the end of the body), recursing 20 deep each
+/// time: every exit must give its frame's units back, or the stack budget runs out.
+pub fn every_exit() -> String {
+    r#"(module (memory (export "memory") 1)
+         (func $deep (param i32) (result i32)
+           (if (local.get 0) (then (drop (call $deep (i32.sub (local.get 0) (i32.const 1))))))
+           (i32.const 7))
+         (func $exit (param $kind i32) (result i32)
+           (drop (call $deep (i32.const 20)))
+           (if (i32.eq (local.get $kind) (i32.const 0)) (then (return (i32.const 1))))
+           (if (i32.eq (local.get $kind) (i32.const 1)) (then (br 1 (i32.const 2))))
+           (drop (br_if 0 (i32.const 3) (i32.eq (local.get $kind) (i32.const 2))))
+           (drop (block (result i32) (br_table 1 0 (i32.const 4) (i32.sub (local.get $kind) (i32.const 3)))))
+           (i32.const 5))
+         (func (export "run") (local $i i32) (local $sum i32)
+           (loop $l
+             (local.set $sum (i32.add (local.get $sum) (call $exit (i32.rem_u (local.get $i) (i32.const 5)))))
+             (local.set $i (i32.add (local.get $i) (i32.const 1)))
+             (br_if $l (i32.lt_u (local.get $i) (i32.const 10000))))
+           (i32.store (i32.const 0) (local.get $sum))))"#
+        .into()
+}
+
+/// A reentrant contract whose `nest` (input: its own address) recurses 200 wasm frames deep and
+/// then calls its own `nest` again, returning the call's result code followed by the callee's
+/// output: the result codes of every level, then the error of the one that failed.
+pub fn nested_recursion() -> String {
+    format!(
+        r#"(module {IMPORTS}
+             (memory (export "memory") 1)
+             (data (i32.const 0) "nest")
+             (func $rec (param i32) (result i32)
+               (if (result i32) (local.get 0)
+                 (then (call $rec (i32.sub (local.get 0) (i32.const 1))))
+                 (else (call $call (i32.const 1024) (i32.const 0) (i32.const 4) (i32.const 1024)
+                   (i32.const 32) (i32.const 512) (i64.const 0)))))
+             (func (export "nest") (local $rl i32)
+               (call $iread (i32.const 1024))
+               (i32.store (i32.const 4096) (call $rec (i32.const 200)))
+               (local.set $rl (call $lrlen))
+               (call $lrread (i32.const 4100))
+               (call $ret (i32.const 4096) (i32.add (i32.const 4) (local.get $rl))))
+             (func (export "__weft_reentrant")))"#
+    )
+}
+
 /// Input of `forward`: target, method and args.
 pub fn forward_input(target: &weft_types::Address, method: &str, args: &[u8]) -> Vec<u8> {
     let mut v = target.0.to_vec();

@@ -73,10 +73,18 @@ pub mod wasm {
     pub const MAX_DATA_SEGMENTS: u32 = 512;
     /// Element segments of the module.
     pub const MAX_ELEMENT_SEGMENTS: u32 = 64;
-    /// Budget of the deterministic wasm stack shared by all frames of one transaction. A call
-    /// costs `FRAME_BASE_COST + params + locals + max operand stack height` of the callee; a call
-    /// that would exceed the budget traps with `TrapKind::StackLimit`, long before the native
-    /// stack (which differs across machines) could run out.
+    /// Size of a module once instrumented for the deterministic stack. The instrumentation adds a
+    /// constant per function (at most 43 bytes: the entry check, a block, the exit) and at most
+    /// two bytes per `return` (rewritten to a `br` of depth up to `MAX_NESTING_DEPTH`), so each
+    /// original byte becomes at most 3 and a valid module of `MAX_CODE_BYTES` stays under
+    /// `3 * 256 KiB + 43 * MAX_FUNCTIONS + 128` = 874,624 bytes. The cap sits above that and
+    /// bounds what the engine ever compiles for one upload whatever the instrumentation becomes.
+    pub const MAX_INSTRUMENTED_CODE_BYTES: usize = 4 * super::MAX_CODE_BYTES;
+    /// Budget of the deterministic wasm stack shared by all frames of one transaction. Entering a
+    /// function costs `FRAME_BASE_COST + params + locals + max operand stack height` of it (plus
+    /// the instrumentation's own slots); an entry that would exceed the budget traps with
+    /// `TrapKind::StackLimit`, long before the native stack (which differs across machines) could
+    /// run out.
     pub const MAX_STACK_UNITS: u32 = 16 * 1024;
     /// Fixed stack cost of one wasm call frame.
     pub const FRAME_BASE_COST: u32 = 8;

@@ -1,13 +1,37 @@
 //! Deploy-time validation and deterministic-stack instrumentation of contract wasm: checks a module
 //! against the protocol's feature set, `weft_types::limits::wasm` and the host ABI before anything is
-//! compiled, then rewrites every call so that recursion ends at a deterministic stack budget.
+//! compiled, then rewrites every function so that recursion ends at a deterministic stack budget.
 //!
 //! Everything is decided in two linear passes over at most `MAX_CODE_BYTES`: [`prepare`] first walks
 //! the sections with `wasmparser`, checking each section's declared count before reading its items
 //! and validating function bodies (WebAssembly 1.0 + mutable globals only, the `wasm32v1-none`
 //! target) while measuring each function's operand stack; it then copies the module, appending two
-//! globals ([`STACK_GLOBAL`], [`STACK_EXCEEDED_GLOBAL`]) and wrapping each call to a defined
-//! function in an increment/check/decrement of the stack global.
+//! globals ([`STACK_GLOBAL`], [`STACK_EXCEEDED_GLOBAL`]) and instrumenting each defined function
+//! once, at its entry and its exits, never at its call sites:
+//!
+//! ```text
+//! global.get $stack  i32.const <cost>  i32.add  global.set $stack      ;; enter: count this frame
+//! global.get $stack  i32.const MAX_STACK_UNITS  i32.gt_u
+//! if  i32.const 1  global.set $exceeded  unreachable  end              ;; over budget: trap
+//! block (result <the function's results>)
+//!   <the original body, each `return` rewritten to `br` to this block>
+//! end
+//! global.get $stack  i32.const <cost>  i32.sub  global.set $stack      ;; leave: release it
+//! ```
+//!
+//! Every function is balanced: it adds its cost on entry and subtracts the same cost on every
+//! normal exit. A branch to the function's own label now lands on the block's `end` (inserting the
+//! block right inside the function keeps every relative branch depth), so the only other exit,
+//! `return`, becomes a `br` to that block. Host functions never write the stack global and a trap
+//! ends the whole frame, so whatever a function calls (directly or through `call_indirect`) has
+//! given its units back by the time the call returns: the global always holds the units of the
+//! frames on the stack, which is what the host reads for a nested contract call. The host sets the
+//! global to the units already in use before it enters an export, which then counts itself.
+//!
+//! The rewrite grows code by a constant per function plus at most two bytes per `return` (one byte
+//! becomes `br` and a depth of at most two LEB bytes); calls are copied unchanged. The output is
+//! still capped at `MAX_INSTRUMENTED_CODE_BYTES`, above that worst case, so that no future change
+//! to the rewrite can let an upload multiply the code the engine compiles.
 
 use std::collections::BTreeSet;
 use std::fmt;
@@ -27,7 +51,7 @@ use weft_types::limits::{MAX_CODE_BYTES, MAX_METHOD_NAME_BYTES, wasm as lim};
 
 /// Version of the instrumentation below: part of every compiled artifact's build id, so code
 /// compiled under another instrumentation is rebuilt rather than loaded.
-pub const INSTRUMENTATION_VERSION: u32 = 1;
+pub const INSTRUMENTATION_VERSION: u32 = 2;
 
 /// Name of the injected, exported mutable i32 global holding the stack units in use.
 pub const STACK_GLOBAL: &str = "__weft_stack";
@@ -48,7 +72,8 @@ fn parser() -> Parser {
     parser
 }
 
-/// Operand-stack slots the instrumentation itself can add on top of a function's own maximum.
+/// Operand-stack slots the instrumentation itself adds on top of a function's own maximum: the
+/// entry check runs on an empty stack and the exit above the function's results, two slots each.
 const INSTRUMENTATION_HEIGHT: u32 = 2;
 
 /// A contract module that passed every deploy-time check, with its stack instrumentation.
@@ -64,8 +89,9 @@ pub struct PreparedCode {
     /// Whether the module exports `abi::REENTRANT_MARKER` (opt-in to reentrant calls).
     pub reentrant: bool,
     /// Upper bound of the stack cost of any single frame of this module (`FRAME_BASE_COST + params +
-    /// declared locals + max operand stack height + 2` of its costliest defined function, 0 if it
-    /// defines none); the host adds it when it enters an export.
+    /// declared locals + max(max operand stack height, results) + 2` of its costliest defined
+    /// function, 0 if it defines none); the host refuses to enter an export when the units in use
+    /// plus this would exceed `MAX_STACK_UNITS` (the export itself counts its exact cost on entry).
     pub max_frame_cost: u32,
 }
 
@@ -180,6 +206,7 @@ fn limit_noun(limit: &str) -> &'static str {
         "MAX_DATA_SEGMENTS" => "data segments",
         "MAX_ELEMENT_SEGMENTS" => "element segments",
         "MAX_METHOD_NAME_BYTES" => "bytes in one exported function name",
+        "MAX_INSTRUMENTED_CODE_BYTES" => "bytes of instrumented code",
         _ => "items",
     }
 }
@@ -445,7 +472,8 @@ impl Analysis {
         allocs: &mut FuncValidatorAllocations,
     ) -> Result<u32, CodeError> {
         let mut validator = func.into_validator(std::mem::take(allocs));
-        let mut locals = count(self.func_sig(validator.index()).params.len());
+        let sig = self.func_sig(validator.index());
+        let mut locals = count(sig.params.len());
         let mut reader = body.get_locals_reader().map_err(wasm_error)?;
         for _ in 0..reader.get_count() {
             let offset = reader.original_position();
@@ -470,49 +498,29 @@ impl Analysis {
         }
         ops.finish().map_err(wasm_error)?;
         *allocs = validator.into_allocations();
-        // `locals` is at most MAX_LOCALS here.
+        // `locals` is at most MAX_LOCALS here and the results at most MAX_RESULTS.
         let locals = u32::try_from(locals).unwrap_or(u32::MAX);
+        // The exit sequence runs above the results, which a body may never have measured on its
+        // stack (one that ends in `unreachable`), so they bound the height too.
+        let results = u32::try_from(sig.results.len()).unwrap_or(u32::MAX);
         Ok(lim::FRAME_BASE_COST
             .saturating_add(locals)
-            .saturating_add(max_height)
+            .saturating_add(max_height.max(results))
             .saturating_add(INSTRUMENTATION_HEIGHT))
-    }
-
-    /// Stack cost charged for `call function`: the callee's cost, or `None` for a host function.
-    fn call_cost(&self, function: u32) -> Option<u32> {
-        let defined = function.checked_sub(self.imported_funcs)?;
-        self.costs.get(defined as usize).copied()
-    }
-
-    /// Stack cost charged for `call_indirect` of each type index: the largest cost of the defined
-    /// functions whose signature equals that type (any of them may sit in the table).
-    fn indirect_costs(&self) -> Vec<u32> {
-        let canonical: Vec<usize> = self
-            .types
-            .iter()
-            .enumerate()
-            .map(|(t, sig)| self.types.iter().position(|s| s == sig).unwrap_or(t))
-            .collect();
-        let mut by_canonical = vec![0u32; self.types.len()];
-        let defined_types = self.func_types.iter().skip(self.imported_funcs as usize);
-        for (&ty, &cost) in defined_types.zip(&self.costs) {
-            if let Some(slot) = canonical.get(ty as usize).and_then(|&c| by_canonical.get_mut(c)) {
-                *slot = (*slot).max(cost);
-            }
-        }
-        canonical.iter().map(|&c| by_canonical.get(c).copied().unwrap_or(0)).collect()
     }
 }
 
-/// Second pass: copies the module, adding the stack globals and their exports and wrapping calls.
+/// Second pass: copies the module, adding the stack globals and their exports and instrumenting
+/// every function body; refuses the result if it exceeds `MAX_INSTRUMENTED_CODE_BYTES`.
 fn instrument(wasm: &[u8], a: &Analysis) -> Result<Vec<u8>, CodeError> {
     let internal = |e: wasm_encoder::reencode::Error| CodeError::Internal(e.to_string());
     let stack = a.globals;
     let exceeded = stack.checked_add(1).ok_or_else(|| CodeError::Internal("global index".into()))?;
-    let indirect = a.indirect_costs();
     let mut module = Module::new();
     let (mut globals_done, mut exports_done) = (false, false);
     let mut code: Option<(CodeSection, u32)> = None;
+    // Index of the next body among the defined functions.
+    let mut defined = 0u32;
     for payload in parser().parse_all(wasm) {
         match payload.map_err(wasm_error)? {
             Payload::GlobalSection(s) => {
@@ -545,7 +553,14 @@ fn instrument(wasm: &[u8], a: &Analysis) -> Result<Vec<u8>, CodeError> {
                 let Some((section, left)) = code.as_mut() else {
                     return Err(CodeError::Internal("function body outside the code section".into()));
                 };
-                section.raw(&instrument_body(wasm, &body, a, &indirect, stack, exceeded)?);
+                let cost = a.costs.get(defined as usize).copied();
+                let results = a.func_sig(a.imported_funcs.saturating_add(defined)).results;
+                let (Some(cost), Some(results)) = (cost, block_type(&results)) else {
+                    return Err(CodeError::Internal("function body without an analysed function".into()));
+                };
+                let frame = FrameAccounting { stack, exceeded, cost, results };
+                section.raw(&instrument_body(wasm, &body, &frame)?);
+                defined = defined.saturating_add(1);
                 *left = left.saturating_sub(1);
                 if *left == 0 {
                     module.section(&*section);
@@ -563,7 +578,14 @@ fn instrument(wasm: &[u8], a: &Analysis) -> Result<Vec<u8>, CodeError> {
     if !exports_done || code.is_some() {
         return Err(CodeError::Internal("export or code section not written".into()));
     }
-    Ok(module.finish())
+    let out = module.finish();
+    check_instrumented_size(out.len())?;
+    Ok(out)
+}
+
+/// `Err(LimitExceeded)` when instrumented code of `len` bytes is over `MAX_INSTRUMENTED_CODE_BYTES`.
+fn check_instrumented_size(len: usize) -> Result<(), CodeError> {
+    check_limit("MAX_INSTRUMENTED_CODE_BYTES", count(len), count(lim::MAX_INSTRUMENTED_CODE_BYTES))
 }
 
 /// Appends the two stack globals, mutable i32s initialised to 0.
@@ -573,69 +595,99 @@ fn add_stack_globals(globals: &mut GlobalSection) {
     globals.global(ty, &ConstExpr::i32_const(0));
 }
 
-/// Copies one function body, wrapping every call to a defined function (and every `call_indirect`
-/// that may reach one) in the stack accounting; everything else is copied byte for byte.
+/// The block type that carries a function's results (WebAssembly 1.0: at most one).
+fn block_type(results: &[ValType]) -> Option<BlockType> {
+    match results {
+        [] => Some(BlockType::Empty),
+        [ty] => RoundtripReencoder.val_type(*ty).map(BlockType::Result).ok(),
+        _ => None,
+    }
+}
+
+/// What the entry and exit of one function body need.
+struct FrameAccounting {
+    /// Index of [`STACK_GLOBAL`].
+    stack: u32,
+    /// Index of [`STACK_EXCEEDED_GLOBAL`].
+    exceeded: u32,
+    /// The function's stack cost, as [`Analysis::check_body`] computed it.
+    cost: u32,
+    /// The block type of the function's results.
+    results: BlockType,
+}
+
+/// Copies one function body with its frame accounting (see the module docs): the entry check and
+/// a block around the original code, each `return` rewritten to a `br` to that block, and the
+/// release of the frame's units after it. Everything else is copied byte for byte.
 fn instrument_body(
     wasm: &[u8],
     body: &FunctionBody<'_>,
-    a: &Analysis,
-    indirect: &[u32],
-    stack: u32,
-    exceeded: u32,
+    frame: &FrameAccounting,
 ) -> Result<Vec<u8>, CodeError> {
     let slice = |from: usize, to: usize| {
         wasm.get(from..to).ok_or_else(|| CodeError::Internal("function body range".into()))
     };
+    // Costs and the budget are far below 2^31 (a cost is bounded by the body's size).
+    let cost = i32::try_from(frame.cost).unwrap_or(i32::MAX);
+    let budget = i32::try_from(lim::MAX_STACK_UNITS).unwrap_or(i32::MAX);
+    let (stack, exceeded) = (frame.stack, frame.exceeded);
     let range = body.range();
-    let mut out = Vec::with_capacity(range.len());
-    let mut copied = range.start;
+    let mut out = Vec::with_capacity(range.len().saturating_add(64));
     let mut reader = body.get_locals_reader().map_err(wasm_error)?;
     for _ in 0..reader.get_count() {
         reader.read().map_err(wasm_error)?;
     }
+    let code_start = reader.original_position();
+    // The locals declarations, unchanged.
+    out.extend_from_slice(slice(range.start, code_start)?);
+    for i in [
+        Instruction::GlobalGet(stack),
+        Instruction::I32Const(cost),
+        Instruction::I32Add,
+        Instruction::GlobalSet(stack),
+        Instruction::GlobalGet(stack),
+        Instruction::I32Const(budget),
+        Instruction::I32GtU,
+        Instruction::If(BlockType::Empty),
+        Instruction::I32Const(1),
+        Instruction::GlobalSet(exceeded),
+        Instruction::Unreachable,
+        Instruction::End,
+        Instruction::Block(frame.results),
+    ] {
+        i.encode(&mut out);
+    }
+    let mut copied = code_start;
+    // Blocks, loops and ifs open around the current instruction, inside the added block: the
+    // relative depth of that block from here.
+    let mut depth = 0u32;
     let mut ops = OperatorsReader::new(reader.get_binary_reader());
     while !ops.eof() {
         let (op, offset) = ops.read_with_offset().map_err(wasm_error)?;
-        let cost = match op {
-            Operator::Call { function_index } => a.call_cost(function_index),
-            Operator::CallIndirect { type_index, .. } => indirect.get(type_index as usize).copied(),
-            _ => None,
-        };
-        let Some(cost) = cost.filter(|&c| c > 0) else {
-            continue;
-        };
-        let cost = i32::try_from(cost).unwrap_or(i32::MAX);
-        let budget = i32::try_from(lim::MAX_STACK_UNITS).unwrap_or(i32::MAX);
-        let end = ops.original_position();
-        out.extend_from_slice(slice(copied, offset)?);
-        for i in [
-            Instruction::GlobalGet(stack),
-            Instruction::I32Const(cost),
-            Instruction::I32Add,
-            Instruction::GlobalSet(stack),
-            Instruction::GlobalGet(stack),
-            Instruction::I32Const(budget),
-            Instruction::I32GtU,
-            Instruction::If(BlockType::Empty),
-            Instruction::I32Const(1),
-            Instruction::GlobalSet(exceeded),
-            Instruction::Unreachable,
-            Instruction::End,
-        ] {
-            i.encode(&mut out);
+        match op {
+            Operator::Block { .. } | Operator::Loop { .. } | Operator::If { .. } => {
+                depth = depth.saturating_add(1);
+            }
+            // The function's final `end` (at depth 0) now closes the added block.
+            Operator::End => depth = depth.saturating_sub(1),
+            Operator::Return => {
+                out.extend_from_slice(slice(copied, offset)?);
+                Instruction::Br(depth).encode(&mut out);
+                copied = ops.original_position();
+            }
+            _ => {}
         }
-        out.extend_from_slice(slice(offset, end)?);
-        for i in [
-            Instruction::GlobalGet(stack),
-            Instruction::I32Const(cost),
-            Instruction::I32Sub,
-            Instruction::GlobalSet(stack),
-        ] {
-            i.encode(&mut out);
-        }
-        copied = end;
     }
     out.extend_from_slice(slice(copied, range.end)?);
+    for i in [
+        Instruction::GlobalGet(stack),
+        Instruction::I32Const(cost),
+        Instruction::I32Sub,
+        Instruction::GlobalSet(stack),
+        Instruction::End,
+    ] {
+        i.encode(&mut out);
+    }
     Ok(out)
 }
 

@@ -225,31 +225,45 @@ fn exports(wasm: &[u8]) -> Vec<(String, wasmparser::ExternalKind, u32)> {
     out
 }
 
-/// The instrumentation of a call costing `cost`, as emitted around the call (S = 1, E = 2 here).
-fn prologue(cost: i32) -> Vec<Operator<'static>> {
+/// The entry of a function costing `cost`, up to its added block, with the stack global at index
+/// `s` (and the exceeded flag at `s + 1`).
+fn entry(s: u32, cost: i32, results: wasmparser::BlockType) -> Vec<Operator<'static>> {
     vec![
-        Operator::GlobalGet { global_index: 1 },
+        Operator::GlobalGet { global_index: s },
         Operator::I32Const { value: cost },
         Operator::I32Add,
-        Operator::GlobalSet { global_index: 1 },
-        Operator::GlobalGet { global_index: 1 },
+        Operator::GlobalSet { global_index: s },
+        Operator::GlobalGet { global_index: s },
         Operator::I32Const { value: lim::MAX_STACK_UNITS as i32 },
         Operator::I32GtU,
         Operator::If { blockty: wasmparser::BlockType::Empty },
         Operator::I32Const { value: 1 },
-        Operator::GlobalSet { global_index: 2 },
+        Operator::GlobalSet { global_index: s + 1 },
         Operator::Unreachable,
+        Operator::End,
+        Operator::Block { blockty: results },
+    ]
+}
+
+/// The exit of a function costing `cost`, after its added block, with the function's `end`.
+fn exit(s: u32, cost: i32) -> Vec<Operator<'static>> {
+    vec![
+        Operator::GlobalGet { global_index: s },
+        Operator::I32Const { value: cost },
+        Operator::I32Sub,
+        Operator::GlobalSet { global_index: s },
         Operator::End,
     ]
 }
 
-fn epilogue(cost: i32) -> Vec<Operator<'static>> {
-    vec![
-        Operator::GlobalGet { global_index: 1 },
-        Operator::I32Const { value: cost },
-        Operator::I32Sub,
-        Operator::GlobalSet { global_index: 1 },
-    ]
+/// `original` (ending with the function's `end`) between the entry and exit of a function.
+fn framed(
+    s: u32,
+    cost: i32,
+    results: wasmparser::BlockType,
+    original: &[Operator<'static>],
+) -> Vec<Operator<'static>> {
+    [entry(s, cost, results), original.to_vec(), exit(s, cost)].concat()
 }
 
 #[test]
@@ -292,26 +306,90 @@ fn instrumented_module_keeps_exports_and_custom_sections() {
 }
 
 #[test]
-fn calls_are_wrapped_in_stack_accounting() {
+fn functions_count_their_frame_on_entry_and_exit_and_calls_are_copied() {
     let prepared = assert_prepares(&wat(CONTRACT));
     let bodies = bodies(&prepared.code);
-    // $helper makes no call: unchanged.
-    assert_eq!(bodies[0].len(), 4);
-    // $init only calls a host function: unchanged.
-    assert_eq!(bodies[1][0], Operator::Call { function_index: 0 });
-    assert_eq!(bodies[1].len(), 3);
-    // $b calls $helper (index 2, cost 15).
-    let mut b = vec![Operator::I32Const { value: 1 }, Operator::I32Const { value: 2 }];
-    b.extend(prologue(15));
-    b.push(Operator::Call { function_index: 2 });
-    b.extend(epilogue(15));
-    b.extend([Operator::Drop, Operator::End]);
-    assert_eq!(bodies[2], b);
-    // $a's call_indirect of () -> () costs the most of $init, $b, $a, $floats: $b's 8 + 2 + 2.
+    let empty = wasmparser::BlockType::Empty;
+    // $helper (cost 8 + 2 params + 1 local + height 2 + 2) keeps its result through the block.
+    let helper = [
+        Operator::LocalGet { local_index: 0 },
+        Operator::LocalGet { local_index: 1 },
+        Operator::I32Add,
+        Operator::End,
+    ];
+    let i32_result = wasmparser::BlockType::Type(wasmparser::ValType::I32);
+    assert_eq!(bodies[0], framed(1, 15, i32_result, &helper));
+    // $init calls a host function: the call is copied as is.
+    let init = [Operator::Call { function_index: 0 }, Operator::Drop, Operator::End];
+    assert_eq!(bodies[1], framed(1, 11, empty, &init));
+    // $b calls $helper (index 2): no accounting around the call, $helper counts itself.
+    let b = [
+        Operator::I32Const { value: 1 },
+        Operator::I32Const { value: 2 },
+        Operator::Call { function_index: 2 },
+        Operator::Drop,
+        Operator::End,
+    ];
+    assert_eq!(bodies[2], framed(1, 12, empty, &b));
+    // $a's call_indirect is copied as is too.
     let a = &bodies[3];
-    assert_eq!(a[1..13], prologue(12)[..]);
-    assert!(matches!(a[13], Operator::CallIndirect { type_index: 0, .. }));
-    assert_eq!(a[14..18], epilogue(12)[..]);
+    assert_eq!(a[..13], entry(1, 11, empty)[..]);
+    assert_eq!(a[13], Operator::I32Const { value: 0 });
+    assert!(matches!(a[14], Operator::CallIndirect { type_index: 0, .. }));
+    assert_eq!(a[15..], [[Operator::End].as_slice(), &exit(1, 11)].concat()[..]);
+}
+
+#[test]
+fn returns_become_branches_to_the_added_block() {
+    let prepared = assert_prepares(&wat(r#"(module (memory (export "memory") 1)
+        (func $f (param i32) (result i32)
+          local.get 0
+          if
+            i32.const 1
+            return
+          end
+          block
+            loop
+              i32.const 2
+              return
+            end
+          end
+          i32.const 3
+          local.get 0
+          br_if 0
+          return)
+        (func (export "run") i32.const 0 call $f drop))"#));
+    let ops = &bodies(&prepared.code)[0];
+    let i32_result = wasmparser::BlockType::Type(wasmparser::ValType::I32);
+    // 8 + 1 param + height 2 + 2; `br_if 0` targets the function label and so the added block.
+    let empty = wasmparser::BlockType::Empty;
+    let original = [
+        Operator::LocalGet { local_index: 0 },
+        Operator::If { blockty: empty },
+        Operator::I32Const { value: 1 },
+        Operator::Br { relative_depth: 1 },
+        Operator::End,
+        Operator::Block { blockty: empty },
+        Operator::Loop { blockty: empty },
+        Operator::I32Const { value: 2 },
+        Operator::Br { relative_depth: 2 },
+        Operator::End,
+        Operator::End,
+        Operator::I32Const { value: 3 },
+        Operator::LocalGet { local_index: 0 },
+        Operator::BrIf { relative_depth: 0 },
+        Operator::Br { relative_depth: 0 },
+        Operator::End,
+    ];
+    assert_eq!(*ops, framed(0, 13, i32_result, &original));
+}
+
+#[test]
+fn results_bound_the_frame_cost_of_a_body_that_never_pushes_them() {
+    let prepared = assert_prepares(&wat(r#"(module (memory (export "memory") 1)
+        (func (result i64) unreachable))"#));
+    // 8 + max(height 0, 1 result) + 2.
+    assert_eq!(prepared.max_frame_cost, 11);
 }
 
 #[test]
@@ -333,6 +411,100 @@ fn module_without_functions_has_zero_frame_cost() {
     let prepared = assert_prepares(&Mb::new().finish());
     assert_eq!(prepared.max_frame_cost, 0);
     assert!(prepared.methods.is_empty());
+}
+
+// ---- growth of the instrumented code ----
+
+/// Most bytes the instrumentation adds per function: entry check (28), block (2), exit and its
+/// `end` (12), and one more byte of body size.
+const PER_FUNCTION: usize = 43;
+/// Most bytes it adds per module: the two globals and their exports, and longer section sizes.
+const PER_MODULE: usize = 128;
+
+/// The largest module of `build(n)` that fits `MAX_CODE_BYTES`, `build` growing with `n`.
+fn largest(build: impl Fn(usize) -> Vec<u8>) -> Vec<u8> {
+    let (mut lo, mut hi) = (0, MAX_CODE_BYTES);
+    while lo < hi {
+        let mid = (lo + hi).div_ceil(2);
+        if build(mid).len() <= MAX_CODE_BYTES { lo = mid } else { hi = mid - 1 }
+    }
+    build(lo)
+}
+
+/// Function 0 is empty; the next ones hold `n` instructions `inst` in all, at most `per_body`
+/// each, inside `nesting` blocks; function 1 is exported as "run".
+fn spread(n: usize, per_body: usize, nesting: usize, inst: &Instruction<'_>) -> Vec<u8> {
+    let mut m = Mb::new();
+    m.func(0, &body(&[], &[]));
+    let mut left = n;
+    while left > 0 {
+        let k = left.min(per_body);
+        left -= k;
+        let mut insts = vec![Instruction::Block(wasm_encoder::BlockType::Empty); nesting];
+        insts.extend(std::iter::repeat_n(inst.clone(), k));
+        insts.extend(vec![Instruction::End; nesting]);
+        m.func(0, &body(&[], &insts));
+    }
+    m.exports.export("run", ExportKind::Func, 1);
+    m.finish()
+}
+
+fn functions_in(wasm: &[u8]) -> usize {
+    bodies(wasm).len()
+}
+
+#[test]
+fn a_module_of_only_calls_grows_by_a_constant_per_function() {
+    // `call 0` is two bytes: 65,000 fill a body.
+    let wasm = largest(|n| spread(n, 65_000, 0, &Instruction::Call(0)));
+    assert!(wasm.len() > MAX_CODE_BYTES - 16, "{}", wasm.len());
+    let prepared = assert_prepares(&wasm);
+    let (len, out) = (wasm.len(), prepared.code.len());
+    eprintln!("all calls: {len} -> {out} bytes ({:.4}x)", out as f64 / len as f64);
+    assert!(out <= len + PER_FUNCTION * functions_in(&wasm) + PER_MODULE, "{len} -> {out}");
+    assert!(out * 100 <= len * 101, "{len} -> {out}");
+}
+
+#[test]
+fn returns_at_depth_at_least_128_are_the_worst_case_growth_3x() {
+    // At depth 128 a `return` (1 byte) becomes `br 128` (3 bytes).
+    let wasm = largest(|n| spread(n, 130_000, 128, &Instruction::Return));
+    let prepared = assert_prepares(&wasm);
+    let (len, out) = (wasm.len(), prepared.code.len());
+    eprintln!("all returns: {len} -> {out} bytes ({:.4}x)", out as f64 / len as f64);
+    assert!(out <= 3 * len + PER_FUNCTION * functions_in(&wasm) + PER_MODULE, "{len} -> {out}");
+    assert!(out * 100 >= len * 295, "this is the worst case: {len} -> {out}");
+}
+
+#[test]
+fn the_most_functions_grow_by_a_constant_each() {
+    let wasm = functions(lim::MAX_FUNCTIONS);
+    let prepared = assert_prepares(&wasm);
+    let (len, out) = (wasm.len(), prepared.code.len());
+    eprintln!("{} empty functions: {len} -> {out} bytes", lim::MAX_FUNCTIONS);
+    assert!(out <= len + PER_FUNCTION * lim::MAX_FUNCTIONS as usize + PER_MODULE, "{len} -> {out}");
+}
+
+#[test]
+fn instrumented_size_cap_is_above_the_worst_case_and_refuses_beyond() {
+    // Each original byte becomes at most 3, plus the constants: a valid module never reaches the cap.
+    let worst = 3 * MAX_CODE_BYTES + PER_FUNCTION * lim::MAX_FUNCTIONS as usize + PER_MODULE;
+    assert!(worst < lim::MAX_INSTRUMENTED_CODE_BYTES, "{worst}");
+    assert_eq!(check_instrumented_size(lim::MAX_INSTRUMENTED_CODE_BYTES), Ok(()));
+    let over = lim::MAX_INSTRUMENTED_CODE_BYTES + 1;
+    let err = check_instrumented_size(over).unwrap_err();
+    assert_eq!(
+        err,
+        CodeError::LimitExceeded {
+            limit: "MAX_INSTRUMENTED_CODE_BYTES",
+            found: over as u64,
+            max: lim::MAX_INSTRUMENTED_CODE_BYTES as u64,
+        }
+    );
+    assert_eq!(
+        err.to_string(),
+        "module has 1048577 bytes of instrumented code, over MAX_INSTRUMENTED_CODE_BYTES (1048576)"
+    );
 }
 
 // ---- size, header ----
@@ -675,8 +847,10 @@ fn every_host_function_imports_with_its_signature() {
     let run = m.func(0, &body(&[], &[Instruction::Call(0), Instruction::Drop]));
     m.exports.export("run", ExportKind::Func, run);
     let prepared = assert_prepares(&m.finish());
-    // Host calls are not instrumented.
-    assert_eq!(bodies(&prepared.code)[0].len(), 3);
+    // Host calls are not instrumented: only the function's entry and exit are added.
+    let run = [Operator::Call { function_index: 0 }, Operator::Drop, Operator::End];
+    let cost = (lim::FRAME_BASE_COST + 1 + 2) as i32;
+    assert_eq!(bodies(&prepared.code)[0], framed(0, cost, wasmparser::BlockType::Empty, &run));
 }
 
 #[test]
