@@ -48,15 +48,20 @@ pub struct Estimation {
     pub fee: Amount,
 }
 
-/// Runs `action` from `from` at the head with the largest gas limit a transaction may have, so
-/// that the gas used is what the action needs, not what a guessed limit allowed.
-pub fn estimate(ledger: &Ledger, from: Address, action: Action) -> Result<Estimation, DryRunFailure> {
+/// Runs `action` from `from` at the head with `gas` (at most a transaction's largest limit),
+/// so that the gas used is what the action needs, not what a guessed limit allowed.
+pub fn estimate(
+    ledger: &Ledger,
+    from: Address,
+    action: Action,
+    gas: Gas,
+) -> Result<Estimation, DryRunFailure> {
     let runtime = ledger.runtime();
     let tx = Transaction {
         chain_id: runtime.chain_id(),
         sender: from,
         nonce: 0,
-        gas_limit: MAX_TX_GAS,
+        gas_limit: gas.min(MAX_TX_GAS),
         gas_price: 0,
         action,
     };
@@ -76,16 +81,16 @@ pub struct QueryRun {
 }
 
 /// Calls `method` of `contract` with encoded `input` at the head, from `caller` (the zero
-/// address when `None`), with `gas` (at most, and by default, a transaction's largest limit).
+/// address when `None`), with `gas` (at most a transaction's largest limit).
 pub fn query(
     ledger: &Ledger,
     caller: Option<Address>,
     contract: Address,
     method: &str,
     input: Vec<u8>,
-    gas: Option<Gas>,
+    gas: Gas,
 ) -> Result<QueryRun, DryRunFailure> {
-    let gas = gas.unwrap_or(MAX_TX_GAS).min(MAX_TX_GAS);
+    let gas = gas.min(MAX_TX_GAS);
     let head = ledger.head()?;
     let env = next_env(&head);
     let caller = caller.unwrap_or(Address([0; 32]));

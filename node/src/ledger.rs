@@ -111,6 +111,27 @@ impl Ledger {
     }
 }
 
+/// Makes sure every code in the committed state has its compiled form, compiling the ones that
+/// lack it (deleted artifacts, or ones of another build), so that no block has to wait for a
+/// compile. Run at start, before the node executes anything. Returns how many it compiled.
+pub fn prepare_code(store: &Store, runtime: &Runtime) -> Result<usize, StoreError> {
+    let mut compiled = 0;
+    store.state()?.for_each_code(|code_hash, wasm| {
+        match runtime.vm().prepare_stored(&code_hash, wasm) {
+            Ok(true) => compiled += 1,
+            Ok(false) => {}
+            // Only a change of the deploy rules could do this; executing a call into it will
+            // report the same as a node fault.
+            Err(e) => tracing::error!(%code_hash, "stored code no longer compiles: {e}"),
+        }
+        Ok::<(), StoreError>(())
+    })?;
+    if compiled > 0 {
+        tracing::info!(compiled, "compiled stored contract code that had no usable compiled form");
+    }
+    Ok(compiled)
+}
+
 /// The account at `address` in `state` (the empty account when absent).
 pub fn account_in(state: &dyn StateBackend, address: &Address) -> Result<Account, StateError> {
     match state.get(&account_key(address))? {

@@ -33,9 +33,10 @@ use self::{control::io, producer::Producer};
 use crate::producer::now_ms;
 use crate::{
     chain::{Chain, ChainError, NodeMeta},
+    ledger::prepare_code,
     mempool::MempoolConfig,
     rpc::{RpcConfig, RpcError, RpcServer},
-    store::Store,
+    store::{ArtifactDir, Store},
 };
 
 /// Why the dev chain failed to start.
@@ -119,9 +120,11 @@ impl DevNode {
             }
         };
         fs::create_dir_all(data_dir.join("snapshots")).map_err(io(&data_dir))?;
-        let runtime = Runtime::new(config.chain_id, config.min_gas_price)
+        let artifacts = ArtifactDir::open(&data_dir.join("artifacts")).map_err(io(&data_dir))?;
+        let runtime = Runtime::with_artifacts(config.chain_id, config.min_gas_price, Arc::new(artifacts))
             .map_err(|e| DevError::Runtime(e.to_string()))?;
         let store = open_current(&data_dir)?;
+        prepare_code(&store, &runtime).map_err(ChainError::from)?;
         if store.head().map_err(ChainError::from)?.is_none() {
             let genesis = Genesis {
                 timestamp_ms: now_ms(),

@@ -22,7 +22,7 @@ use weft_types::{
 
 use super::{
     WeftRpc,
-    convert::{chain_error, dry_run_error, event_info, exec_error_info, join_error},
+    convert::{chain_error, dry_run_error, event_info, exec_error_info},
 };
 use crate::{
     chain::ChainEvent,
@@ -93,13 +93,14 @@ impl ContractApiServer for WeftRpc {
         let abi = self.chain.ledger.abi(&contract).map_err(chain_error)?;
         let input = Self::encode_input(abi.as_deref(), Some(&request.method), &request.input, contract)?;
         let ledger = self.chain.ledger.clone();
-        let (caller, method, gas) = (request.caller, request.method.clone(), request.gas_limit);
-        let run = tokio::task::spawn_blocking(move || {
-            estimate::query(&ledger, caller, contract, &method, input, gas)
-        })
-        .await
-        .map_err(join_error)?
-        .map_err(dry_run_error)?;
+        let max_gas = self.config.max_execution_gas;
+        let gas = request.gas_limit.unwrap_or(max_gas).min(max_gas);
+        let (caller, method) = (request.caller, request.method.clone());
+        let run = self
+            .executions
+            .run(move || estimate::query(&ledger, caller, contract, &method, input, gas))
+            .await?
+            .map_err(dry_run_error)?;
         let (height, outcome) = (run.height, run.outcome);
         let m = abi.as_ref().and_then(|a| a.method(&request.method));
         let abi_of = self.abi_of();
@@ -138,9 +139,11 @@ impl ContractApiServer for WeftRpc {
         let (action, target) = self.estimate_action(&request.action)?;
         let ledger = self.chain.ledger.clone();
         let from = request.from;
-        let estimation = tokio::task::spawn_blocking(move || estimate::estimate(&ledger, from, action))
-            .await
-            .map_err(join_error)?
+        let gas = self.config.max_execution_gas;
+        let estimation = self
+            .executions
+            .run(move || estimate::estimate(&ledger, from, action, gas))
+            .await?
             .map_err(dry_run_error)?;
         let receipt = estimation.receipt;
         let (contract, abi, method) = match &target {

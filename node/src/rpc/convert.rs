@@ -9,7 +9,7 @@ use weft_rpc_api::{
     ProposalInfo, ReceiptInfo, TxInfo, TxLocation, VoteInfo,
     codes::{self, err},
 };
-use weft_runtime::TxError;
+use weft_runtime::{RuntimeError, TxError};
 use weft_types::{
     Event, ExecError, Hash, Header, Height, Receipt, SignedTransaction,
     consensus::{BlockRef, Evidence, SignedProposal, SignedVote, Vote},
@@ -297,6 +297,7 @@ pub fn dry_run_error(e: DryRunFailure) -> ErrorObjectOwned {
     match e {
         DryRunFailure::Chain(e) => chain_error(e),
         DryRunFailure::Tx(e) => err(codes::TX_INVALID, e.to_string()),
+        DryRunFailure::Runtime(RuntimeError::NotCompiled(_)) => err(codes::BUSY, e.to_string()),
         DryRunFailure::Runtime(_) => err(codes::NODE_ERROR, e.to_string()),
     }
 }

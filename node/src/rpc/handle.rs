@@ -18,6 +18,7 @@ use weft_types::{Address, Block, Hash, Header, Receipt, receipt::ExecStatus};
 use super::{
     RpcConfig,
     convert::{chain_error, header_info},
+    executions::Executions,
 };
 use crate::{
     chain::{Chain, ChainEvent, SubmitError},
@@ -31,12 +32,14 @@ pub struct WeftRpc {
     pub(super) dev: Option<DevControl>,
     pub(super) config: RpcConfig,
     pub(super) started: std::time::Instant,
+    pub(super) executions: Executions,
 }
 
 impl WeftRpc {
     /// Serves `chain`; `dev` enables the `dev_*` methods.
     pub fn new(chain: Arc<Chain>, dev: Option<DevControl>, config: RpcConfig) -> Self {
-        Self { chain, dev, config, started: std::time::Instant::now() }
+        let executions = Executions::new(config.max_executions, config.execution_wait);
+        Self { chain, dev, config, started: std::time::Instant::now(), executions }
     }
 
     /// Every namespace's methods in one module. The `dev_*` methods are registered on every

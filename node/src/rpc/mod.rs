@@ -11,6 +11,7 @@ mod convert;
 pub mod cors;
 mod dev;
 mod discover;
+mod executions;
 mod handle;
 mod http_subs;
 pub mod metrics;
@@ -69,6 +70,15 @@ pub struct RpcConfig {
     pub max_proof_keys: usize,
     /// Blocks one `dev_mine` call may produce.
     pub max_dev_mine: u32,
+    /// Contract executions (`contract_query`, `contract_estimateGas`) running at once.
+    pub max_executions: usize,
+    /// Contract executions one connection may have in flight.
+    pub max_executions_per_connection: usize,
+    /// How long an execution waits for its turn before it is refused as busy.
+    pub execution_wait: std::time::Duration,
+    /// Gas one query or estimate may use (a transaction's largest limit by default, so that an
+    /// estimate is exact for every transaction).
+    pub max_execution_gas: weft_types::Gas,
     /// Web origins whose pages may call the HTTP endpoint.
     pub cors: CorsOrigins,
 }
@@ -89,6 +99,12 @@ impl Default for RpcConfig {
             default_event_page: 100,
             max_proof_keys: 64,
             max_dev_mine: 1_000,
+            // Two cores on the reference machine; block execution keeps priority by having its
+            // own VM, and these bound what queries take of the CPU.
+            max_executions: 2,
+            max_executions_per_connection: 2,
+            execution_wait: std::time::Duration::from_secs(2),
+            max_execution_gas: weft_types::limits::MAX_TX_GAS,
             cors: CorsOrigins::None,
         }
     }
@@ -119,6 +135,18 @@ pub struct RpcLimits {
     #[arg(long = "rpc-max-batch")]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_batch: Option<u32>,
+    /// Contract executions (queries, estimates) running at once.
+    #[arg(long = "rpc-max-executions")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_executions: Option<u32>,
+    /// Contract executions one connection may have in flight.
+    #[arg(long = "rpc-max-executions-per-connection")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_executions_per_connection: Option<u32>,
+    /// Gas one query or estimate may use.
+    #[arg(long = "rpc-max-execution-gas")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_execution_gas: Option<u64>,
 }
 
 /// A limit set below what the server can work with.
@@ -155,6 +183,15 @@ impl RpcLimits {
         set("max_connections", self.max_connections, 1, &mut config.max_connections)?;
         set("max_subscriptions", self.max_subscriptions, 1, &mut config.max_subscriptions_per_connection)?;
         set("max_batch", self.max_batch, 1, &mut config.max_batch_len)?;
+        let mut executions = config.max_executions as u32;
+        set("max_executions", self.max_executions, 1, &mut executions)?;
+        config.max_executions = executions as usize;
+        let mut per_connection = config.max_executions_per_connection as u32;
+        set("max_executions_per_connection", self.max_executions_per_connection, 1, &mut per_connection)?;
+        config.max_executions_per_connection = per_connection as usize;
+        if let Some(gas) = self.max_execution_gas {
+            config.max_execution_gas = gas.min(weft_types::limits::MAX_TX_GAS);
+        }
         Ok(config)
     }
 }
@@ -183,8 +220,14 @@ impl RpcServer {
             .set_message_buffer_capacity(config.message_buffer)
             .build();
         let max_response_bytes = config.max_response_bytes as usize;
+        let per_connection = config.max_executions_per_connection;
         let middleware = jsonrpsee::server::middleware::rpc::RpcServiceBuilder::new()
-            .layer_fn(move |service| http_subs::HttpSubscriptions { service, max_response_bytes });
+            .layer_fn(move |service| http_subs::HttpSubscriptions { service, max_response_bytes })
+            .layer_fn(move |service| executions::PerConnection {
+                service,
+                in_flight: Default::default(),
+                max: per_connection,
+            });
         let api = WeftRpc::new(chain, dev, config.clone());
         let http =
             tower::ServiceBuilder::new().option_layer(config.cors.layer()).layer(ops::OpsLayer(api.clone()));

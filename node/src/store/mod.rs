@@ -1,5 +1,6 @@
 //! The node's database: blocks, receipts, the transaction index and the committed state (flat
-//! entries and Merkle tree nodes) in one redb file. Nothing else in the project touches redb.
+//! entries and Merkle tree nodes) in one redb file, and compiled contract code in a directory
+//! beside it ([`ArtifactDir`]). Nothing else in the project touches redb.
 //!
 //! # Layout
 //!
@@ -31,6 +32,7 @@
 //! file it trusts). The check reads the whole file, so opening a large store takes time. Stored
 //! values that do not decode are reported as [`StoreError::Corrupt`] when read.
 
+mod artifacts;
 pub mod consensus;
 mod state;
 
@@ -51,6 +53,7 @@ use weft_types::{
     limits::MAX_BLOCK_BYTES,
 };
 
+pub use artifacts::ArtifactDir;
 pub use state::{Layered, StoreState};
 
 /// Version of the store's layout, kept in `meta`; a store of another format is refused.

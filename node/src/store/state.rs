@@ -12,7 +12,7 @@ use weft_runtime::{
     BlockOutput,
     state::{StateBackend, StateError, tree},
 };
-use weft_types::{Hash, Header};
+use weft_types::{Hash, Header, state::CODE_PREFIX};
 
 use super::{At, HEAD_KEY, META, STATE, StoreError, TREE_NODES, db_error, decode_header};
 
@@ -72,6 +72,23 @@ impl StoreState {
     /// head's height plus one.
     pub fn next_version(&self) -> u64 {
         self.version().map_or(0, |version| version + 1)
+    }
+
+    /// Calls `f` with every contract code in this state and its hash, in hash order (what a
+    /// node compiles at start when it lacks the compiled form). Stops at `f`'s first error.
+    pub fn for_each_code<E: From<StoreError>>(
+        &self,
+        mut f: impl FnMut(Hash, &[u8]) -> Result<(), E>,
+    ) -> Result<(), E> {
+        let (from, to) = ([CODE_PREFIX], [CODE_PREFIX + 1]);
+        for entry in self.kv.range(&from[..]..&to[..]).at(&self.path)? {
+            let (key, code) = entry.at(&self.path)?;
+            let hash = key.value().get(1..).and_then(|h| <[u8; 32]>::try_from(h).ok()).ok_or_else(|| {
+                StoreError::Corrupt { path: self.path.clone(), reason: "a code key is not 33 bytes".into() }
+            })?;
+            f(Hash(hash), code.value())?;
+        }
+        Ok(())
     }
 
     fn read(

@@ -40,10 +40,11 @@ use crate::{
     config::{NodeConfig, read_key},
     consensus::{self, Anchor, Core, PersistRecord},
     genesis::GenesisFile,
+    ledger::prepare_code,
     mempool::MempoolConfig,
     net::{self, NetConfig, NetHandle, StatusResponse},
     rpc::{AdminServer, RpcServer},
-    store::{Store, StoreError},
+    store::{ArtifactDir, Store, StoreError},
 };
 
 /// Gossiped transactions waiting for admission at most. More are dropped without blame and
@@ -170,7 +171,10 @@ impl ValidatorNode {
         fs::create_dir_all(&config.data_dir)
             .map_err(|source| ValidatorError::Io { path: config.data_dir.clone(), source })?;
         let store = Store::open(&config.data_dir.join("chain.redb"))?;
-        let runtime = Runtime::new(genesis.chain_id, genesis.min_gas_price)?;
+        let artifacts_dir = config.data_dir.join("artifacts");
+        let artifacts = ArtifactDir::open(&artifacts_dir)
+            .map_err(|source| ValidatorError::Io { path: artifacts_dir, source })?;
+        let runtime = Runtime::with_artifacts(genesis.chain_id, genesis.min_gas_price, Arc::new(artifacts))?;
         let invalid_set = |e: weft_types::consensus::ValidatorSetError| ValidatorError::Setting {
             key: "genesis validators".into(),
             reason: e.to_string(),
@@ -189,6 +193,7 @@ impl ValidatorNode {
                 });
             }
         }
+        prepare_code(&store, &runtime)?;
         let validators = genesis.validator_set().map_err(invalid_set)?;
         let me = address_of(&key);
         let is_validator = validators.contains(&me);

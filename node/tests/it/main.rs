@@ -10,6 +10,7 @@ mod attack;
 mod cluster;
 mod consensus;
 mod crash;
+mod executions;
 mod net;
 mod network;
 mod process;

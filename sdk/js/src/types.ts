@@ -355,4 +355,5 @@ export const ErrorCodes = {
   DEV_ONLY: 3000,
   UNKNOWN_SNAPSHOT: 3001,
   NODE_ERROR: 4000,
+  BUSY: 4001,
 } as const;

@@ -41,6 +41,10 @@ pub const DEV_ONLY: i32 = 3000;
 pub const UNKNOWN_SNAPSHOT: i32 = 3001;
 /// The node failed internally (storage, engine); the message says how.
 pub const NODE_ERROR: i32 = 4000;
+/// The node is at a bound of concurrent work for clients (contract executions, server-wide or
+/// per connection) or has not yet compiled the code a call needs; the message says which.
+/// Retrying later succeeds.
+pub const BUSY: i32 = 4001;
 
 /// An error object with an application code, a message and optional data.
 pub fn error(code: i32, message: impl Into<String>, data: Option<impl Serialize>) -> ErrorObjectOwned {

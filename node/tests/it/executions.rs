@@ -1,0 +1,209 @@
+//! Contract execution for RPC clients is bounded and never takes block production down: many
+//! clients running maximal queries (each seven nested calls deep, then spinning to the gas
+//! limit) get answers or a clear "busy" refusal, while transfers keep being included; and code
+//! compiled once, at upload, is loaded from disk after a restart (rebuilt at start if deleted).
+
+use std::time::{Duration, Instant};
+
+use jsonrpsee_http_client::HttpClientBuilder;
+use jsonrpsee_ws_client::WsClientBuilder;
+use parity_scale_codec::Encode;
+use weft_node::{
+    dev::{DEV_CHAIN_ID, DevConfig, DevNode},
+    rpc::RpcConfig,
+};
+use weft_rpc_api::{
+    Bytes, CallInput, ContractApiClient, QueryRequest, StateApiClient, TxApiClient, TxStatus, codes,
+};
+use weft_types::{
+    Address, Transaction,
+    codec::BoundedBytes,
+    dev::{dev_address, dev_key},
+    limits::MAX_TX_GAS,
+    tx::{Action, address_of},
+};
+
+/// `deep(n)`: calls itself `n` times nested (reentrant), then spins until out of gas (each
+/// caller keeps 1/64 of its gas, so the outermost call ends well).
+fn deep_wasm() -> Vec<u8> {
+    wat::parse_str(
+        r#"(module
+          (import "weft" "input_read" (func $iread (param i32)))
+          (import "weft" "self_address" (func $self (param i32)))
+          (import "weft" "call" (func $call (param i32 i32 i32 i32 i32 i32 i64) (result i32)))
+          (memory (export "memory") 1)
+          (data (i32.const 64) "deep")
+          (func (export "__weft_reentrant"))
+          (func (export "deep")
+            (call $iread (i32.const 0))
+            (if (i32.load8_u (i32.const 0))
+              (then
+                (i32.store8 (i32.const 0) (i32.sub (i32.load8_u (i32.const 0)) (i32.const 1)))
+                (call $self (i32.const 32))
+                (drop (call $call (i32.const 32) (i32.const 64) (i32.const 4) (i32.const 0) (i32.const 1)
+                  (i32.const 128) (i64.const 0))))
+              (else (loop $l (br $l))))))"#,
+    )
+    .unwrap()
+}
+
+fn sign(who: &str, nonce: u64, action: Action) -> Vec<u8> {
+    let key = dev_key(who);
+    Transaction {
+        chain_id: DEV_CHAIN_ID,
+        sender: address_of(&key),
+        nonce,
+        gas_limit: 50_000_000,
+        gas_price: 1,
+        action,
+    }
+    .sign(&key)
+    .encode()
+}
+
+/// Submits `tx` and waits until it is finalized; returns how long that took.
+async fn finalize(
+    ws: &jsonrpsee_ws_client::WsClient,
+    http: &jsonrpsee_http_client::HttpClient,
+    tx: Vec<u8>,
+) -> Duration {
+    let started = Instant::now();
+    let hash = http.tx_submit(Bytes(tx)).await.unwrap();
+    let mut sub = ws.tx_subscribe_status(hash).await.unwrap();
+    loop {
+        match tokio::time::timeout(Duration::from_secs(30), sub.next()).await.unwrap().unwrap().unwrap() {
+            TxStatus::Finalized { .. } => return started.elapsed(),
+            TxStatus::Dropped { reason } => panic!("dropped: {reason}"),
+            _ => {}
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn saturating_queries_are_bounded_and_blocks_keep_coming() {
+    let rpc = RpcConfig {
+        max_executions: 2,
+        max_executions_per_connection: 1,
+        execution_wait: Duration::from_millis(300),
+        ..RpcConfig::default()
+    };
+    let node =
+        DevNode::start(DevConfig { rpc_addr: "127.0.0.1:0".parse().unwrap(), rpc, ..DevConfig::default() })
+            .await
+            .unwrap();
+    let url = node.rpc_addr();
+    let http = HttpClientBuilder::default().build(format!("http://{url}")).unwrap();
+    let ws = WsClientBuilder::default().build(format!("ws://{url}")).await.unwrap();
+
+    let wasm = deep_wasm();
+    let code_hash = weft_types::sha3_256(&wasm);
+    let upload = Action::UploadCode { code: BoundedBytes::new(wasm).unwrap() };
+    finalize(&ws, &http, sign("alice", 0, upload)).await;
+    let salt = BoundedBytes::new(vec![]).unwrap();
+    let instantiate =
+        Action::Instantiate { code_hash, args: BoundedBytes::new(vec![]).unwrap(), value: 0, salt };
+    finalize(&ws, &http, sign("alice", 1, instantiate)).await;
+    let contract = Address::contract(&dev_address("alice"), &code_hash, &[]);
+
+    // 20 WebSocket clients, each keeping two maximal queries in flight, for the whole test: 40
+    // executions of 8 frames each would need more instances than a VM pool holds (256).
+    let deadline = Instant::now() + Duration::from_secs(8);
+    let mut clients = Vec::new();
+    for _ in 0..20 {
+        let client = WsClientBuilder::default().build(format!("ws://{url}")).await.unwrap();
+        clients.push(std::sync::Arc::new(client));
+    }
+    let mut load = Vec::new();
+    for client in clients.iter().flat_map(|c| [c.clone(), c.clone()]) {
+        load.push(tokio::spawn(async move {
+            let (mut answered, mut busy) = (0, 0);
+            while Instant::now() < deadline {
+                let request = QueryRequest {
+                    contract,
+                    method: "deep".into(),
+                    input: CallInput { args: None, input: Some(Bytes(vec![7])) },
+                    caller: None,
+                    gas_limit: Some(MAX_TX_GAS),
+                };
+                match client.contract_query(request).await {
+                    Ok(result) => {
+                        assert!(result.gas_used > MAX_TX_GAS / 2, "the query ran: {result:?}");
+                        answered += 1;
+                    }
+                    Err(jsonrpsee::core::client::Error::Call(e)) if e.code() == codes::BUSY => {
+                        assert!(e.message().contains("limit"), "{}", e.message());
+                        busy += 1;
+                    }
+                    Err(e) => panic!("unexpected answer: {e}"),
+                }
+            }
+            (answered, busy)
+        }));
+    }
+
+    // Transfers keep being included, each promptly, while the queries saturate their bounds.
+    let dave = dev_address("dave");
+    let mut slowest = Duration::ZERO;
+    for nonce in 0..5 {
+        let transfer = Action::Transfer { to: dave, amount: 1 };
+        slowest = slowest.max(finalize(&ws, &http, sign("bob", nonce, transfer)).await);
+    }
+    let (mut answered, mut busy) = (0, 0);
+    for task in load {
+        let (a, b) = task.await.unwrap();
+        answered += a;
+        busy += b;
+    }
+    assert!(answered > 0, "queries are served");
+    assert!(busy > 0, "and the ones over the bounds are refused as busy");
+    assert!(slowest < Duration::from_secs(5), "a transfer took {slowest:?} under query load");
+    assert_eq!(http.state_get_account(dev_address("bob")).await.unwrap().nonce, 5);
+    node.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restarted_node_loads_compiled_code_from_disk_and_rebuilds_what_was_deleted() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = || DevConfig {
+        rpc_addr: "127.0.0.1:0".parse().unwrap(),
+        data_dir: Some(dir.path().to_path_buf()),
+        ..DevConfig::default()
+    };
+    let query = |contract| QueryRequest {
+        contract,
+        method: "deep".into(),
+        input: CallInput { args: None, input: Some(Bytes(vec![1])) },
+        caller: None,
+        gas_limit: Some(1_000_000),
+    };
+    let node = DevNode::start(config()).await.unwrap();
+    let url = node.rpc_addr();
+    let http = HttpClientBuilder::default().build(format!("http://{url}")).unwrap();
+    let ws = WsClientBuilder::default().build(format!("ws://{url}")).await.unwrap();
+    let wasm = deep_wasm();
+    let code_hash = weft_types::sha3_256(&wasm);
+    finalize(&ws, &http, sign("alice", 0, Action::UploadCode { code: BoundedBytes::new(wasm).unwrap() }))
+        .await;
+    let salt = BoundedBytes::new(vec![]).unwrap();
+    let instantiate =
+        Action::Instantiate { code_hash, args: BoundedBytes::new(vec![]).unwrap(), value: 0, salt };
+    finalize(&ws, &http, sign("alice", 1, instantiate)).await;
+    let contract = Address::contract(&dev_address("alice"), &code_hash, &[]);
+    let before = http.contract_query(query(contract)).await.unwrap();
+    assert_eq!(node.chain().ledger.runtime().vm().compiled(), 1, "the upload compiled the code");
+    node.shutdown().await;
+
+    for (deleted, compiled_at_start) in [(false, 0), (true, 1)] {
+        if deleted {
+            std::fs::remove_dir_all(dir.path().join("artifacts")).unwrap();
+        }
+        let node = DevNode::start(config()).await.unwrap();
+        let vm = node.chain().ledger.runtime().vm().clone();
+        assert_eq!(vm.compiled(), compiled_at_start, "artifacts deleted: {deleted}");
+        let http = HttpClientBuilder::default().build(format!("http://{}", node.rpc_addr())).unwrap();
+        let after = http.contract_query(query(contract)).await.unwrap();
+        assert_eq!(after.gas_used, before.gas_used);
+        assert_eq!(vm.compiled(), compiled_at_start, "queries and their nested calls compile nothing");
+        node.shutdown().await;
+    }
+}
