@@ -96,8 +96,15 @@ impl Chain {
     /// A signed transaction with the next nonce, admitted (decoded, signature checked) as the
     /// mempool admits it. Transactions must then be included in the order they were made.
     fn tx(&mut self, action: Action, gas_limit: u64) -> VerifiedTx {
-        let tx = Transaction { chain_id: CHAIN_ID, sender: self.sender, nonce: self.nonce, gas_limit, gas_price: 1, action }
-            .sign(&self.key);
+        let tx = Transaction {
+            chain_id: CHAIN_ID,
+            sender: self.sender,
+            nonce: self.nonce,
+            gas_limit,
+            gas_price: 1,
+            action,
+        }
+        .sign(&self.key);
         self.nonce += 1;
         self.rt.admit(&tx.encode()).unwrap()
     }
@@ -132,7 +139,8 @@ impl Chain {
         let start = Instant::now();
         let out = b.finish().unwrap();
         t.finish = start.elapsed();
-        t.kv_bytes = out.changes.kv.iter().map(|(k, v)| (k.len() + v.as_ref().map_or(0, Vec::len)) as u64).sum();
+        t.kv_bytes =
+            out.changes.kv.iter().map(|(k, v)| (k.len() + v.as_ref().map_or(0, Vec::len)) as u64).sum();
         t.node_bytes = out.changes.nodes.values().map(|v| v.as_ref().map_or(0, Vec::len) as u64).sum();
         Arc::make_mut(&mut self.state).apply(&out.changes);
         self.head = out.block.header;
@@ -416,7 +424,8 @@ enum BigModule {
 }
 
 impl BigModule {
-    const ALL: [BigModule; 4] = [BigModule::Calls, BigModule::ManyFunctions, BigModule::BrTables, BigModule::Locals];
+    const ALL: [BigModule; 4] =
+        [BigModule::Calls, BigModule::ManyFunctions, BigModule::BrTables, BigModule::Locals];
 
     fn name(self) -> &'static str {
         match self {
@@ -781,7 +790,10 @@ fn suite() -> Table {
     });
     let us = t.exec.as_secs_f64() * 1e6 / 20_000.0;
     rows.push(Row::from("5. sha3_256 of 32 B x20000", &t, format!("{us:.2} us/call")));
-    for (label, len, n) in [("5. ed25519_verify 64 KiB msg x300", MAX_VERIFY_MESSAGE_BYTES, 300u64), ("5. ed25519_verify 32 B msg x2000", 32, 2000)] {
+    for (label, len, n) in [
+        ("5. ed25519_verify 64 KiB msg x300", MAX_VERIFY_MESSAGE_BYTES, 300u64),
+        ("5. ed25519_verify 32 B msg x2000", 32, 2000),
+    ] {
         let signer = SigningKey::from_bytes(&[3; 32]);
         let sig = signer.sign(&vec![0u8; len]);
         let mut input = sig.to_bytes().to_vec();
@@ -803,7 +815,11 @@ fn suite() -> Table {
         chain.block(&[tx])
     });
     let us = (t.exec + t.finish).as_secs_f64() * 1e6 / 1000.0;
-    rows.push(Row::from("5. storage_write 128 B key + 16 KiB value, new x1000", &t, format!("{us:.1} us/write incl. root")));
+    rows.push(Row::from(
+        "5. storage_write 128 B key + 16 KiB value, new x1000",
+        &t,
+        format!("{us:.1} us/write incl. root"),
+    ));
     let t = best(|_| {
         let tx = chain.call(kitchen, "swrite", args(&[1000, kmax, vmax, next_key, 0]), g);
         chain.block(&[tx])
@@ -823,7 +839,13 @@ fn suite() -> Table {
     rows.push(Row::from("5. storage_read absent 32 B keys x20000", &t, format!("{us:.2} us/read")));
 
     // 6. Storage writes and deletions in a large state.
-    let big = chain.deploy(wat::parse_str(kitchen_wat().replace("(data (i32.const 60000) \"m\")", "(data (i32.const 60000) \"m\") (data (i32.const 60100) \"big\")")).unwrap());
+    let big = chain.deploy(
+        wat::parse_str(kitchen_wat().replace(
+            "(data (i32.const 60000) \"m\")",
+            "(data (i32.const 60000) \"m\") (data (i32.const 60100) \"big\")",
+        ))
+        .unwrap(),
+    );
     let start = Instant::now();
     chain.populate(&big, LARGE_STATE_KEYS);
     println!("(populated {LARGE_STATE_KEYS} keys in {:.1} s)", start.elapsed().as_secs_f64());
@@ -835,7 +857,11 @@ fn suite() -> Table {
         chain.block(&[tx])
     });
     let us = (t.exec + t.finish).as_secs_f64() * 1e6 / n as f64;
-    rows.push(Row::from("6. 1M-key state: insert 32 B key + 8 B x20000", &t, format!("{us:.1} us/write incl. root")));
+    rows.push(Row::from(
+        "6. 1M-key state: insert 32 B key + 8 B x20000",
+        &t,
+        format!("{us:.1} us/write incl. root"),
+    ));
     let mut existing = 0u64;
     let t = best(|_| {
         existing += n;
@@ -856,7 +882,11 @@ fn suite() -> Table {
         chain.block(&[tx])
     });
     let us = (t.exec + t.finish).as_secs_f64() * 1e6 / n as f64;
-    rows.push(Row::from("6. other contract (same global tree): insert x20000", &t, format!("{us:.1} us/write incl. root")));
+    rows.push(Row::from(
+        "6. other contract (same global tree): insert x20000",
+        &t,
+        format!("{us:.1} us/write incl. root"),
+    ));
 
     // 7. Maximal events and return data.
     let t = best(|_| {
@@ -960,10 +990,20 @@ fn kernels() -> Vec<Kernel> {
         k("i32.div_u (chain, y=1)", "(local.set $a (i32.div_u (local.get $a) (local.get $b))) ", false, 1),
         k("i32.add (chain)", "(local.set $a (i32.add (local.get $a) (local.get $b))) ", false, 1),
         k("i32.mul (chain)", "(local.set $a (i32.mul (local.get $a) (local.get $b))) ", false, 1),
-        k("i64.xor/shl/rotl mix (chain)", "local.get $y i64.rotl local.get $y i64.xor local.get $y i64.shl ", true, 1),
+        k(
+            "i64.xor/shl/rotl mix (chain)",
+            "local.get $y i64.rotl local.get $y i64.xor local.get $y i64.shl ",
+            true,
+            1,
+        ),
         k("local.get/set shuffle", "(local.set $y (local.get $x)) (local.set $x (local.get $y)) ", false, 1),
         k("global.get/add/set", "(global.set $g (i64.add (global.get $g) (i64.const 1))) ", false, 1),
-        k("i64.load+store same slot", "(i64.store (i32.const 64) (i64.add (i64.load (i32.const 64)) (local.get $y))) ", false, 1),
+        k(
+            "i64.load+store same slot",
+            "(i64.store (i32.const 64) (i64.add (i64.load (i32.const 64)) (local.get $y))) ",
+            false,
+            1,
+        ),
         k(
             "random i32.store 16 MiB (LCG)",
             "(i32.store (i32.and (local.tee $a (i32.add (i32.mul (local.get $a) (i32.const 1103515245)) (i32.const 12345))) (i32.const 0xfffffc)) (local.get $b)) ",
@@ -996,15 +1036,30 @@ fn kernels() -> Vec<Kernel> {
             1,
         ),
         k("call (empty callee, instrumented)", "(call $e) ", false, 1),
-        k("call_indirect (empty callee)", "(call_indirect (type $v) (i32.and (local.get $a) (i32.const 15))) ", false, 1),
+        k(
+            "call_indirect (empty callee)",
+            "(call_indirect (type $v) (i32.and (local.get $a) (i32.const 15))) ",
+            false,
+            1,
+        ),
         k("memory.grow 0", "(drop (memory.grow (i32.const 0))) ", false, 1),
         k("memory.size", "(local.set $b (i32.add (local.get $b) (memory.size))) ", false, 1),
         k("f64.add (chain)", "(local.set $f (f64.add (local.get $f) (local.get $h))) ", false, 1),
         k("f64.mul (chain)", "(local.set $f (f64.mul (local.get $f) (local.get $h))) ", false, 1),
         k("f64.div (chain)", "(local.set $f (f64.div (local.get $f) (local.get $h))) ", false, 1),
         k("f64.sqrt (chain)", "(local.set $f (f64.sqrt (local.get $f))) ", false, 1),
-        k("f64.nearest (chain)", "(local.set $f (f64.add (f64.nearest (local.get $f)) (local.get $h))) ", false, 1),
-        k("i64.trunc_f64_s + convert (chain)", "(local.set $f (f64.convert_i64_s (i64.trunc_f64_s (local.get $f)))) ", false, 1),
+        k(
+            "f64.nearest (chain)",
+            "(local.set $f (f64.add (f64.nearest (local.get $f)) (local.get $h))) ",
+            false,
+            1,
+        ),
+        k(
+            "i64.trunc_f64_s + convert (chain)",
+            "(local.set $f (f64.convert_i64_s (i64.trunc_f64_s (local.get $f)))) ",
+            false,
+            1,
+        ),
     ]
 }
 

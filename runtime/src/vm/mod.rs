@@ -134,7 +134,10 @@ pub fn operator_cost() -> OperatorCost {
     #[rustfmt::skip]
     cost!(c, 3, I32Load, I64Load, F32Load, F64Load, I32Load8S, I32Load8U, I32Load16S, I32Load16U,
         I64Load8S, I64Load8U, I64Load16S, I64Load16U, I64Load32S, I64Load32U);
-    cost!(c, 2, I32Store, I64Store, F32Store, F64Store, I32Store8, I32Store16, I64Store8, I64Store16, I64Store32);
+    cost!(
+        c, 2, I32Store, I64Store, F32Store, F64Store, I32Store8, I32Store16, I64Store8, I64Store16,
+        I64Store32
+    );
     cost!(c, 4, I32DivS, I32DivU, I32RemS, I32RemU);
     cost!(c, 8, I64DivS, I64DivU, I64RemS, I64RemU);
     cost!(c, 2, F32Add, F32Sub, F32Mul, F64Add, F64Sub, F64Mul);
