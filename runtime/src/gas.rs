@@ -57,7 +57,8 @@ pub struct GasSchedule {
 
 /// The schedule in force.
 pub const SCHEDULE: GasSchedule = GasSchedule {
-    version: 1,
+    // 2: wasm operators priced by `vm::operator_cost` instead of 1 each.
+    version: 2,
     tx_base: 20_000,
     tx_byte: 10,
     upload_byte: 200,
