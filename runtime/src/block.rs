@@ -14,7 +14,10 @@ use weft_types::{
     block::{receipts_root, tx_root, tx_root_of_hashes},
     codec::BoundedVec,
     consensus::ValidatorSet,
-    limits::{MAX_BLOCK_BYTES, MAX_BLOCK_GAS, MAX_BLOCK_TXS, MAX_TX_BYTES, MAX_TX_GAS},
+    limits::{
+        MAX_BLOCK_BYTES, MAX_BLOCK_GAS, MAX_BLOCK_RECEIPT_BYTES, MAX_BLOCK_TXS, MAX_TX_BYTES, MAX_TX_GAS,
+        MAX_TX_RECEIPT_BYTES,
+    },
     sha3_256,
     state::{VALIDATORS_KEY, account_key},
 };
@@ -65,6 +68,8 @@ pub struct BlockBuilder {
     receipts: Vec<Receipt>,
     gas_used: Gas,
     bytes: usize,
+    /// Encoded bytes of the receipts so far.
+    receipt_bytes: usize,
 }
 
 impl BlockBuilder {
@@ -86,6 +91,7 @@ impl BlockBuilder {
             receipts: Vec::new(),
             gas_used: 0,
             bytes: 0,
+            receipt_bytes: 0,
         }
     }
 
@@ -132,6 +138,11 @@ impl BlockBuilder {
         if self.bytes + encoded_len > MAX_BLOCK_BYTES - 1024 {
             return Err(PushError::BlockFull("MAX_BLOCK_BYTES reached"));
         }
+        // Checked before execution, like the gas limit: whatever the transaction does, its
+        // receipt fits.
+        if self.receipt_bytes + MAX_TX_RECEIPT_BYTES > MAX_BLOCK_RECEIPT_BYTES {
+            return Err(PushError::BlockFull("MAX_BLOCK_RECEIPT_BYTES reached"));
+        }
         let Some(ctx) = self.ctx.take() else {
             return Err(RuntimeError::Engine("block builder used after a node fault".into()).into());
         };
@@ -148,6 +159,7 @@ impl BlockBuilder {
         self.ctx = Some(ctx);
         self.gas_used += receipt.gas_used;
         self.bytes += encoded_len;
+        self.receipt_bytes += receipt.encoded_size();
         self.txs.push(signed);
         self.receipts.push(receipt);
         Ok(self.receipts.last().unwrap_or_else(|| unreachable!("a receipt was just pushed")))

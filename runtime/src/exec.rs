@@ -13,7 +13,7 @@ use weft_types::{
     abi::CONSTRUCTOR,
     limits::{MAX_CALL_DEPTH, wasm::MAX_STACK_UNITS},
     sha3_256,
-    state::{code_key, storage_key},
+    state::{account_key, code_key, storage_key},
 };
 
 use crate::{
@@ -72,6 +72,10 @@ impl TxCtx {
 impl Host for TxCtx {
     fn balance(&self, account: &Address) -> Result<Amount, StateError> {
         Ok(self.overlay.account(account)?.balance)
+    }
+
+    fn account_exists(&self, account: &Address) -> Result<bool, StateError> {
+        Ok(self.overlay.get(&account_key(account))?.is_some())
     }
 
     fn storage_get(&self, contract: &Address, key: &[u8]) -> Result<Option<Vec<u8>>, StateError> {
@@ -286,7 +290,8 @@ pub(crate) fn execute_tx(
     let mut created = None;
     let (mut tx, result) = match &t.action {
         Action::Transfer { to, amount } => {
-            let r = match meter.charge(SCHEDULE.transfer) {
+            let new_account = if tx.account_exists(to)? { 0 } else { SCHEDULE.new_account };
+            let r = match meter.charge(SCHEDULE.transfer.saturating_add(new_account)) {
                 Err(_) => Err(ExecError::OutOfGas),
                 Ok(()) => move_balance(&mut tx.overlay, &sender, to, *amount)?,
             };

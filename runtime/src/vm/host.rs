@@ -52,6 +52,8 @@ pub trait Host: Sized + 'static {
     fn block_height(&self) -> u64;
     /// Consensus timestamp of the block being built.
     fn block_timestamp_ms(&self) -> u64;
+    /// Whether `account` exists (has ever been credited, or is a contract).
+    fn account_exists(&self, account: &Address) -> Result<bool, StateError>;
     /// Moves `amount` from `from` to `to`. The outer error is a node fault; the inner one the
     /// contract's.
     fn transfer(
@@ -283,14 +285,14 @@ pub fn link<H: Host>(linker: &mut Linker<HostData<H>>) -> R<()> {
     linker.func_wrap(m, "set_return", move |mut c: C<'_, H>, ptr: i32, l: i32| -> R<()> {
         charge(&mut c, base)?;
         check_len(l, LimitKind::ReturnData, MAX_RETURN_DATA_BYTES)?;
-        charge_bytes(&mut c, SCHEDULE.host_byte, len(l))?;
+        charge_bytes(&mut c, SCHEDULE.host_byte + SCHEDULE.return_byte, len(l))?;
         c.data_mut().frame.output = read(&c, ptr, len(l))?;
         Ok(())
     })?;
     linker.func_wrap(m, "revert", move |mut c: C<'_, H>, ptr: i32, l: i32| -> R<()> {
         charge(&mut c, base)?;
         check_len(l, LimitKind::ReturnData, MAX_RETURN_DATA_BYTES)?;
-        charge_bytes(&mut c, SCHEDULE.host_byte, len(l))?;
+        charge_bytes(&mut c, SCHEDULE.host_byte + SCHEDULE.return_byte, len(l))?;
         abort(HostAbort::Revert(read(&c, ptr, len(l))?))
     })?;
     linker.func_wrap(m, "caller", move |mut c: C<'_, H>, out: i32| -> R<()> {
@@ -407,6 +409,9 @@ pub fn link<H: Host>(linker: &mut Linker<HostData<H>>) -> R<()> {
         charge(&mut c, base + SCHEDULE.transfer)?;
         let to = Address(read_array(&c, to)?);
         let amount = u128::from_le_bytes(read_array(&c, amount)?);
+        if !host(&mut c)?.account_exists(&to).map_err(state_err)? {
+            charge(&mut c, SCHEDULE.new_account)?;
+        }
         let from = c.data().frame.contract;
         let result = host(&mut c)?
             .transfer(&from, &to, amount)

@@ -8,7 +8,8 @@
 //! are statically dispatched.
 //!
 //! Determinism settings, all here:
-//! - fuel metering on: gas is fuel, and running out of it is the only out-of-gas;
+//! - fuel metering on: gas is fuel, and running out of it is the only out-of-gas; each
+//!   operator's fuel is [`operator_cost`];
 //! - floats allowed, with NaN canonicalization, so every float result is bit-identical on every
 //!   machine (IEEE 754 arithmetic is otherwise deterministic; only NaN payloads vary);
 //! - only WebAssembly 1.0 + mutable globals (the `wasm32v1-none` target): no threads, SIMD,
@@ -32,7 +33,8 @@ use std::{
 };
 
 use wasmtime::{
-    Config, Enabled, Engine, InstanceAllocationStrategy, InstancePre, Linker, Module, PoolingAllocationConfig,
+    Config, Enabled, Engine, InstanceAllocationStrategy, InstancePre, Linker, Module, OperatorCost,
+    PoolingAllocationConfig,
 };
 use weft_types::{Hash, limits::wasm::MAX_MEMORY_PAGES};
 
@@ -81,6 +83,7 @@ pub fn engine_config(metered: bool, instances: u32) -> Config {
     let mut config = Config::new();
     config
         .consume_fuel(metered)
+        .operator_cost(operator_cost())
         .cranelift_nan_canonicalization(true)
         .max_wasm_stack(MAX_WASM_STACK)
         .wasm_simd(false)
@@ -119,6 +122,65 @@ impl Role {
             Role::Queries => 128,
         }
     }
+}
+
+/// Sets each listed operator's cost in an [`OperatorCost`] table.
+macro_rules! cost {
+    ($table:ident, $cost:expr, $($op:ident),+ $(,)?) => { $( $table.$op = $cost; )+ };
+}
+
+/// Gas (fuel) of each wasm operator: a protocol constant, like the schedule in `gas`, aiming at
+/// ≤ 2 ns per gas for any operator mix on the reference machine, with typical code staying near
+/// one gas per operator.
+///
+/// It starts from wasmtime's default (1 per operator; 0 for `nop`, `drop`, `block`, `loop`,
+/// `else`, `end`, `return` and `unreachable`, which do no work of their own) and raises only
+/// operators that one instruction can make slow. The figures are from
+/// `benches/adversarial.rs` (`-- ops` for single operators, the suite for whole contracts) on
+/// the 2-core Xeon development machine; dependent chains, so latency, not throughput:
+/// - integer `div`/`rem`: 4.2 ns (i64.div_u, 64-bit quotient) to 5.3 ns (i64.rem_s), 3.3 ns for
+///   i32; a chain costs 2 gas per division at weight 1, so 2.5 ns/gas. Older cores (Skylake) take
+///   up to ~90 cycles for a 64-bit division, hence 8 for i64 and 4 for i32;
+/// - float `div`/`sqrt`: 6.4–6.5 ns each (NaN canonicalization adds a compare and select to
+///   every float result), and `sqrt` chains at one operator each; `ceil`/`floor`/`trunc`/
+///   `nearest` ~5.5 ns; `add`/`sub`/`mul` ~3.3 ns; conversions ~1.6 ns;
+/// - loads: a dependent chain of random `i32.load`s (one operator each) costs 2.3 ns within
+///   64 KiB, 5.8 ns within 1 MiB, 25 ns within 4 MiB and 136 ns within 16 MiB (cache and TLB
+///   misses). No static weight covers 16 MiB at ≤ 2 ns/gas without making every load ~70 gas;
+///   weight 3 covers a memory of up to 1 MiB (1.6 ns/gas), which is why the benchmark's report
+///   proposes `MAX_MEMORY_PAGES = 16`. Random stores are throughput-bound (5.8 ns over 16 MiB
+///   with the address arithmetic they need), hence 2;
+/// - `memory.grow` is a call into the runtime, 19 ns even for 0 pages; the pages themselves are
+///   charged by the limiter (`SCHEDULE.memory_page`), so the per-page variable cost stays 0;
+/// - `br_table` with an unpredictable index costs a mispredicted indirect jump (~7 ns);
+///   `call_indirect` adds a bounds and signature check to a call (a direct call already costs
+///   ~14 gas with the stack instrumentation around it, 1.6 ns).
+///
+/// Everything else stays at 1: integer arithmetic (0.26 ns, `mul` 0.8 ns), locals and globals
+/// (locals may spill with many of them live, so not 0), `br`/`br_if`, calls.
+pub fn operator_cost() -> OperatorCost {
+    let mut c = OperatorCost::new();
+    #[rustfmt::skip]
+    cost!(c, 3, I32Load, I64Load, F32Load, F64Load, I32Load8S, I32Load8U, I32Load16S, I32Load16U,
+        I64Load8S, I64Load8U, I64Load16S, I64Load16U, I64Load32S, I64Load32U);
+    cost!(
+        c, 2, I32Store, I64Store, F32Store, F64Store, I32Store8, I32Store16, I64Store8, I64Store16,
+        I64Store32
+    );
+    cost!(c, 4, I32DivS, I32DivU, I32RemS, I32RemU);
+    cost!(c, 8, I64DivS, I64DivU, I64RemS, I64RemU);
+    cost!(c, 2, F32Add, F32Sub, F32Mul, F64Add, F64Sub, F64Mul);
+    cost!(c, 6, F32Div, F32Sqrt, F64Div, F64Sqrt);
+    cost!(c, 3, F32Min, F32Max, F64Min, F64Max);
+    cost!(c, 4, F32Ceil, F32Floor, F32Trunc, F32Nearest, F64Ceil, F64Floor, F64Trunc, F64Nearest);
+    #[rustfmt::skip]
+    cost!(c, 3, I32TruncF32S, I32TruncF32U, I32TruncF64S, I32TruncF64U, I64TruncF32S, I64TruncF32U,
+        I64TruncF64S, I64TruncF64U, F32ConvertI32S, F32ConvertI32U, F32ConvertI64S, F32ConvertI64U,
+        F64ConvertI32S, F64ConvertI32U, F64ConvertI64S, F64ConvertI64U, F32DemoteF64, F64PromoteF32);
+    cost!(c, 40, MemoryGrow);
+    cost!(c, 4, BrTable);
+    cost!(c, 2, CallIndirect);
+    c
 }
 
 /// A module ready to instantiate, with what validation learned about it.

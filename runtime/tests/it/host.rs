@@ -109,10 +109,79 @@ fn memory_growth_stops_at_the_limit_and_is_paid_for() {
     let r = c.call(1, probe, "grow", &[]);
     let old = i32::from_le_bytes(r.return_data[..4].try_into().unwrap());
     let refused = i32::from_le_bytes(r.return_data[4..].try_into().unwrap());
-    assert_eq!((old, refused), (1, -1), "256 pages allowed, the 257th refused");
+    assert_eq!((old, refused), (1, -1), "16 pages allowed, the 17th refused");
     let small = c.call(1, probe, "env", &[]);
     assert!(
-        r.gas_used - small.gas_used > 254 * weft_runtime::gas::SCHEDULE.memory_page,
-        "255 new pages are paid"
+        r.gas_used - small.gas_used > 14 * weft_runtime::gas::SCHEDULE.memory_page,
+        "15 new pages are paid"
     );
+}
+
+#[test]
+fn paying_a_new_account_costs_its_creation_natively_and_from_a_contract() {
+    let mut c = Chain::new();
+    let counter = c.deploy(&wat::counter());
+    let fund = c.run(0, weft_types::Action::Transfer { to: counter, amount: 1_000 });
+    assert!(fund.is_success());
+    let pay = |to: weft_types::Address| [&to.0[..], &1u128.to_le_bytes()[..]].concat();
+    let existing = c.call(1, counter, "pay", &pay(c.addr(2)));
+    let fresh = c.call(1, counter, "pay", &pay(weft_types::Address([0x42; 32])));
+    assert!(existing.is_success() && fresh.is_success());
+    let new_account = weft_runtime::gas::SCHEDULE.new_account;
+    assert_eq!(fresh.gas_used - existing.gas_used, new_account, "from a contract");
+    let existing = c.run(0, weft_types::Action::Transfer { to: c.addr(2), amount: 1 });
+    let fresh = c.run(0, weft_types::Action::Transfer { to: weft_types::Address([0x43; 32]), amount: 1 });
+    assert_eq!(fresh.gas_used - existing.gas_used, new_account, "natively");
+}
+
+/// Emits the most events a transaction may: 256 of 4 topics and 4 KiB each.
+fn event_spammer() -> String {
+    r#"(module
+      (import "weft" "emit_event" (func $emit (param i32 i32 i32 i32)))
+      (memory (export "memory") 1)
+      (func (export "spam") (local $i i32)
+        (loop $l
+          (call $emit (i32.const 0) (i32.const 4) (i32.const 1024) (i32.const 4096))
+          (local.set $i (i32.add (local.get $i) (i32.const 1)))
+          (br_if $l (i32.lt_u (local.get $i) (i32.const 256))))))"#
+        .to_owned()
+}
+
+#[test]
+fn a_block_holds_receipts_up_to_its_byte_limit() {
+    use parity_scale_codec::Encode;
+    use weft_types::limits::{MAX_BLOCK_RECEIPT_BYTES, MAX_TX_RECEIPT_BYTES};
+    let mut c = Chain::new();
+    let spammer = c.deploy(&event_spammer());
+    let sender = c.addr(1);
+    let mut builder = c.builder();
+    let nonce = c.account(&sender).nonce;
+    let mut included = Vec::new();
+    let refusal = loop {
+        let tx = weft_types::Transaction {
+            chain_id: crate::support::CHAIN_ID,
+            sender,
+            nonce: nonce + included.len() as u64,
+            gas_limit: crate::support::GAS_LIMIT,
+            gas_price: 1,
+            action: crate::support::call(spammer, "spam", &[], 0),
+        }
+        .sign(&c.keys[1]);
+        match builder.push(tx) {
+            Ok(r) => {
+                assert!(r.is_success(), "{:?}", r.status);
+                included.push(r.encoded_size());
+            }
+            Err(e) => break e,
+        }
+    };
+    assert!(
+        matches!(refusal, weft_runtime::PushError::BlockFull("MAX_BLOCK_RECEIPT_BYTES reached")),
+        "{refusal}"
+    );
+    let total: usize = included.iter().sum();
+    assert!(included.iter().all(|&b| b > 1_000_000 && b <= MAX_TX_RECEIPT_BYTES), "{included:?}");
+    assert!(total <= MAX_BLOCK_RECEIPT_BYTES && total + MAX_TX_RECEIPT_BYTES > MAX_BLOCK_RECEIPT_BYTES);
+    let out = builder.finish().unwrap();
+    assert_eq!(out.receipts.iter().map(|r| r.encode().len()).sum::<usize>(), total);
 }

@@ -212,7 +212,7 @@ pub fn host_probe() -> String {
       (func (export "huge_key")
         (call $swrite (i32.const 0) (i32.const 129) (i32.const 0) (i32.const 1)))
       (func (export "grow")
-        (i32.store (i32.const 0) (memory.grow (i32.const 255)))
+        (i32.store (i32.const 0) (memory.grow (i32.const 15)))
         (i32.store (i32.const 4) (memory.grow (i32.const 1)))
         (call $ret (i32.const 0) (i32.const 8)))
     )"#
@@ -220,7 +220,8 @@ pub fn host_probe() -> String {
 }
 
 /// A contract whose `scribble` returns what it finds in memory (the data segment at 100, zeros
-/// at 200, the memory size, and a word in pages it grows past the first 1 MiB), then overwrites
+/// at 200, the memory size, and a word in a page it grows past the first 256 KiB, which the pool
+/// resets differently), then overwrites
 /// all of it: each call must find the module's initial memory again.
 pub fn scribbler() -> String {
     r#"(module
@@ -231,11 +232,11 @@ pub fn scribbler() -> String {
         (i32.store (i32.const 4096) (i32.load (i32.const 100)))
         (i64.store (i32.const 4100) (i64.load (i32.const 200)))
         (i32.store (i32.const 4108) (memory.size))
-        (drop (memory.grow (i32.const 20)))
-        (i64.store (i32.const 4112) (i64.load (i32.const 1310720)))
+        (drop (memory.grow (i32.const 15)))
+        (i64.store (i32.const 4112) (i64.load (i32.const 983040)))
         (i32.store (i32.const 100) (i32.const -1))
         (i64.store (i32.const 200) (i64.const -1))
-        (i64.store (i32.const 1310720) (i64.const -1))
+        (i64.store (i32.const 983040) (i64.const -1))
         (call $ret (i32.const 4096) (i32.const 24))))"#
         .to_string()
 }

@@ -675,8 +675,16 @@ fn with_memory(minimum: u64, maximum: Option<u64>) -> Vec<u8> {
 fn max_memory_pages() {
     assert_prepares(&with_memory(lim::MAX_MEMORY_PAGES, Some(lim::MAX_MEMORY_PAGES)));
     assert_prepares(&with_memory(0, None));
-    assert_limit(&with_memory(lim::MAX_MEMORY_PAGES + 1, None), "MAX_MEMORY_PAGES", 257);
-    assert_limit(&with_memory(1, Some(lim::MAX_MEMORY_PAGES + 1)), "MAX_MEMORY_PAGES", 257);
+    assert_limit(
+        &with_memory(lim::MAX_MEMORY_PAGES + 1, None),
+        "MAX_MEMORY_PAGES",
+        lim::MAX_MEMORY_PAGES + 1,
+    );
+    assert_limit(
+        &with_memory(1, Some(lim::MAX_MEMORY_PAGES + 1)),
+        "MAX_MEMORY_PAGES",
+        lim::MAX_MEMORY_PAGES + 1,
+    );
 }
 
 fn nested(depth: u32) -> Vec<u8> {
