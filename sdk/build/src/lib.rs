@@ -179,6 +179,9 @@ pub fn build_contract(target: &str, opts: &BuildOptions) -> Result<Built, BuildE
     }
 }
 
+/// Cargo's rustflags for the wasm target only (host build scripts and proc macros keep theirs).
+const STACK_RUSTFLAGS_VAR: &str = "CARGO_TARGET_WASM32V1_NONE_RUSTFLAGS";
+
 fn build_once(target: &str, opts: &BuildOptions) -> Result<Built, BuildError> {
     let (dir, root) = resolve(target)?;
     let target_dir = opts.target_dir.clone().unwrap_or_else(|| root.join("target").join("contracts"));
@@ -199,6 +202,12 @@ fn build_once(target: &str, opts: &BuildOptions) -> Result<Built, BuildError> {
         None => cmd.arg("--manifest-path").arg(root.join("Cargo.toml")).args(["-p", target]),
     };
     cmd.args(&opts.cargo_args).current_dir(&root);
+    // rustc gives wasm a 1 MiB stack by default, the whole of a contract's memory
+    // (`MAX_MEMORY_PAGES`); 64 KiB is what the example contracts use (their build scripts say
+    // so too). A contract's own setting of this variable wins.
+    if env::var_os(STACK_RUSTFLAGS_VAR).is_none() {
+        cmd.env(STACK_RUSTFLAGS_VAR, "-C link-arg=-zstack-size=65536");
+    }
     // Settings of an outer cargo invocation that must not leak into the wasm build: host
     // rustflags (coverage, sanitizers) and a wrapper meant for the host crates.
     for var in ["CARGO_ENCODED_RUSTFLAGS", "CARGO_BUILD_RUSTFLAGS", "CARGO_TARGET_DIR", "CARGO_BUILD_TARGET"]
