@@ -1,19 +1,12 @@
 //! Bounds on contract execution for RPC clients (`contract_query`, `contract_estimateGas`): at
 //! most `max_executions` run at once on the whole server, each waiting at most
-//! `execution_wait` for its turn, and at most `max_executions_per_connection` in flight on one
-//! connection (the [`PerConnection`] middleware). Queries run on the runtime's query VM, so
+//! `execution_wait` for its turn, and at most `max_executions_per_connection` running for one
+//! connection (the [`PerConnection`] middleware; its others wait their turn as long). Queries run on the runtime's query VM, so
 //! they cannot take instances from block execution; these bounds keep them from taking all of
 //! the node's cores or a fair share from other clients. Over a bound, the answer is
 //! `codes::BUSY`, saying which bound and its value.
 
-use std::{
-    future::Future,
-    sync::{
-        Arc,
-        atomic::{AtomicUsize, Ordering},
-    },
-    time::Duration,
-};
+use std::{future::Future, sync::Arc, time::Duration};
 
 use jsonrpsee::{
     core::{
@@ -73,24 +66,25 @@ impl Executions {
     }
 }
 
-/// RPC middleware bounding the executing calls one connection has in flight. Built once per
-/// connection (its counter is that connection's).
+/// RPC middleware bounding the executing calls one connection has running: more wait their
+/// turn (at most `wait`) in the order they came. Built once per connection (its permits are
+/// that connection's), so one client pipelining many calls cannot take every server-wide turn.
 #[derive(Debug, Clone)]
 pub struct PerConnection<S> {
     /// The service it wraps.
     pub service: S,
-    /// Executing calls in flight on this connection.
-    pub in_flight: Arc<AtomicUsize>,
-    /// The bound.
+    /// This connection's turns.
+    pub permits: Arc<Semaphore>,
+    /// The bound (the permits' number).
     pub max: usize,
+    /// How long a call waits for a turn.
+    pub wait: Duration,
 }
 
-/// Gives the connection's slot back when the call ends, however it ends.
-struct Slot(Arc<AtomicUsize>);
-
-impl Drop for Slot {
-    fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::AcqRel);
+impl<S> PerConnection<S> {
+    /// Wraps `service` for a new connection.
+    pub fn new(service: S, max: usize, wait: Duration) -> Self {
+        Self { service, permits: Arc::new(Semaphore::new(max)), max, wait }
     }
 }
 
@@ -110,22 +104,21 @@ where
     type BatchResponse = MethodResponse;
 
     fn call<'a>(&self, request: Request<'a>) -> impl Future<Output = MethodResponse> + Send + 'a {
-        let service = self.service.clone();
-        let (in_flight, max) = (self.in_flight.clone(), self.max);
+        let this = self.clone();
         async move {
             if !EXECUTING.contains(&request.method_name()) {
-                return service.call(request).await;
+                return this.service.call(request).await;
             }
-            if in_flight.fetch_add(1, Ordering::AcqRel) >= max {
-                in_flight.fetch_sub(1, Ordering::AcqRel);
+            let Ok(Ok(_turn)) = tokio::time::timeout(this.wait, this.permits.acquire()).await else {
                 let message = format!(
-                    "this connection already has {max} contract executions in flight (the limit per \
-                     connection); wait for one to finish"
+                    "this connection has {} contract executions running (the limit per connection) \
+                     and none finished within {} ms; wait for them before sending more",
+                    this.max,
+                    this.wait.as_millis()
                 );
                 return MethodResponse::error(request.id().into_owned(), err(codes::BUSY, message));
-            }
-            let _slot = Slot(in_flight);
-            service.call(request).await
+            };
+            this.service.call(request).await
         }
     }
 

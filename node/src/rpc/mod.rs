@@ -72,9 +72,10 @@ pub struct RpcConfig {
     pub max_dev_mine: u32,
     /// Contract executions (`contract_query`, `contract_estimateGas`) running at once.
     pub max_executions: usize,
-    /// Contract executions one connection may have in flight.
+    /// Contract executions one connection may have running (its others wait their turn).
     pub max_executions_per_connection: usize,
-    /// How long an execution waits for its turn before it is refused as busy.
+    /// How long an execution waits for its turn (on its connection, then on the server) before
+    /// it is refused as busy.
     pub execution_wait: std::time::Duration,
     /// Gas one query or estimate may use (a transaction's largest limit by default, so that an
     /// estimate is exact for every transaction).
@@ -220,14 +221,10 @@ impl RpcServer {
             .set_message_buffer_capacity(config.message_buffer)
             .build();
         let max_response_bytes = config.max_response_bytes as usize;
-        let per_connection = config.max_executions_per_connection;
+        let (per_connection, wait) = (config.max_executions_per_connection, config.execution_wait);
         let middleware = jsonrpsee::server::middleware::rpc::RpcServiceBuilder::new()
             .layer_fn(move |service| http_subs::HttpSubscriptions { service, max_response_bytes })
-            .layer_fn(move |service| executions::PerConnection {
-                service,
-                in_flight: Default::default(),
-                max: per_connection,
-            });
+            .layer_fn(move |service| executions::PerConnection::new(service, per_connection, wait));
         let api = WeftRpc::new(chain, dev, config.clone());
         let http =
             tower::ServiceBuilder::new().option_layer(config.cors.layer()).layer(ops::OpsLayer(api.clone()));
