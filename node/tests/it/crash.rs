@@ -183,7 +183,7 @@ async fn load(
                 chain_id: weft_node::dev::DEV_CHAIN_ID,
                 sender: dev_address(who),
                 nonce: nonces[i],
-                gas_limit: 50_000,
+                gas_limit: 100_000,
                 gas_price: 1,
                 action: Action::Transfer { to: sink, amount: 1 },
             };

@@ -894,7 +894,7 @@ async fn fee_overflow_small_order_keys_and_bad_signatures_are_refused() {
 
     // Malleated signatures of a valid transaction: S + L, S = L, S = 2^256 − 1, a small-order R,
     // all zero.
-    let good = tx(50_000, 1).sign(&alice);
+    let good = tx(100_000, 1).sign(&alice);
     let mut malleated = Vec::new();
     let mut sig = good.signature.0;
     let mut carry = 0u16;
@@ -940,7 +940,7 @@ async fn fee_overflow_small_order_keys_and_bad_signatures_are_refused() {
     for key in SMALL_ORDER_POINTS {
         let sender = Address(key);
         dev.http.dev_set_balance(sender, weft_rpc_api::AmountArg(DEV_BALANCE)).await.unwrap();
-        let unsigned = Transaction { sender, ..tx(50_000, 1) };
+        let unsigned = Transaction { sender, ..tx(100_000, 1) };
         let mut forged = [0u8; 64];
         forged[..32].copy_from_slice(&basepoint);
         forged[32] = 1;
@@ -962,8 +962,8 @@ async fn a_transaction_included_before_a_restart_is_refused_after_it() {
     let dir = tempfile::tempdir().unwrap();
     let dev = Dev::start(Some(dir.path().to_path_buf())).await;
     let bob = Address([0xb0; 32]);
-    let first = sign("alice", 0, DEV_CHAIN_ID, 50_000, transfer(bob, 10));
-    let second = sign("alice", 1, DEV_CHAIN_ID, 50_000, transfer(bob, 20));
+    let first = sign("alice", 0, DEV_CHAIN_ID, 100_000, transfer(bob, 10));
+    let second = sign("alice", 1, DEV_CHAIN_ID, 100_000, transfer(bob, 20));
     let r1 = dev.send(first.clone()).await;
     let r2 = dev.send(second.clone()).await;
     // Replays before the restart: in the next block's pool, the same bytes are refused.

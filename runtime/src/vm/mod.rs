@@ -129,6 +129,11 @@ macro_rules! cost {
     ($table:ident, $cost:expr, $($op:ident),+ $(,)?) => { $( $table.$op = $cost; )+ };
 }
 
+/// wasmtime's own table, which [`operator_cost`] starts from (for documentation and tests).
+pub fn default_operator_cost() -> OperatorCost {
+    OperatorCost::new()
+}
+
 /// Gas (fuel) of each wasm operator: a protocol constant, like the schedule in `gas`, aiming at
 /// ≤ 2 ns per gas for any operator mix on the reference machine, with typical code staying near
 /// one gas per operator.

@@ -44,3 +44,45 @@ fn golden_gas_table() {
     assert_eq!(table, expected, "gas changed; if intended, review and paste:\n{}", rendered.join("\n"));
     assert_eq!(weft_runtime::gas::SCHEDULE.version, 3, "bump the schedule version with any price change");
 }
+
+/// `name: value` pairs of a struct's `Debug` form (one level, numeric fields).
+fn fields(debug: &str) -> Vec<(String, String)> {
+    let inner = debug.split_once('{').map_or("", |(_, rest)| rest).trim_end_matches('}');
+    inner
+        .split(',')
+        .filter_map(|f| f.split_once(':'))
+        .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
+        .filter(|(_, v)| v.chars().all(|c| c.is_ascii_digit()) && !v.is_empty())
+        .collect()
+}
+
+/// The gas section of docs/protocol.md as the code in force makes it.
+fn schedule_section() -> String {
+    let mut out = String::from(
+        "<!-- generated from the code by runtime/tests/it/golden.rs: change the code, then paste -->\n\
+         | price | gas (`deposit_per_byte`: base units) |\n|---|---|\n",
+    );
+    for (name, value) in fields(&format!("{:?}", weft_runtime::gas::SCHEDULE)) {
+        out.push_str(&format!("| `{name}` | {value} |\n"));
+    }
+    let default = fields(&format!("{:?}", weft_runtime::vm::default_operator_cost()));
+    let ours = fields(&format!("{:?}", weft_runtime::vm::operator_cost()));
+    let mut by_cost: std::collections::BTreeMap<u64, Vec<String>> = Default::default();
+    for ((name, cost), (_, default_cost)) in ours.iter().zip(&default) {
+        if cost != default_cost {
+            by_cost.entry(cost.parse().unwrap()).or_default().push(format!("`{name}`"));
+        }
+    }
+    out.push_str("\n| gas per operator | operators |\n|---|---|\n");
+    for (cost, ops) in by_cost {
+        out.push_str(&format!("| {cost} | {} |\n", ops.join(", ")));
+    }
+    out
+}
+
+#[test]
+fn the_protocol_document_has_the_schedule_in_force() {
+    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/protocol.md")).unwrap();
+    let section = schedule_section();
+    assert!(doc.contains(&section), "docs/protocol.md §12 is not the schedule in force; paste:\n{section}");
+}
