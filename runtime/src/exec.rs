@@ -23,10 +23,6 @@ use crate::{
     vm::{CallOutcome, CallRequest, CallResult, Frame, Host, LoadError, LoadedCode, Role, Vm},
 };
 
-/// Gas per byte of a contract's code, paid by every call into it (loading and instantiating
-/// it costs in proportion to its size, cached or not: the charge must not depend on a cache).
-pub const CALL_CODE_BYTE: Gas = 1;
-
 /// What execution may know about the block it runs in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct BlockEnv {
@@ -202,16 +198,19 @@ fn call_inner(mut tx: Box<TxCtx>, req: CallRequest) -> Result<(Box<TxCtx>, CallO
     Ok((tx, CallOutcome { result: end.result, gas_used: meter.used() }))
 }
 
-/// What entering code costs, charged before it is loaded: `call_base` and `CALL_CODE_BYTE` per
-/// byte of code, whether it is cached or not.
+/// What entering code costs, charged before it is loaded (`GasSchedule::load`: `call_base`,
+/// its size and its compile weight), whether it is cached or not.
 fn load_cost(tx: &TxCtx, code_hash: &Hash) -> Result<Gas, RuntimeError> {
-    let len = match tx.vm.code_len(code_hash) {
-        Some(len) => len,
-        // Every code in state has its size known (from its upload or the node's start); this is
-        // only for state the node did not prepare, e.g. a test's.
-        None => stored_code(tx, code_hash)?.len(),
-    };
-    Ok(SCHEDULE.call_base.saturating_add(CALL_CODE_BYTE.saturating_mul(len as u64)))
+    if let Some(cost) = tx.vm.load_cost(code_hash) {
+        return Ok(cost);
+    }
+    // Every code in state has its cost known (from its upload or the node's start); this is only
+    // for state the node did not prepare, e.g. a test's.
+    let code = stored_code(tx, code_hash)?;
+    let prepared = crate::vm::prepare::prepare(&code).map_err(|e| {
+        RuntimeError::Engine(format!("stored code {code_hash} passed validation at upload but not now: {e}"))
+    })?;
+    Ok(SCHEDULE.load(code.len(), prepared.compile_weight))
 }
 
 /// The compiled module of `code_hash`. Loaded from its artifact; compiled from state only when
@@ -377,23 +376,34 @@ fn supply_overflow() -> RuntimeError {
     RuntimeError::State(StateError::Corrupt("a balance exceeds the total supply".into()))
 }
 
+/// Uploads `code`, charging `upload_byte` per byte before reading it (validation is linear in
+/// its size) and its compile weight once validation has measured it, before compiling: no
+/// compile starts that is not paid for. Block and query VMs charge the same.
 fn upload(
     tx: &mut TxCtx,
     meter: &mut GasMeter,
     code: &[u8],
 ) -> Result<Result<Vec<u8>, ExecError>, RuntimeError> {
-    let cost = crate::gas::GasSchedule::linear(0, SCHEDULE.upload_byte, code.len());
-    if meter.charge(cost).is_err() {
+    if meter.charge(SCHEDULE.upload(code.len(), 0)).is_err() {
         return Ok(Err(ExecError::OutOfGas));
     }
     let hash = sha3_256(code);
     if tx.overlay.code(&hash)?.is_some() {
         return Ok(Err(ExecError::CodeExists(hash)));
     }
-    match tx.vm.upload(&hash, code) {
-        Ok(()) => {}
-        Err(LoadError::Invalid(e)) => return Ok(Err(ExecError::InvalidCode(e.to_string()))),
-        Err(LoadError::Compile(e)) => return Ok(Err(ExecError::InvalidCode(e))),
+    let invalid = |e: LoadError| match e {
+        LoadError::Invalid(e) => ExecError::InvalidCode(e.to_string()),
+        LoadError::Compile(e) => ExecError::InvalidCode(e),
+    };
+    let checked = match tx.vm.check_upload(&hash, code) {
+        Ok(checked) => checked,
+        Err(e) => return Ok(Err(invalid(e))),
+    };
+    if meter.charge(checked.compile_weight).is_err() {
+        return Ok(Err(ExecError::OutOfGas));
+    }
+    if let Err(e) = tx.vm.finish_upload(&hash, code, checked) {
+        return Ok(Err(invalid(e)));
     }
     tx.overlay.set(code_key(&hash), Some(code.to_vec()));
     Ok(Ok(hash.0.to_vec()))

@@ -13,12 +13,28 @@ pub struct GasSchedule {
     pub tx_base: Gas,
     /// Per byte of the encoded signed transaction.
     pub tx_byte: Gas,
-    /// Per byte of uploaded code (validation, compilation, permanent storage).
+    /// Per byte of uploaded code: validation, instrumentation and permanent storage, charged
+    /// before the code is read. Compiling it is charged on top, by what it contains
+    /// ([`GasSchedule::compile`]).
     pub upload_byte: Gas,
+    /// Compiling uploaded code: the terms of its compile weight
+    /// (`vm::prepare::PreparedCode::compile_weight`), charged after validation and before the
+    /// compiler runs.
+    pub compile: CompileCosts,
     /// Creating a contract account.
     pub instantiate_base: Gas,
     /// Entering a contract (instantiating its module for one call frame).
     pub call_base: Gas,
+    /// Per byte of a contract's code, paid by every entry into it, with its compile weight over
+    /// [`GasSchedule::call_load_divisor`]: what loading its compiled module from its artifact
+    /// (checksum, deserialization, linking) costs. Charged whether the module is cached or not,
+    /// so no charge depends on a cache.
+    pub call_code_byte: Gas,
+    /// Entering code pays its compile weight divided by this: loading a compiled module costs
+    /// about 1/100 of compiling it (1/25 for the smallest modules, whose fixed costs dominate,
+    /// which the compile weight's `module` term covers). Data segments, which cost little to
+    /// compile and are copied at load (3.3 ns per byte), are what `call_code_byte` covers.
+    pub call_load_divisor: Gas,
     /// Every host function call.
     pub host_base: Gas,
     /// Per byte a host function copies into or out of guest memory.
@@ -60,17 +76,98 @@ pub struct GasSchedule {
     pub deposit_per_byte: Amount,
 }
 
+/// What compiling code costs: a module's compile weight is the sum of these over what it
+/// defines and every operator of every function body (see `vm::prepare::compile_weight`). Each
+/// term is, in gas, about the Cranelift compile time of what it counts on the reference machine
+/// (1 gas ≈ 1 ns), measured on modules made of nothing else (`benches/compile.rs`), set so that
+/// every family it generates costs at most 2 ns per gas and real contracts about 0.6. Integers
+/// only, so the weight is the same on every machine.
+///
+/// What set them (reference machine, Cranelift of wasmtime 48, fuel on; per operator in
+/// functions of 4 KiB, where the square term is small): a defined function 64 µs, a `call`
+/// 3.6 µs, a `call_indirect` 16 µs with its index, a `br_if` 10 µs with its condition, an `if`
+/// with its `else` and `end` 18 µs, a chain of `i32.const`/`i32.add` 2.8 µs per add, a load
+/// 2.4–4 µs, a `br_table` target 0.85 µs, and a fixed 1.7 ms for a 511-byte module. The same
+/// code in 128 KiB functions takes 2–15 times longer (a `br_if` 110 µs, a `call_indirect`
+/// 145 µs, nested loops 150 µs per operator), which the square term covers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CompileCosts {
+    /// Per module: the engine's fixed work (module environment, linking, serialization).
+    pub module: Gas,
+    /// Per defined function: its prologue, epilogue, trampolines and per-function passes.
+    pub function: Gas,
+    /// Per local a function declares (parameters included).
+    pub local: Gas,
+    /// Per `nop`, `drop`, `local.get`, `local.set`, `local.tee` or integer constant: they only
+    /// rename values, and compile to nothing of their own.
+    pub plain: Gas,
+    /// Per operator not priced elsewhere: integer arithmetic and comparisons, `select`.
+    pub op: Gas,
+    /// Per `block`, `else`, `end` or `unreachable`: structure, which alone makes no branch.
+    pub block: Gas,
+    /// Per `if`, `loop`, `br`, `br_if` or `return`: a branch or a loop header, whose edges and
+    /// merges the optimizer and the register allocator pay for (deeply nested loops most).
+    pub branch: Gas,
+    /// Per `br_table`, and per target of it.
+    pub br_table: Gas,
+    /// Per target of a `br_table`.
+    pub br_table_target: Gas,
+    /// Per `call`: saving and reloading the fuel counter and the clobbered registers.
+    pub call: Gas,
+    /// Per `call_indirect`: a `call` plus the table bounds, null and signature checks.
+    pub call_indirect: Gas,
+    /// Per load or store: the bounds check and the access.
+    pub memory: Gas,
+    /// Per `memory.grow` or `memory.size` (a call into the runtime).
+    pub memory_grow: Gas,
+    /// Per integer division or remainder (the zero and overflow traps).
+    pub div: Gas,
+    /// Per float operator: arithmetic with NaN canonicalization, comparisons, rounding.
+    pub float: Gas,
+    /// Per conversion that traps or saturates (float to integer) or is lowered to a sequence.
+    pub float_conv: Gas,
+    /// Per `global.get` or `global.set`.
+    pub global: Gas,
+    /// A function whose terms above sum to `w` costs `w + w² / superlinear`: register
+    /// allocation and the optimizer take time superlinear in a function's size (branches and
+    /// calls above all), so a large function costs more than the same code split in small ones.
+    pub superlinear: Gas,
+}
+
 /// The schedule in force. Every price is the worst case measured on the reference machine (2
 /// cores) at ≤ 2 ns per gas, with `benches/adversarial.rs`; docs/performance.md has the table.
 pub const SCHEDULE: GasSchedule = GasSchedule {
     // 3: operators weighted (`vm::operator_cost`), storage and memory priced with the state
-    // root's work, return data and new accounts priced.
-    version: 3,
+    // root's work, return data and new accounts priced; 4: uploads priced by compile weight,
+    // calls by the code's load cost.
+    version: 4,
     tx_base: 20_000,
     tx_byte: 10,
     upload_byte: 200,
+    compile: CompileCosts {
+        module: 3_000_000,
+        function: 60_000,
+        local: 50,
+        plain: 500,
+        op: 6_000,
+        block: 1_000,
+        branch: 20_000,
+        br_table: 20_000,
+        br_table_target: 1_000,
+        call: 4_500,
+        call_indirect: 30_000,
+        memory: 6_000,
+        memory_grow: 6_000,
+        div: 8_000,
+        float: 6_000,
+        float_conv: 6_000,
+        global: 3_000,
+        superlinear: 60_000_000,
+    },
     instantiate_base: 20_000,
     call_base: 10_000,
+    call_code_byte: 4,
+    call_load_divisor: 128,
     host_base: 50,
     host_byte: 1,
     storage_read: 2_000,
@@ -97,6 +194,17 @@ pub const SCHEDULE: GasSchedule = GasSchedule {
 };
 
 impl GasSchedule {
+    /// What entering code of `code_len` bytes and compile weight `compile_weight` costs.
+    pub fn load(&self, code_len: usize, compile_weight: u64) -> Gas {
+        Self::linear(self.call_base, self.call_code_byte, code_len)
+            .saturating_add(compile_weight / self.call_load_divisor.max(1))
+    }
+
+    /// What uploading code of `code_len` bytes and compile weight `compile_weight` costs.
+    pub fn upload(&self, code_len: usize, compile_weight: u64) -> Gas {
+        Self::linear(0, self.upload_byte, code_len).saturating_add(compile_weight)
+    }
+
     /// Gas charged before execution, from the encoded size alone.
     pub fn intrinsic(&self, encoded_len: usize) -> Gas {
         self.tx_base.saturating_add(self.tx_byte.saturating_mul(encoded_len as u64))

@@ -22,7 +22,8 @@ use weft_types::{Hash, sha3_256};
 
 use super::prepare::{INSTRUMENTATION_VERSION, PreparedCode};
 
-const MAGIC: &[u8; 8] = b"weftart1";
+/// Names the artifact format, [`CodeInfo`]'s fields included.
+const MAGIC: &[u8; 8] = b"weftart2";
 const HEADER: usize = MAGIC.len() + 32 + 32;
 
 /// Where compiled code is kept, by code hash. Implementations keep what they are given as
@@ -63,6 +64,9 @@ pub struct CodeInfo {
     pub reentrant: bool,
     /// Stack units of its costliest frame.
     pub max_frame_cost: u32,
+    /// Gas compiling it costs (`PreparedCode::compile_weight`), which an upload of code that
+    /// already has an artifact is charged without preparing it again.
+    pub compile_weight: u64,
 }
 
 impl CodeInfo {
@@ -74,17 +78,20 @@ impl CodeInfo {
             has_constructor: prepared.has_constructor,
             reentrant: prepared.reentrant,
             max_frame_cost: prepared.max_frame_cost,
+            compile_weight: prepared.compile_weight,
         }
     }
 }
 
 /// The build id of `engine`: the engine's compatibility hash (wasmtime's version and the engine's
-/// settings, operator costs included) and the instrumentation's version.
+/// settings, operator costs included), the instrumentation's version and the gas schedule's
+/// (which decides the compile weight an artifact records).
 pub fn build_id(engine: &Engine) -> Hash {
     let mut hasher = DefaultHasher::new();
     engine.precompile_compatibility_hash().hash(&mut hasher);
     let mut id = hasher.finish().to_le_bytes().to_vec();
     id.extend_from_slice(&INSTRUMENTATION_VERSION.to_le_bytes());
+    id.extend_from_slice(&crate::gas::SCHEDULE.version.to_le_bytes());
     sha3_256(&id)
 }
 
@@ -124,6 +131,7 @@ mod tests {
             has_constructor: true,
             reentrant: false,
             max_frame_cost: 3,
+            compile_weight: 7,
         }
     }
 

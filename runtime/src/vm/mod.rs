@@ -36,9 +36,9 @@ use wasmtime::{
     Config, Enabled, Engine, InstanceAllocationStrategy, InstancePre, Linker, Module, OperatorCost,
     PoolingAllocationConfig,
 };
-use weft_types::{Hash, limits::wasm::MAX_MEMORY_PAGES};
+use weft_types::{Gas, Hash, limits::wasm::MAX_MEMORY_PAGES};
 
-use crate::error::RuntimeError;
+use crate::{error::RuntimeError, gas::SCHEDULE};
 pub use artifacts::{ArtifactStore, CodeInfo, MemoryArtifacts};
 pub use frame::{Frame, FrameEnd};
 use host::HostData;
@@ -198,6 +198,15 @@ pub struct LoadedCode<H> {
     weight: usize,
 }
 
+/// Uploaded code that passed validation ([`Vm::check_upload`]), waiting for its compile weight
+/// to be paid before [`Vm::finish_upload`] compiles it.
+pub struct CheckedUpload {
+    /// The prepared code, or `None` when the code already has an artifact.
+    prepared: Option<prepare::PreparedCode>,
+    /// Gas compiling the code costs (`PreparedCode::compile_weight`).
+    pub compile_weight: u64,
+}
+
 /// Why code cannot be loaded.
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
@@ -229,9 +238,9 @@ struct VmInner<H> {
     role: Role,
     build: Hash,
     artifacts: Arc<dyn ArtifactStore>,
-    /// Size of every code this node has compiled or checked, by code hash: what a call is
-    /// charged before its code is loaded. Shared by the block and query VMs.
-    lens: Arc<Mutex<BTreeMap<Hash, u32>>>,
+    /// Size and compile weight of every code this node has compiled or checked, by code hash:
+    /// what a call is charged by before its code is loaded. Shared by the block and query VMs.
+    lens: Arc<Mutex<BTreeMap<Hash, (u32, u64)>>>,
     cache: Mutex<Cache<H>>,
     /// Modules this VM has compiled.
     compiled: AtomicU64,
@@ -260,7 +269,7 @@ impl<H: Host> Vm<H> {
     fn build(
         role: Role,
         artifacts: Arc<dyn ArtifactStore>,
-        lens: Arc<Mutex<BTreeMap<Hash, u32>>>,
+        lens: Arc<Mutex<BTreeMap<Hash, (u32, u64)>>>,
     ) -> Result<Self, RuntimeError> {
         let config = engine_config(true, role.pool_instances());
         let engine = Engine::new(&config).map_err(|e| RuntimeError::Engine(format!("engine config: {e}")))?;
@@ -289,9 +298,10 @@ impl<H: Host> Vm<H> {
         self.inner.compiled.load(Ordering::Relaxed)
     }
 
-    /// Size of the code of `code_hash`, when this node has compiled or checked it.
-    pub fn code_len(&self, code_hash: &Hash) -> Option<usize> {
-        lock(&self.inner.lens).get(code_hash).map(|&l| l as usize)
+    /// What entering the code of `code_hash` costs (`GasSchedule::load` of its size and compile
+    /// weight), when this node has compiled or checked it.
+    pub fn load_cost(&self, code_hash: &Hash) -> Option<Gas> {
+        lock(&self.inner.lens).get(code_hash).map(|&(len, weight)| SCHEDULE.load(len as usize, weight))
     }
 
     /// The compiled module of `code_hash`, from memory or from its artifact (loading, never
@@ -313,27 +323,53 @@ impl<H: Host> Vm<H> {
         self.insert(code_hash, module, info, artifact.len()).map(Some)
     }
 
-    /// Validates `wasm` (whose hash is `code_hash`) against the deploy rules; a block VM also
-    /// compiles it and keeps the artifact. What an upload does. Code that already has an
-    /// artifact passed both before (the same upload executed again, in another block or by
-    /// re-execution), so only the charge is repeated.
-    pub fn upload(&self, code_hash: &Hash, wasm: &[u8]) -> Result<(), LoadError> {
-        if matches!(self.loaded(code_hash), Ok(Some(_))) {
-            return Ok(());
+    /// Validates `wasm` (whose hash is `code_hash`) against the deploy rules: the first half of
+    /// an upload, which learns what compiling the code costs before anything is compiled. Code
+    /// that already has an artifact passed before (the same upload executed again, in another
+    /// block or by re-execution): its artifact gives the same weight without preparing it again.
+    pub fn check_upload(&self, code_hash: &Hash, wasm: &[u8]) -> Result<CheckedUpload, LoadError> {
+        if let Ok(Some(loaded)) = self.loaded(code_hash) {
+            return Ok(CheckedUpload { prepared: None, compile_weight: loaded.info.compile_weight });
         }
-        match self.inner.role {
-            Role::Blocks => self.compile(code_hash, wasm).map(drop),
-            Role::Queries => prepare::prepare(wasm).map(drop).map_err(LoadError::from),
+        let prepared = prepare::prepare(wasm)?;
+        Ok(CheckedUpload { compile_weight: prepared.compile_weight, prepared: Some(prepared) })
+    }
+
+    /// The second half of an upload of `wasm`, once its compile weight is paid: a block VM
+    /// compiles it and keeps the artifact; a query VM, which never compiles, has nothing left to
+    /// do.
+    pub fn finish_upload(
+        &self,
+        code_hash: &Hash,
+        wasm: &[u8],
+        checked: CheckedUpload,
+    ) -> Result<(), LoadError> {
+        match (checked.prepared, self.inner.role) {
+            (Some(prepared), Role::Blocks) => {
+                self.compile_prepared(code_hash, wasm.len(), prepared).map(drop)
+            }
+            _ => Ok(()),
         }
     }
 
     /// Validates, instruments and compiles `wasm`, keeps the artifact and caches the module.
     pub fn compile(&self, code_hash: &Hash, wasm: &[u8]) -> Result<Arc<LoadedCode<H>>, LoadError> {
         let prepared = prepare::prepare(wasm)?;
+        self.compile_prepared(code_hash, wasm.len(), prepared)
+    }
+
+    /// Compiles `prepared` (of code of `code_len` bytes), keeps the artifact and caches the
+    /// module.
+    fn compile_prepared(
+        &self,
+        code_hash: &Hash,
+        code_len: usize,
+        prepared: prepare::PreparedCode,
+    ) -> Result<Arc<LoadedCode<H>>, LoadError> {
         self.inner.compiled.fetch_add(1, Ordering::Relaxed);
         let module =
             Module::new(&self.inner.engine, &prepared.code).map_err(|e| LoadError::Compile(e.to_string()))?;
-        let info = CodeInfo::new(&prepared, wasm.len());
+        let info = CodeInfo::new(&prepared, code_len);
         let serialized = module.serialize().map_err(|e| LoadError::Compile(e.to_string()))?;
         let artifact = artifacts::encode(&self.inner.build, &info, &serialized);
         self.inner.artifacts.put(code_hash, &artifact);
@@ -344,13 +380,9 @@ impl<H: Host> Vm<H> {
     /// learns its size. What a node does at start for every code in its state, so that no block
     /// ever waits for a compile. Returns whether it compiled.
     pub fn prepare_stored(&self, code_hash: &Hash, wasm: &[u8]) -> Result<bool, LoadError> {
-        let usable = self
-            .inner
-            .artifacts
-            .get(code_hash)
-            .is_some_and(|a| artifacts::decode(&self.inner.build, &a).is_some());
-        if usable {
-            lock(&self.inner.lens).insert(*code_hash, u32::try_from(wasm.len()).unwrap_or(u32::MAX));
+        let artifact = self.inner.artifacts.get(code_hash);
+        if let Some((info, _)) = artifact.as_deref().and_then(|a| artifacts::decode(&self.inner.build, a)) {
+            lock(&self.inner.lens).insert(*code_hash, (info.code_len, info.compile_weight));
             return Ok(false);
         }
         self.compile(code_hash, wasm).map(|_| true)
@@ -365,7 +397,7 @@ impl<H: Host> Vm<H> {
     ) -> Result<Arc<LoadedCode<H>>, LoadError> {
         let pre =
             self.inner.linker.instantiate_pre(&module).map_err(|e| LoadError::Compile(e.to_string()))?;
-        lock(&self.inner.lens).insert(*code_hash, info.code_len);
+        lock(&self.inner.lens).insert(*code_hash, (info.code_len, info.compile_weight));
         let loaded = Arc::new(LoadedCode { pre, info, weight });
         let mut cache = lock(&self.inner.cache);
         while !cache.modules.is_empty()

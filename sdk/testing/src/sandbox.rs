@@ -551,10 +551,12 @@ impl Sandbox {
 
     fn upload_tx(&self, from: Address, nonce: u64, wasm: &[u8]) -> Result<SignedTransaction, CallError> {
         let code = BoundedBytes::new(wasm.to_vec()).map_err(|e| CallError::Invalid(e.to_string()))?;
-        // Intrinsic gas for the transaction's size plus the per-byte upload charge, with room.
+        // Intrinsic gas for the transaction's size plus the upload charge (per byte and the
+        // compile weight; code that does not validate is refused whatever its gas), with room.
+        let weight = weft_runtime::vm::prepare::prepare(wasm).map_or(0, |p| p.compile_weight);
         let gas = SCHEDULE
             .intrinsic(wasm.len() + 256)
-            .saturating_add(SCHEDULE.upload_byte.saturating_mul(wasm.len() as u64))
+            .saturating_add(SCHEDULE.upload(wasm.len(), weight))
             .saturating_mul(11)
             / 10;
         self.sign(from, nonce, gas.min(MAX_TX_GAS), Action::UploadCode { code })

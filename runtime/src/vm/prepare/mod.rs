@@ -47,7 +47,9 @@ use wasmparser::{
     TypeRef, TypeSectionReader, ValType, ValidPayload, Validator, ValidatorResources, WasmFeatures,
 };
 use weft_types::abi;
-use weft_types::limits::{MAX_CODE_BYTES, MAX_METHOD_NAME_BYTES, wasm as lim};
+use weft_types::limits::{MAX_CODE_BYTES, MAX_METHOD_NAME_BYTES, MAX_TX_GAS, wasm as lim};
+
+use crate::gas::{CompileCosts, SCHEDULE};
 
 /// Version of the instrumentation below: part of every compiled artifact's build id, so code
 /// compiled under another instrumentation is rebuilt rather than loaded.
@@ -93,6 +95,11 @@ pub struct PreparedCode {
     /// function, 0 if it defines none); the host refuses to enter an export when the units in use
     /// plus this would exceed `MAX_STACK_UNITS` (the export itself counts its exact cost on entry).
     pub max_frame_cost: u32,
+    /// Gas compiling this module costs: `SCHEDULE.compile`'s terms summed over its defined
+    /// functions, their locals and every operator of their bodies (see [`op_weight`]). A function
+    /// of the original code only, computed by the validation pass, so it is known before anything
+    /// is compiled and is the same on every machine.
+    pub compile_weight: u64,
 }
 
 /// Why a contract module was refused.
@@ -207,6 +214,7 @@ fn limit_noun(limit: &str) -> &'static str {
         "MAX_ELEMENT_SEGMENTS" => "element segments",
         "MAX_METHOD_NAME_BYTES" => "bytes in one exported function name",
         "MAX_INSTRUMENTED_CODE_BYTES" => "bytes of instrumented code",
+        "MAX_TX_GAS" => "gas of upload (per byte and compile weight, `SCHEDULE.upload`)",
         _ => "items",
     }
 }
@@ -271,6 +279,8 @@ struct Analysis {
     imported_names: BTreeSet<&'static str>,
     /// Stack cost of each defined function.
     costs: Vec<u32>,
+    /// The compile weight of the functions validated so far.
+    compile_weight: u64,
     /// Globals defined by the module (none may be imported).
     globals: u32,
     methods: Vec<String>,
@@ -282,6 +292,15 @@ struct Analysis {
 /// Validates `wasm` against the protocol's features, limits and host ABI, and instruments it for the
 /// deterministic stack.
 pub fn prepare(wasm: &[u8]) -> Result<PreparedCode, CodeError> {
+    let prepared = prepare_at_any_price(wasm)?;
+    // Code whose upload no transaction could pay for is refused as such, saying why, rather
+    // than running out of gas.
+    check_limit("MAX_TX_GAS", SCHEDULE.upload(wasm.len(), prepared.compile_weight), MAX_TX_GAS)?;
+    Ok(prepared)
+}
+
+/// [`prepare`] without the bound on what uploading the code costs.
+pub(crate) fn prepare_at_any_price(wasm: &[u8]) -> Result<PreparedCode, CodeError> {
     if wasm.len() > MAX_CODE_BYTES {
         return Err(CodeError::TooLarge { len: wasm.len(), max: MAX_CODE_BYTES });
     }
@@ -298,6 +317,7 @@ pub fn prepare(wasm: &[u8]) -> Result<PreparedCode, CodeError> {
     Ok(PreparedCode {
         code,
         max_frame_cost: analysis.costs.iter().copied().max().unwrap_or(0),
+        compile_weight: analysis.compile_weight.saturating_add(SCHEDULE.compile.module),
         methods: analysis.methods,
         has_constructor: analysis.has_constructor,
         reentrant: analysis.reentrant,
@@ -339,8 +359,9 @@ fn analyze(wasm: &[u8]) -> Result<Analysis, CodeError> {
             _ => {}
         }
         if let ValidPayload::Func(func, body) = validator.payload(&payload).map_err(wasm_error)? {
-            let cost = a.check_body(func, &body, &mut allocs)?;
+            let (cost, weight) = a.check_body(func, &body, &mut allocs)?;
             a.costs.push(cost);
+            a.compile_weight = a.compile_weight.saturating_add(weight);
         }
         // Checks that need the validator's guarantees (valid indices, MVP-only constructs).
         match payload {
@@ -464,13 +485,15 @@ impl Analysis {
         Ok(())
     }
 
-    /// Validates one function body, enforcing the per-function limits, and returns its stack cost.
+    /// Validates one function body, enforcing the per-function limits, and returns its stack cost
+    /// and compile weight.
     fn check_body(
         &self,
         func: FuncToValidate<ValidatorResources>,
         body: &FunctionBody<'_>,
         allocs: &mut FuncValidatorAllocations,
-    ) -> Result<u32, CodeError> {
+    ) -> Result<(u32, u64), CodeError> {
+        let costs = &SCHEDULE.compile;
         let mut validator = func.into_validator(std::mem::take(allocs));
         let sig = self.func_sig(validator.index());
         let mut locals = count(sig.params.len());
@@ -483,10 +506,12 @@ impl Analysis {
             check_limit("MAX_LOCALS", locals, lim::MAX_LOCALS)?;
             validator.define_locals(offset, n, ty).map_err(wasm_error)?;
         }
+        let mut weight = costs.function.saturating_add(costs.local.saturating_mul(locals));
         let mut ops = OperatorsReader::new(reader.get_binary_reader());
         let mut max_height = 0;
         while !ops.eof() {
             let (op, offset) = ops.read_with_offset().map_err(wasm_error)?;
+            weight = weight.saturating_add(op_weight(&op, costs));
             if let Operator::BrTable { targets } = &op {
                 check_limit("MAX_BR_TABLE_TARGETS", targets.len(), lim::MAX_BR_TABLE_TARGETS)?;
             }
@@ -503,10 +528,137 @@ impl Analysis {
         // The exit sequence runs above the results, which a body may never have measured on its
         // stack (one that ends in `unreachable`), so they bound the height too.
         let results = u32::try_from(sig.results.len()).unwrap_or(u32::MAX);
-        Ok(lim::FRAME_BASE_COST
+        let cost = lim::FRAME_BASE_COST
             .saturating_add(locals)
             .saturating_add(max_height.max(results))
-            .saturating_add(INSTRUMENTATION_HEIGHT))
+            .saturating_add(INSTRUMENTATION_HEIGHT);
+        Ok((cost, function_weight(weight, costs)))
+    }
+}
+
+/// What compiling a function whose linear terms sum to `w` costs: `w + w² / superlinear`.
+pub fn function_weight(w: u64, c: &CompileCosts) -> u64 {
+    let square = u128::from(w) * u128::from(w) / u128::from(c.superlinear.max(1));
+    w.saturating_add(u64::try_from(square).unwrap_or(u64::MAX))
+}
+
+/// What compiling `op` costs (see [`CompileCosts`]). Every operator WebAssembly 1.0 has is in
+/// one class; the validator has refused any other by the time a weight is used.
+pub fn op_weight(op: &Operator<'_>, c: &CompileCosts) -> u64 {
+    use Operator as O;
+    match op {
+        O::Call { .. } => c.call,
+        O::CallIndirect { .. } => c.call_indirect,
+        O::BrTable { targets } => {
+            c.br_table.saturating_add(c.br_table_target.saturating_mul(u64::from(targets.len())))
+        }
+        O::If { .. } | O::Loop { .. } | O::Br { .. } | O::BrIf { .. } | O::Return => c.branch,
+        O::Block { .. } | O::Else | O::End | O::Unreachable => c.block,
+        O::I32Load { .. }
+        | O::I64Load { .. }
+        | O::F32Load { .. }
+        | O::F64Load { .. }
+        | O::I32Load8S { .. }
+        | O::I32Load8U { .. }
+        | O::I32Load16S { .. }
+        | O::I32Load16U { .. }
+        | O::I64Load8S { .. }
+        | O::I64Load8U { .. }
+        | O::I64Load16S { .. }
+        | O::I64Load16U { .. }
+        | O::I64Load32S { .. }
+        | O::I64Load32U { .. }
+        | O::I32Store { .. }
+        | O::I64Store { .. }
+        | O::F32Store { .. }
+        | O::F64Store { .. }
+        | O::I32Store8 { .. }
+        | O::I32Store16 { .. }
+        | O::I64Store8 { .. }
+        | O::I64Store16 { .. }
+        | O::I64Store32 { .. } => c.memory,
+        O::MemoryGrow { .. } | O::MemorySize { .. } => c.memory_grow,
+        O::GlobalGet { .. } | O::GlobalSet { .. } => c.global,
+        O::Nop
+        | O::Drop
+        | O::LocalGet { .. }
+        | O::LocalSet { .. }
+        | O::LocalTee { .. }
+        | O::I32Const { .. }
+        | O::I64Const { .. } => c.plain,
+        O::I32DivS
+        | O::I32DivU
+        | O::I32RemS
+        | O::I32RemU
+        | O::I64DivS
+        | O::I64DivU
+        | O::I64RemS
+        | O::I64RemU => c.div,
+        O::I32TruncF32S
+        | O::I32TruncF32U
+        | O::I32TruncF64S
+        | O::I32TruncF64U
+        | O::I64TruncF32S
+        | O::I64TruncF32U
+        | O::I64TruncF64S
+        | O::I64TruncF64U
+        | O::F32ConvertI64U
+        | O::F64ConvertI64U => c.float_conv,
+        O::F32Const { .. }
+        | O::F64Const { .. }
+        | O::F32Eq
+        | O::F32Ne
+        | O::F32Lt
+        | O::F32Gt
+        | O::F32Le
+        | O::F32Ge
+        | O::F64Eq
+        | O::F64Ne
+        | O::F64Lt
+        | O::F64Gt
+        | O::F64Le
+        | O::F64Ge
+        | O::F32Abs
+        | O::F32Neg
+        | O::F32Ceil
+        | O::F32Floor
+        | O::F32Trunc
+        | O::F32Nearest
+        | O::F32Sqrt
+        | O::F32Add
+        | O::F32Sub
+        | O::F32Mul
+        | O::F32Div
+        | O::F32Min
+        | O::F32Max
+        | O::F32Copysign
+        | O::F64Abs
+        | O::F64Neg
+        | O::F64Ceil
+        | O::F64Floor
+        | O::F64Trunc
+        | O::F64Nearest
+        | O::F64Sqrt
+        | O::F64Add
+        | O::F64Sub
+        | O::F64Mul
+        | O::F64Div
+        | O::F64Min
+        | O::F64Max
+        | O::F64Copysign
+        | O::F32ConvertI32S
+        | O::F32ConvertI32U
+        | O::F32ConvertI64S
+        | O::F32DemoteF64
+        | O::F64ConvertI32S
+        | O::F64ConvertI32U
+        | O::F64ConvertI64S
+        | O::F64PromoteF32
+        | O::I32ReinterpretF32
+        | O::I64ReinterpretF64
+        | O::F32ReinterpretI32
+        | O::F64ReinterpretI64 => c.float,
+        _ => c.op,
     }
 }
 

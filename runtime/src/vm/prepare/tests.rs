@@ -145,7 +145,7 @@ fn assert_limit(wasm: &[u8], limit: &str, found: u64) {
 }
 
 fn assert_prepares(wasm: &[u8]) -> PreparedCode {
-    let prepared = prepare(wasm).unwrap_or_else(|e| panic!("refused: {e}"));
+    let prepared = prepare_at_any_price(wasm).unwrap_or_else(|e| panic!("refused: {e}"));
     Validator::new_with_features(WasmFeatures::WASM1).validate_all(&prepared.code).unwrap();
     prepared
 }
@@ -974,4 +974,47 @@ fn other_proposals_are_refused() {
     ] {
         assert_unsupported(src);
     }
+}
+
+/// The compile weight of a module of `bodies`, each `n` copies of `inst`.
+fn weight_of(bodies: usize, n: usize, inst: &Instruction<'_>) -> u64 {
+    let mut m = Mb::new();
+    m.func(0, &body(&[], &[]));
+    for _ in 0..bodies {
+        m.func(0, &body(&[], &vec![inst.clone(); n]));
+    }
+    assert_prepares(&m.finish()).compile_weight
+}
+
+#[test]
+fn compile_weight_is_deterministic_and_grows_with_what_is_compiled() {
+    let c = &SCHEDULE.compile;
+    let wasm = largest(|n| spread(n, 65_000, 0, &Instruction::Call(0)));
+    let weight = |wasm: &[u8]| prepare_at_any_price(wasm).unwrap().compile_weight;
+    assert_eq!(weight(&wasm), weight(&wasm));
+    // Too costly to compile for any transaction: refused saying so.
+    let upload = SCHEDULE.upload(wasm.len(), weight(&wasm));
+    assert!(upload > MAX_TX_GAS);
+    assert_limit(&wasm, "MAX_TX_GAS", upload);
+
+    // An empty module still pays the module's fixed cost; each function its own.
+    let empty = weight_of(0, 0, &Instruction::Nop);
+    assert!(empty >= c.module + c.function, "{empty}");
+    assert!(weight_of(1, 0, &Instruction::Nop) >= empty + c.function);
+
+    // More of an instruction costs more, and a call more than a nop.
+    for inst in [Instruction::Nop, Instruction::Call(0)] {
+        assert!(weight_of(1, 1_000, &inst) < weight_of(1, 2_000, &inst), "{inst:?}");
+        assert!(weight_of(1, 1_000, &inst) < weight_of(2, 1_000, &inst), "{inst:?}");
+    }
+    assert!(weight_of(1, 1_000, &Instruction::Nop) < weight_of(1, 1_000, &Instruction::Call(0)));
+
+    // One large function costs more than the same code split in two (superlinear compile time).
+    let (one, two) =
+        (weight_of(1, 40_000, &Instruction::Call(0)), weight_of(2, 20_000, &Instruction::Call(0)));
+    assert!(one > two, "{one} <= {two}");
+    assert!(function_weight(2 * c.call, c) >= 2 * function_weight(c.call, c));
+
+    // The per-byte price plus the weight, which is what an upload pays.
+    assert_eq!(SCHEDULE.upload(wasm.len(), 7), SCHEDULE.upload_byte * wasm.len() as u64 + 7);
 }
