@@ -110,7 +110,9 @@ pub struct CompileCosts {
     pub branch: Gas,
     /// Per `br_table`, and per target of it.
     pub br_table: Gas,
-    /// Per target of a `br_table`.
+    /// Per target of a `br_table`. Cheap when the targets share a label (0.85 µs each), up to
+    /// 20 µs each when they spread over many nested labels (every distinct edge is split and
+    /// allocated): 60 tables of 2,000 targets over 60 labels took 7.2 s to compile.
     pub br_table_target: Gas,
     /// Per `call`: saving and reloading the fuel counter and the clobbered registers.
     pub call: Gas,
@@ -153,7 +155,7 @@ pub const SCHEDULE: GasSchedule = GasSchedule {
         block: 1_000,
         branch: 20_000,
         br_table: 20_000,
-        br_table_target: 1_000,
+        br_table_target: 20_000,
         call: 4_500,
         call_indirect: 30_000,
         memory: 6_000,
