@@ -18,7 +18,7 @@ use weft_types::{
 
 use crate::chain::{CHAIN_ID, base};
 
-/// Gas of the upload (200 per byte of code, and the bytes of the transaction) and of the
+/// Gas of the upload (per byte of code and its compile weight, and the bytes of the transaction) and of the
 /// instantiation.
 const DEPLOY_GAS: u64 = weft_types::limits::MAX_TX_GAS;
 /// Gas of each call: enough for long loops, bounded so an input runs in milliseconds.
