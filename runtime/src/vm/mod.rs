@@ -352,9 +352,11 @@ impl<H: Host> Vm<H> {
         }
     }
 
-    /// Validates, instruments and compiles `wasm`, keeps the artifact and caches the module.
+    /// Validates, instruments and compiles stored code `wasm`, keeps the artifact and caches
+    /// the module. Stored code was paid for at its upload, so what compiling it would cost now
+    /// is not bounded again (it may have been uploaded under another schedule).
     pub fn compile(&self, code_hash: &Hash, wasm: &[u8]) -> Result<Arc<LoadedCode<H>>, LoadError> {
-        let prepared = prepare::prepare(wasm)?;
+        let prepared = prepare::prepare_at_any_price(wasm)?;
         self.compile_prepared(code_hash, wasm.len(), prepared)
     }
 
