@@ -6,7 +6,14 @@
 //! the node's cores or a fair share from other clients. Over a bound, the answer is
 //! `codes::BUSY`, saying which bound and its value.
 
-use std::{future::Future, sync::Arc, time::Duration};
+use std::{
+    future::Future,
+    sync::{
+        Arc,
+        atomic::{AtomicU64, Ordering},
+    },
+    time::Duration,
+};
 
 use jsonrpsee::{
     core::{
@@ -32,12 +39,24 @@ pub struct Executions {
     permits: Arc<Semaphore>,
     max: usize,
     wait: Duration,
+    /// Executions refused as busy, server-wide or per connection.
+    busy: Arc<AtomicU64>,
 }
 
 impl Executions {
     /// At most `max` executions at once, each waiting at most `wait` for a turn.
     pub fn new(max: usize, wait: Duration) -> Self {
-        Self { permits: Arc::new(Semaphore::new(max)), max, wait }
+        Self { permits: Arc::new(Semaphore::new(max)), max, wait, busy: Arc::default() }
+    }
+
+    /// Executions refused as busy so far.
+    pub fn busy(&self) -> u64 {
+        self.busy.load(Ordering::Relaxed)
+    }
+
+    /// What counts a refusal, for the per-connection bound.
+    pub fn busy_counter(&self) -> Arc<AtomicU64> {
+        self.busy.clone()
     }
 
     /// Runs `work` on a blocking thread once a turn is free.
@@ -55,7 +74,10 @@ impl Executions {
         };
         let permit = match tokio::time::timeout(self.wait, self.permits.clone().acquire_owned()).await {
             Ok(Ok(permit)) => permit,
-            _ => return Err(busy()),
+            _ => {
+                self.busy.fetch_add(1, Ordering::Relaxed);
+                return Err(busy());
+            }
         };
         tokio::task::spawn_blocking(move || {
             let _permit = permit;
@@ -79,12 +101,14 @@ pub struct PerConnection<S> {
     pub max: usize,
     /// How long a call waits for a turn.
     pub wait: Duration,
+    /// The server's count of refusals.
+    pub busy: Arc<AtomicU64>,
 }
 
 impl<S> PerConnection<S> {
-    /// Wraps `service` for a new connection.
-    pub fn new(service: S, max: usize, wait: Duration) -> Self {
-        Self { service, permits: Arc::new(Semaphore::new(max)), max, wait }
+    /// Wraps `service` for a new connection, counting refusals in `busy`.
+    pub fn new(service: S, max: usize, wait: Duration, busy: Arc<AtomicU64>) -> Self {
+        Self { service, permits: Arc::new(Semaphore::new(max)), max, wait, busy }
     }
 }
 
@@ -110,6 +134,7 @@ where
                 return this.service.call(request).await;
             }
             let Ok(Ok(_turn)) = tokio::time::timeout(this.wait, this.permits.acquire()).await else {
+                this.busy.fetch_add(1, Ordering::Relaxed);
                 let message = format!(
                     "this connection has {} contract executions running (the limit per connection) \
                      and none finished within {} ms; wait for them before sending more",

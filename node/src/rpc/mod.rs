@@ -221,11 +221,14 @@ impl RpcServer {
             .set_message_buffer_capacity(config.message_buffer)
             .build();
         let max_response_bytes = config.max_response_bytes as usize;
+        let api = WeftRpc::new(chain, dev, config.clone());
         let (per_connection, wait) = (config.max_executions_per_connection, config.execution_wait);
+        let busy = api.executions.busy_counter();
         let middleware = jsonrpsee::server::middleware::rpc::RpcServiceBuilder::new()
             .layer_fn(move |service| http_subs::HttpSubscriptions { service, max_response_bytes })
-            .layer_fn(move |service| executions::PerConnection::new(service, per_connection, wait));
-        let api = WeftRpc::new(chain, dev, config.clone());
+            .layer_fn(move |service| {
+                executions::PerConnection::new(service, per_connection, wait, busy.clone())
+            });
         let http =
             tower::ServiceBuilder::new().option_layer(config.cors.layer()).layer(ops::OpsLayer(api.clone()));
         let server = Server::builder()

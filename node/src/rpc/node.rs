@@ -60,6 +60,8 @@ impl NodeApiServer for WeftRpc {
             gossip_txs_over_peer_limit: drops.over_peer_limit.load(Ordering::Relaxed),
             gossip_txs_queue_full: drops.queue_full.load(Ordering::Relaxed),
             gossip_consensus_over_peer_limit: drops.consensus_over_peer_limit.load(Ordering::Relaxed),
+            code_compiled: self.chain.ledger.runtime().vm().compiled(),
+            rpc_executions_busy: self.executions.busy(),
         })
     }
 

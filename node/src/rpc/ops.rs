@@ -167,6 +167,18 @@ fn exposition(info: &NodeInfo, health: &Health, m: &NodeMetrics, evidence: usize
         "Consensus gossip dropped because its peer sent more useless messages than its budget.",
         &one(m.gossip_consensus_over_peer_limit.to_string()),
     );
+    metric(
+        "weft_code_compiled_total",
+        "counter",
+        "Contract modules compiled: one per upload executed, plus compiled forms rebuilt.",
+        &one(m.code_compiled.to_string()),
+    );
+    metric(
+        "weft_rpc_executions_busy_total",
+        "counter",
+        "Contract executions for RPC clients refused as busy.",
+        &one(m.rpc_executions_busy.to_string()),
+    );
     metric("weft_evidence", "gauge", "Pieces of evidence of equivocation kept.", &one(evidence.to_string()));
     metric(
         "weft_uptime_seconds",
@@ -237,6 +249,8 @@ mod tests {
             gossip_txs_over_peer_limit: 9,
             gossip_txs_queue_full: 0,
             gossip_consensus_over_peer_limit: 4,
+            code_compiled: 2,
+            rpc_executions_busy: 5,
         };
         let text = exposition(&info, &health, &metrics, 1);
         for line in [
@@ -247,6 +261,8 @@ mod tests {
             "weft_mempool_bytes 300",
             "weft_gossip_transactions_dropped_total{reason=\"over_peer_limit\"} 9",
             "weft_gossip_consensus_dropped_total 4",
+            "weft_code_compiled_total 2",
+            "weft_rpc_executions_busy_total 5",
             "weft_evidence 1",
             "weft_uptime_seconds 61.005",
             "process_cpu_seconds_total 1.750",

@@ -13,7 +13,8 @@ use weft_node::{
     rpc::RpcConfig,
 };
 use weft_rpc_api::{
-    Bytes, CallInput, ContractApiClient, QueryRequest, StateApiClient, TxApiClient, TxStatus, codes,
+    Bytes, CallInput, ContractApiClient, NodeApiClient, QueryRequest, StateApiClient, TxApiClient, TxStatus,
+    codes,
 };
 use weft_types::{
     Address, Transaction,
@@ -156,6 +157,9 @@ async fn saturating_queries_are_bounded_and_blocks_keep_coming() {
     }
     assert!(answered > 0, "queries are served");
     assert!(busy > 0, "and the ones over the bounds are refused as busy");
+    let metrics = http.node_metrics().await.unwrap();
+    assert_eq!(metrics.rpc_executions_busy, busy, "operators see every refusal");
+    assert_eq!(metrics.code_compiled, 1, "the upload; no query compiled anything");
     assert!(slowest < Duration::from_secs(5), "a transfer took {slowest:?} under query load");
     assert_eq!(http.state_get_account(dev_address("bob")).await.unwrap().nonce, 5);
     node.shutdown().await;

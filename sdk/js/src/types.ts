@@ -47,6 +47,8 @@ export interface NodeMetrics {
   gossip_txs_queue_full: number;
   /** Consensus gossip dropped: its peer sent more useless messages than its budget. */
   gossip_consensus_over_peer_limit: number;
+  code_compiled: number;
+  rpc_executions_busy: number;
 }
 
 export interface PeerInfo {

@@ -150,7 +150,7 @@ fn components() -> Value {
         "BlockId": { "oneOf": [{ "type": "integer" }, { "$ref": "#/components/schemas/Hash" }, { "enum": ["head", "finalized"] }] },
         "NodeInfo": obj("chain_id, version, peer_id, height, finalized_height, validator, dev, min_gas_price"),
         "Health": obj("healthy, height, finalized_height, peers, syncing, pending_txs"),
-        "NodeMetrics": obj("cpu_user_ms, cpu_system_ms, rss_bytes, rss_peak_bytes, threads, uptime_ms, pending_txs, pending_bytes, height, gossip_txs_over_peer_limit, gossip_txs_queue_full, gossip_consensus_over_peer_limit"),
+        "NodeMetrics": obj("cpu_user_ms, cpu_system_ms, rss_bytes, rss_peak_bytes, threads, uptime_ms, pending_txs, pending_bytes, height, gossip_txs_over_peer_limit, gossip_txs_queue_full, gossip_consensus_over_peer_limit, code_compiled, rpc_executions_busy"),
         "PeerInfo": obj("peer_id, address"),
         "EvidenceInfo": obj("view, offender, conflict {type: votes|proposals, first, second}, raw (SCALE Evidence)"),
         "HeaderInfo": obj("hash, height, parent_hash, timestamp_ms, proposer, tx_root, receipts_root, state_root, gas_used, tx_count"),

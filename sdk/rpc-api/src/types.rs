@@ -200,6 +200,14 @@ pub struct NodeMetrics {
     /// refused) than its budget, since the node started.
     #[serde(default)]
     pub gossip_consensus_over_peer_limit: u64,
+    /// Contract modules this node compiled since it started: one per upload it executed, plus
+    /// any whose compiled form was missing (at start, or lost while running).
+    #[serde(default)]
+    pub code_compiled: u64,
+    /// Contract executions for RPC clients refused as busy (over `max_executions` or
+    /// `max_executions_per_connection` for longer than `execution_wait`), since it started.
+    #[serde(default)]
+    pub rpc_executions_busy: u64,
 }
 
 /// One entry of `node_peers`.
