@@ -5,8 +5,9 @@
 //! It validates and meters contract wasm ([`vm`]), runs host functions, keeps a journaled overlay
 //! with checkpoints ([`state::overlay`]) and maintains the Merkle state tree ([`state::tree`]).
 //!
-//! It performs no I/O and reads no clock or randomness; it never depends on tokio, libp2p,
-//! jsonrpsee or redb (a test in `weft-tests` checks this).
+//! It performs no I/O (compiled code goes to the [`vm::ArtifactStore`] its embedder provides)
+//! and reads no clock or randomness; it never depends on tokio, libp2p, jsonrpsee or redb (a
+//! test in `weft-tests` checks this).
 
 pub mod block;
 pub mod error;
