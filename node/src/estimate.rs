@@ -42,14 +42,21 @@ pub fn next_env(head: &Header) -> BlockEnv {
 /// A dry-run transaction's receipt and what it would cost at the minimum gas price.
 #[derive(Debug, Clone)]
 pub struct Estimation {
-    /// The receipt it would have: gas used, storage deposit and refund, status, return data.
+    /// The receipt it would have with `gas_limit`: gas used, storage deposit and refund, status,
+    /// return data.
     pub receipt: Receipt,
+    /// The smallest gas limit with which it succeeds (when it succeeds at all; else the gas it
+    /// used failing).
+    pub gas_limit: Gas,
     /// `gas_used × min_gas_price`.
     pub fee: Amount,
 }
 
-/// Runs `action` from `from` at the head with `gas` (at most a transaction's largest limit),
-/// so that the gas used is what the action needs, not what a guessed limit allowed.
+/// Runs `action` from `from` at the head with `gas` (at most a transaction's largest limit), so
+/// that the gas used is what the action needs, not what a guessed limit allowed; then finds the
+/// smallest limit with which it still succeeds. That is the gas used when no call is nested; a
+/// nested call is given only 63/64 of the gas left, so a limit of exactly the gas used can starve
+/// it, and the smallest limit is searched for between the two (every run on the same state).
 pub fn estimate(
     ledger: &Ledger,
     from: Address,
@@ -66,9 +73,31 @@ pub fn estimate(
         action,
     };
     let env = next_env(&ledger.head()?);
-    let receipt = runtime.dry_run(ledger.state()?, env, tx)?;
+    let state = ledger.state()?;
+    let run = |gas_limit: Gas| runtime.dry_run(state.clone(), env, Transaction { gas_limit, ..tx.clone() });
+    let mut receipt = run(tx.gas_limit)?;
+    let mut gas_limit = receipt.gas_used;
+    if receipt.is_success() && gas_limit < tx.gas_limit {
+        let at_used = run(gas_limit)?;
+        if at_used.is_success() {
+            receipt = at_used;
+        } else {
+            // `low` fails, `high` succeeds.
+            let (mut low, mut high) = (gas_limit, tx.gas_limit);
+            while high - low > 1 {
+                let mid = low + (high - low) / 2;
+                let r = run(mid)?;
+                if r.is_success() {
+                    (high, receipt) = (mid, r);
+                } else {
+                    low = mid;
+                }
+            }
+            gas_limit = high;
+        }
+    }
     let fee = u128::from(receipt.gas_used).saturating_mul(runtime.min_gas_price());
-    Ok(Estimation { receipt, fee })
+    Ok(Estimation { receipt, gas_limit, fee })
 }
 
 /// A read-only call's outcome and the height of the state it read.

@@ -166,7 +166,7 @@ impl ContractApiServer for WeftRpc {
         };
         Ok(Estimate {
             success,
-            gas_used: receipt.gas_used,
+            gas_used: estimation.gas_limit,
             storage_deposit: receipt.deposit_charged,
             storage_refund: receipt.deposit_refunded,
             fee: estimation.fee,

@@ -211,3 +211,87 @@ async fn a_restarted_node_loads_compiled_code_from_disk_and_rebuilds_what_was_de
         node.shutdown().await;
     }
 }
+
+/// `outer` calls `work` (itself, reentrant) with all the gas it may give, and reverts if the
+/// call failed; `work` loops 20,000 times. At a limit of exactly the gas `outer` uses with more,
+/// `work` gets only 63/64 of what is left and runs out.
+fn nested_worker_wasm() -> Vec<u8> {
+    wat::parse_str(
+        r#"(module
+          (import "weft" "self_address" (func $self (param i32)))
+          (import "weft" "call" (func $call (param i32 i32 i32 i32 i32 i32 i64) (result i32)))
+          (import "weft" "revert" (func $revert (param i32 i32)))
+          (memory (export "memory") 1)
+          (data (i32.const 64) "work")
+          (func (export "__weft_reentrant"))
+          (func (export "work") (local $i i32)
+            (loop $l
+              (local.set $i (i32.add (local.get $i) (i32.const 1)))
+              (br_if $l (i32.lt_u (local.get $i) (i32.const 20000)))))
+          (func (export "outer")
+            (call $self (i32.const 32))
+            (if (call $call (i32.const 32) (i32.const 64) (i32.const 4) (i32.const 0) (i32.const 0)
+                  (i32.const 128) (i64.const 0))
+              (then (call $revert (i32.const 0) (i32.const 0))))))"#,
+    )
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_estimate_is_the_smallest_gas_limit_that_succeeds_even_with_nested_calls() {
+    let node = DevNode::start(DevConfig { rpc_addr: "127.0.0.1:0".parse().unwrap(), ..DevConfig::default() })
+        .await
+        .unwrap();
+    let url = node.rpc_addr();
+    let http = HttpClientBuilder::default().build(format!("http://{url}")).unwrap();
+    let ws = WsClientBuilder::default().build(format!("ws://{url}")).await.unwrap();
+    let wasm = nested_worker_wasm();
+    let code_hash = weft_types::sha3_256(&wasm);
+    finalize(&ws, &http, sign("alice", 0, Action::UploadCode { code: BoundedBytes::new(wasm).unwrap() }))
+        .await;
+    let salt = BoundedBytes::new(vec![]).unwrap();
+    let instantiate =
+        Action::Instantiate { code_hash, args: BoundedBytes::new(vec![]).unwrap(), value: 0, salt };
+    finalize(&ws, &http, sign("alice", 1, instantiate)).await;
+    let contract = Address::contract(&dev_address("alice"), &code_hash, &[]);
+
+    let request = weft_rpc_api::EstimateRequest {
+        from: dev_address("bob"),
+        action: weft_rpc_api::EstimateAction::Call {
+            contract,
+            method: "outer".into(),
+            input: CallInput { args: None, input: Some(Bytes(vec![])) },
+            value: None,
+        },
+    };
+    let estimate = http.contract_estimate_gas(request).await.unwrap();
+    assert!(estimate.success, "{:?}", estimate.error);
+    let call = || Action::Call {
+        contract,
+        method: weft_types::MethodName::new("outer").unwrap(),
+        args: BoundedBytes::new(vec![]).unwrap(),
+        value: 0,
+    };
+    let receipt = |limit: u64, nonce: u64| {
+        let key = dev_key("bob");
+        let tx = Transaction {
+            chain_id: DEV_CHAIN_ID,
+            sender: address_of(&key),
+            nonce,
+            gas_limit: limit,
+            gas_price: 1,
+            action: call(),
+        };
+        tx.sign(&key)
+    };
+    for (nonce, (limit, succeeds)) in
+        [(estimate.gas_used - 1, false), (estimate.gas_used, true)].into_iter().enumerate()
+    {
+        let tx = receipt(limit, nonce as u64);
+        let hash = tx.hash();
+        finalize(&ws, &http, tx.encode()).await;
+        let r = http.tx_get_receipt(hash).await.unwrap().unwrap();
+        assert_eq!(r.success, succeeds, "limit {limit} (estimate {})", estimate.gas_used);
+    }
+    node.shutdown().await;
+}

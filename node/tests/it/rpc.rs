@@ -953,7 +953,10 @@ async fn fee_overflow_small_order_keys_and_bad_signatures_are_refused() {
     // Nothing of it reached the pool or the chain; the valid transaction still goes through once.
     assert_eq!(dev.http.node_health().await.unwrap().pending_txs, 0);
     assert!(dev.send(good.encode()).await.success);
-    assert_eq!(submit(good.encode()).await.0, codes::TX_NONCE_TOO_LOW);
+    // Refused again: by its nonce, or as already known in the moment between the block's
+    // announcement (which `send` waits for) and the mempool's pruning.
+    let (code, msg) = submit(good.encode()).await;
+    assert!(code == codes::TX_NONCE_TOO_LOW || code == codes::TX_ALREADY_KNOWN, "{code}: {msg}");
     dev.node.shutdown().await;
 }
 
