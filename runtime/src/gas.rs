@@ -23,7 +23,9 @@ pub struct GasSchedule {
     pub compile: CompileCosts,
     /// Creating a contract account.
     pub instantiate_base: Gas,
-    /// Entering a contract (instantiating its module for one call frame).
+    /// Entering a contract (instantiating its module for one call frame), and the fixed part of
+    /// loading a module not in memory (reading and checking its artifact: ~90 µs for the
+    /// smallest contracts).
     pub call_base: Gas,
     /// Per byte of a contract's code, paid by every entry into it, with its compile weight over
     /// [`GasSchedule::call_load_divisor`]: what loading its compiled module from its artifact
@@ -167,7 +169,7 @@ pub const SCHEDULE: GasSchedule = GasSchedule {
         superlinear: 60_000_000,
     },
     instantiate_base: 20_000,
-    call_base: 10_000,
+    call_base: 20_000,
     call_code_byte: 4,
     call_load_divisor: 128,
     host_base: 50,
