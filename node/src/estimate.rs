@@ -57,6 +57,11 @@ pub struct Estimation {
 /// smallest limit with which it still succeeds. That is the gas used when no call is nested; a
 /// nested call is given only 63/64 of the gas left, so a limit of exactly the gas used can starve
 /// it, and the smallest limit is searched for between the two (every run on the same state).
+///
+/// Cost: one run, two when no call is nested, and at most `log2(gas)` (29 at `MAX_TX_GAS`) more
+/// for a transaction that succeeds only above the gas it uses; each run does at most the work of
+/// the first. All of it holds one RPC execution turn (`rpc::executions`), so a client asking for
+/// such estimates takes no more of the node than its turns allow.
 pub fn estimate(
     ledger: &Ledger,
     from: Address,

@@ -205,11 +205,13 @@ fn load_cost(tx: &TxCtx, code_hash: &Hash) -> Result<Gas, RuntimeError> {
         return Ok(cost);
     }
     // Every code in state has its cost known (from its upload or the node's start); this is only
-    // for state the node did not prepare, e.g. a test's.
+    // for state the node did not prepare, e.g. a test's. Validating it is work no call pays for,
+    // so it is done once per code and remembered.
     let code = stored_code(tx, code_hash)?;
     let prepared = crate::vm::prepare::prepare_at_any_price(&code).map_err(|e| {
         RuntimeError::Engine(format!("stored code {code_hash} passed validation at upload but not now: {e}"))
     })?;
+    tx.vm.note_code(code_hash, code.len(), prepared.compile_weight);
     Ok(SCHEDULE.load(code.len(), prepared.compile_weight))
 }
 

@@ -91,6 +91,9 @@ impl Executions {
 /// RPC middleware bounding the executing calls one connection has running: more wait their
 /// turn (at most `wait`) in the order they came. Built once per connection (its permits are
 /// that connection's), so one client pipelining many calls cannot take every server-wide turn.
+/// A waiting call holds its request (at most `max_request_bytes`) for at most `wait`, then is
+/// refused. jsonrpsee runs every incoming WebSocket message as its own task without a count
+/// bound, so what a flooding connection holds is its send rate times `wait`, as for any method.
 #[derive(Debug, Clone)]
 pub struct PerConnection<S> {
     /// The service it wraps.

@@ -2,6 +2,13 @@
 //! (`artifacts/<code hash hex>`), written by the runtime when code is uploaded and read when a
 //! call needs it. The bytes are the runtime's (`weft_runtime::vm::artifacts` checks them); this
 //! only keeps them. Losing any file is safe: the node compiles the code again from its state.
+//!
+//! What bounds it: a file is written only when this node compiles an upload, and each upload is
+//! priced at its compile weight. Uploads in blocks that never commit (a proposal this validator
+//! executed but the network did not finalize) also leave their files; a proposal holds at most
+//! `MAX_BLOCK_GAS` of them, and only a view's leader can propose. Nothing removes files of code
+//! that is not in the state: deleting the directory while the node is stopped is how to reclaim
+//! them.
 
 use std::{
     fs, io,

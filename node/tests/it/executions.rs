@@ -80,6 +80,21 @@ async fn finalize(
     }
 }
 
+/// Uploads and instantiates `wasm` from alice (her first two transactions); returns the contract.
+async fn deploy(
+    ws: &jsonrpsee_ws_client::WsClient,
+    http: &jsonrpsee_http_client::HttpClient,
+    wasm: Vec<u8>,
+) -> Address {
+    let code_hash = weft_types::sha3_256(&wasm);
+    finalize(ws, http, sign("alice", 0, Action::UploadCode { code: BoundedBytes::new(wasm).unwrap() })).await;
+    let salt = BoundedBytes::new(vec![]).unwrap();
+    let instantiate =
+        Action::Instantiate { code_hash, args: BoundedBytes::new(vec![]).unwrap(), value: 0, salt };
+    finalize(ws, http, sign("alice", 1, instantiate)).await;
+    Address::contract(&dev_address("alice"), &code_hash, &[])
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn saturating_queries_are_bounded_and_blocks_keep_coming() {
     let rpc = RpcConfig {
@@ -96,15 +111,7 @@ async fn saturating_queries_are_bounded_and_blocks_keep_coming() {
     let http = HttpClientBuilder::default().build(format!("http://{url}")).unwrap();
     let ws = WsClientBuilder::default().build(format!("ws://{url}")).await.unwrap();
 
-    let wasm = deep_wasm();
-    let code_hash = weft_types::sha3_256(&wasm);
-    let upload = Action::UploadCode { code: BoundedBytes::new(wasm).unwrap() };
-    finalize(&ws, &http, sign("alice", 0, upload)).await;
-    let salt = BoundedBytes::new(vec![]).unwrap();
-    let instantiate =
-        Action::Instantiate { code_hash, args: BoundedBytes::new(vec![]).unwrap(), value: 0, salt };
-    finalize(&ws, &http, sign("alice", 1, instantiate)).await;
-    let contract = Address::contract(&dev_address("alice"), &code_hash, &[]);
+    let contract = deploy(&ws, &http, deep_wasm()).await;
 
     // 20 WebSocket clients, each keeping two maximal queries in flight, for the whole test: 40
     // executions of 8 frames each would need more instances than a VM pool holds (256).
@@ -184,15 +191,7 @@ async fn a_restarted_node_loads_compiled_code_from_disk_and_rebuilds_what_was_de
     let url = node.rpc_addr();
     let http = HttpClientBuilder::default().build(format!("http://{url}")).unwrap();
     let ws = WsClientBuilder::default().build(format!("ws://{url}")).await.unwrap();
-    let wasm = deep_wasm();
-    let code_hash = weft_types::sha3_256(&wasm);
-    finalize(&ws, &http, sign("alice", 0, Action::UploadCode { code: BoundedBytes::new(wasm).unwrap() }))
-        .await;
-    let salt = BoundedBytes::new(vec![]).unwrap();
-    let instantiate =
-        Action::Instantiate { code_hash, args: BoundedBytes::new(vec![]).unwrap(), value: 0, salt };
-    finalize(&ws, &http, sign("alice", 1, instantiate)).await;
-    let contract = Address::contract(&dev_address("alice"), &code_hash, &[]);
+    let contract = deploy(&ws, &http, deep_wasm()).await;
     let before = http.contract_query(query(contract)).await.unwrap();
     assert_eq!(node.chain().ledger.runtime().vm().compiled(), 1, "the upload compiled the code");
     node.shutdown().await;
@@ -245,15 +244,7 @@ async fn an_estimate_is_the_smallest_gas_limit_that_succeeds_even_with_nested_ca
     let url = node.rpc_addr();
     let http = HttpClientBuilder::default().build(format!("http://{url}")).unwrap();
     let ws = WsClientBuilder::default().build(format!("ws://{url}")).await.unwrap();
-    let wasm = nested_worker_wasm();
-    let code_hash = weft_types::sha3_256(&wasm);
-    finalize(&ws, &http, sign("alice", 0, Action::UploadCode { code: BoundedBytes::new(wasm).unwrap() }))
-        .await;
-    let salt = BoundedBytes::new(vec![]).unwrap();
-    let instantiate =
-        Action::Instantiate { code_hash, args: BoundedBytes::new(vec![]).unwrap(), value: 0, salt };
-    finalize(&ws, &http, sign("alice", 1, instantiate)).await;
-    let contract = Address::contract(&dev_address("alice"), &code_hash, &[]);
+    let contract = deploy(&ws, &http, nested_worker_wasm()).await;
 
     let request = weft_rpc_api::EstimateRequest {
         from: dev_address("bob"),

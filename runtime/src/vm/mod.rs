@@ -240,6 +240,8 @@ struct VmInner<H> {
     artifacts: Arc<dyn ArtifactStore>,
     /// Size and compile weight of every code this node has compiled or checked, by code hash:
     /// what a call is charged by before its code is loaded. Shared by the block and query VMs.
+    /// One small entry per code ever uploaded (each upload paid at least `upload_byte` per byte
+    /// and the module's compile weight), never evicted: a miss would cost a validation pass.
     lens: Arc<Mutex<BTreeMap<Hash, (u32, u64)>>>,
     cache: Mutex<Cache<H>>,
     /// Modules this VM has compiled.
@@ -302,6 +304,13 @@ impl<H: Host> Vm<H> {
     /// weight), when this node has compiled or checked it.
     pub fn load_cost(&self, code_hash: &Hash) -> Option<Gas> {
         lock(&self.inner.lens).get(code_hash).map(|&(len, weight)| SCHEDULE.load(len as usize, weight))
+    }
+
+    /// Remembers the size and compile weight of stored code, learned by validating it, so that
+    /// [`Self::load_cost`] knows them from then on.
+    pub fn note_code(&self, code_hash: &Hash, code_len: usize, compile_weight: u64) {
+        let len = u32::try_from(code_len).unwrap_or(u32::MAX);
+        lock(&self.inner.lens).insert(*code_hash, (len, compile_weight));
     }
 
     /// The compiled module of `code_hash`, from memory or from its artifact (loading, never
@@ -384,7 +393,7 @@ impl<H: Host> Vm<H> {
     pub fn prepare_stored(&self, code_hash: &Hash, wasm: &[u8]) -> Result<bool, LoadError> {
         let artifact = self.inner.artifacts.get(code_hash);
         if let Some((info, _)) = artifact.as_deref().and_then(|a| artifacts::decode(&self.inner.build, a)) {
-            lock(&self.inner.lens).insert(*code_hash, (info.code_len, info.compile_weight));
+            self.note_code(code_hash, info.code_len as usize, info.compile_weight);
             return Ok(false);
         }
         self.compile(code_hash, wasm).map(|_| true)
@@ -399,7 +408,7 @@ impl<H: Host> Vm<H> {
     ) -> Result<Arc<LoadedCode<H>>, LoadError> {
         let pre =
             self.inner.linker.instantiate_pre(&module).map_err(|e| LoadError::Compile(e.to_string()))?;
-        lock(&self.inner.lens).insert(*code_hash, (info.code_len, info.compile_weight));
+        self.note_code(code_hash, info.code_len as usize, info.compile_weight);
         let loaded = Arc::new(LoadedCode { pre, info, weight });
         let mut cache = lock(&self.inner.cache);
         while !cache.modules.is_empty()
