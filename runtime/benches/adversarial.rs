@@ -5,7 +5,7 @@
 //! table of `vm::engine_config` is set.
 //!
 //! Run: `cargo bench -p weft-runtime --bench adversarial` (everything), or with `-- suite` or
-//! `-- ops` for one half. Timing is wall time of `BlockBuilder::push_verified` (execution: the
+//! `-- ops` for one half (`-- warm`: only the warm-entry rows of the suite). Timing is wall time of `BlockBuilder::push_verified` (execution: the
 //! signature was checked at admission, as the node does) and, separately, of
 //! `BlockBuilder::finish` (state root and receipts root), so "ns/gas" is execution and
 //! "ns/gas+root" adds the block's commit work. Each row is the fastest of `REPS` runs: the
@@ -28,9 +28,9 @@ use weft_types::{
     Action, Address, Header, MethodName, Receipt, Transaction,
     codec::BoundedBytes,
     limits::{
-        MAX_CODE_BYTES, MAX_EVENT_DATA_BYTES, MAX_EVENT_TOPICS, MAX_EVENTS_PER_TX, MAX_HASH_INPUT_BYTES,
-        MAX_RETURN_DATA_BYTES, MAX_STORAGE_KEY_BYTES, MAX_STORAGE_VALUE_BYTES, MAX_TX_GAS,
-        MAX_VERIFY_MESSAGE_BYTES,
+        MAX_BLOCK_GAS, MAX_CODE_BYTES, MAX_EVENT_DATA_BYTES, MAX_EVENT_TOPICS, MAX_EVENTS_PER_TX,
+        MAX_HASH_INPUT_BYTES, MAX_RETURN_DATA_BYTES, MAX_STORAGE_KEY_BYTES, MAX_STORAGE_VALUE_BYTES,
+        MAX_TX_GAS, MAX_VERIFY_MESSAGE_BYTES,
     },
     state::storage_key,
     tx::address_of,
@@ -402,6 +402,66 @@ fn kitchen_wat() -> String {
       (br $c))))
 )"#
     )
+}
+
+/// Category 4, warm: code a block has entered before pays only `GasSchedule::enter`
+/// (instantiating, data segments copied in, the call), so the modules dearest to instantiate for
+/// their size, each entered 2,048 times by each of 10 transactions of one block.
+fn warm_rows(chain: &mut Chain, kitchen: Address, rows: &mut Table) {
+    for (label, wasm) in warm_modules() {
+        let callee = chain.deploy(wasm);
+        let direct = chain.call(callee, "m", vec![], MAX_TX_GAS);
+        let direct = chain.block(&[direct]).receipts.remove(0);
+        assert!(direct.is_success(), "the callee runs");
+        // More than a warm entry costs: a whole transaction, its load included.
+        let enter = direct.gas_used;
+        // As many entries as a transaction pays for (at most 1,800: `fanout` reads its input to
+        // address 0 and keeps the method name at 60,000), in as many transactions as the block
+        // holds (at most 10).
+        let per_tx = 1800.min((MAX_TX_GAS * 9 / 10 / enter) as usize);
+        let txs = 10.min(MAX_BLOCK_GAS * 9 / 10 / (per_tx as u64 * enter)) as usize;
+        let input = callee.0.repeat(per_tx);
+        let t = best(|_| {
+            let txs: Vec<_> =
+                (0..txs).map(|_| chain.call(kitchen, "fanout", input.clone(), MAX_TX_GAS)).collect();
+            chain.block(&txs)
+        });
+        let entries = txs * per_tx;
+        let us = t.exec.as_secs_f64() * 1e6 / entries as f64;
+        rows.push(Row::from(
+            &format!("4. enter a warm module x{entries} ({label})"),
+            &t,
+            format!("{us:.2} us/entry"),
+        ));
+    }
+}
+
+/// Modules that cost the most to instantiate for what entering them costs: the smallest
+/// (entering is all fixed cost), and two at the code size limit made of what instantiation
+/// initializes (data segments, a full table, globals) rather than of code: one with its data
+/// packed, which the engine maps as a copy-on-write image, and one with its data spread over the
+/// largest memory, which it may copy in at every instantiation instead.
+fn warm_modules() -> Vec<(&'static str, Vec<u8>)> {
+    let empty = r#"(module (memory (export "memory") 1) (func (export "m")))"#.to_owned();
+    let full = |pages: u64, stride: u64| {
+        let mut w = format!("(module (memory (export \"memory\") {pages})\n");
+        for i in 0..96 {
+            let _ = write!(w, "(data (i32.const {}) \"{}\")\n", i * stride, "\\ff".repeat(2500));
+        }
+        w.push_str("(table 4096 funcref) (elem (i32.const 0)");
+        w.push_str(&" $f".repeat(4096));
+        w.push_str(")\n");
+        for i in 0..128 {
+            let _ = write!(w, "(global (mut i64) (i64.const {i}))");
+        }
+        w.push_str("(func $f) (func (export \"m\")))");
+        wat::parse_str(w).unwrap()
+    };
+    vec![
+        ("empty", wat::parse_str(empty).unwrap()),
+        ("240 KB data packed, 4096 table elements, 128 globals", full(4, 2600)),
+        ("240 KB data spread over 1 MiB, 4096 table elements, 128 globals", full(16, 10_900)),
+    ]
 }
 
 /// A tiny xorshift, for the deterministic "random" shapes of the generated modules.
@@ -791,6 +851,8 @@ fn suite() -> Table {
     });
     rows.push(Row::from("4. same calls, modules cached", &t, "for comparison"));
 
+    warm_rows(&mut chain, kitchen, &mut rows);
+
     // 5. Host calls with maximal inputs.
     let t = best(|_| {
         let tx = chain.call(kitchen, "sha3", args(&[200, MAX_HASH_INPUT_BYTES as u64]), g);
@@ -1161,6 +1223,11 @@ fn main() {
         let rows = suite();
         println!("({} rows)", rows.0.len());
         println!("(suite took {:.0} s)", start.elapsed().as_secs_f64());
+    }
+    if what.iter().any(|w| w == "warm") {
+        let mut chain = Chain::new();
+        let kitchen = chain.deploy(wat::parse_str(kitchen_wat()).unwrap());
+        warm_rows(&mut chain, kitchen, &mut Table::new());
     }
     if all || what.iter().any(|w| w == "ops") {
         println!("\n| operator kernel | gas/snippet | ns/snippet | ns/gas |");

@@ -5,7 +5,10 @@
 //! [`Host`] of its frames: it is moved into a frame's store for the frame's lifetime and into the
 //! callee's store during a nested call, so exactly one frame can touch it at a time.
 
-use std::{collections::BTreeSet, sync::Arc};
+use std::{
+    collections::{BTreeMap, BTreeSet},
+    sync::Arc,
+};
 
 use weft_types::{
     Action, Address, Amount, Event, ExecError, ExecStatus, Gas, Hash, LimitKind, Receipt, SignedTransaction,
@@ -48,6 +51,31 @@ pub struct TxCtx {
     /// The wasm backtrace of the first trap in this context, innermost frame first: for
     /// diagnostics (queries), never part of a result.
     pub(crate) trap_backtrace: Option<Vec<String>>,
+    /// Modules entered earlier in this context (a block, or one query), kept loaded.
+    warm: Warm,
+}
+
+/// The modules a block has entered, kept loaded until its end, up to
+/// `SCHEDULE.warm_code_bytes` of code in the order first entered: entering one again pays
+/// `GasSchedule::enter`, not `GasSchedule::load`. Which code is warm follows from the block's
+/// transactions alone (a transaction is never executed and then left out), so every validator
+/// charges the same; holding the modules makes the lower price true whatever the node's cache
+/// evicts meanwhile.
+#[derive(Default)]
+struct Warm {
+    modules: BTreeMap<Hash, Arc<LoadedCode<TxCtx>>>,
+    code_bytes: u64,
+}
+
+impl Warm {
+    /// Keeps `code` loaded if the bound leaves room for it.
+    fn keep(&mut self, code_hash: &Hash, code: &Arc<LoadedCode<TxCtx>>) {
+        let bytes = self.code_bytes.saturating_add(u64::from(code.info.code_len));
+        if bytes <= SCHEDULE.warm_code_bytes {
+            self.modules.insert(*code_hash, code.clone());
+            self.code_bytes = bytes;
+        }
+    }
 }
 
 impl TxCtx {
@@ -61,6 +89,7 @@ impl TxCtx {
             call_stack: Vec::new(),
             touched: BTreeSet::new(),
             trap_backtrace: None,
+            warm: Warm::default(),
         })
     }
 }
@@ -161,10 +190,9 @@ fn call_inner(mut tx: Box<TxCtx>, req: CallRequest) -> Result<(Box<TxCtx>, CallO
     let Some(code_hash) = tx.overlay.account(&req.contract)?.code_hash else {
         return fail(tx, &meter, ExecError::ContractNotFound(req.contract));
     };
-    if meter.charge(load_cost(&tx, &code_hash)?).is_err() {
+    let Some(code) = enter(&mut tx, &mut meter, &code_hash)? else {
         return fail(tx, &meter, ExecError::OutOfGas);
-    }
-    let code = load_code(&tx, &code_hash)?;
+    };
     if tx.call_stack.contains(&req.contract) && !code.info.reentrant {
         return fail(tx, &meter, ExecError::ReentrancyRefused(req.contract));
     }
@@ -198,8 +226,29 @@ fn call_inner(mut tx: Box<TxCtx>, req: CallRequest) -> Result<(Box<TxCtx>, CallO
     Ok((tx, CallOutcome { result: end.result, gas_used: meter.used() }))
 }
 
-/// What entering code costs, charged before it is loaded (`GasSchedule::load`: `call_base`,
-/// its size and its compile weight), whether it is cached or not.
+/// Charges entering the code of `code_hash` and returns its module, or `None` when `meter`
+/// cannot pay. Code this context has entered before is warm ([`Warm`]); other code pays its
+/// load as well, charged before it is loaded.
+fn enter(
+    tx: &mut TxCtx,
+    meter: &mut GasMeter,
+    code_hash: &Hash,
+) -> Result<Option<Arc<LoadedCode<TxCtx>>>, RuntimeError> {
+    if let Some(code) = tx.warm.modules.get(code_hash) {
+        let paid = meter.charge(SCHEDULE.enter(code.info.code_len as usize)).is_ok();
+        return Ok(paid.then(|| code.clone()));
+    }
+    if meter.charge(load_cost(tx, code_hash)?).is_err() {
+        return Ok(None);
+    }
+    let code = load_code(tx, code_hash)?;
+    tx.warm.keep(code_hash, &code);
+    Ok(Some(code))
+}
+
+/// What entering code the context has not entered yet costs, charged before it is loaded
+/// (`GasSchedule::load`: `call_base`, its size and its compile weight), whether this node has
+/// it in memory or not.
 fn load_cost(tx: &TxCtx, code_hash: &Hash) -> Result<Gas, RuntimeError> {
     if let Some(cost) = tx.vm.load_cost(code_hash) {
         return Ok(cost);
@@ -432,10 +481,9 @@ fn instantiate(
     }
     account.code_hash = Some(*code_hash);
     tx.overlay.put_account(&address, &account);
-    if meter.charge(load_cost(&tx, code_hash)?).is_err() {
+    let Some(code) = enter(&mut tx, meter, code_hash)? else {
         return Ok((tx, Err(ExecError::OutOfGas)));
-    }
-    let code = load_code(&tx, code_hash)?;
+    };
     if !code.info.has_constructor {
         let r = move_balance(&mut tx.overlay, sender, &address, value)?;
         return Ok((tx, r.map(|()| Vec::new())));
@@ -487,4 +535,31 @@ fn settle_deposits(
         tx.overlay.put_account(sender, &payer);
     }
     Ok(Ok((charged, refunded)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::vm::MemoryArtifacts;
+
+    #[test]
+    fn warm_code_is_bounded_by_its_uploaded_bytes_in_the_order_first_entered() {
+        let vm = Vm::<TxCtx>::new(Role::Blocks, Arc::new(MemoryArtifacts::default())).unwrap();
+        let data = "a".repeat(60_000);
+        let wasm = wat::parse_str(format!(
+            "(module (memory (export \"memory\") 1) (data (i32.const 0) \"{data}\") (func (export \"m\")))"
+        ))
+        .unwrap();
+        let code = vm.compile(&sha3_256(&wasm), &wasm).unwrap();
+        let per = u64::from(code.info.code_len);
+        let fit = SCHEDULE.warm_code_bytes / per;
+        let mut warm = Warm::default();
+        let hash = |i: u64| Hash(sha3_256(&i.to_le_bytes()).0);
+        for i in 0..fit + 3 {
+            warm.keep(&hash(i), &code);
+        }
+        assert_eq!(warm.modules.len() as u64, fit);
+        assert_eq!(warm.code_bytes, fit * per);
+        assert!(warm.modules.contains_key(&hash(0)) && !warm.modules.contains_key(&hash(fit)));
+    }
 }

@@ -27,16 +27,23 @@ pub struct GasSchedule {
     /// loading a module not in memory (reading and checking its artifact: ~90 µs for the
     /// smallest contracts).
     pub call_base: Gas,
-    /// Per byte of a contract's code, paid by every entry into it, with its compile weight over
-    /// [`GasSchedule::call_load_divisor`]: what loading its compiled module from its artifact
-    /// (checksum, deserialization, linking) costs. Charged whether the module is cached or not,
-    /// so no charge depends on a cache.
+    /// Per byte of a contract's code, paid by every entry into it: its data segments are copied
+    /// into the instance's memory (3.3 ns per byte), and a module not yet loaded is read and
+    /// checked.
     pub call_code_byte: Gas,
-    /// Entering code pays its compile weight divided by this: loading a compiled module costs
-    /// about 1/100 of compiling it (1/25 for the smallest modules, whose fixed costs dominate,
-    /// which the compile weight's `module` term covers). Data segments, which cost little to
-    /// compile and are copied at load (3.3 ns per byte), are what `call_code_byte` covers.
+    /// Entering code whose module the block has not loaded yet pays its compile weight divided
+    /// by this on top ([`GasSchedule::load`]): loading a compiled module from its artifact
+    /// (checksum, deserialization, linking) costs about 1/100 of compiling it (1/25 for the
+    /// smallest modules, whose fixed costs dominate, which the compile weight's `module` term
+    /// covers). Charged whether the module happens to be in this node's cache or not, so no
+    /// charge depends on a cache.
     pub call_load_divisor: Gas,
+    /// Bytes of code (as uploaded) a block keeps loaded once entered, in the order first
+    /// entered: entering such code again in the same block pays only [`GasSchedule::enter`].
+    /// Which code is warm depends only on the block's transactions, so every validator charges
+    /// the same; the bound caps the compiled modules a block pins in memory (compiled code is a
+    /// few times its wasm size).
+    pub warm_code_bytes: u64,
     /// Every host function call.
     pub host_base: Gas,
     /// Per byte a host function copies into or out of guest memory.
@@ -143,8 +150,8 @@ pub struct CompileCosts {
 pub const SCHEDULE: GasSchedule = GasSchedule {
     // 3: operators weighted (`vm::operator_cost`), storage and memory priced with the state
     // root's work, return data and new accounts priced; 4: uploads priced by compile weight,
-    // calls by the code's load cost.
-    version: 4,
+    // calls by the code's load cost; 5: code entered again in the same block pays no load.
+    version: 5,
     tx_base: 20_000,
     tx_byte: 10,
     upload_byte: 200,
@@ -172,6 +179,7 @@ pub const SCHEDULE: GasSchedule = GasSchedule {
     call_base: 20_000,
     call_code_byte: 4,
     call_load_divisor: 128,
+    warm_code_bytes: 4 << 20,
     host_base: 50,
     host_byte: 1,
     storage_read: 2_000,
@@ -198,10 +206,16 @@ pub const SCHEDULE: GasSchedule = GasSchedule {
 };
 
 impl GasSchedule {
-    /// What entering code of `code_len` bytes and compile weight `compile_weight` costs.
+    /// What entering code of `code_len` bytes and compile weight `compile_weight` costs when the
+    /// block has not loaded it yet: entering plus loading its module.
     pub fn load(&self, code_len: usize, compile_weight: u64) -> Gas {
+        self.enter(code_len).saturating_add(compile_weight / self.call_load_divisor.max(1))
+    }
+
+    /// What entering code of `code_len` bytes costs when the block keeps its module loaded
+    /// (see [`GasSchedule::warm_code_bytes`]).
+    pub fn enter(&self, code_len: usize) -> Gas {
         Self::linear(self.call_base, self.call_code_byte, code_len)
-            .saturating_add(compile_weight / self.call_load_divisor.max(1))
     }
 
     /// What uploading code of `code_len` bytes and compile weight `compile_weight` costs.

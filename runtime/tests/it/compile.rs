@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use weft_runtime::{
     BlockEnv, Runtime, RuntimeError,
+    gas::SCHEDULE,
     vm::{ArtifactStore, MemoryArtifacts},
 };
 use weft_types::{
@@ -101,4 +102,32 @@ fn estimating_an_upload_validates_it_without_compiling_and_charges_what_the_bloc
     assert_eq!(address_of(&key), sender);
     let r = c.run(0, Action::UploadCode { code: BoundedBytes::new(code).unwrap() });
     assert_eq!(r.gas_used, estimate.gas_used);
+}
+
+#[test]
+fn code_entered_again_in_the_same_block_pays_no_second_load() {
+    let mut c = Chain::new();
+    let counter_code = c.upload(&wat::counter());
+    let counter = c.instantiate(counter_code, b"");
+    let proxy = c.deploy(&wat::reentrant_counter());
+    let inc = crate::support::call(counter, "inc", &[], 0);
+    let alone = c.run(1, inc.clone());
+    let code_len = c.state.kv[&code_key(&counter_code)].len();
+    let load = c.rt.vm().load_cost(&counter_code).unwrap() - SCHEDULE.enter(code_len);
+    assert!(load > 0);
+
+    // Re-executed by `Chain::block`, which checks the replay charges the same.
+    let b = c.block(vec![c.tx(1, inc.clone()), c.tx(2, inc.clone())]);
+    assert_eq!(b.receipts[0].gas_used, alone.gas_used, "the block's first entry loads the module");
+    assert_eq!(b.receipts[1].gas_used, alone.gas_used - load, "the second only enters it");
+    assert_eq!(c.run(1, inc).gas_used, alone.gas_used, "the next block loads it again");
+
+    // Within one transaction too: the proxy's entry, then the counter's, each loaded once.
+    let forward = wat::forward_input(&counter, "inc", &[]);
+    let once = c.call(1, proxy, "forward", &forward);
+    let both = c.block(vec![
+        c.tx(1, crate::support::call(counter, "inc", &[], 0)),
+        c.tx(2, crate::support::call(proxy, "forward", &forward, 0)),
+    ]);
+    assert_eq!(both.receipts[1].gas_used, once.gas_used - load, "the nested call found the counter warm");
 }
