@@ -11,8 +11,8 @@ use std::{
 };
 
 use weft_types::{
-    Action, Address, Amount, Event, ExecError, ExecStatus, Gas, Hash, LimitKind, Receipt, SignedTransaction,
-    TrapKind,
+    Account, Action, Address, Amount, Event, ExecError, ExecStatus, Gas, Hash, LimitKind, Receipt,
+    SignedTransaction, TrapKind,
     abi::CONSTRUCTOR,
     limits::{MAX_CALL_DEPTH, wasm::MAX_STACK_UNITS},
     sha3_256,
@@ -45,8 +45,9 @@ pub struct TxCtx {
     pub(crate) events: Vec<Event>,
     /// Contracts currently executing, outermost first.
     pub(crate) call_stack: Vec<Address>,
-    /// Contracts whose storage may have changed, for deposit settlement. A superset is harmless
-    /// (settlement derives each deposit from `storage_bytes`), so reverts leave it alone.
+    /// Accounts whose deposit may have to change: contracts whose storage may have changed and
+    /// accounts the transaction created. A superset is harmless (settlement derives each
+    /// deposit from the account alone, see [`required_deposit`]), so reverts leave it alone.
     pub(crate) touched: BTreeSet<Address>,
     /// The wasm backtrace of the first trap in this context, innermost frame first: for
     /// diagnostics (queries), never part of a result.
@@ -153,7 +154,12 @@ impl Host for TxCtx {
         to: &Address,
         amount: Amount,
     ) -> Result<Result<(), ExecError>, RuntimeError> {
-        move_balance(&mut self.overlay, from, to, amount)
+        let creates = amount != 0 && !self.account_exists(to)?;
+        let moved = move_balance(&mut self.overlay, from, to, amount)?;
+        if creates && moved.is_ok() {
+            self.touched.insert(*to);
+        }
+        Ok(moved)
     }
 
     fn call(self: Box<Self>, req: CallRequest) -> Result<(Box<Self>, CallOutcome), RuntimeError> {
@@ -343,7 +349,7 @@ pub(crate) fn execute_tx(
             let new_account = if tx.account_exists(to)? { 0 } else { SCHEDULE.new_account };
             let r = match meter.charge(SCHEDULE.transfer.saturating_add(new_account)) {
                 Err(_) => Err(ExecError::OutOfGas),
-                Ok(()) => move_balance(&mut tx.overlay, &sender, to, *amount)?,
+                Ok(()) => tx.transfer(&sender, to, *amount)?,
             };
             (tx, r.map(|()| Vec::new()))
         }
@@ -481,6 +487,7 @@ fn instantiate(
     }
     account.code_hash = Some(*code_hash);
     tx.overlay.put_account(&address, &account);
+    tx.touched.insert(address);
     let Some(code) = enter(&mut tx, meter, code_hash)? else {
         return Ok((tx, Err(ExecError::OutOfGas)));
     };
@@ -504,16 +511,24 @@ fn instantiate(
     Ok((tx, outcome.result))
 }
 
-/// Brings each touched contract's deposit to `storage_bytes × deposit_per_byte`: the sender pays
-/// for bytes added and is refunded for bytes freed. Returns (charged, refunded).
+/// The deposit an account created by a transaction holds: `account_deposit` for its record and
+/// `deposit_per_byte` per byte of its contract storage.
+fn required_deposit(account: &Account) -> Amount {
+    Amount::from(account.storage_bytes)
+        .saturating_mul(SCHEDULE.deposit_per_byte)
+        .saturating_add(SCHEDULE.account_deposit)
+}
+
+/// Brings each touched account's deposit to [`required_deposit`]: the sender pays for accounts
+/// created and bytes added and is refunded for bytes freed. Returns (charged, refunded).
 fn settle_deposits(
     tx: &mut TxCtx,
     sender: &Address,
 ) -> Result<Result<(Amount, Amount), ExecError>, RuntimeError> {
     let (mut charged, mut refunded) = (0u128, 0u128);
-    for contract in std::mem::take(&mut tx.touched) {
-        let mut account = tx.overlay.account(&contract)?;
-        let required = Amount::from(account.storage_bytes).saturating_mul(SCHEDULE.deposit_per_byte);
+    for address in std::mem::take(&mut tx.touched) {
+        let mut account = tx.overlay.account(&address)?;
+        let required = required_deposit(&account);
         if required == account.deposit {
             continue;
         }
@@ -531,7 +546,7 @@ fn settle_deposits(
             refunded += back;
         }
         account.deposit = required;
-        tx.overlay.put_account(&contract, &account);
+        tx.overlay.put_account(&address, &account);
         tx.overlay.put_account(sender, &payer);
     }
     Ok(Ok((charged, refunded)))

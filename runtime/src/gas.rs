@@ -83,6 +83,11 @@ pub struct GasSchedule {
     pub new_account: Gas,
     /// Storage deposit per byte of contract storage (key + value), in the native token.
     pub deposit_per_byte: Amount,
+    /// Deposit every account created by a transaction holds for its record (its key and
+    /// encoded `Account`, about 120 bytes, at `deposit_per_byte`), in the native token: paid by
+    /// the transaction's sender, on top of storage deposits. Accounts in the genesis state hold
+    /// none.
+    pub account_deposit: Amount,
 }
 
 /// What compiling code costs: a module's compile weight is the sum of these over what it
@@ -150,7 +155,8 @@ pub struct CompileCosts {
 pub const SCHEDULE: GasSchedule = GasSchedule {
     // 3: operators weighted (`vm::operator_cost`), storage and memory priced with the state
     // root's work, return data and new accounts priced; 4: uploads priced by compile weight,
-    // calls by the code's load cost; 5: code entered again in the same block pays no load.
+    // calls by the code's load cost; 5: code entered again in the same block pays no load, and
+    // accounts a transaction creates hold a deposit.
     version: 5,
     tx_base: 20_000,
     tx_byte: 10,
@@ -203,6 +209,7 @@ pub const SCHEDULE: GasSchedule = GasSchedule {
     return_byte: 10,
     new_account: 25_000,
     deposit_per_byte: 1_000,
+    account_deposit: 120_000,
 };
 
 impl GasSchedule {

@@ -252,17 +252,29 @@ fn storage_deposit_is_charged_and_refunded() {
     let counter = c.deploy(&wat::counter());
     let acct = c.account(&counter);
     assert_eq!(acct.storage_bytes, 13, "key \"count\" (5) + u64 value (8)");
-    assert_eq!(acct.deposit, 13 * weft_runtime::gas::SCHEDULE.deposit_per_byte);
+    let account_deposit = weft_runtime::gas::SCHEDULE.account_deposit;
+    assert_eq!(acct.deposit, 13 * weft_runtime::gas::SCHEDULE.deposit_per_byte + account_deposit);
 
     let before = c.account(&c.addr(1)).balance;
     let r = c.call(1, counter, "clear", &[]);
     assert!(r.is_success());
     assert_eq!(r.deposit_refunded, 13_000);
-    assert_eq!(c.account(&counter).deposit, 0);
+    assert_eq!(c.account(&counter).deposit, account_deposit, "the account's own deposit stays");
     assert_eq!(c.account(&c.addr(1)).balance, before - r.fee + 13_000);
 
     let r = c.call(2, counter, "inc", &[]);
     assert_eq!(r.deposit_charged, 13_000);
+
+    // An address funded before a contract is instantiated there already holds its account's
+    // deposit: the instantiation adds only the storage's.
+    let code_hash = c.account(&counter).code_hash.unwrap();
+    let address = weft_types::Address::contract(&c.addr(0), &code_hash, b"funded");
+    let fund = c.run(1, Action::Transfer { to: address, amount: 5 });
+    assert_eq!(fund.deposit_charged, account_deposit);
+    let r = c.run(0, crate::support::instantiate(code_hash, b"funded", 0));
+    assert_eq!(r.contract_address, Some(address));
+    assert_eq!((r.deposit_charged, r.deposit_refunded), (13_000, 0));
+    assert_eq!(c.account(&address).deposit, 13_000 + account_deposit);
 }
 
 #[test]

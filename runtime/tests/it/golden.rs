@@ -83,7 +83,7 @@ fn fields(debug: &str) -> Vec<(String, String)> {
 fn schedule_section() -> String {
     let mut out = String::from(
         "<!-- generated from the code by runtime/tests/it/golden.rs: change the code, then paste -->\n\
-         | price | gas (`deposit_per_byte`: base units) |\n|---|---|\n",
+         | price | gas (`deposit_per_byte`, `account_deposit`: base units) |\n|---|---|\n",
     );
     for (name, value) in fields(&format!("{:?}", weft_runtime::gas::SCHEDULE)) {
         out.push_str(&format!("| `{name}` | {value} |\n"));

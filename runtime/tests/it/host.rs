@@ -118,20 +118,56 @@ fn memory_growth_stops_at_the_limit_and_is_paid_for() {
 }
 
 #[test]
-fn paying_a_new_account_costs_its_creation_natively_and_from_a_contract() {
+fn paying_a_new_account_costs_its_creation_and_its_deposit_natively_and_from_a_contract() {
     let mut c = Chain::new();
     let counter = c.deploy(&wat::counter());
     let fund = c.run(0, weft_types::Action::Transfer { to: counter, amount: 1_000 });
     assert!(fund.is_success());
+    let (new_account, deposit) =
+        (weft_runtime::gas::SCHEDULE.new_account, weft_runtime::gas::SCHEDULE.account_deposit);
     let pay = |to: weft_types::Address| [&to.0[..], &1u128.to_le_bytes()[..]].concat();
     let existing = c.call(1, counter, "pay", &pay(c.addr(2)));
-    let fresh = c.call(1, counter, "pay", &pay(weft_types::Address([0x42; 32])));
+    let (fresh_address, sender) = (weft_types::Address([0x42; 32]), c.addr(1));
+    let before = c.account(&sender).balance;
+    let fresh = c.call(1, counter, "pay", &pay(fresh_address));
     assert!(existing.is_success() && fresh.is_success());
-    let new_account = weft_runtime::gas::SCHEDULE.new_account;
     assert_eq!(fresh.gas_used - existing.gas_used, new_account, "from a contract");
+    assert_eq!((existing.deposit_charged, fresh.deposit_charged), (0, deposit));
+    assert_eq!(c.account(&sender).balance, before - fresh.fee - deposit, "the sender pays it");
+    assert_eq!((c.account(&fresh_address).balance, c.account(&fresh_address).deposit), (1, deposit));
+
     let existing = c.run(0, weft_types::Action::Transfer { to: c.addr(2), amount: 1 });
-    let fresh = c.run(0, weft_types::Action::Transfer { to: weft_types::Address([0x43; 32]), amount: 1 });
+    let fresh_address = weft_types::Address([0x43; 32]);
+    let fresh = c.run(0, weft_types::Action::Transfer { to: fresh_address, amount: 1 });
     assert_eq!(fresh.gas_used - existing.gas_used, new_account, "natively");
+    assert_eq!((existing.deposit_charged, fresh.deposit_charged), (0, deposit));
+    assert_eq!((c.account(&fresh_address).balance, c.account(&fresh_address).deposit), (1, deposit));
+    let again = c.run(0, weft_types::Action::Transfer { to: fresh_address, amount: 1 });
+    assert_eq!(again.deposit_charged, 0, "only creating an account holds a deposit");
+
+    // A sender who cannot hold the deposit fails, saying so, and pays only the fee.
+    let poor = crate::support::key(9);
+    let poor_address = weft_types::tx::address_of(&poor);
+    let fee = 100_000;
+    let r = c.run(0, weft_types::Action::Transfer { to: poor_address, amount: fee + 5 });
+    assert!(r.is_success());
+    let tx = weft_types::Transaction {
+        chain_id: crate::support::CHAIN_ID,
+        sender: poor_address,
+        nonce: 0,
+        gas_limit: 100_000,
+        gas_price: 1,
+        action: weft_types::Action::Transfer { to: weft_types::Address([0x44; 32]), amount: 1 },
+    }
+    .sign(&poor);
+    let r = c.block(vec![tx]).receipts.remove(0);
+    match r.status {
+        weft_types::ExecStatus::Failed(weft_types::ExecError::InsufficientDeposit { needed, .. }) => {
+            assert_eq!(needed, deposit)
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(c.account(&poor_address).balance, fee + 5 - r.fee);
 }
 
 /// Emits the most events a transaction may: 256 of 4 topics and 4 KiB each.

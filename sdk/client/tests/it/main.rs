@@ -41,7 +41,8 @@ async fn transfer_waits_for_finality_and_moves_the_balance() -> anyhow::Result<(
     assert!(finalized.height >= receipt.location.block_height, "waited for finality");
     assert_eq!(client.account(to).await?.balance, 1_000);
     let after = client.account(eve.address()).await?;
-    assert_eq!(after.balance, before.balance - 1_000 - receipt.fee);
+    assert!(receipt.deposit_charged > 0, "a new account holds a deposit, which the sender pays");
+    assert_eq!(after.balance, before.balance - 1_000 - receipt.fee - receipt.deposit_charged);
     assert_eq!(after.nonce, before.nonce + 1);
 
     // The transaction as the node reports it.
