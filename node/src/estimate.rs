@@ -61,12 +61,14 @@ pub struct Estimation {
 /// Cost: one run, two when no call is nested, and at most `log2(gas)` (29 at `MAX_TX_GAS`) more
 /// for a transaction that succeeds only above the gas it uses; each run does at most the work of
 /// the first. All of it holds one RPC execution turn (`rpc::executions`), so a client asking for
-/// such estimates takes no more of the node than its turns allow.
+/// such estimates takes no more of the node than its turns allow; no run starts after
+/// `deadline`, and each is bounded by the query VM's own time limit.
 pub fn estimate(
     ledger: &Ledger,
     from: Address,
     action: Action,
     gas: Gas,
+    deadline: Option<std::time::Instant>,
 ) -> Result<Estimation, DryRunFailure> {
     let runtime = ledger.runtime();
     let tx = Transaction {
@@ -79,7 +81,16 @@ pub fn estimate(
     };
     let env = next_env(&ledger.head()?);
     let state = ledger.state()?;
-    let run = |gas_limit: Gas| runtime.dry_run(state.clone(), env, Transaction { gas_limit, ..tx.clone() });
+    let mut first = true;
+    let mut run = |gas_limit: Gas| {
+        // Each run is bounded by the query VM's time limit; the search as a whole by `deadline`.
+        if !std::mem::take(&mut first) && deadline.is_some_and(|d| std::time::Instant::now() >= d) {
+            return Err(DryRunFailure::Runtime(RuntimeError::Interrupted));
+        }
+        runtime
+            .dry_run(state.clone(), env, Transaction { gas_limit, ..tx.clone() })
+            .map_err(DryRunFailure::from)
+    };
     let mut receipt = run(tx.gas_limit)?;
     let mut gas_limit = receipt.gas_used;
     if receipt.is_success() && gas_limit < tx.gas_limit {

@@ -1165,14 +1165,22 @@ fn operators() -> Vec<(String, f64, f64, f64)> {
     let mut out = Vec::new();
     let mut overhead = (0.0, 0.0);
     for k in kernels() {
-        let prepared = weft_runtime::vm::prepare::prepare(&wat::parse_str(kernel_wat(&k)).unwrap())
-            .unwrap_or_else(|e| panic!("{}: {e}", k.name));
+        // Kernels over a memory larger than contracts may have (measured to set that limit)
+        // are left out: validation refuses them.
+        let prepared = match weft_runtime::vm::prepare::prepare(&wat::parse_str(kernel_wat(&k)).unwrap()) {
+            Ok(prepared) => prepared,
+            Err(e) => {
+                println!("({}: left out: {e})", k.name);
+                continue;
+            }
+        };
         let module = Module::new(&engine, &prepared.code).unwrap();
         let pre = Linker::<()>::new(&engine).instantiate_pre(&module).unwrap();
         let (x, y, a, b, f, h) = kernel_inputs(k.name);
         let run = |iters: u64| -> (Duration, u64) {
             let mut store = Store::new(&engine, ());
             store.set_fuel(u64::MAX / 2).unwrap();
+            store.set_epoch_deadline(u64::MAX / 2);
             let instance = pre.instantiate(&mut store).unwrap();
             let memory = instance.get_memory(&mut store, "memory").unwrap();
             let mut init = Vec::new();

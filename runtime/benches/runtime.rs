@@ -119,6 +119,7 @@ fn metering(c: &mut Criterion) {
         group.bench_function(name, |b| {
             b.iter(|| {
                 let mut store = Store::new(&engine, ());
+                store.set_epoch_deadline(u64::MAX / 2);
                 if metered {
                     store.set_fuel(u64::MAX / 2).unwrap();
                 }

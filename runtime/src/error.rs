@@ -109,6 +109,10 @@ pub enum RuntimeError {
     /// it is uploaded or, after losing its artifacts, at start; queries never compile).
     #[error("code {0} is not compiled on this node yet; retry shortly")]
     NotCompiled(Hash),
+    /// A read-only execution ran past the wall-clock limit its VM sets for one execution
+    /// (`vm::Vm::limit_time`). Never happens to block execution, which has no clock.
+    #[error("the execution ran past this node's time limit for one execution")]
+    Interrupted,
 }
 
 /// Why a block received from a proposer is invalid.

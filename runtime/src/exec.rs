@@ -54,6 +54,9 @@ pub struct TxCtx {
     pub(crate) trap_backtrace: Option<Vec<String>>,
     /// Modules entered earlier in this context (a block, or one query), kept loaded.
     warm: Warm,
+    /// The VM tick at which this context's execution must stop (`Vm::execution_deadline`):
+    /// only ever set for queries.
+    deadline: Option<u64>,
 }
 
 /// The modules a block has entered, kept loaded until its end, up to
@@ -82,7 +85,9 @@ impl Warm {
 impl TxCtx {
     /// A context over `overlay`.
     pub(crate) fn new(vm: Vm<TxCtx>, overlay: Overlay, env: BlockEnv) -> Box<Self> {
+        let deadline = vm.execution_deadline();
         Box::new(Self {
+            deadline,
             vm,
             overlay,
             env,
@@ -220,7 +225,8 @@ fn call_inner(mut tx: Box<TxCtx>, req: CallRequest) -> Result<(Box<TxCtx>, CallO
     }
     tx.call_stack.push(req.contract);
     let frame = Frame::new(req.contract, req.caller, req.value, req.input, req.depth);
-    let end = code.run(tx, frame, &req.method, meter.remaining(), req.stack_base)?;
+    let ticks = tx.deadline.map(|d| tx.vm.ticks_left(d));
+    let end = code.run(tx, frame, &req.method, meter.remaining(), req.stack_base, ticks)?;
     let mut tx = end.host;
     // Only the context's first trap keeps its backtrace (see `TxCtx::trap_backtrace`).
     if tx.trap_backtrace.is_none() {

@@ -74,6 +74,22 @@ impl Runtime {
         Ok(vm)
     }
 
+    /// Limits each query and dry run to `ticks` calls of [`Self::tick_queries`] from its start
+    /// (0: no limit); past it, it ends with `RuntimeError::Interrupted`. Block execution is
+    /// never limited by time.
+    pub fn limit_query_time(&self, ticks: u64) -> Result<(), RuntimeError> {
+        self.query_vm()?.limit_time(ticks);
+        Ok(())
+    }
+
+    /// Advances the clock of queries' time limit by one tick (the node calls it at a fixed
+    /// interval).
+    pub fn tick_queries(&self) {
+        if let Ok(vm) = self.query_vm() {
+            vm.tick();
+        }
+    }
+
     /// The lowest gas price a transaction may offer.
     pub fn min_gas_price(&self) -> Amount {
         self.min_gas_price

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use jsonrpsee::{
     PendingSubscriptionSink,
     core::{SubscriptionResult, async_trait},
-    types::error::INVALID_PARAMS_CODE,
+    types::{ErrorObjectOwned, error::INVALID_PARAMS_CODE},
 };
 use serde_json::Value;
 use weft_abi::Abi;
@@ -16,6 +16,7 @@ use weft_rpc_api::{
     ExecErrorInfo, QueryRequest, QueryResult, RpcResult,
     codes::{self, err},
 };
+use weft_runtime::RuntimeError;
 use weft_types::{
     Address, MethodName, codec::BoundedBytes, receipt::ExecStatus, state::code_key, tx::Action,
 };
@@ -26,7 +27,7 @@ use super::{
 };
 use crate::{
     chain::ChainEvent,
-    estimate,
+    estimate::{self, DryRunFailure},
     event_scan::{self, Cursor, FilterError, Matcher},
 };
 
@@ -43,6 +44,22 @@ struct CallTarget {
 }
 
 impl WeftRpc {
+    /// A failed query or estimate as an error object; running past the time limit is the
+    /// request's to fix (less gas), so it says which limit.
+    fn execution_error(&self, e: DryRunFailure) -> ErrorObjectOwned {
+        match e {
+            DryRunFailure::Runtime(RuntimeError::Interrupted) => err(
+                codes::LIMIT_EXCEEDED,
+                format!(
+                    "the execution ran past this node's limit of {} ms per contract execution \
+                     (rpc max_execution_ms); give it a smaller gas limit",
+                    self.config.max_execution_time.as_millis()
+                ),
+            ),
+            other => dry_run_error(other),
+        }
+    }
+
     /// The action an estimate request describes, its arguments encoded through the ABI when
     /// given as JSON; for a call, also its target.
     fn estimate_action(&self, action: &EstimateAction) -> RpcResult<(Action, Option<CallTarget>)> {
@@ -100,7 +117,7 @@ impl ContractApiServer for WeftRpc {
             .executions
             .run(move || estimate::query(&ledger, caller, contract, &method, input, gas))
             .await?
-            .map_err(dry_run_error)?;
+            .map_err(|e| self.execution_error(e))?;
         let (height, outcome) = (run.height, run.outcome);
         let m = abi.as_ref().and_then(|a| a.method(&request.method));
         let abi_of = self.abi_of();
@@ -140,11 +157,12 @@ impl ContractApiServer for WeftRpc {
         let ledger = self.chain.ledger.clone();
         let from = request.from;
         let gas = self.config.max_execution_gas;
+        let deadline = std::time::Instant::now() + self.config.max_execution_time;
         let estimation = self
             .executions
-            .run(move || estimate::estimate(&ledger, from, action, gas))
+            .run(move || estimate::estimate(&ledger, from, action, gas, Some(deadline)))
             .await?
-            .map_err(dry_run_error)?;
+            .map_err(|e| self.execution_error(e))?;
         let receipt = estimation.receipt;
         let (contract, abi, method) = match &target {
             Some(t) => {

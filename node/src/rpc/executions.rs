@@ -15,6 +15,7 @@ use std::{
     time::Duration,
 };
 
+use jsonrpsee::server::ServerHandle;
 use jsonrpsee::{
     core::{
         middleware::{Batch, Notification, RpcServiceT},
@@ -27,8 +28,24 @@ use weft_rpc_api::{
     RpcResult,
     codes::{self, err},
 };
+use weft_runtime::Runtime;
 
 use super::convert::join_error;
+
+/// Milliseconds per tick of the queries' clock ([`clock`]): the granularity of
+/// `RpcConfig::max_execution_time`.
+pub const TICK_MS: u64 = 10;
+
+/// Ticks the query VM's clock every [`TICK_MS`] until the server stops, so that executions
+/// past `RpcConfig::max_execution_time` are interrupted (`Runtime::limit_query_time`).
+pub async fn clock(runtime: Runtime, server: ServerHandle) {
+    let mut interval = tokio::time::interval(Duration::from_millis(TICK_MS));
+    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    while !server.is_stopped() {
+        interval.tick().await;
+        runtime.tick_queries();
+    }
+}
 
 /// Methods that execute contract code.
 const EXECUTING: [&str; 2] = ["contract_query", "contract_estimateGas"];

@@ -25,6 +25,7 @@ use std::{net::SocketAddr, sync::Arc};
 use jsonrpsee::server::{BatchRequestConfig, Server, ServerConfig, ServerHandle};
 
 use crate::{chain::Chain, dev::control::DevControl};
+use executions::TICK_MS;
 
 pub use admin::AdminServer;
 
@@ -80,6 +81,10 @@ pub struct RpcConfig {
     /// Gas one query or estimate may use (a transaction's largest limit by default, so that an
     /// estimate is exact for every transaction).
     pub max_execution_gas: weft_types::Gas,
+    /// Wall-clock time one query or estimate may take once it runs (nested calls and an
+    /// estimate's every run included): the gas bound's backstop, for code that is slower per gas
+    /// on this machine than on the reference one.
+    pub max_execution_time: std::time::Duration,
     /// Web origins whose pages may call the HTTP endpoint.
     pub cors: CorsOrigins,
 }
@@ -106,6 +111,7 @@ impl Default for RpcConfig {
             max_executions_per_connection: 2,
             execution_wait: std::time::Duration::from_secs(2),
             max_execution_gas: weft_types::limits::MAX_TX_GAS,
+            max_execution_time: std::time::Duration::from_secs(2),
             cors: CorsOrigins::None,
         }
     }
@@ -148,6 +154,10 @@ pub struct RpcLimits {
     #[arg(long = "rpc-max-execution-gas")]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_execution_gas: Option<u64>,
+    /// Milliseconds one query or estimate may run (at least 10).
+    #[arg(long = "rpc-max-execution-ms")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_execution_ms: Option<u32>,
 }
 
 /// A limit set below what the server can work with.
@@ -193,6 +203,9 @@ impl RpcLimits {
         if let Some(gas) = self.max_execution_gas {
             config.max_execution_gas = gas.min(weft_types::limits::MAX_TX_GAS);
         }
+        let mut ms = u32::try_from(config.max_execution_time.as_millis()).unwrap_or(u32::MAX);
+        set("max_execution_ms", self.max_execution_ms, TICK_MS as u32, &mut ms)?;
+        config.max_execution_time = std::time::Duration::from_millis(u64::from(ms));
         Ok(config)
     }
 }
@@ -221,6 +234,7 @@ impl RpcServer {
             .set_message_buffer_capacity(config.message_buffer)
             .build();
         let max_response_bytes = config.max_response_bytes as usize;
+        let runtime = chain.ledger.runtime().clone();
         let api = WeftRpc::new(chain, dev, config.clone());
         let (per_connection, wait) = (config.max_executions_per_connection, config.execution_wait);
         let busy = api.executions.busy_counter();
@@ -239,7 +253,12 @@ impl RpcServer {
             .await
             .map_err(|e| RpcError { addr, reason: e.to_string() })?;
         let local = server.local_addr().map_err(|e| RpcError { addr, reason: e.to_string() })?;
+        let ticks = config.max_execution_time.as_millis().div_ceil(u128::from(TICK_MS));
+        runtime
+            .limit_query_time(u64::try_from(ticks).unwrap_or(u64::MAX))
+            .map_err(|e| RpcError { addr, reason: format!("query VM: {e}") })?;
         let handle = server.start(api.into_rpc());
+        tokio::spawn(executions::clock(runtime, handle.clone()));
         Ok(RpcServer { handle, addr: local })
     }
 

@@ -101,6 +101,8 @@ async fn saturating_queries_are_bounded_and_blocks_keep_coming() {
         max_executions: 2,
         max_executions_per_connection: 1,
         execution_wait: Duration::from_millis(300),
+        // Not what this test is about: a loaded machine may run a maximal query slowly.
+        max_execution_time: Duration::from_secs(60),
         ..RpcConfig::default()
     };
     let node =
@@ -169,6 +171,56 @@ async fn saturating_queries_are_bounded_and_blocks_keep_coming() {
     assert_eq!(metrics.code_compiled, 1, "the upload; no query compiled anything");
     assert!(slowest < Duration::from_secs(5), "a transfer took {slowest:?} under query load");
     assert_eq!(http.state_get_account(dev_address("bob")).await.unwrap().nonce, 5);
+    node.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn queries_and_estimates_past_the_time_limit_are_interrupted_and_say_so() {
+    let rpc = RpcConfig { max_execution_time: Duration::from_millis(30), ..RpcConfig::default() };
+    let node =
+        DevNode::start(DevConfig { rpc_addr: "127.0.0.1:0".parse().unwrap(), rpc, ..DevConfig::default() })
+            .await
+            .unwrap();
+    let url = node.rpc_addr();
+    let http = HttpClientBuilder::default().build(format!("http://{url}")).unwrap();
+    let ws = WsClientBuilder::default().build(format!("ws://{url}")).await.unwrap();
+    let contract = deploy(&ws, &http, deep_wasm()).await;
+    let query = |depth: u8, gas| QueryRequest {
+        contract,
+        method: "deep".into(),
+        input: CallInput { args: None, input: Some(Bytes(vec![depth])) },
+        caller: None,
+        gas_limit: Some(gas),
+    };
+    // Spinning on 500M gas takes well over 30 ms; a nested call spinning too.
+    for depth in [0, 3] {
+        let started = Instant::now();
+        let e = match http.contract_query(query(depth, MAX_TX_GAS)).await {
+            Err(jsonrpsee::core::client::Error::Call(e)) => e,
+            other => panic!("expected the time limit, got {other:?}"),
+        };
+        assert_eq!(e.code(), codes::LIMIT_EXCEEDED, "{}", e.message());
+        assert!(e.message().contains("30 ms"), "{}", e.message());
+        assert!(started.elapsed() < Duration::from_secs(2), "interrupted promptly: {:?}", started.elapsed());
+    }
+    // Within the limit, the same code answers.
+    let small = http.contract_query(query(0, 1_000_000)).await.unwrap();
+    assert!(!small.success && small.gas_used > 0, "{small:?}");
+    // An estimate is bounded the same way.
+    let action = weft_rpc_api::EstimateAction::Call {
+        contract,
+        method: "deep".into(),
+        input: CallInput { args: None, input: Some(Bytes(vec![0])) },
+        value: None,
+    };
+    let request = weft_rpc_api::EstimateRequest { from: dev_address("bob"), action };
+    match http.contract_estimate_gas(request).await {
+        Err(jsonrpsee::core::client::Error::Call(e)) => assert_eq!(e.code(), codes::LIMIT_EXCEEDED),
+        other => panic!("expected the time limit, got {other:?}"),
+    }
+    // And blocks are not limited by it.
+    let transfer = Action::Transfer { to: dev_address("dave"), amount: 1 };
+    finalize(&ws, &http, sign("bob", 0, transfer)).await;
     node.shutdown().await;
 }
 

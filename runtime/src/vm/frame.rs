@@ -57,7 +57,9 @@ pub struct FrameEnd<H> {
 impl<H: Host> LoadedCode<H> {
     /// Instantiates this code in a fresh store owning `host` and `frame`, and runs `method` with
     /// `gas`. `stack` is the stack units the calling frames use, which the instrumentation counts
-    /// on from (the entered export adds its own cost).
+    /// on from (the entered export adds its own cost). `ticks` is how many of its VM's ticks the
+    /// frame may still run for (`Vm::execution_deadline`); `None`, always the case in block
+    /// execution, for no limit.
     pub fn run(
         &self,
         host: Box<H>,
@@ -65,12 +67,15 @@ impl<H: Host> LoadedCode<H> {
         method: &str,
         gas: Gas,
         stack: u32,
+        ticks: Option<u64>,
     ) -> Result<FrameEnd<H>, RuntimeError> {
         let contract = frame.contract;
         let data = HostData { host: Some(host), frame, limiter: Limiter::default() };
         let mut store = Store::new(self.pre.module().engine(), data);
         store.limiter(|data| &mut data.limiter);
         store.set_fuel(gas.saturating_add(FUEL_SENTINEL)).map_err(engine_error)?;
+        // A store's deadline is its engine's epoch plus this; a block VM's epoch never moves.
+        store.set_epoch_deadline(ticks.unwrap_or(NO_DEADLINE));
 
         let mut instance = None;
         let run = (|| -> wasmtime::Result<()> {
@@ -142,6 +147,10 @@ fn describe_backtrace(bt: &WasmBacktrace) -> Vec<String> {
         .collect()
 }
 
+/// Epoch ticks past the current one that mean "no deadline": far beyond any epoch a VM reaches
+/// (one tick per 10 ms is 2^60 years), and no overflow when added to it.
+const NO_DEADLINE: u64 = u64::MAX / 2;
+
 fn engine_error(e: wasmtime::Error) -> RuntimeError {
     RuntimeError::Engine(e.to_string())
 }
@@ -152,21 +161,26 @@ fn classify(
     contract: Address,
     stack_exceeded: bool,
 ) -> Result<ExecError, RuntimeError> {
-    if let Some(abort) = err.downcast_ref::<HostAbort>() {
-        return match abort {
-            HostAbort::Revert(data) => Ok(ExecError::Reverted { contract, data: data.clone() }),
-            HostAbort::OutOfGas => Ok(ExecError::OutOfGas),
-            HostAbort::Exec(e) => Ok(e.clone()),
-            HostAbort::Trap(kind) => Ok(ExecError::Trap { contract, kind: *kind }),
-            HostAbort::Fatal(msg) => Err(RuntimeError::Engine(msg.clone())),
-            HostAbort::State(msg) => Err(RuntimeError::State(crate::state::StateError::Backend(msg.clone()))),
-        };
-    }
+    let err = match err.downcast::<HostAbort>() {
+        Ok(abort) => {
+            return match abort {
+                HostAbort::Revert(data) => Ok(ExecError::Reverted { contract, data }),
+                HostAbort::OutOfGas => Ok(ExecError::OutOfGas),
+                HostAbort::Exec(e) => Ok(e),
+                HostAbort::Trap(kind) => Ok(ExecError::Trap { contract, kind }),
+                HostAbort::Fatal(msg) => Err(RuntimeError::Engine(msg)),
+                HostAbort::State(msg) => Err(RuntimeError::State(crate::state::StateError::Backend(msg))),
+                HostAbort::Node(e) => Err(e),
+            };
+        }
+        Err(err) => err,
+    };
     let Some(trap) = err.downcast_ref::<Trap>() else {
         return Err(RuntimeError::Engine(format!("{err:?}")));
     };
     let kind = match trap {
         Trap::OutOfFuel => return Ok(ExecError::OutOfGas),
+        Trap::Interrupt => return Err(RuntimeError::Interrupted),
         Trap::UnreachableCodeReached if stack_exceeded => TrapKind::StackLimit,
         Trap::UnreachableCodeReached => TrapKind::Unreachable,
         Trap::MemoryOutOfBounds | Trap::HeapMisaligned => TrapKind::MemoryOutOfBounds,

@@ -161,6 +161,10 @@ pub enum HostAbort {
     /// An internal invariant broke: the node's fault.
     #[error("internal: {0}")]
     Fatal(String),
+    /// A nested call failed for a reason that is the node's, not the contract's: carried
+    /// through the calling frames unchanged.
+    #[error("{0}")]
+    Node(RuntimeError),
 }
 
 type C<'a, H> = Caller<'a, HostData<H>>;
@@ -495,8 +499,7 @@ fn cross_call<H: Host>(
         stack_base: stack_base.saturating_add(HOST_CALL_STACK_COST),
         constructor: false,
     };
-    let (host, outcome) =
-        host.call(req).map_err(|e| wasmtime::Error::new(HostAbort::Fatal(e.to_string())))?;
+    let (host, outcome) = host.call(req).map_err(|e| wasmtime::Error::new(HostAbort::Node(e)))?;
     c.data_mut().host = Some(host);
     c.set_fuel(available - outcome.gas_used.min(available) + FUEL_SENTINEL)?;
     let (code, output) = match outcome.result {

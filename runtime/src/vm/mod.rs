@@ -17,7 +17,10 @@
 //!   component model — refused by deploy-time validation ([`prepare`]) and disabled here;
 //! - the wasm stack is bounded by deterministic instrumentation (`MAX_STACK_UNITS`), far below
 //!   `max_wasm_stack`, so the native stack size never decides a result;
-//! - memory is capped per instance by [`host::Limiter`]; no clocks, no randomness, no epochs.
+//! - memory is capped per instance by [`host::Limiter`]; no clocks, no randomness;
+//! - epoch interruption is compiled in (so block and query VMs share compiled code), but only a
+//!   query VM's epoch ever moves ([`Vm::tick`], driven by the node's clock): it bounds a query's
+//!   wall-clock time. A block VM's epoch stays at 0 and its frames' deadline is never reached.
 
 pub mod artifacts;
 pub mod frame;
@@ -83,6 +86,7 @@ pub fn engine_config(metered: bool, instances: u32) -> Config {
     let mut config = Config::new();
     config
         .consume_fuel(metered)
+        .epoch_interruption(true)
         .operator_cost(operator_cost())
         .cranelift_nan_canonicalization(true)
         .max_wasm_stack(MAX_WASM_STACK)
@@ -246,6 +250,10 @@ struct VmInner<H> {
     cache: Mutex<Cache<H>>,
     /// Modules this VM has compiled.
     compiled: AtomicU64,
+    /// Ticks so far: the engine's epoch (see [`Vm::tick`]).
+    ticks: AtomicU64,
+    /// Ticks one execution may run for, 0 for no limit (see [`Vm::limit_time`]).
+    time_limit: AtomicU64,
 }
 
 /// Loaded modules kept in memory, at most `CACHE_ENTRIES` and `CACHE_BYTES` of compiled code.
@@ -279,10 +287,10 @@ impl<H: Host> Vm<H> {
         host::link(&mut linker).map_err(|e| RuntimeError::Engine(format!("linking host functions: {e}")))?;
         let build = artifacts::build_id(&engine);
         let cache = Mutex::new(Cache { modules: BTreeMap::new(), bytes: 0 });
-        let compiled = AtomicU64::new(0);
-        Ok(Self {
-            inner: Arc::new(VmInner { engine, linker, role, build, artifacts, lens, cache, compiled }),
-        })
+        let (compiled, ticks, time_limit) = (AtomicU64::new(0), AtomicU64::new(0), AtomicU64::new(0));
+        let inner =
+            VmInner { engine, linker, role, build, artifacts, lens, cache, compiled, ticks, time_limit };
+        Ok(Self { inner: Arc::new(inner) })
     }
 
     /// The engine.
@@ -298,6 +306,35 @@ impl<H: Host> Vm<H> {
     /// Modules this VM has compiled since it was made.
     pub fn compiled(&self) -> u64 {
         self.inner.compiled.load(Ordering::Relaxed)
+    }
+
+    /// Advances a query VM's clock by one tick, interrupting executions past their deadline
+    /// ([`Self::limit_time`]). The node calls it at a fixed interval. Does nothing on a block VM,
+    /// whose executions never depend on time.
+    pub fn tick(&self) {
+        if self.inner.role == Role::Queries {
+            self.inner.ticks.fetch_add(1, Ordering::Relaxed);
+            self.inner.engine.increment_epoch();
+        }
+    }
+
+    /// Limits each execution on this (query) VM to `ticks` ticks of [`Self::tick`] from its
+    /// start, nested calls included: past it, the execution ends with
+    /// `RuntimeError::Interrupted`. 0 removes the limit.
+    pub fn limit_time(&self, ticks: u64) {
+        self.inner.time_limit.store(ticks, Ordering::Relaxed);
+    }
+
+    /// The tick at which an execution starting now must stop, if this VM limits time.
+    pub fn execution_deadline(&self) -> Option<u64> {
+        let limit = self.inner.time_limit.load(Ordering::Relaxed);
+        (self.inner.role == Role::Queries && limit > 0)
+            .then(|| self.inner.ticks.load(Ordering::Relaxed).saturating_add(limit))
+    }
+
+    /// Ticks left until `deadline` (from [`Self::execution_deadline`]).
+    pub fn ticks_left(&self, deadline: u64) -> u64 {
+        deadline.saturating_sub(self.inner.ticks.load(Ordering::Relaxed))
     }
 
     /// What entering the code of `code_hash` costs (`GasSchedule::load` of its size and compile

@@ -131,3 +131,49 @@ fn code_entered_again_in_the_same_block_pays_no_second_load() {
     ]);
     assert_eq!(both.receipts[1].gas_used, once.gas_used - load, "the nested call found the counter warm");
 }
+
+#[test]
+fn a_query_vm_interrupts_executions_past_its_time_limit_even_in_nested_calls() {
+    let mut c = Chain::new();
+    let spinner =
+        c.deploy(r#"(module (memory (export "memory") 1) (func (export "spin") (loop $l (br $l))))"#);
+    let proxy = c.deploy(&wat::reentrant_counter());
+    let vm = c.rt.query_vm().unwrap();
+    let query = |contract, method: &str, input: Vec<u8>| {
+        c.rt.query(
+            c.state.clone(),
+            env(&c),
+            c.addr(1),
+            contract,
+            method,
+            input,
+            weft_types::limits::MAX_TX_GAS,
+        )
+    };
+    // No limit: the loop runs until its gas is gone.
+    assert!(matches!(query(spinner, "spin", vec![]).unwrap().result, Err(ExecError::OutOfGas)));
+
+    vm.limit_time(2);
+    let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let ticker = {
+        let (vm, done) = (vm.clone(), done.clone());
+        std::thread::spawn(move || {
+            while !done.load(std::sync::atomic::Ordering::Relaxed) {
+                std::thread::sleep(std::time::Duration::from_millis(5));
+                vm.tick();
+            }
+        })
+    };
+    let err = query(spinner, "spin", vec![]).unwrap_err();
+    assert!(matches!(err, RuntimeError::Interrupted), "{err}");
+    let nested = query(proxy, "forward", wat::forward_input(&spinner, "spin", &[])).unwrap_err();
+    assert!(matches!(nested, RuntimeError::Interrupted), "carried through the calling frame: {nested}");
+    done.store(true, std::sync::atomic::Ordering::Relaxed);
+    ticker.join().unwrap();
+
+    // The block VM has no clock: ticking it does nothing, and blocks run to their gas.
+    c.rt.vm().tick();
+    assert_eq!(c.rt.vm().execution_deadline(), None);
+    let r = c.call(1, spinner, "spin", &[]);
+    assert!(matches!(r.status, ExecStatus::Failed(ExecError::OutOfGas)), "{:?}", r.status);
+}
