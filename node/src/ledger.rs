@@ -16,7 +16,10 @@ use weft_types::{
     state::{account_key, code_key},
 };
 
-use crate::store::{Store, StoreError};
+use crate::{
+    status::NodeStatus,
+    store::{Store, StoreError},
+};
 
 /// Most ABIs kept parsed.
 const ABI_CACHE: usize = 256;
@@ -109,6 +112,18 @@ impl Ledger {
         cache.insert(code_hash, abi.clone());
         Ok(abi)
     }
+}
+
+/// [`prepare_code`] as a node runs it at start: on the thread that will execute blocks, before
+/// the first, while the network and JSON-RPC already serve (queries for code not compiled yet
+/// answer busy), with the node reported as syncing until it is done. A failure only costs
+/// speed (execution compiles what has no artifact, charged the same), so it is logged.
+pub fn prepare_code_at_start(ledger: &Ledger, status: &NodeStatus) {
+    status.set_syncing(true);
+    if let Err(e) = prepare_code(&ledger.store(), ledger.runtime()) {
+        tracing::error!("preparing stored contract code failed; calls will compile it: {e}");
+    }
+    status.set_syncing(false);
 }
 
 /// Makes sure every code in the committed state has its compiled form, compiling the ones that

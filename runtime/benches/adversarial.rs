@@ -446,7 +446,7 @@ fn warm_modules() -> Vec<(&'static str, Vec<u8>)> {
     let full = |pages: u64, stride: u64| {
         let mut w = format!("(module (memory (export \"memory\") {pages})\n");
         for i in 0..96 {
-            let _ = write!(w, "(data (i32.const {}) \"{}\")\n", i * stride, "\\ff".repeat(2500));
+            let _ = writeln!(w, "(data (i32.const {}) \"{}\")", i * stride, "\\ff".repeat(2500));
         }
         w.push_str("(table 4096 funcref) (elem (i32.const 0)");
         w.push_str(&" $f".repeat(4096));

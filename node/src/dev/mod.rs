@@ -33,7 +33,6 @@ use self::{control::io, producer::Producer};
 use crate::producer::now_ms;
 use crate::{
     chain::{Chain, ChainError, NodeMeta},
-    ledger::prepare_code,
     mempool::MempoolConfig,
     rpc::{RpcConfig, RpcError, RpcServer},
     store::{ArtifactDir, Store},
@@ -124,7 +123,6 @@ impl DevNode {
         let runtime = Runtime::with_artifacts(config.chain_id, config.min_gas_price, Arc::new(artifacts))
             .map_err(|e| DevError::Runtime(e.to_string()))?;
         let store = open_current(&data_dir)?;
-        prepare_code(&store, &runtime).map_err(ChainError::from)?;
         if store.head().map_err(ChainError::from)?.is_none() {
             let genesis = Genesis {
                 timestamp_ms: now_ms(),

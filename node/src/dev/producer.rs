@@ -21,6 +21,7 @@ use super::{
 };
 use crate::{
     chain::{Chain, ChainError, ChainEvent, CommittedBlock},
+    ledger::prepare_code_at_start,
     producer::{BlockProducer, Produced, now_ms, on_committed},
     store::{Layered, Store},
 };
@@ -38,6 +39,7 @@ pub(super) struct Producer {
 
 impl Producer {
     pub(super) fn run(mut self, rx: mpsc::Receiver<DevCommand>) {
+        prepare_code_at_start(&self.chain.ledger, &self.chain.status);
         // A command read while coalescing wake-ups, to handle next.
         let mut next: Option<DevCommand> = None;
         loop {

@@ -40,7 +40,7 @@ use crate::{
     config::{NodeConfig, read_key},
     consensus::{self, Anchor, Core, PersistRecord},
     genesis::GenesisFile,
-    ledger::prepare_code,
+    ledger::prepare_code_at_start,
     mempool::MempoolConfig,
     net::{self, NetConfig, NetHandle, StatusResponse},
     rpc::{AdminServer, RpcServer},
@@ -193,7 +193,6 @@ impl ValidatorNode {
                 });
             }
         }
-        prepare_code(&store, &runtime)?;
         let validators = genesis.validator_set().map_err(invalid_set)?;
         let me = address_of(&key);
         let is_validator = validators.contains(&me);
@@ -331,7 +330,12 @@ fn spawn_tasks<N: Network>(
     let drops = chain.status.gossip_drops().clone();
     tokio::spawn(gossip::split_events(events, txs_tx, rest_tx, net.clone(), drops.clone()));
     tokio::spawn(gossip::admit_gossip(chain.admission.clone(), drops, net, budget, txs_rx, arrived.clone()));
-    tokio::spawn(driver.run(rest_rx, arrived, outbox))
+    let (ledger, status) = (chain.ledger.clone(), chain.status.clone());
+    tokio::spawn(async move {
+        // The driver is the only one to execute blocks: it starts once stored code is compiled.
+        let _ = tokio::task::spawn_blocking(move || prepare_code_at_start(&ledger, &status)).await;
+        driver.run(rest_rx, arrived, outbox).await
+    })
 }
 
 /// The anchor to restore the core from: the head with its stored view and certificate.

@@ -160,7 +160,8 @@ pub struct Health {
     pub finalized_height: Height,
     /// Connected peers.
     pub peers: u32,
-    /// True while the node catches up with its peers.
+    /// True while the node catches up: compiling stored contract code at start (before it
+    /// executes blocks), or fetching blocks it missed from its peers.
     pub syncing: bool,
     /// Transactions waiting in the mempool.
     pub pending_txs: u32,
