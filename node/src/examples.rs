@@ -1,5 +1,7 @@
 //! `weft-node dev --with-examples`: deploys contracts at start, from alice, through the same
-//! mempool and blocks as any transaction, and reports their addresses.
+//! mempool and blocks as any transaction, before JSON-RPC serves (so no client transaction can
+//! take alice's nonces in between), and reports their addresses. Contracts already deployed (a
+//! restart on the same data directory) are left as they are.
 
 use parity_scale_codec::Encode;
 use weft_types::{
@@ -12,8 +14,8 @@ use weft_types::{
 };
 
 use crate::{
-    chain::SubmitError,
-    dev::{DevCommand, DevError, DevNode},
+    chain::{Chain, SubmitError},
+    dev::{DevCommand, DevError, control::DevControl},
 };
 
 /// A contract to deploy.
@@ -51,12 +53,15 @@ pub enum DeployError {
     Dev(#[from] DevError),
 }
 
-/// Uploads and instantiates each example from alice, one block per step; returns their
-/// addresses in order.
-pub async fn deploy(node: &DevNode, examples: &[Example]) -> Result<Vec<(String, Address)>, DeployError> {
+/// Uploads and instantiates each example from alice with its name as the salt, one block per
+/// step, skipping what is already there; returns their addresses in order.
+pub(crate) async fn deploy(
+    chain: &Chain,
+    control: &DevControl,
+    examples: &[Example],
+) -> Result<Vec<(String, Address)>, DeployError> {
     let key = dev_key("alice");
     let sender = address_of(&key);
-    let chain = node.chain();
     let mut out = Vec::new();
     for ex in examples {
         let code_hash = weft_types::sha3_256(&ex.wasm);
@@ -78,7 +83,18 @@ pub async fn deploy(node: &DevNode, examples: &[Example]) -> Result<Vec<(String,
                 .flatten()
                 .is_some()
         });
-        let steps = if code_known { vec![instantiate] } else { vec![upload, instantiate] };
+        let address = Address::contract(&sender, &code_hash, &salt);
+        let deployed = chain.ledger.account(&address).map_err(DevError::from)?.code_hash;
+        let steps = match deployed {
+            Some(h) if h == code_hash => vec![],
+            Some(other) => {
+                let reason =
+                    format!("{address} holds other code ({other}) than this example's ({code_hash})");
+                return Err(DeployError::Failed { name: ex.name.clone(), reason });
+            }
+            None if code_known => vec![instantiate],
+            None => vec![upload, instantiate],
+        };
         for action in steps {
             let nonce = chain.ledger.account(&sender).map_err(DevError::from)?.nonce;
             let tx = Transaction {
@@ -94,7 +110,7 @@ pub async fn deploy(node: &DevNode, examples: &[Example]) -> Result<Vec<(String,
                 .admission
                 .submit(&encoded)
                 .map_err(|source| DeployError::Submit { name: ex.name.clone(), source })?;
-            node.control().ask(|r| DevCommand::Mine(1, r)).await??;
+            control.ask(|r| DevCommand::Mine(1, r)).await??;
             let receipt = chain
                 .ledger
                 .store()
@@ -114,7 +130,7 @@ pub async fn deploy(node: &DevNode, examples: &[Example]) -> Result<Vec<(String,
                 }
             }
         }
-        out.push((ex.name.clone(), Address::contract(&sender, &code_hash, &salt)));
+        out.push((ex.name.clone(), address));
     }
     Ok(out)
 }

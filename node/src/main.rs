@@ -225,6 +225,7 @@ async fn dev(args: DevArgs) -> anyhow::Result<()> {
                     e.min
                 )
             })?,
+        examples: if args.with_examples { example_contracts()? } else { Vec::new() },
         ..DevConfig::default()
     };
     let node = DevNode::start(config).await.context("starting the dev chain")?;
@@ -233,13 +234,8 @@ async fn dev(args: DevArgs) -> anyhow::Result<()> {
     for name in DEV_ACCOUNTS {
         println!("  {name:<8} {}  secret {}", dev_address(name), Hex(&dev_key(name).to_bytes()));
     }
-    if args.with_examples {
-        let examples = example_contracts()?;
-        for (name, address) in
-            weft_node::examples::deploy(&node, &examples).await.context("deploying the examples")?
-        {
-            println!("  example {name:<14} {address}");
-        }
+    for (name, address) in node.examples() {
+        println!("  example {name:<14} {address}");
     }
     let stop = stop_signal()?;
     let addr = node.rpc_addr();

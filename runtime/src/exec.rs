@@ -21,7 +21,7 @@ use weft_types::{
 
 use crate::{
     error::RuntimeError,
-    gas::{GasMeter, SCHEDULE},
+    gas::{GasMeter, GasSchedule, SCHEDULE},
     state::{StateError, overlay::Overlay},
     vm::{CallOutcome, CallRequest, CallResult, Frame, Host, LoadError, LoadedCode, Role, Vm},
 };
@@ -439,20 +439,25 @@ fn supply_overflow() -> RuntimeError {
     RuntimeError::State(StateError::Corrupt("a balance exceeds the total supply".into()))
 }
 
-/// Uploads `code`, charging `upload_byte` per byte before reading it (validation is linear in
-/// its size) and its compile weight once validation has measured it, before compiling: no
-/// compile starts that is not paid for. Block and query VMs charge the same.
+/// Uploads `code`: hashing it is charged first, like a hash call; code already stored succeeds
+/// at that (an upload is idempotent, and a repeated one costs only its hash). New code is
+/// charged `upload_byte` per byte before validation reads it (validation is linear in its
+/// size) and its compile weight once validation has measured it, before compiling: no compile
+/// starts that is not paid for. Block and query VMs charge the same.
 fn upload(
     tx: &mut TxCtx,
     meter: &mut GasMeter,
     code: &[u8],
 ) -> Result<Result<Vec<u8>, ExecError>, RuntimeError> {
-    if meter.charge(SCHEDULE.upload(code.len(), 0)).is_err() {
+    if meter.charge(GasSchedule::linear(SCHEDULE.hash_base, SCHEDULE.hash_byte, code.len())).is_err() {
         return Ok(Err(ExecError::OutOfGas));
     }
     let hash = sha3_256(code);
     if tx.overlay.code(&hash)?.is_some() {
-        return Ok(Err(ExecError::CodeExists(hash)));
+        return Ok(Ok(hash.0.to_vec()));
+    }
+    if meter.charge(SCHEDULE.upload(code.len(), 0)).is_err() {
+        return Ok(Err(ExecError::OutOfGas));
     }
     let invalid = |e: LoadError| match e {
         LoadError::Invalid(e) => ExecError::InvalidCode(e.to_string()),

@@ -24,7 +24,7 @@ use std::{
 
 use weft_runtime::{Genesis, Runtime};
 use weft_types::{
-    Amount,
+    Address, Amount,
     dev::{DEV_ACCOUNTS, DEV_BALANCE, dev_address},
 };
 
@@ -47,6 +47,9 @@ pub enum StartError {
     /// Its JSON-RPC server.
     #[error(transparent)]
     Rpc(#[from] RpcError),
+    /// Deploying `DevConfig::examples`.
+    #[error("deploying the examples: {0}")]
+    Examples(#[from] crate::examples::DeployError),
 }
 
 impl From<ChainError> for StartError {
@@ -73,6 +76,8 @@ pub struct DevConfig {
     pub rpc: RpcConfig,
     /// Mempool bounds.
     pub mempool: MempoolConfig,
+    /// Contracts deployed at start, before JSON-RPC serves (`--with-examples`).
+    pub examples: Vec<crate::examples::Example>,
 }
 
 impl Default for DevConfig {
@@ -85,6 +90,7 @@ impl Default for DevConfig {
             min_gas_price: 1,
             rpc: RpcConfig::default(),
             mempool: MempoolConfig::default(),
+            examples: Vec::new(),
         }
     }
 }
@@ -96,6 +102,7 @@ pub struct DevNode {
     producer: Option<thread::JoinHandle<()>>,
     rpc: RpcServer,
     data_dir: PathBuf,
+    examples: Vec<(String, Address)>,
     _temp: Option<tempfile::TempDir>,
 }
 
@@ -154,17 +161,26 @@ impl DevNode {
             .name("weft-producer".into())
             .spawn(move || producer.run(rx))
             .map_err(io(&data_dir))?;
-        let rpc = match RpcServer::start(config.rpc_addr, &config.rpc, chain.clone(), Some(control.clone()))
-            .await
-        {
-            Ok(rpc) => rpc,
+        let started = async {
+            let examples = crate::examples::deploy(&chain, &control, &config.examples).await?;
+            let rpc =
+                RpcServer::start(config.rpc_addr, &config.rpc, chain.clone(), Some(control.clone())).await?;
+            Ok::<_, StartError>((examples, rpc))
+        };
+        let (examples, rpc) = match started.await {
+            Ok(started) => started,
             Err(e) => {
                 let _ = control.0.send(DevCommand::Shutdown);
                 let _ = handle.join();
-                return Err(e.into());
+                return Err(e);
             }
         };
-        Ok(DevNode { chain, control, producer: Some(handle), rpc, data_dir, _temp: temp })
+        Ok(DevNode { chain, control, producer: Some(handle), rpc, data_dir, examples, _temp: temp })
+    }
+
+    /// The contracts deployed at start (`DevConfig::examples`): name and address, in order.
+    pub fn examples(&self) -> &[(String, Address)] {
+        &self.examples
     }
 
     /// Where JSON-RPC listens.

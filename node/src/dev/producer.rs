@@ -221,6 +221,9 @@ impl Producer {
         // The producer is the only writer and is here, so no write transaction is open and
         // the file holds exactly the last committed block.
         fs::copy(store.path(), &target).map_err(io(&target))?;
+        // The clock's offset belongs to the snapshot too: reverting restores it.
+        let offset = target.with_extension("time");
+        fs::write(&offset, self.time_offset.to_string()).map_err(io(&offset))?;
         self.snapshots.insert(id, target);
         Ok(id)
     }
@@ -241,8 +244,14 @@ impl Producer {
         // is freed when they finish.
         let _ = fs::remove_file(&old_path);
         for later in self.snapshots.split_off(&(id + 1)).into_values() {
+            let _ = fs::remove_file(later.with_extension("time"));
             let _ = fs::remove_file(later);
         }
+        // A snapshot without its offset (taken before offsets were kept) had none.
+        self.time_offset = fs::read_to_string(source.with_extension("time"))
+            .ok()
+            .and_then(|t| t.trim().parse().ok())
+            .unwrap_or(0);
         let head = self.chain.ledger.head()?;
         for hash in self.chain.admission.clear() {
             self.chain.events.publish(ChainEvent::Dropped { hash, reason: "the chain was reverted".into() });

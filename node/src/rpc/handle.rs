@@ -155,13 +155,16 @@ impl WeftRpc {
         Ok(Some((TxLocation { block_height: height, block_hash: block.hash(), index }, receipt)))
     }
 
+    /// The mempool is looked at before the store: a transaction leaves the mempool only after
+    /// its block is committed, so one the mempool no longer has is found in the store (in the
+    /// other order, a commit in between made an admitted transaction look unknown).
     pub(super) fn status_of(&self, hash: &Hash) -> RpcResult<TxStatus> {
+        if self.chain.admission.get(hash).is_some() {
+            return Ok(TxStatus::Pending);
+        }
         if let Some((location, receipt)) = self.locate(hash)? {
             let success = matches!(receipt.status, ExecStatus::Success);
             return Ok(TxStatus::Finalized { location, success });
-        }
-        if self.chain.admission.get(hash).is_some() {
-            return Ok(TxStatus::Pending);
         }
         Ok(TxStatus::Unknown)
     }

@@ -84,8 +84,10 @@ impl TxApiServer for WeftRpc {
         let sink = pending.accept().await?;
         let status = self.status_of(&hash).map_err(|e| e.message().to_owned())?;
         self.push(&sink, &status).await?;
-        // Final answers end the subscription; so does `Unknown` (subscribe after submitting).
-        if matches!(status, TxStatus::Finalized { .. } | TxStatus::Unknown) {
+        // A final answer ends the subscription. `Unknown` does not: subscribing before
+        // submitting is the race-free order, and the transaction may still come. What such a
+        // subscription holds is bounded by the connection's subscription limit.
+        if matches!(status, TxStatus::Finalized { .. }) {
             return Ok(());
         }
         while let Some(ev) = next_event(&sink, &mut rx).await? {

@@ -129,5 +129,20 @@ async fn with_examples_deploys_the_example_contracts() {
         .await
         .unwrap();
     assert_eq!(q.value, Some(serde_json::json!("1000000000000")));
+    let alice = weft_types::dev::dev_address("alice");
+    let state = |client: jsonrpsee_http_client::HttpClient| async move {
+        let nonce = weft_rpc_api::StateApiClient::state_get_account(&client, alice).await.unwrap().nonce;
+        (nonce, client.chain_get_head().await.unwrap().height)
+    };
+    let before = state(client).await;
+    interrupt(child);
+
+    // Restarted on the same data directory: the examples are found where they are, nothing
+    // is sent again.
+    let (child, url, again) = start(dir.path(), &["--with-examples"]);
+    let examples =
+        |printed: &str| printed.lines().filter(|l| l.contains("example ")).collect::<Vec<_>>().join("\n");
+    assert_eq!(examples(&again), examples(&printed));
+    assert_eq!(state(HttpClientBuilder::default().build(&url).unwrap()).await, before);
     interrupt(child);
 }

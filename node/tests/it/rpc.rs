@@ -240,6 +240,18 @@ async fn transfers_blocks_receipts_and_subscriptions() {
     let mut done = dev.ws.tx_subscribe_status(receipt.tx_hash).await.unwrap();
     assert!(matches!(done.next().await.unwrap().unwrap(), TxStatus::Finalized { success: true, .. }));
 
+    // Subscribe, then submit: `unknown` first, then the transaction followed to finality.
+    let bytes = dev.tx("alice", transfer(bob, 3)).await;
+    let hash = weft_types::sha3_256(&bytes);
+    let mut early = dev.ws.tx_subscribe_status(hash).await.unwrap();
+    assert_eq!(early.next().await.unwrap().unwrap(), TxStatus::Unknown);
+    assert_eq!(dev.http.tx_submit(Bytes(bytes)).await.unwrap(), hash);
+    let mut seen = Vec::new();
+    while let Ok(Some(status)) = tokio::time::timeout(Duration::from_secs(20), early.next()).await {
+        seen.push(status.unwrap());
+    }
+    assert!(matches!(seen.last(), Some(TxStatus::Finalized { success: true, .. })), "{seen:?}");
+
     // A batch: two good, one bad, one result each.
     let n = dev.http.state_get_account(dev_address("bob")).await.unwrap().nonce;
     let batch = vec![
@@ -251,12 +263,12 @@ async fn transfers_blocks_receipts_and_subscriptions() {
     assert!(results[0].hash.is_some() && results[1].hash.is_some());
     assert_eq!(results[2].error.as_ref().unwrap().code, codes::TX_DECODE);
     for _ in 0..100 {
-        if dev.http.state_get_account(bob).await.unwrap().balance == 1237 {
+        if dev.http.state_get_account(bob).await.unwrap().balance == 1240 {
             break;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    assert_eq!(dev.http.state_get_account(bob).await.unwrap().balance, 1237);
+    assert_eq!(dev.http.state_get_account(bob).await.unwrap().balance, 1240);
     dev.node.shutdown().await;
 }
 
@@ -505,6 +517,7 @@ async fn dev_controls_and_restart() {
     let head = dev.http.dev_revert(snap).await.unwrap();
     assert_eq!(head.height, 3);
     assert_eq!(dev.http.state_get_account(bob).await.unwrap().balance, 0);
+    assert_eq!(dev.http.dev_increase_time(0).await.unwrap(), 0, "the clock's offset is the snapshot's");
     let (code, _) = error_code(dev.http.dev_revert(snap + 5).await.unwrap_err());
     assert_eq!(code, codes::UNKNOWN_SNAPSHOT);
     let (code, _) = error_code(dev.http.dev_mine(Some(0)).await.unwrap_err());

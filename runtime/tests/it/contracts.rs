@@ -227,9 +227,20 @@ fn calls_that_cannot_run_fail_cleanly() {
     let r = c.call(1, c.addr(2), "get", &[]);
     assert_eq!(r.status, ExecStatus::Failed(ExecError::ContractNotFound(c.addr(2))));
 
+    // Uploading stored code again succeeds, changes nothing and costs only its hash.
     let code = ::wat::parse_str(wat::counter()).unwrap();
-    let r = c.run(0, Action::UploadCode { code: BoundedBytes::new(code).unwrap() });
-    assert!(matches!(r.status, ExecStatus::Failed(ExecError::CodeExists(_))));
+    let (len, compiled) = (code.len(), c.rt.vm().compiled());
+    let r = c.run(0, Action::UploadCode { code: BoundedBytes::new(code.clone()).unwrap() });
+    assert!(r.is_success(), "{:?}", r.status);
+    assert_eq!(r.return_data, weft_types::sha3_256(&code).0.to_vec());
+    let schedule = weft_runtime::gas::SCHEDULE;
+    let encoded = parity_scale_codec::Encode::encode(
+        &c.tx(0, Action::UploadCode { code: BoundedBytes::new(code).unwrap() }),
+    )
+    .len();
+    let hashing = schedule.hash_base + schedule.hash_byte * len as u64;
+    assert_eq!(r.gas_used, schedule.intrinsic(encoded) + hashing);
+    assert_eq!(c.rt.vm().compiled(), compiled, "nothing compiled");
 
     let h = c.upload(&wat::reentrant_counter());
     c.instantiate(h, b"x");

@@ -15,8 +15,11 @@ fn golden_gas_table() {
     let r = c.run(0, Action::Transfer { to: weft_types::Address([0x77; 32]), amount: 1 });
     table.push(("transfer to a new account", r.gas_used));
     let code = ::wat::parse_str(wat::counter()).unwrap();
-    let r = c.run(0, Action::UploadCode { code: weft_types::codec::BoundedBytes::new(code).unwrap() });
+    let r =
+        c.run(0, Action::UploadCode { code: weft_types::codec::BoundedBytes::new(code.clone()).unwrap() });
     table.push(("upload counter", r.gas_used));
+    let again = c.run(0, Action::UploadCode { code: weft_types::codec::BoundedBytes::new(code).unwrap() });
+    table.push(("upload counter again (stored: only hashed)", again.gas_used));
     let h = weft_types::Hash(r.return_data.try_into().unwrap());
     let r = c.run(0, crate::support::instantiate(h, b"", 0));
     table.push(("instantiate counter (init writes 13 bytes)", r.gas_used));
@@ -30,7 +33,8 @@ fn golden_gas_table() {
     let expected: &[(&str, u64)] = &[
         ("transfer", 25850),
         ("transfer to a new account", 50850),
-        ("upload counter", 4369292),
+        ("upload counter", 4373440),
+        ("upload counter again (stored: only hashed)", 35158),
         ("instantiate counter (init writes 13 bytes)", 148287),
         ("inc", 108194),
         ("get", 92380),

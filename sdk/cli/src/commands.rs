@@ -6,8 +6,8 @@ use anyhow::{Context as _, Result, anyhow, bail};
 use futures_util::StreamExt as _;
 use serde_json::{Value, json};
 use weft_client::{
-    Client, ClientError, DeployOptions, Keystore, Signer, TxOptions, WaitFor,
-    api::{BlockId, Conflict, EventFilter, TxInfo},
+    Client, ClientError, ClientStream, DeployOptions, Keystore, Signer, TxOptions, WaitFor,
+    api::{BlockId, Conflict, EventFilter, HeaderInfo, TxInfo},
 };
 use weft_types::{Address, Amount, Hash, dev::DEV_ACCOUNTS};
 
@@ -461,39 +461,64 @@ async fn events(
         };
         return Ok(Report::new(json!({ "events": found }), human));
     }
-    // Follow: past events first when a start block is given, then new ones.
+    // Follow: past events first when a start block is given, then new ones, within
+    // [--from-block, --to]: live events before the first block are skipped, and following ends
+    // once the chain is past the last one.
+    let (first, last) = (filter.from_block.unwrap_or(0), filter.to_block);
     let mut stream = client.subscribe_events(filter.clone()).await?;
+    let mut heads = match last {
+        Some(_) => Some(client.subscribe_finalized().await?),
+        None => None,
+    };
     let mut printed = 0usize;
     // Stops quietly when stdout is closed (`weft events --follow | head -3`).
     let print = |e: &weft_rpc_api::EventInfo| -> bool {
         let line = if g.json { serde_json::to_string(e).unwrap_or_default() } else { event_text(e) };
         print_line(&line).is_ok()
     };
-    let mut last_past: Option<(u64, Hash, u32)> = None;
+    let mut last_past: Option<u64> = None;
     if filter.from_block.is_some() {
         for e in client.events(filter, MAX_EVENTS).await? {
             if printed == limit {
                 return Ok(Report::streamed());
             }
-            if let (Some(h), Some(tx)) = (e.block_height, e.tx_hash) {
-                last_past = Some((h, tx, e.index));
-            }
+            last_past = e.block_height.or(last_past);
             if !print(&e) {
                 return Ok(Report::streamed());
             }
             printed += 1;
         }
     }
+    if let Some(to) = last
+        && client.finalized_head().await?.height >= to
+    {
+        return Ok(Report::streamed());
+    }
     while printed < limit {
-        let Some(e) = stream.next().await else {
+        let e = tokio::select! {
+            e = stream.next() => e,
+            head = next_head(&mut heads) => {
+                match (head, last) {
+                    (Some(Ok(head)), Some(to)) if head.height > to => break,
+                    (Some(_), _) => {}
+                    // No more heads: events alone decide from here.
+                    (None, _) => heads = None,
+                }
+                continue;
+            }
+        };
+        let Some(e) = e else {
             bail!(ClientError::Transport("the node closed the event subscription".into()));
         };
         let e = e?;
-        // Skip what the history already printed (the subscription may overlap it).
-        if let (Some((h, _, _)), Some(eh)) = (last_past, e.block_height)
-            && eh <= h
-        {
+        let height = e.block_height.unwrap_or(0);
+        // Skip what the history already printed (the subscription may overlap it), and what
+        // is before the first block asked for.
+        if last_past.is_some_and(|h| height <= h) || height < first {
             continue;
+        }
+        if last.is_some_and(|to| height > to) {
+            break;
         }
         if !print(&e) {
             break;
@@ -501,6 +526,14 @@ async fn events(
         printed += 1;
     }
     Ok(Report::streamed())
+}
+
+/// The next finalized head from `heads`; never, when there is no stream.
+async fn next_head(heads: &mut Option<ClientStream<HeaderInfo>>) -> Option<weft_client::Result<HeaderInfo>> {
+    match heads {
+        Some(heads) => heads.next().await,
+        None => std::future::pending().await,
+    }
 }
 
 async fn block(g: &Global, id: Option<&str>, full: bool) -> Result<Report> {

@@ -295,13 +295,14 @@ export class WeftClient {
     return this.request("tx_get", hex32(hash, "transaction hash"));
   }
   /** A transaction's status now and on every change; the stream ends after a final status
-   * (`finalized`, `dropped`, or `unknown`), as the node's subscription does. */
+   * (`finalized` or `dropped`), as the node's subscription does. `unknown` is not final: a
+   * subscription may be opened before the transaction is submitted. */
   subscribeTxStatus(hash: BytesLike): Promise<Subscription<TxStatus>> {
     return this.rpc.subscribe<TxStatus>(
       "tx_subscribeStatus",
       [hex32(hash, "transaction hash")],
       UNSUBSCRIBE.tx_subscribeStatus,
-      (s) => s.status === "finalized" || s.status === "dropped" || s.status === "unknown",
+      (s) => s.status === "finalized" || s.status === "dropped",
     );
   }
 
@@ -499,7 +500,6 @@ export class WeftClient {
       if (status.status === "finalized") return;
       if (status.status === "included" && wait === "included") return;
       if (status.status === "dropped") throw new TxDroppedError(hash, status.reason);
-      if (status.status === "unknown") throw new TxDroppedError(hash, "the node does not know the transaction");
       last = status;
     }
     throw new TransportError(`the node closed the status subscription of ${hash} (last status: ${JSON.stringify(last)})`);

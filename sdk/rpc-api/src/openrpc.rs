@@ -88,7 +88,7 @@ pub const METHODS: &[MethodDoc] = &[
     m("tx_get", "A transaction, included or pending.", &[("hash", "Hash", true)], "TxInfo|null"),
     sub(
         "tx_subscribeStatus",
-        "A transaction's status until it is finalized or dropped.",
+        "A transaction's status now and on every change until it is finalized or dropped; `unknown` is not final (subscribe, then submit).",
         &[("hash", "Hash", true)],
         "TxStatus",
     ),

@@ -151,7 +151,8 @@ pub enum ExecError {
     /// Uploaded code failed deploy-time validation; the message names the rule and the value.
     #[codec(index = 11)]
     InvalidCode(String),
-    /// The code is already uploaded.
+    /// The code is already uploaded. Not produced since schedule 5 (uploading stored code
+    /// succeeds and costs only its hash); kept so that stored receipts still decode.
     #[codec(index = 12)]
     CodeExists(Hash),
     /// A balance would exceed `u128::MAX`.

@@ -166,6 +166,34 @@ async fn deploy_call_query_abi_and_events() {
     assert_eq!(line["fields"]["to"], json!(dev_address("charlie")));
     assert_eq!(line["fields"]["amount"], json!(2));
 
+    // Live events before --from-block are skipped: the first transfer lands in block `at`, the
+    // follower asks from `at + 1`.
+    let at = weft.json(&["block"]).await["header"]["height"].as_u64().expect("height") + 1;
+    let follow = |extra: Vec<String>| {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_weft"));
+        cmd.args(["--json", "--rpc", &weft.rpc, "events", "--follow", "--contract", &token]).args(extra);
+        tokio::task::spawn_blocking(move || cmd.output().expect("weft runs"))
+    };
+    let follower = follow(vec!["--from-block".into(), (at + 1).to_string(), "--limit".into(), "1".into()]);
+    weft.json(&["call", &token, "transfer", r#"["dave", 3]"#]).await;
+    weft.json(&["call", &token, "transfer", r#"["dave", 4]"#]).await;
+    let out = tokio::time::timeout(std::time::Duration::from_secs(30), follower)
+        .await
+        .expect("exits")
+        .expect("join");
+    let line: Value = serde_json::from_slice(&out.stdout).expect("one JSON line");
+    assert_eq!(line["fields"]["amount"], json!(4), "the event of block {at} is before --from-block");
+
+    // A range the chain is already past: the history, then exit, not a wait for ever.
+    let head = weft.json(&["block"]).await["header"]["height"].as_u64().expect("height");
+    let bounded = follow(vec!["--from-block".into(), "0".into(), "--to".into(), head.to_string()]);
+    let out = tokio::time::timeout(std::time::Duration::from_secs(30), bounded)
+        .await
+        .expect("--to ends following")
+        .expect("join");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 4, "bob, charlie, dave twice");
+
     // A failing call is not sent, and says why.
     let err = weft.fail(&["call", &token, "transfer", r#"{"to": "bob", "amount": 100000}"#]).await;
     assert!(err.contains("insufficient balance"), "{err}");

@@ -26,7 +26,9 @@ pub trait TxApi {
     async fn tx_get(&self, hash: Hash) -> RpcResult<Option<TxInfo>>;
 
     /// A transaction's status now and on every change until it is finalized or dropped; the
-    /// subscription ends after a final status (`finalized`, `dropped`, or `unknown` at once).
+    /// subscription ends after a final status (`finalized` or `dropped`). A transaction not
+    /// known yet is answered `unknown` and followed on, so a client may subscribe before it
+    /// submits (the race-free order).
     #[subscription(name = "tx_subscribeStatus" => "tx_status", unsubscribe = "tx_unsubscribeStatus", item = crate::TxStatus)]
     async fn tx_subscribe_status(&self, hash: Hash) -> SubscriptionResult;
 }
