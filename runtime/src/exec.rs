@@ -13,7 +13,7 @@ use std::{
 use weft_types::{
     Account, Action, Address, Amount, Event, ExecError, ExecStatus, Gas, Hash, LimitKind, Receipt,
     SignedTransaction, TrapKind,
-    abi::CONSTRUCTOR,
+    abi::{CONSTRUCTOR, MIGRATE},
     limits::{MAX_CALL_DEPTH, wasm::MAX_STACK_UNITS},
     sha3_256,
     state::{account_key, code_key, storage_key},
@@ -22,8 +22,9 @@ use weft_types::{
 use crate::{
     error::RuntimeError,
     gas::{GasMeter, GasSchedule, SCHEDULE},
+    lifecycle,
     state::{StateError, overlay::Overlay},
-    vm::{CallOutcome, CallRequest, CallResult, Frame, Host, LoadError, LoadedCode, Role, Vm},
+    vm::{CallOutcome, CallRequest, Entry, Frame, Host, LoadError, LoadedCode, Role, Vm},
 };
 
 /// What execution may know about the block it runs in.
@@ -207,10 +208,10 @@ fn call_inner(mut tx: Box<TxCtx>, req: CallRequest) -> Result<(Box<TxCtx>, CallO
     if tx.call_stack.contains(&req.contract) && !code.info.reentrant {
         return fail(tx, &meter, ExecError::ReentrancyRefused(req.contract));
     }
-    let callable = if req.constructor {
-        req.method == CONSTRUCTOR && code.info.has_constructor
-    } else {
-        code.info.methods.binary_search(&req.method).is_ok()
+    let callable = match req.entry {
+        Entry::Method => code.info.methods.binary_search(&req.method).is_ok(),
+        Entry::Constructor => req.method == CONSTRUCTOR && code.info.has_constructor,
+        Entry::Migrate => req.method == MIGRATE && code.info.has_migrate,
     };
     if !callable {
         return fail(tx, &meter, ExecError::MethodNotFound { contract: req.contract, method: req.method });
@@ -241,7 +242,7 @@ fn call_inner(mut tx: Box<TxCtx>, req: CallRequest) -> Result<(Box<TxCtx>, CallO
 /// Charges entering the code of `code_hash` and returns its module, or `None` when `meter`
 /// cannot pay. Code this context has entered before is warm ([`Warm`]); other code pays its
 /// load as well, charged before it is loaded.
-fn enter(
+pub(crate) fn enter(
     tx: &mut TxCtx,
     meter: &mut GasMeter,
     code_hash: &Hash,
@@ -299,7 +300,7 @@ fn stored_code(tx: &TxCtx, code_hash: &Hash) -> Result<Vec<u8>, RuntimeError> {
 
 /// Moves `amount` from `from` to `to` in `overlay`. The outer error is a state fault; the inner
 /// one the contract's or sender's.
-fn move_balance(
+pub(crate) fn move_balance(
     overlay: &mut Overlay,
     from: &Address,
     to: &Address,
@@ -366,7 +367,14 @@ pub(crate) fn execute_tx(
         Action::Instantiate { code_hash, args, value, salt } => {
             let address = Address::contract(&sender, code_hash, salt);
             created = Some(address);
-            instantiate(tx, &mut meter, &sender, code_hash, address, args.to_vec(), *value)?
+            lifecycle::instantiate(tx, &mut meter, &sender, code_hash, address, args.to_vec(), *value)?
+        }
+        Action::Upgrade { contract, code_hash, args } => {
+            lifecycle::upgrade(tx, &mut meter, &sender, contract, code_hash, args.to_vec())?
+        }
+        Action::SetAdmin { contract, admin } => {
+            let r = lifecycle::set_admin(&mut tx, &mut meter, &sender, contract, *admin);
+            (tx, r?)
         }
         Action::Call { contract, method, args, value } => {
             let req = CallRequest {
@@ -378,7 +386,7 @@ pub(crate) fn execute_tx(
                 gas: meter.remaining(),
                 depth: 1,
                 stack_base: 0,
-                constructor: false,
+                entry: Entry::Method,
             };
             let (tx, outcome) = call_contract(tx, req)?;
             let _ = meter.charge(outcome.gas_used);
@@ -475,51 +483,6 @@ fn upload(
     }
     tx.overlay.set(code_key(&hash), Some(code.to_vec()));
     Ok(Ok(hash.0.to_vec()))
-}
-
-fn instantiate(
-    mut tx: Box<TxCtx>,
-    meter: &mut GasMeter,
-    sender: &Address,
-    code_hash: &Hash,
-    address: Address,
-    args: Vec<u8>,
-    value: Amount,
-) -> Result<(Box<TxCtx>, CallResult), RuntimeError> {
-    if meter.charge(SCHEDULE.instantiate_base).is_err() {
-        return Ok((tx, Err(ExecError::OutOfGas)));
-    }
-    if tx.overlay.code(code_hash)?.is_none() {
-        return Ok((tx, Err(ExecError::CodeNotFound(*code_hash))));
-    }
-    let mut account = tx.overlay.account(&address)?;
-    if account.code_hash.is_some() {
-        return Ok((tx, Err(ExecError::ContractExists(address))));
-    }
-    account.code_hash = Some(*code_hash);
-    tx.overlay.put_account(&address, &account);
-    tx.touched.insert(address);
-    let Some(code) = enter(&mut tx, meter, code_hash)? else {
-        return Ok((tx, Err(ExecError::OutOfGas)));
-    };
-    if !code.info.has_constructor {
-        let r = move_balance(&mut tx.overlay, sender, &address, value)?;
-        return Ok((tx, r.map(|()| Vec::new())));
-    }
-    let req = CallRequest {
-        caller: *sender,
-        contract: address,
-        method: CONSTRUCTOR.to_owned(),
-        input: args,
-        value,
-        gas: meter.remaining(),
-        depth: 1,
-        stack_base: 0,
-        constructor: true,
-    };
-    let (tx, outcome) = call_contract(tx, req)?;
-    let _ = meter.charge(outcome.gas_used);
-    Ok((tx, outcome.result))
 }
 
 /// The deposit an account created by a transaction holds: `account_deposit` for its record and

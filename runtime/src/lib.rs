@@ -13,6 +13,7 @@ pub mod block;
 pub mod error;
 pub mod exec;
 pub mod gas;
+mod lifecycle;
 pub mod query;
 pub mod sigs;
 pub mod state;

@@ -50,7 +50,7 @@ impl Runtime {
             gas,
             depth: 1,
             stack_base: 0,
-            constructor: false,
+            entry: crate::vm::Entry::Method,
         };
         let (mut ctx, outcome) = call_contract(ctx, req)?;
         let events = if outcome.result.is_ok() { std::mem::take(&mut ctx.events) } else { Vec::new() };

@@ -18,7 +18,7 @@ use weft_rpc_api::{
 };
 use weft_runtime::RuntimeError;
 use weft_types::{
-    Address, MethodName, codec::BoundedBytes, receipt::ExecStatus, state::code_key, tx::Action,
+    Address, MethodName, abi::MIGRATE, codec::BoundedBytes, receipt::ExecStatus, state::code_key, tx::Action,
 };
 
 use super::{
@@ -95,6 +95,17 @@ impl WeftRpc {
                     value: value.unwrap_or(0),
                 };
                 (action, Some(CallTarget { contract: *contract, abi, method: method.clone() }))
+            }
+            EstimateAction::Upgrade { contract, code_hash, input } => {
+                let state = self.chain.ledger.state().map_err(chain_error)?;
+                let code = state.get(&code_key(code_hash)).map_err(|e| chain_error(e.into()))?;
+                let abi = code.and_then(|c| Abi::from_wasm(&c).ok().flatten());
+                let args = Self::encode_input(abi.as_ref(), Some(MIGRATE), input, code_hash)?;
+                let args = BoundedBytes::new(args).map_err(|e| bad(format!("args: {e}")))?;
+                (Action::Upgrade { contract: *contract, code_hash: *code_hash, args }, None)
+            }
+            EstimateAction::SetAdmin { contract, admin } => {
+                (Action::SetAdmin { contract: *contract, admin: *admin }, None)
             }
         })
     }

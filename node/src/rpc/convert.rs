@@ -90,6 +90,10 @@ pub fn tx_info(signed: &SignedTransaction, hash: Hash, location: Option<TxLocati
             args: Bytes(args.to_vec()),
             value: *value,
         },
+        Action::Upgrade { contract, code_hash, args } => {
+            ActionInfo::Upgrade { contract: *contract, code_hash: *code_hash, args: Bytes(args.to_vec()) }
+        }
+        Action::SetAdmin { contract, admin } => ActionInfo::SetAdmin { contract: *contract, admin: *admin },
     };
     TxInfo {
         hash,
@@ -178,6 +182,8 @@ fn exec_error_kind(error: &ExecError) -> &'static str {
         ExecError::InvalidCode(_) => "invalid_code",
         ExecError::CodeExists(_) => "code_exists",
         ExecError::BalanceOverflow(_) => "balance_overflow",
+        ExecError::NotAdmin { .. } => "not_admin",
+        ExecError::NoMigrate(_) => "no_migrate",
     }
 }
 

@@ -155,18 +155,19 @@ impl WeftRpc {
         Ok(Some((TxLocation { block_height: height, block_hash: block.hash(), index }, receipt)))
     }
 
-    /// The mempool is looked at before the store: a transaction leaves the mempool only after
-    /// its block is committed, so one the mempool no longer has is found in the store (in the
-    /// other order, a commit in between made an admitted transaction look unknown).
+    /// The mempool is read before the store, and the store decides: a transaction leaves the
+    /// mempool only after its block is committed (and announced), so one the mempool no longer
+    /// has is in the store, and one it still has may be committed already. Reading the store
+    /// first let a commit in between make an admitted transaction look unknown; answering
+    /// `Pending` from the mempool alone, one whose block was announced before a subscriber
+    /// listened would wait for ever.
     pub(super) fn status_of(&self, hash: &Hash) -> RpcResult<TxStatus> {
-        if self.chain.admission.get(hash).is_some() {
-            return Ok(TxStatus::Pending);
-        }
+        let pending = self.chain.admission.get(hash).is_some();
         if let Some((location, receipt)) = self.locate(hash)? {
             let success = matches!(receipt.status, ExecStatus::Success);
             return Ok(TxStatus::Finalized { location, success });
         }
-        Ok(TxStatus::Unknown)
+        Ok(if pending { TxStatus::Pending } else { TxStatus::Unknown })
     }
 
     /// Sends `item` to a subscriber within the configured patience ([`push`]).

@@ -9,9 +9,9 @@ use weft_rpc_api::{
 };
 use weft_runtime::state::tree;
 use weft_types::{
-    Address,
+    Address, Hash,
     limits::MAX_STORAGE_KEY_BYTES,
-    state::{account_key, storage_key},
+    state::{account_key, code_key, storage_key},
 };
 
 use super::{
@@ -37,6 +37,11 @@ impl StateApiServer for WeftRpc {
         let state = self.chain.ledger.state().map_err(chain_error)?;
         let value = state.get(&storage_key(&contract, &key.0)).map_err(|e| chain_error(e.into()))?;
         Ok(value.map(Bytes))
+    }
+
+    async fn state_has_code(&self, code_hash: Hash) -> RpcResult<bool> {
+        let state = self.chain.ledger.state().map_err(chain_error)?;
+        Ok(state.get(&code_key(&code_hash)).map_err(|e| chain_error(e.into()))?.is_some())
     }
 
     async fn state_get_proof(&self, address: Address, keys: Option<Vec<Bytes>>) -> RpcResult<StateProofInfo> {

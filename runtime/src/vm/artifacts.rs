@@ -60,6 +60,8 @@ pub struct CodeInfo {
     pub methods: Vec<String>,
     /// Whether it has a constructor.
     pub has_constructor: bool,
+    /// Whether it has a migration entry.
+    pub has_migrate: bool,
     /// Whether it accepts reentrant calls.
     pub reentrant: bool,
     /// Stack units of its costliest frame.
@@ -76,6 +78,7 @@ impl CodeInfo {
             code_len: u32::try_from(code_len).unwrap_or(u32::MAX),
             methods: prepared.methods.clone(),
             has_constructor: prepared.has_constructor,
+            has_migrate: prepared.has_migrate,
             reentrant: prepared.reentrant,
             max_frame_cost: prepared.max_frame_cost,
             compile_weight: prepared.compile_weight,
@@ -129,6 +132,7 @@ mod tests {
             code_len: 9,
             methods: vec!["a".into()],
             has_constructor: true,
+            has_migrate: false,
             reentrant: false,
             max_frame_cost: 3,
             compile_weight: 7,

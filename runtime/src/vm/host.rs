@@ -84,8 +84,19 @@ pub struct CallRequest {
     pub depth: usize,
     /// Stack units the calling frames already use.
     pub stack_base: u32,
-    /// Whether this runs the constructor (which no other call may).
-    pub constructor: bool,
+    /// Which kind of entry `method` is.
+    pub entry: Entry,
+}
+
+/// What a call enters: a method, or one of the entries only the protocol runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Entry {
+    /// A callable method.
+    Method,
+    /// The constructor (`abi::CONSTRUCTOR`), run by an instantiation.
+    Constructor,
+    /// The migration (`abi::MIGRATE`), run by an upgrade on the new code.
+    Migrate,
 }
 
 /// A call's output, or why it failed.
@@ -497,7 +508,7 @@ fn cross_call<H: Host>(
         gas: given,
         depth: c.data().frame.depth + 1,
         stack_base: stack_base.saturating_add(HOST_CALL_STACK_COST),
-        constructor: false,
+        entry: Entry::Method,
     };
     let (host, outcome) = host.call(req).map_err(|e| wasmtime::Error::new(HostAbort::Node(e)))?;
     c.data_mut().host = Some(host);

@@ -45,7 +45,7 @@ use crate::{error::RuntimeError, gas::SCHEDULE};
 pub use artifacts::{ArtifactStore, CodeInfo, MemoryArtifacts};
 pub use frame::{Frame, FrameEnd};
 use host::HostData;
-pub use host::{CallOutcome, CallRequest, CallResult, Host};
+pub use host::{CallOutcome, CallRequest, CallResult, Entry, Host};
 use prepare::CodeError;
 
 /// Native stack wasm may use. The instrumentation keeps real use far below this; it is a

@@ -29,13 +29,19 @@ fn golden_gas_table() {
     }
     let r = c.call(1, counter, "forward", &wat::forward_input(&counter, "get", &[]));
     table.push(("forward → reentrant get (refused)", r.gas_used));
+    let v2 = c.upload(&wat::counter_v2());
+    let args = weft_types::codec::BoundedBytes::new(40u64.to_le_bytes().to_vec()).unwrap();
+    let r = c.run(0, Action::Upgrade { contract: counter, code_hash: v2, args });
+    table.push(("upgrade counter to v2, migrate(40)", r.gas_used));
+    let r = c.run(0, Action::SetAdmin { contract: counter, admin: None });
+    table.push(("set admin: none (immutable)", r.gas_used));
 
     let expected: &[(&str, u64)] = &[
         ("transfer", 25850),
         ("transfer to a new account", 50850),
         ("upload counter", 4373440),
         ("upload counter again (stored: only hashed)", 35158),
-        ("instantiate counter (init writes 13 bytes)", 148287),
+        ("instantiate counter (init writes 13 bytes)", 176287),
         ("inc", 108194),
         ("get", 92380),
         ("inc_then_fail", 108401),
@@ -43,6 +49,8 @@ fn golden_gas_table() {
         ("nan_bits", 90309),
         ("clear", 118223),
         ("forward → reentrant get (refused)", 115262),
+        ("upgrade counter to v2, migrate(40)", 170499),
+        ("set admin: none (immutable)", 35700),
     ];
     let rendered: Vec<String> = table.iter().map(|(k, v)| format!("(\"{k}\", {v}),")).collect();
     assert_eq!(table, expected, "gas changed; if intended, review and paste:\n{}", rendered.join("\n"));

@@ -8,4 +8,5 @@ mod golden;
 mod host;
 mod support;
 mod transfers;
+mod upgrade;
 mod wat;

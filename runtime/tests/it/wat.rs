@@ -240,3 +240,32 @@ pub fn scribbler() -> String {
         (call $ret (i32.const 4096) (i32.const 24))))"#
         .to_string()
 }
+
+/// A second version of the counter: the same storage, a new method `triple`, and a `migrate`
+/// adding its input (a u64, LE; none: nothing) to the count, refusing 13 by reverting.
+pub fn counter_v2() -> String {
+    format!(
+        r#"(module {IMPORTS}
+          (memory (export "memory") 1)
+          (data (i32.const 0) "count")
+          (data (i32.const 16) "no13")
+          (func $load (result i64)
+            (drop (call $sread (i32.const 0) (i32.const 5) (i32.const 32) (i32.const 8)))
+            (i64.load (i32.const 32)))
+          (func $save (param i64)
+            (i64.store (i32.const 32) (local.get 0))
+            (call $swrite (i32.const 0) (i32.const 5) (i32.const 32) (i32.const 8)))
+          (func (export "migrate")
+            (if (i32.eq (call $ilen) (i32.const 8))
+              (then
+                (call $iread (i32.const 1024))
+                (if (i64.eq (i64.load (i32.const 1024)) (i64.const 13))
+                  (then (call $revert (i32.const 16) (i32.const 4))))
+                (call $save (i64.add (call $load) (i64.load (i32.const 1024)))))))
+          (func (export "get")
+            (drop (call $load))
+            (call $ret (i32.const 32) (i32.const 8)))
+          (func (export "triple")
+            (call $save (i64.mul (call $load) (i64.const 3)))))"#
+    )
+}

@@ -98,6 +98,27 @@ pub enum Command {
         #[command(flatten)]
         tx: TxArgs,
     },
+    /// Replace a contract's code (its admin only), uploading the new code if the chain lacks
+    /// it; the new code's `migrate` runs with --input when it has one.
+    Upgrade {
+        /// The contract's address.
+        contract: String,
+        /// The new code's .wasm file.
+        file: PathBuf,
+        /// Input of the new code's `migrate`, as hex.
+        #[arg(long, value_name = "HEX")]
+        input: Option<String>,
+        /// Transaction options.
+        #[command(flatten)]
+        tx: TxArgs,
+    },
+    /// Change who may upgrade a contract (its admin only); `none` makes it immutable for good.
+    Admin {
+        /// The contract's address.
+        contract: String,
+        /// The new admin (an address or a name), or `none`.
+        admin: String,
+    },
     /// Call a contract method in a transaction.
     Call {
         /// The contract's address.

@@ -1,6 +1,9 @@
 //! The commands: each turns parsed arguments into calls on `weft-client` and a [`Report`].
 
-use std::{path::PathBuf, time::Duration};
+use std::{
+    path::{Path, PathBuf},
+    time::Duration,
+};
 
 use anyhow::{Context as _, Result, anyhow, bail};
 use futures_util::StreamExt as _;
@@ -29,6 +32,8 @@ pub async fn run(cli: Cli) -> Result<Report> {
         Command::Balance { who } => balance(g, &who).await,
         Command::Transfer { to, amount, tx } => transfer(g, &to, &amount, &tx).await,
         Command::Deploy { file, args, value, salt, tx } => deploy(g, file, args, &value, salt, &tx).await,
+        Command::Upgrade { contract, file, input, tx } => upgrade(g, &contract, &file, input, &tx).await,
+        Command::Admin { contract, admin } => set_admin(g, &contract, &admin).await,
         Command::Call { contract, method, args, value, tx } => {
             call(g, &contract, &method, args, &value, &tx).await
         }
@@ -329,6 +334,60 @@ async fn deploy(
     ))
 }
 
+async fn upgrade(
+    g: &Global,
+    contract: &str,
+    file: &Path,
+    input: Option<String>,
+    tx: &TxArgs,
+) -> Result<Report> {
+    let wasm = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let input = input
+        .map(|h| weft_types::hex::decode(&h).map_err(|e| ClientError::InvalidInput(format!("--input: {e}"))))
+        .transpose()?
+        .unwrap_or_default();
+    let contract = resolve(g, contract)?;
+    let (from, options) = (signer(g)?, tx_options(tx)?);
+    let client = connect(g).await?;
+    let upload_options = TxOptions { gas_limit: None, nonce: None, ..options.clone() };
+    let (code_hash, upload) = client.upload(&from, &wasm, &upload_options).await?;
+    let receipt = with_spinner(
+        format!(
+            "upgrading {contract} to {} from {}, waiting for {}",
+            file.display(),
+            signer_label(&from),
+            waiting(tx)
+        ),
+        client.upgrade(&from, contract, code_hash, input, &options),
+    )
+    .await?;
+    let human = format!(
+        "upgraded {contract}
+  code hash  {code_hash}
+{}",
+        receipt_text(&receipt)
+    );
+    Ok(Report::new(
+        json!({ "contract": contract, "code_hash": code_hash, "upload": upload, "receipt": receipt }),
+        human,
+    ))
+}
+
+async fn set_admin(g: &Global, contract: &str, admin: &str) -> Result<Report> {
+    let contract = resolve(g, contract)?;
+    let admin = if admin == "none" { None } else { Some(resolve(g, admin)?) };
+    let from = signer(g)?;
+    let client = connect(g).await?;
+    let receipt = client.set_admin(&from, contract, admin).await?;
+    let what = admin.map_or_else(|| "immutable: nobody may upgrade it".to_owned(), |a| format!("admin {a}"));
+    let human = format!(
+        "{contract} is now {what}
+{}",
+        receipt_text(&receipt)
+    );
+    Ok(Report::new(json!({ "contract": contract, "admin": admin, "receipt": receipt }), human))
+}
+
 async fn call(
     g: &Global,
     contract: &str,
@@ -569,6 +628,9 @@ fn tx_line(t: &TxInfo) -> String {
         A::UploadCode { code_hash, size } => format!("upload code {code_hash} ({size} bytes)"),
         A::Instantiate { code_hash, value, .. } => format!("instantiate {code_hash} (value {value})"),
         A::Call { contract, method, value, .. } => format!("call {method} on {contract} (value {value})"),
+        A::Upgrade { contract, code_hash, .. } => format!("upgrade {contract} to code {code_hash}"),
+        A::SetAdmin { contract, admin: Some(admin) } => format!("make {admin} the admin of {contract}"),
+        A::SetAdmin { contract, admin: None } => format!("make {contract} immutable"),
     };
     format!("{} from {} nonce {}: {what}", t.hash, t.sender, t.nonce)
 }

@@ -326,6 +326,11 @@ impl Client {
         self.rpc().contract_get_abi(contract).await.map_err(|e| self.map_err(e))
     }
 
+    /// `state_hasCode`: whether code with `code_hash` is uploaded.
+    pub async fn has_code(&self, code_hash: Hash) -> Result<bool> {
+        self.rpc().state_has_code(code_hash).await.map_err(|e| self.map_err(e))
+    }
+
     /// `contract_getCode`: a contract's wasm.
     pub async fn code(&self, contract: Address) -> Result<Vec<u8>> {
         self.rpc().contract_get_code(contract).await.map(|b| b.0).map_err(|e| self.map_err(e))

@@ -232,18 +232,15 @@ impl Client {
         options: &TxOptions,
     ) -> Result<(Hash, Option<ReceiptInfo>)> {
         let code_hash = sha3_256(wasm);
+        // Uploading stored code would succeed too (uploads are idempotent), at the price of a
+        // transaction: asked first instead.
+        if self.has_code(code_hash).await? {
+            return Ok((code_hash, None));
+        }
         let action = Action::UploadCode { code: bounded(wasm.to_vec(), "the code")? };
         let options = TxOptions { wait: WaitFor::Included, ..options.clone() };
-        match self.send(signer, action, &options).await {
-            Ok(receipt) => Ok((code_hash, Some(receipt))),
-            // The dry run (or, with an explicit gas limit, the chain) says the code is there.
-            Err(ClientError::WouldFail { error } | ClientError::TxFailed { error, .. })
-                if error.kind == "code_exists" =>
-            {
-                Ok((code_hash, None))
-            }
-            Err(e) => Err(e),
-        }
+        let receipt = self.send(signer, action, &options).await?;
+        Ok((code_hash, Some(receipt)))
     }
 
     /// Deploys `wasm` with constructor arguments `args` (JSON through the module's own ABI, or

@@ -7,7 +7,10 @@ use std::time::Duration;
 
 use futures_util::StreamExt as _;
 use weft_rpc_api::{CallInput, EstimateAction, EstimateRequest, ReceiptInfo, TxStatus, codes};
-use weft_types::{Action, Address, Amount, Gas, Hash, SignedTransaction, Transaction, limits::MAX_TX_GAS};
+use weft_types::{
+    Action, Address, Amount, Gas, Hash, SignedTransaction, Transaction, codec::BoundedBytes,
+    limits::MAX_TX_GAS,
+};
 
 use crate::{
     Client,
@@ -70,6 +73,12 @@ pub fn estimate_action(action: &Action) -> EstimateAction {
             input: raw(args),
             value: Some(*value),
         },
+        Action::Upgrade { contract, code_hash, args } => {
+            EstimateAction::Upgrade { contract: *contract, code_hash: *code_hash, input: raw(args) }
+        }
+        Action::SetAdmin { contract, admin } => {
+            EstimateAction::SetAdmin { contract: *contract, admin: *admin }
+        }
     }
 }
 
@@ -200,6 +209,32 @@ impl Client {
     /// Sends `amount` of the native token to `to` and waits for finality.
     pub async fn transfer(&self, signer: &Signer, to: Address, amount: Amount) -> Result<ReceiptInfo> {
         self.send(signer, Action::Transfer { to, amount }, &TxOptions::default()).await
+    }
+
+    /// Replaces `contract`'s code with uploaded code `code_hash` (its admin only), running the
+    /// new code's `migrate` with `args` (raw input) when it has one, and waits for finality.
+    pub async fn upgrade(
+        &self,
+        signer: &Signer,
+        contract: Address,
+        code_hash: Hash,
+        args: Vec<u8>,
+        options: &TxOptions,
+    ) -> Result<ReceiptInfo> {
+        let args =
+            BoundedBytes::new(args).map_err(|e| ClientError::InvalidInput(format!("migrate args: {e}")))?;
+        self.send(signer, Action::Upgrade { contract, code_hash, args }, options).await
+    }
+
+    /// Makes `admin` the one who may upgrade `contract` (its admin only; `None`: immutable for
+    /// good) and waits for finality.
+    pub async fn set_admin(
+        &self,
+        signer: &Signer,
+        contract: Address,
+        admin: Option<Address>,
+    ) -> Result<ReceiptInfo> {
+        self.send(signer, Action::SetAdmin { contract, admin }, &TxOptions::default()).await
     }
 
     /// Waits until transaction `hash` is included (or finalized, per `wait`) and returns its

@@ -136,6 +136,19 @@ function actionToEstimate(action: Action): EstimateAction {
         input: toHex(action.value.args),
         value: action.value.value.toString(),
       };
+    case "Upgrade":
+      return {
+        type: "upgrade",
+        contract: toHex(action.value.contract),
+        code_hash: toHex(action.value.code_hash),
+        input: toHex(action.value.args),
+      };
+    case "SetAdmin":
+      return {
+        type: "set_admin",
+        contract: toHex(action.value.contract),
+        admin: action.value.admin ? toHex(action.value.admin) : null,
+      };
   }
 }
 
@@ -467,6 +480,33 @@ export class WeftClient {
     return this.send(from, action, options);
   }
 
+  /** Replaces `contract`'s code with uploaded code `codeHash` (its admin only), running the new
+   * code's `migrate` with `args` (raw input bytes) when it has one. */
+  upgrade(from: SignerLike, contract: AddressLike, codeHash: BytesLike, args: BytesLike = new Uint8Array(), options: TxOptions = {}): Promise<SendResult> {
+    const action: Action = {
+      tag: "Upgrade",
+      value: {
+        contract: toBytes32(resolveAddress(contract, "contract")),
+        code_hash: toBytes32(hex32(codeHash, "code hash")),
+        args: toBytes(args, "migrate args"),
+      },
+    };
+    return this.send(from, action, options);
+  }
+
+  /** Makes `admin` the one who may upgrade `contract` (its admin only); `null` makes it
+   * immutable for good. */
+  setAdmin(from: SignerLike, contract: AddressLike, admin: AddressLike | null, options: TxOptions = {}): Promise<SendResult> {
+    const action: Action = {
+      tag: "SetAdmin",
+      value: {
+        contract: toBytes32(resolveAddress(contract, "contract")),
+        admin: admin === null ? undefined : toBytes32(resolveAddress(admin, "admin")),
+      },
+    };
+    return this.send(from, action, options);
+  }
+
   /** Waits until `hash` is included (or finalized) and returns its receipt; throws
    * `TxFailedError`, `TxDroppedError` or `TimeoutError`. */
   async waitFor(hash: BytesLike, wait: "included" | "finalized" = "finalized", timeoutMs = DEFAULT_WAIT_TIMEOUT_MS): Promise<ReceiptInfo> {
@@ -520,15 +560,11 @@ export class WeftClient {
     if (wasm.length > limits.MAX_CODE_BYTES) {
       throw new InvalidInputError(`the code is ${wasm.length} bytes, over MAX_CODE_BYTES (${limits.MAX_CODE_BYTES})`);
     }
-    try {
-      const { receipt } = await this.send(signer, { tag: "UploadCode", value: { code: wasm } }, { ...options, wait: "included" });
-      return { codeHash: hash, receipt };
-    } catch (e) {
-      if ((e instanceof WouldFailError || e instanceof TxFailedError) && e.kind === "code_exists") {
-        return { codeHash: hash, receipt: null };
-      }
-      throw e;
-    }
+    // Uploading stored code would succeed too (uploads are idempotent), at the price of a
+    // transaction: asked first instead.
+    if (await this.request("state_hasCode", hash)) return { codeHash: hash, receipt: null };
+    const { receipt } = await this.send(signer, { tag: "UploadCode", value: { code: wasm } }, { ...options, wait: "included" });
+    return { codeHash: hash, receipt };
   }
 
   /** Deploys `wasm` with constructor `args` (JSON through its embedded ABI, or raw `0x` input

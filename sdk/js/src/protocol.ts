@@ -59,7 +59,9 @@ export type Action =
   | { tag: "Transfer"; value: { to: Uint8Array; amount: bigint } }
   | { tag: "UploadCode"; value: { code: Uint8Array } }
   | { tag: "Instantiate"; value: { code_hash: Uint8Array; args: Uint8Array; value: bigint; salt: Uint8Array } }
-  | { tag: "Call"; value: { contract: Uint8Array; method: string; args: Uint8Array; value: bigint } };
+  | { tag: "Call"; value: { contract: Uint8Array; method: string; args: Uint8Array; value: bigint } }
+  | { tag: "Upgrade"; value: { contract: Uint8Array; code_hash: Uint8Array; args: Uint8Array } }
+  | { tag: "SetAdmin"; value: { contract: Uint8Array; admin: Uint8Array | undefined } };
 
 export const ActionCodec: Codec<Action> = strictEnum<Action>("Action", [
   ["Transfer", Struct({ to: hash32, amount: u128 })],
@@ -77,6 +79,8 @@ export const ActionCodec: Codec<Action> = strictEnum<Action>("Action", [
     "Call",
     Struct({ contract: hash32, method: methodName, args: boundedBytes(limits.MAX_ARGS_BYTES, "args"), value: u128 }),
   ],
+  ["Upgrade", Struct({ contract: hash32, code_hash: hash32, args: boundedBytes(limits.MAX_ARGS_BYTES, "args") })],
+  ["SetAdmin", Struct({ contract: hash32, admin: strictOption(hash32) })],
 ]);
 
 /** `Transaction` (§3.1). */
@@ -202,6 +206,8 @@ export const ExecErrorCodec: Codec<ExecError> = strictEnum<ExecError>("ExecError
   ["InvalidCode", stringU],
   ["CodeExists", hash32],
   ["BalanceOverflow", hash32],
+  ["NotAdmin", Struct({ contract: hash32, admin: strictOption(hash32) })],
+  ["NoMigrate", hash32],
 ]);
 
 /** `ExecStatus` (§5.3). */

@@ -114,7 +114,9 @@ export type ActionInfo =
   | { type: "transfer"; to: Hex32; amount: AmountString }
   | { type: "upload_code"; code_hash: Hex32; size: number }
   | { type: "instantiate"; code_hash: Hex32; args: HexString; value: AmountString; salt: HexString }
-  | { type: "call"; contract: Hex32; method: string; args: HexString; value: AmountString };
+  | { type: "call"; contract: Hex32; method: string; args: HexString; value: AmountString }
+  | { type: "upgrade"; contract: Hex32; code_hash: Hex32; args: HexString }
+  | { type: "set_admin"; contract: Hex32; admin: Hex32 | null };
 
 export interface TxInfo {
   hash: Hex32;
@@ -238,7 +240,9 @@ export type EstimateAction =
   | { type: "transfer"; to: Hex32; amount: AmountString }
   | { type: "upload_code"; code: HexString }
   | ({ type: "instantiate"; code_hash: Hex32; value?: AmountString | null; salt?: HexString | null } & CallInput)
-  | ({ type: "call"; contract: Hex32; method: string; value?: AmountString | null } & CallInput);
+  | ({ type: "call"; contract: Hex32; method: string; value?: AmountString | null } & CallInput)
+  | ({ type: "upgrade"; contract: Hex32; code_hash: Hex32 } & CallInput)
+  | { type: "set_admin"; contract: Hex32; admin: Hex32 | null };
 
 export interface EstimateRequest {
   from: Hex32;
@@ -287,6 +291,7 @@ export interface RpcMethods {
   chain_getBlock: { params: [id: BlockId, full?: boolean | null]; result: BlockInfo | null };
   state_getAccount: { params: [address: Hex32]; result: AccountInfo };
   state_getStorage: { params: [contract: Hex32, key: HexString]; result: HexString | null };
+  state_hasCode: { params: [codeHash: Hex32]; result: boolean };
   state_getProof: { params: [address: Hex32, keys?: HexString[] | null]; result: StateProofInfo };
   tx_submit: { params: [tx: HexString]; result: Hex32 };
   tx_submitBatch: { params: [txs: HexString[]]; result: SubmitResult[] };
@@ -323,7 +328,7 @@ export const UNSUBSCRIBE: { [K in keyof RpcSubscriptions]: RpcSubscriptions[K]["
 /** The names of every request/response method, for checks against `rpc.discover`. */
 export const RPC_METHODS = [
   "node_info", "node_health", "node_metrics", "node_peers", "node_evidence", "chain_getHead",
-  "chain_getFinalized", "chain_getBlock", "state_getAccount", "state_getStorage", "state_getProof", "tx_submit",
+  "chain_getFinalized", "chain_getBlock", "state_getAccount", "state_getStorage", "state_hasCode", "state_getProof", "tx_submit",
   "tx_submitBatch", "tx_getReceipt", "tx_get", "contract_query", "contract_estimateGas",
   "contract_getAbi", "contract_getCode", "contract_getEvents", "dev_mine", "dev_setBalance",
   "dev_increaseTime", "dev_snapshot", "dev_revert", "rpc.discover",

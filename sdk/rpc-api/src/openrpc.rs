@@ -72,6 +72,12 @@ pub const METHODS: &[MethodDoc] = &[
         "Bytes|null",
     ),
     m(
+        "state_hasCode",
+        "Whether code with this hash is uploaded, at the head.",
+        &[("code_hash", "Hash", true)],
+        "boolean",
+    ),
+    m(
         "state_getProof",
         "Merkle proofs of an account and storage keys against the finalized state root.",
         &[("address", "Address", true), ("keys", "Bytes[]", false)],

@@ -399,6 +399,22 @@ pub enum ActionInfo {
         #[serde(with = "amount")]
         value: Amount,
     },
+    /// Contract upgrade by its admin.
+    Upgrade {
+        /// The contract.
+        contract: Address,
+        /// Its new code.
+        code_hash: Hash,
+        /// Input of the new code's `migrate`.
+        args: Bytes,
+    },
+    /// Change of a contract's admin (`null`: immutable from then on).
+    SetAdmin {
+        /// The contract.
+        contract: Address,
+        /// The new admin.
+        admin: Option<Address>,
+    },
 }
 
 /// `state_getAccount`.
@@ -660,6 +676,23 @@ pub enum EstimateAction {
         /// Value.
         #[serde(default, with = "amount_opt")]
         value: Option<Amount>,
+    },
+    /// Contract upgrade (by its admin).
+    Upgrade {
+        /// The contract.
+        contract: Address,
+        /// The new code.
+        code_hash: Hash,
+        /// Input of the new code's `migrate` (JSON args through its ABI's `migrate`, or hex).
+        #[serde(flatten)]
+        input: CallInput,
+    },
+    /// Change of a contract's admin (by its admin).
+    SetAdmin {
+        /// The contract.
+        contract: Address,
+        /// The new admin; `null` makes the contract immutable.
+        admin: Option<Address>,
     },
 }
 

@@ -13,6 +13,15 @@ pub const IMPORT_MODULE: &str = "weft";
 pub const MEMORY_EXPORT: &str = "memory";
 /// The optional constructor, run once by `Instantiate`; it cannot be called afterwards.
 pub const CONSTRUCTOR: &str = "init";
+/// The optional migration entry, run by `Upgrade` on the new code; it cannot be called as a
+/// method.
+pub const MIGRATE: &str = "migrate";
+/// The event the protocol emits from a contract when it is upgraded: one topic, the sha3 of this
+/// name; data SCALE((old code hash, new code hash)).
+pub const UPGRADED_EVENT: &str = "weft:Upgraded";
+/// The event the protocol emits from a contract when its admin changes: one topic, the sha3 of
+/// this name; data SCALE(Option<Address>), the new admin.
+pub const ADMIN_CHANGED_EVENT: &str = "weft:AdminChanged";
 /// Exports starting with this are reserved for the protocol and cannot be called as methods.
 pub const RESERVED_PREFIX: &str = "__weft";
 /// Exporting a function with this name opts the contract in to reentrant calls.

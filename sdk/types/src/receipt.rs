@@ -158,6 +158,18 @@ pub enum ExecError {
     /// A balance would exceed `u128::MAX`.
     #[codec(index = 13)]
     BalanceOverflow(Address),
+    /// The sender may not upgrade or re-administer this contract: it is not its admin, or the
+    /// contract has none (it is immutable).
+    #[codec(index = 14)]
+    NotAdmin {
+        /// The contract.
+        contract: Address,
+        /// Its admin; `None`: immutable.
+        admin: Option<Address>,
+    },
+    /// An upgrade gave arguments for a migration, and the new code has no `migrate` entry.
+    #[codec(index = 15)]
+    NoMigrate(Hash),
 }
 
 impl core::fmt::Display for ExecError {
@@ -188,6 +200,15 @@ impl core::fmt::Display for ExecError {
             Self::InvalidCode(m) => write!(f, "invalid code: {m}"),
             Self::CodeExists(h) => write!(f, "code {h} is already uploaded"),
             Self::BalanceOverflow(a) => write!(f, "balance of {a} would overflow"),
+            Self::NotAdmin { contract, admin: Some(admin) } => {
+                write!(f, "only the admin of {contract}, {admin}, may upgrade it or change its admin")
+            }
+            Self::NotAdmin { contract, admin: None } => {
+                write!(f, "contract {contract} is immutable: it has no admin, so it cannot be upgraded")
+            }
+            Self::NoMigrate(h) => {
+                write!(f, "code {h} has no `migrate` entry, so the upgrade can take no arguments")
+            }
         }
     }
 }

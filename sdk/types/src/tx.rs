@@ -144,6 +144,27 @@ pub enum Action {
         /// Native token sent with the call.
         value: Amount,
     },
+    /// Replaces a contract's code with uploaded code, keeping its storage and balance, and runs
+    /// the new code's migration entry (`migrate`) with `args` when it has one. Only the
+    /// contract's admin may.
+    #[codec(index = 4)]
+    Upgrade {
+        /// The contract.
+        contract: Address,
+        /// Hash of the previously uploaded new code.
+        code_hash: Hash,
+        /// Input of `migrate` (must be empty when the new code has none).
+        args: BoundedBytes<ArgsLimit>,
+    },
+    /// Changes who may upgrade a contract: `None` makes it immutable, for good. Only its admin
+    /// may.
+    #[codec(index = 5)]
+    SetAdmin {
+        /// The contract.
+        contract: Address,
+        /// The new admin, or `None`.
+        admin: Option<Address>,
+    },
 }
 
 /// An unsigned transaction.

@@ -83,11 +83,13 @@ const INSTRUMENTATION_HEIGHT: u32 = 2;
 pub struct PreparedCode {
     /// The instrumented module, ready for wasmtime.
     pub code: Vec<u8>,
-    /// Callable methods: exported functions of type () -> () that are not `abi::CONSTRUCTOR` and do
-    /// not start with `abi::RESERVED_PREFIX`, sorted.
+    /// Callable methods: exported functions of type () -> () that are not `abi::CONSTRUCTOR` or
+    /// `abi::MIGRATE` and do not start with `abi::RESERVED_PREFIX`, sorted.
     pub methods: Vec<String>,
     /// Whether the module exports `abi::CONSTRUCTOR` ("init") as a () -> () function.
     pub has_constructor: bool,
+    /// Whether the module exports `abi::MIGRATE` ("migrate") as a () -> () function.
+    pub has_migrate: bool,
     /// Whether the module exports `abi::REENTRANT_MARKER` (opt-in to reentrant calls).
     pub reentrant: bool,
     /// Upper bound of the stack cost of any single frame of this module (`FRAME_BASE_COST + params +
@@ -285,6 +287,7 @@ struct Analysis {
     globals: u32,
     methods: Vec<String>,
     has_constructor: bool,
+    has_migrate: bool,
     reentrant: bool,
     has_memory: bool,
 }
@@ -320,6 +323,7 @@ pub(crate) fn prepare_at_any_price(wasm: &[u8]) -> Result<PreparedCode, CodeErro
         compile_weight: analysis.compile_weight.saturating_add(SCHEDULE.compile.module),
         methods: analysis.methods,
         has_constructor: analysis.has_constructor,
+        has_migrate: analysis.has_migrate,
         reentrant: analysis.reentrant,
     })
 }
@@ -474,6 +478,7 @@ impl Analysis {
                     match name {
                         abi::REENTRANT_MARKER => self.reentrant = true,
                         abi::CONSTRUCTOR => self.has_constructor = true,
+                        abi::MIGRATE => self.has_migrate = true,
                         _ => self.methods.push(name.into()),
                     }
                 }

@@ -214,6 +214,22 @@ async fn deploy_call_query_abi_and_events() {
     assert!(err.contains("nope"), "{err}");
     let err = weft.fail(&["abi", "bob"]).await;
     assert!(err.contains("not a contract"), "{err}");
+
+    // Upgrades: only the admin (alice, who deployed it); `weft admin … none` ends them. The
+    // token has no `migrate`, so it takes no --input.
+    let err = weft.fail(&["--from", "bob", "upgrade", &token, &wasm]).await;
+    assert!(err.contains("only the admin") && err.contains(&dev_address("alice").to_string()), "{err}");
+    let err = weft.fail(&["upgrade", &token, &wasm, "--input", "0x01", "--gas-limit", "2000000"]).await;
+    assert!(err.contains("no `migrate`"), "{err}");
+    let upgraded = weft.json(&["upgrade", &token, &wasm]).await;
+    assert_eq!(upgraded["receipt"]["success"], json!(true));
+    assert!(upgraded["upload"].is_null(), "the code was on chain");
+    assert_eq!(upgraded["receipt"]["events"][0]["topics"].as_array().map(Vec::len), Some(1));
+    assert_eq!(weft.json(&["query", &token, "balance_of", "bob"]).await["value"], json!(40), "state kept");
+    let text = weft.text(&["admin", &token, "none"]).await;
+    assert!(text.contains("immutable"), "{text}");
+    let err = weft.fail(&["upgrade", &token, &wasm, "--gas-limit", "2000000"]).await;
+    assert!(err.contains("immutable"), "{err}");
     node.shutdown().await;
 }
 

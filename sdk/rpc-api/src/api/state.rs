@@ -1,7 +1,7 @@
 //! `state_*`: accounts, contract storage and Merkle proofs of them.
 
 use jsonrpsee::proc_macros::rpc;
-use weft_types::Address;
+use weft_types::{Address, Hash};
 
 use crate::{AccountInfo, Bytes, RpcResult, StateProofInfo};
 
@@ -16,6 +16,10 @@ pub trait StateApi {
     /// A contract's storage value at the head; null when absent.
     #[method(name = "state_getStorage")]
     async fn state_get_storage(&self, contract: Address, key: Bytes) -> RpcResult<Option<Bytes>>;
+
+    /// Whether code with this hash is uploaded (at the head).
+    #[method(name = "state_hasCode")]
+    async fn state_has_code(&self, code_hash: Hash) -> RpcResult<bool>;
 
     /// Merkle proofs of an account and some of its storage keys against the finalized state root.
     #[method(name = "state_getProof")]
