@@ -62,6 +62,18 @@ fn sign(who: &str, nonce: u64, action: Action) -> Vec<u8> {
     .encode()
 }
 
+/// A dev node with `rpc` on an ephemeral port, and HTTP and WebSocket clients of it.
+async fn start(
+    rpc: RpcConfig,
+) -> (DevNode, jsonrpsee_http_client::HttpClient, jsonrpsee_ws_client::WsClient) {
+    let config = DevConfig { rpc_addr: "127.0.0.1:0".parse().unwrap(), rpc, ..DevConfig::default() };
+    let node = DevNode::start(config).await.unwrap();
+    let url = node.rpc_addr();
+    let http = HttpClientBuilder::default().build(format!("http://{url}")).unwrap();
+    let ws = WsClientBuilder::default().build(format!("ws://{url}")).await.unwrap();
+    (node, http, ws)
+}
+
 /// Submits `tx` and waits until it is finalized; returns how long that took.
 async fn finalize(
     ws: &jsonrpsee_ws_client::WsClient,
@@ -105,13 +117,7 @@ async fn saturating_queries_are_bounded_and_blocks_keep_coming() {
         max_execution_time: Duration::from_secs(60),
         ..RpcConfig::default()
     };
-    let node =
-        DevNode::start(DevConfig { rpc_addr: "127.0.0.1:0".parse().unwrap(), rpc, ..DevConfig::default() })
-            .await
-            .unwrap();
-    let url = node.rpc_addr();
-    let http = HttpClientBuilder::default().build(format!("http://{url}")).unwrap();
-    let ws = WsClientBuilder::default().build(format!("ws://{url}")).await.unwrap();
+    let (node, http, ws) = start(rpc).await;
 
     let contract = deploy(&ws, &http, deep_wasm()).await;
 
@@ -120,7 +126,7 @@ async fn saturating_queries_are_bounded_and_blocks_keep_coming() {
     let deadline = Instant::now() + Duration::from_secs(8);
     let mut clients = Vec::new();
     for _ in 0..20 {
-        let client = WsClientBuilder::default().build(format!("ws://{url}")).await.unwrap();
+        let client = WsClientBuilder::default().build(format!("ws://{}", node.rpc_addr())).await.unwrap();
         clients.push(std::sync::Arc::new(client));
     }
     let mut load = Vec::new();
@@ -177,13 +183,7 @@ async fn saturating_queries_are_bounded_and_blocks_keep_coming() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn queries_and_estimates_past_the_time_limit_are_interrupted_and_say_so() {
     let rpc = RpcConfig { max_execution_time: Duration::from_millis(30), ..RpcConfig::default() };
-    let node =
-        DevNode::start(DevConfig { rpc_addr: "127.0.0.1:0".parse().unwrap(), rpc, ..DevConfig::default() })
-            .await
-            .unwrap();
-    let url = node.rpc_addr();
-    let http = HttpClientBuilder::default().build(format!("http://{url}")).unwrap();
-    let ws = WsClientBuilder::default().build(format!("ws://{url}")).await.unwrap();
+    let (node, http, ws) = start(rpc).await;
     let contract = deploy(&ws, &http, deep_wasm()).await;
     let query = |depth: u8, gas| QueryRequest {
         contract,
@@ -319,12 +319,7 @@ fn nested_worker_wasm() -> Vec<u8> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_estimate_is_the_smallest_gas_limit_that_succeeds_even_with_nested_calls() {
-    let node = DevNode::start(DevConfig { rpc_addr: "127.0.0.1:0".parse().unwrap(), ..DevConfig::default() })
-        .await
-        .unwrap();
-    let url = node.rpc_addr();
-    let http = HttpClientBuilder::default().build(format!("http://{url}")).unwrap();
-    let ws = WsClientBuilder::default().build(format!("ws://{url}")).await.unwrap();
+    let (node, http, ws) = start(RpcConfig::default()).await;
     let contract = deploy(&ws, &http, nested_worker_wasm()).await;
 
     let request = weft_rpc_api::EstimateRequest {

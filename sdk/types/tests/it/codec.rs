@@ -47,6 +47,10 @@ fn action() -> impl Strategy<Value = Action> {
             .prop_map(|(code_hash, args, value, salt)| Action::Instantiate { code_hash, args, value, salt }),
         (address(), method(), bytes::<ArgsLimit>(100), any::<u128>())
             .prop_map(|(contract, method, args, value)| Action::Call { contract, method, args, value }),
+        (address(), hash(), bytes::<ArgsLimit>(100))
+            .prop_map(|(contract, code_hash, args)| Action::Upgrade { contract, code_hash, args }),
+        (address(), proptest::option::of(address()))
+            .prop_map(|(contract, admin)| Action::SetAdmin { contract, admin }),
     ]
 }
 
@@ -102,6 +106,9 @@ fn exec_error() -> impl Strategy<Value = ExecError> {
         ".{0,40}".prop_map(ExecError::InvalidCode),
         hash().prop_map(ExecError::CodeExists),
         address().prop_map(ExecError::BalanceOverflow),
+        (address(), proptest::option::of(address()))
+            .prop_map(|(contract, admin)| ExecError::NotAdmin { contract, admin }),
+        hash().prop_map(ExecError::NoMigrate),
     ]
 }
 
@@ -463,7 +470,7 @@ fn length_prefixes_past_the_end_are_refused() {
 
 #[test]
 fn unknown_variant_indices_are_refused() {
-    for index in [4u8, 5, 0x80, 0xff] {
+    for index in [6u8, 7, 0x80, 0xff] {
         let bytes = tx_with_action(&[index; 60]);
         assert_malformed(
             SignedTransaction::decode_bounded(&bytes),
@@ -478,7 +485,7 @@ fn unknown_variant_indices_are_refused() {
     assert!(receipt(&[0], &[0]).is_ok());
     assert_malformed(receipt(&[2], &[0]), "receipt", "Could not decode `ExecStatus`, variant doesn't exist");
     assert_malformed(
-        receipt(&[1, 14], &[0]),
+        receipt(&[1, 16], &[0]),
         "receipt",
         "Could not decode `ExecError`, variant doesn't exist",
     );
