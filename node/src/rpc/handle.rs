@@ -125,7 +125,10 @@ impl WeftRpc {
                         ),
                     )
                 })?;
+                // `migrate` is never a method name (the runtime reserves it), so it names the
+                // migration entry here.
                 let encoded = match method {
+                    Some(weft_types::abi::MIGRATE) => abi.encode_migrate(args),
                     Some(m) => abi.encode_call(m, args),
                     None => abi.encode_constructor(args),
                 };

@@ -38,6 +38,9 @@ pub struct Abi {
     /// The constructor (`init`), `None` when the contract has none.
     #[serde(default)]
     pub constructor: Option<Constructor>,
+    /// The migration (`migrate`), run by an upgrade to this code; absent when the code has none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub migrate: Option<Constructor>,
     /// Callable methods, in source order.
     #[serde(default)]
     pub methods: Vec<Method>,
@@ -521,6 +524,11 @@ impl Abi {
             mentioned.extend(c.args.iter().map(|a| (format!("constructor argument `{}`", a.name), &a.ty)));
             mentioned.extend(c.error.iter().map(|e| ("constructor error".to_owned(), e)));
         }
+        if let Some(c) = &self.migrate {
+            unique(c.args.iter().map(|a| a.name.as_str()), "argument", "migrate")?;
+            mentioned.extend(c.args.iter().map(|a| (format!("migrate argument `{}`", a.name), &a.ty)));
+            mentioned.extend(c.error.iter().map(|e| ("migrate error".to_owned(), e)));
+        }
         unique(self.methods.iter().map(|m| m.name.as_str()), "method", "the ABI")?;
         for m in &self.methods {
             if MethodName::new(&m.name).is_err() {
@@ -650,6 +658,9 @@ impl Abi {
         let mut s = String::new();
         if let Some(c) = &self.constructor {
             s.push_str(&format!("constructor: {}\n", c.signature()));
+        }
+        if let Some(c) = &self.migrate {
+            s.push_str(&format!("migrate: {}\n", c.signature()));
         }
         if !self.methods.is_empty() {
             s.push_str("methods:\n");

@@ -96,6 +96,13 @@ impl Abi {
         self.encode_args(args, json)
     }
 
+    /// Encodes the input of the migration an upgrade to this code runs; code without one takes
+    /// no arguments.
+    pub fn encode_migrate(&self, json: &Value) -> Result<Vec<u8>, AbiError> {
+        let args = self.migrate.as_ref().map(|c| c.args.as_slice()).unwrap_or(&[]);
+        self.encode_args(args, json)
+    }
+
     /// Encodes one value of type `ty`; errors name the path inside it (``value at `.items[2]` ``).
     pub fn encode_value(&self, ty: &TypeRef, json: &Value) -> Result<Vec<u8>, AbiError> {
         let mut enc = Encoder { abi: self, out: Vec::new(), path: String::new(), depth: 0 };

@@ -105,7 +105,10 @@ pub enum Command {
         contract: String,
         /// The new code's .wasm file.
         file: PathBuf,
-        /// Input of the new code's `migrate`, as hex.
+        /// Arguments of the new code's `migrate` as JSON, through its ABI.
+        #[arg(long, value_name = "JSON", conflicts_with = "input")]
+        args: Option<String>,
+        /// Input of the new code's `migrate`, as raw hex.
         #[arg(long, value_name = "HEX")]
         input: Option<String>,
         /// Transaction options.

@@ -32,7 +32,9 @@ pub async fn run(cli: Cli) -> Result<Report> {
         Command::Balance { who } => balance(g, &who).await,
         Command::Transfer { to, amount, tx } => transfer(g, &to, &amount, &tx).await,
         Command::Deploy { file, args, value, salt, tx } => deploy(g, file, args, &value, salt, &tx).await,
-        Command::Upgrade { contract, file, input, tx } => upgrade(g, &contract, &file, input, &tx).await,
+        Command::Upgrade { contract, file, args, input, tx } => {
+            upgrade(g, &contract, &file, args, input, &tx).await
+        }
         Command::Admin { contract, admin } => set_admin(g, &contract, &admin).await,
         Command::Call { contract, method, args, value, tx } => {
             call(g, &contract, &method, args, &value, &tx).await
@@ -338,14 +340,27 @@ async fn upgrade(
     g: &Global,
     contract: &str,
     file: &Path,
+    args: Option<String>,
     input: Option<String>,
     tx: &TxArgs,
 ) -> Result<Report> {
     let wasm = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
-    let input = input
-        .map(|h| weft_types::hex::decode(&h).map_err(|e| ClientError::InvalidInput(format!("--input: {e}"))))
-        .transpose()?
-        .unwrap_or_default();
+    let input = match (args, input) {
+        (Some(args), _) => {
+            let abi = weft_abi::Abi::from_wasm(&wasm)?.ok_or_else(|| {
+                ClientError::InvalidInput(format!("{} carries no ABI: give --input as hex", file.display()))
+            })?;
+            let mut json = parse_args_json(Some(&args))?;
+            if let Some(migrate) = &abi.migrate {
+                resolve_address_args(g, &migrate.args, &mut json)?;
+            }
+            abi.encode_migrate(&json)?
+        }
+        (None, Some(hex)) => {
+            weft_types::hex::decode(&hex).map_err(|e| ClientError::InvalidInput(format!("--input: {e}")))?
+        }
+        (None, None) => Vec::new(),
+    };
     let contract = resolve(g, contract)?;
     let (from, options) = (signer(g)?, tx_options(tx)?);
     let client = connect(g).await?;

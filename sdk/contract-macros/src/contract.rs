@@ -15,6 +15,8 @@ use crate::util::{docs, snake_case, ty_of};
 const RESERVED_PREFIX: &str = "__weft";
 /// The constructor's export (`weft_types::abi::CONSTRUCTOR`).
 const CONSTRUCTOR: &str = "init";
+/// The migration's export (`weft_types::abi::MIGRATE`).
+const MIGRATE: &str = "migrate";
 /// `weft_types::limits::MAX_METHOD_NAME_BYTES`.
 const MAX_METHOD_NAME_BYTES: usize = 64;
 
@@ -57,6 +59,7 @@ struct Method {
     /// The export name.
     export: String,
     constructor: bool,
+    migrate: bool,
     payable: bool,
     mutates: bool,
     args: Vec<(String, Type)>,
@@ -111,10 +114,17 @@ fn take_marker(f: &mut ImplItemFn, name: &str) -> syn::Result<bool> {
 
 fn parse_method(f: &mut ImplItemFn) -> syn::Result<Option<Method>> {
     let constructor = take_marker(f, "init")?;
+    let migrate = take_marker(f, "migrate")?;
     let payable = take_marker(f, "payable")?;
     let ident = f.sig.ident.clone();
+    if migrate && (constructor || payable) {
+        return Err(syn::Error::new_spanned(
+            &ident,
+            "`#[migrate]` runs on an upgrade, which sends no value: it cannot also be `#[init]` or `#[payable]`",
+        ));
+    }
     if !matches!(f.vis, Visibility::Public(_)) {
-        if constructor || payable {
+        if constructor || migrate || payable {
             return Err(syn::Error::new_spanned(
                 &ident,
                 "only `pub fn`s are exported; make this method `pub`",
@@ -157,11 +167,21 @@ fn parse_method(f: &mut ImplItemFn) -> syn::Result<Option<Method>> {
         },
     };
     let name = ident.unraw().to_string();
-    let export = if constructor { CONSTRUCTOR.to_owned() } else { name };
+    let export = match (constructor, migrate) {
+        (true, _) => CONSTRUCTOR.to_owned(),
+        (_, true) => MIGRATE.to_owned(),
+        _ => name,
+    };
     if !constructor && export == CONSTRUCTOR {
         return Err(syn::Error::new_spanned(
             &ident,
             "`init` is the constructor's export: mark this method `#[init]` or rename it",
+        ));
+    }
+    if !migrate && export == MIGRATE {
+        return Err(syn::Error::new_spanned(
+            &ident,
+            "`migrate` is the migration's export: mark this method `#[migrate]` or rename it",
         ));
     }
     if export.starts_with(RESERVED_PREFIX) {
@@ -170,7 +190,17 @@ fn parse_method(f: &mut ImplItemFn) -> syn::Result<Option<Method>> {
     if export.len() > MAX_METHOD_NAME_BYTES {
         return Err(syn::Error::new_spanned(&ident, "a method name has at most 64 bytes"));
     }
-    Ok(Some(Method { ident, export, constructor, payable, mutates, args, ret, docs: docs(&f.attrs) }))
+    Ok(Some(Method {
+        ident,
+        export,
+        constructor,
+        migrate,
+        payable,
+        mutates,
+        args,
+        ret,
+        docs: docs(&f.attrs),
+    }))
 }
 
 /// The export function of one method.
@@ -274,6 +304,11 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenStream> 
             "a contract has at most one `#[init]` constructor",
         ));
     }
+    let mut migrations = methods.iter().filter(|m| m.migrate);
+    let migration = migrations.next();
+    if let Some(second) = migrations.next() {
+        return Err(syn::Error::new_spanned(&second.ident, "a contract has at most one `#[migrate]` entry"));
+    }
 
     let exports = methods.iter().map(|m| export_fn(&self_ty, m));
     let reentrant = opts.reentrant.then(|| {
@@ -286,7 +321,7 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenStream> 
         }
     });
 
-    let constructor = match ctor {
+    let entry_def = |entry: Option<&Method>| match entry {
         None => quote! { None },
         Some(m) => {
             let (args, payable, docs) = (args_abi(m), m.payable, &m.docs);
@@ -296,7 +331,8 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenStream> 
             }
         }
     };
-    let method_defs = methods.iter().filter(|m| !m.constructor).map(|m| {
+    let (constructor, migrate) = (entry_def(ctor), entry_def(migration));
+    let method_defs = methods.iter().filter(|m| !m.constructor && !m.migrate).map(|m| {
         let (name, args, mutates, payable, docs) = (&m.export, args_abi(m), m.mutates, m.payable, &m.docs);
         let (returns, error) = ret_abi(m);
         quote! {
@@ -323,6 +359,7 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenStream> 
                 name: #name,
                 version: ::core::env!("CARGO_PKG_VERSION"),
                 constructor: #constructor,
+                migrate: #migrate,
                 methods: &[#(#method_defs),*],
                 events: &[#(#events),*],
             };

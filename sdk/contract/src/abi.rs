@@ -138,6 +138,8 @@ pub struct ContractDef {
     pub version: &'static str,
     /// The constructor, if the contract has one.
     pub constructor: Option<ConstructorDef>,
+    /// The migration an upgrade to this code runs (`#[migrate]`), if it has one.
+    pub migrate: Option<ConstructorDef>,
     /// Methods in source order.
     pub methods: &'static [MethodDef],
     /// Events the contract emits.
@@ -339,6 +341,12 @@ impl Types {
     const fn collect(def: &ContractDef) -> Types {
         let mut t = Types { list: [None; MAX_TYPES], len: 0 };
         if let Some(c) = &def.constructor {
+            t.fields(c.args);
+            if let Some(e) = &c.error {
+                t.ty(e);
+            }
+        }
+        if let Some(c) = &def.migrate {
             t.fields(c.args);
             if let Some(e) = &c.error {
                 t.ty(e);
@@ -619,6 +627,21 @@ impl Writer<'_> {
         self.byte(b'}');
     }
 
+    /// A constructor or migration entry: `{"args":…,"payable":…,"error":…[,"docs":…]}`.
+    const fn entry(&mut self, c: &ConstructorDef) {
+        self.byte(b'{');
+        self.key("args");
+        self.fields(c.args);
+        self.byte(b',');
+        self.key("payable");
+        self.bool(c.payable);
+        self.byte(b',');
+        self.key("error");
+        self.opt_ty(&c.error);
+        self.docs(c.docs);
+        self.byte(b'}');
+    }
+
     const fn document(&mut self, def: &ContractDef) {
         self.raw("{\"weft_abi\":1,");
         self.key("contract");
@@ -630,21 +653,15 @@ impl Writer<'_> {
         self.key("constructor");
         match &def.constructor {
             None => self.raw("null"),
-            Some(c) => {
-                self.byte(b'{');
-                self.key("args");
-                self.fields(c.args);
-                self.byte(b',');
-                self.key("payable");
-                self.bool(c.payable);
-                self.byte(b',');
-                self.key("error");
-                self.opt_ty(&c.error);
-                self.docs(c.docs);
-                self.byte(b'}');
-            }
+            Some(c) => self.entry(c),
         }
         self.byte(b',');
+        // Only when present, so that documents of contracts without one are unchanged.
+        if let Some(c) = &def.migrate {
+            self.key("migrate");
+            self.entry(c);
+            self.byte(b',');
+        }
         self.key("methods");
         self.byte(b'[');
         let mut i = 0;

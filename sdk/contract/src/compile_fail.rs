@@ -18,6 +18,22 @@
 //! #[storage] pub struct C {}
 //! #[contract] impl C { #[init] pub fn a(&mut self) {} #[init] pub fn b(&mut self) {} }
 //! ```
+//! Two migrations, a payable migration, or a method named `migrate` that is not the migration:
+//! ```compile_fail
+//! use weft_contract::prelude::*;
+//! #[storage] pub struct C {}
+//! #[contract] impl C { #[migrate] pub fn a(&mut self) {} #[migrate] pub fn b(&mut self) {} }
+//! ```
+//! ```compile_fail
+//! use weft_contract::prelude::*;
+//! #[storage] pub struct C {}
+//! #[contract] impl C { #[migrate] #[payable] pub fn m(&mut self) {} }
+//! ```
+//! ```compile_fail
+//! use weft_contract::prelude::*;
+//! #[storage] pub struct C {}
+//! #[contract] impl C { pub fn migrate(&mut self) {} }
+//! ```
 //! A method named `init` that is not the constructor, or one with the reserved prefix:
 //! ```compile_fail
 //! use weft_contract::prelude::*;

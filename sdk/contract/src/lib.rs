@@ -38,7 +38,8 @@
 //!   [`storage`](mod@storage).
 //! - [`contract`] (attribute, on the inherent `impl`): every `pub fn` becomes an export (`&self`:
 //!   read-only, `&mut self`: state-changing); `#[init]` marks the constructor (export `init`),
-//!   `#[payable]` a method that accepts value; `Result<T, E>` methods revert with
+//!   `#[migrate]` the migration an upgrade to this code runs (export `migrate`, taking the
+//!   upgrade's arguments; never callable as a method), `#[payable]` a method that accepts value; `Result<T, E>` methods revert with
 //!   `0x01 ‖ SCALE(E)` on `Err`. It also writes the ABI (docs/abi.md) into the `weft:abi`
 //!   custom section at compile time. Options: `events = [A, B]` (every event the contract
 //!   emits), `name = "…"` (default: the type name in snake case), `reentrant` (export

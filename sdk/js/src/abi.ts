@@ -69,6 +69,8 @@ export interface AbiDocument {
   contract: string;
   version: string;
   constructor: AbiConstructor | null;
+  /** The migration an upgrade to this code runs; absent when it has none. */
+  migrate?: AbiConstructor | null;
   methods: AbiMethod[];
   events: AbiEvent[];
   types: Record<string, TypeDef>;
@@ -207,6 +209,12 @@ export class Abi {
   /** The constructor's input (a contract without one takes no arguments). */
   encodeConstructor(args: unknown): Uint8Array {
     return this.encodeArgs(this.doc.constructor?.args ?? [], args);
+  }
+
+  /** The input of the migration an upgrade to this code runs (code without one takes no
+   * arguments). */
+  encodeMigrate(args: unknown): Uint8Array {
+    return this.encodeArgs(this.doc.migrate?.args ?? [], args);
   }
 
   encodeArgs(args: AbiField[], json: unknown): Uint8Array {

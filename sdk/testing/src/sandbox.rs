@@ -605,6 +605,52 @@ impl Sandbox {
         self.instantiate(from, wasm, input.as_ref().to_vec(), opts, abi, None)
     }
 
+    /// Replaces `contract`'s code with `wasm` (uploaded if the chain lacks it) as its admin
+    /// `from`, running the new code's `migrate` with JSON `args` encoded by the new code's ABI,
+    /// in one transaction; returns its receipt (its events include `weft:Upgraded`).
+    pub fn upgrade(
+        &mut self,
+        from: Address,
+        contract: Address,
+        wasm: &[u8],
+        args: Value,
+    ) -> Result<Receipt, CallError> {
+        let abi = Abi::from_wasm(wasm)?;
+        let input = match &abi {
+            Some(abi) => abi.encode_migrate(&args)?,
+            None if is_empty_args(&args) => Vec::new(),
+            None => {
+                return Err(CallError::Invalid(
+                    "the module has no weft:abi section, so migrate arguments cannot be encoded".into(),
+                ));
+            }
+        };
+        let code_hash = self.upload(from, wasm)?;
+        let args = BoundedBytes::new(input).map_err(|e| CallError::Invalid(e.to_string()))?;
+        let action = Action::Upgrade { contract, code_hash, args };
+        let receipt = self.run(from, self.config.default_gas_limit, action)?;
+        if let ExecStatus::Failed(_) = receipt.status {
+            let error_ty = abi.as_ref().and_then(|a| a.migrate.as_ref()).and_then(|m| m.error.clone());
+            return Err(failure(&receipt, abi.as_ref().map(|a| (a, error_ty.as_ref()))));
+        }
+        Ok(receipt)
+    }
+
+    /// Makes `admin` the one who may upgrade `contract`, as its admin `from`; `None` makes it
+    /// immutable.
+    pub fn set_admin(
+        &mut self,
+        from: Address,
+        contract: Address,
+        admin: Option<Address>,
+    ) -> Result<Receipt, CallError> {
+        let receipt = self.run(from, self.config.default_gas_limit, Action::SetAdmin { contract, admin })?;
+        match &receipt.status {
+            ExecStatus::Success => Ok(receipt),
+            ExecStatus::Failed(_) => Err(failure(&receipt, None)),
+        }
+    }
+
     fn instantiate(
         &mut self,
         from: Address,

@@ -7,8 +7,9 @@ use weft_testing::{Address, Sandbox};
 pub use weft_testing::contract_wasm;
 
 /// Every example contract package.
-pub const CONTRACTS: [&str; 7] = [
+pub const CONTRACTS: [&str; 8] = [
     "weft-example-token",
+    "weft-example-token-v2",
     "weft-example-nft",
     "weft-example-voting",
     "weft-example-supply-chain",

@@ -206,3 +206,32 @@ fn storage_deposit_is_paid_by_the_sender() {
     assert_eq!(added, 49 * 1_000);
     assert_eq!(t.sb.balance(t.alice), before - added);
 }
+
+#[test]
+fn the_admin_upgrades_the_token_to_v2_with_a_migration_and_balances_stay() {
+    let mut t = setup();
+    t.sb.call(t.alice, t.token, "transfer", json!({"to": j(t.bob), "amount": "300"})).unwrap();
+    let v2 = crate::support::contract_wasm("weft-example-token-v2");
+    let migrate = json!({"new_owner": j(t.carol)});
+
+    let err = t.sb.upgrade(t.bob, t.token, &v2, migrate.clone()).unwrap_err();
+    assert!(err.to_string().contains("only the admin"), "{err}");
+    let upgraded = t.sb.upgrade(t.alice, t.token, &v2, migrate).unwrap();
+    assert_eq!(upgraded.events.len(), 1, "weft:Upgraded");
+    assert_eq!(t.balance(t.alice), amount(700), "balances carried over");
+    assert_eq!(t.balance(t.bob), amount(300));
+    assert_eq!(t.sb.query(t.token, "owner", json!({})).unwrap(), j(t.carol), "the migration ran");
+    assert!(t.sb.abi(t.token).unwrap().unwrap().method("burn").is_some(), "the ABI is the new code's");
+
+    // The new method, its event decoded through the new ABI.
+    let burned = t.sb.call(t.bob, t.token, "burn", json!({"amount": "100"})).unwrap();
+    assert_eq!(burned.events[0].name, "Transfer");
+    assert_eq!(burned.events[0].fields["to"], zero());
+    assert_eq!(t.sb.query(t.token, "total_supply", json!({})).unwrap(), amount(900));
+    assert!(t.sb.call(t.alice, t.token, "migrate", json!({"new_owner": j(t.bob)})).is_err(), "not a method");
+
+    // Made immutable, it can no longer be upgraded, even back.
+    t.sb.set_admin(t.alice, t.token, None).unwrap();
+    let err = t.sb.upgrade(t.alice, t.token, &crate::support::contract_wasm(TOKEN), json!({})).unwrap_err();
+    assert!(err.to_string().contains("immutable"), "{err}");
+}
