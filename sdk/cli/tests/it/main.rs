@@ -406,3 +406,27 @@ async fn bench_reports_every_workload() {
     assert!(err.contains("--batch 0 must be between 1 and 2000"), "{err}");
     node.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn upgrade_the_example_token_to_v2_on_a_node() {
+    let node = fixture::dev_node().await;
+    let weft = Weft::new(fixture::url(&node));
+    let path = |package: &str| {
+        let built = weft_build::build_cached(package).expect("the example builds");
+        built.wasm_path.to_str().expect("utf-8").to_string()
+    };
+    let (v1, v2) = (path("weft-example-token"), path("weft-example-token-v2"));
+    let deployed = weft.json(&["deploy", &v1, "--args", r#"{"supply": "1000"}"#]).await;
+    let token = deployed["address"].as_str().expect("address").to_string();
+    weft.json(&["call", &token, "transfer", r#"{"to": "bob", "amount": "300"}"#]).await;
+
+    let upgraded = weft.json(&["upgrade", &token, &v2, "--args", r#"{"new_owner": "charlie"}"#]).await;
+    assert_eq!(upgraded["receipt"]["success"], json!(true));
+    assert!(!upgraded["upload"].is_null(), "v2 was uploaded first");
+    assert_eq!(weft.json(&["query", &token, "owner"]).await["value"], json!(dev_address("charlie")));
+    assert_eq!(weft.json(&["query", &token, "balance_of", "bob"]).await["value"], json!("300"));
+    let burned = weft.json(&["--from", "bob", "call", &token, "burn", r#"{"amount": "100"}"#]).await;
+    assert_eq!(burned["events"][0]["name"], json!("Transfer"), "decoded with v2's ABI");
+    assert_eq!(weft.json(&["query", &token, "total_supply"]).await["value"], json!("900"));
+    node.shutdown().await;
+}
