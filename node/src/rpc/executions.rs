@@ -15,7 +15,6 @@ use std::{
     time::Duration,
 };
 
-use jsonrpsee::server::ServerHandle;
 use jsonrpsee::{
     core::{
         middleware::{Batch, Notification, RpcServiceT},
@@ -36,12 +35,13 @@ use super::convert::join_error;
 /// `RpcConfig::max_execution_time`.
 pub const TICK_MS: u64 = 10;
 
-/// Ticks the query VM's clock every [`TICK_MS`] until the server stops, so that executions
-/// past `RpcConfig::max_execution_time` are interrupted (`Runtime::limit_query_time`).
-pub async fn clock(runtime: Runtime, server: ServerHandle) {
+/// Ticks the query VM's clock every [`TICK_MS`], so that executions past
+/// `RpcConfig::max_execution_time` are interrupted (`Runtime::limit_query_time`). The server
+/// aborts it when it stops or is dropped.
+pub async fn clock(runtime: Runtime) {
     let mut interval = tokio::time::interval(Duration::from_millis(TICK_MS));
     interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    while !server.is_stopped() {
+    loop {
         interval.tick().await;
         runtime.tick_queries();
     }

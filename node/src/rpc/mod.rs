@@ -215,6 +215,8 @@ impl RpcLimits {
 pub struct RpcServer {
     handle: ServerHandle,
     addr: SocketAddr,
+    /// The query VM's clock (`executions::clock`).
+    clock: tokio::task::JoinHandle<()>,
 }
 
 impl RpcServer {
@@ -258,8 +260,8 @@ impl RpcServer {
             .limit_query_time(u64::try_from(ticks).unwrap_or(u64::MAX))
             .map_err(|e| RpcError { addr, reason: format!("query VM: {e}") })?;
         let handle = server.start(api.into_rpc());
-        tokio::spawn(executions::clock(runtime, handle.clone()));
-        Ok(RpcServer { handle, addr: local })
+        let clock = tokio::spawn(executions::clock(runtime));
+        Ok(RpcServer { handle, addr: local, clock })
     }
 
     /// The bound address.
@@ -269,7 +271,15 @@ impl RpcServer {
 
     /// Stops accepting and closes connections.
     pub async fn stop(&self) {
+        self.clock.abort();
         let _ = self.handle.stop();
         self.handle.clone().stopped().await;
+    }
+}
+
+impl Drop for RpcServer {
+    /// The server itself stops when its last handle goes; its clock is a task of its own.
+    fn drop(&mut self) {
+        self.clock.abort();
     }
 }

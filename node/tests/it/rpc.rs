@@ -553,6 +553,24 @@ async fn dev_methods_are_refused_off_a_dev_chain_and_discover_lists_every_method
     assert!(msg.contains("weft-node dev"), "{msg}");
     rpc.stop().await;
 
+    // A server that is dropped stops too, its query clock with it.
+    let rpc = weft_node::rpc::RpcServer::start(
+        "127.0.0.1:0".parse().unwrap(),
+        &config,
+        dev.node.chain().clone(),
+        None,
+    )
+    .await
+    .unwrap();
+    let client = HttpClientBuilder::default().build(format!("http://{}", rpc.local_addr())).unwrap();
+    assert!(client.chain_get_head().await.is_ok());
+    drop(rpc);
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while client.chain_get_head().await.is_ok() {
+        assert!(std::time::Instant::now() < deadline, "a dropped server still answers");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+
     // The OpenRPC document lists exactly the methods the server registers (unsubscribe
     // methods aside).
     let doc: Value = dev.http.request("rpc.discover", jsonrpsee::rpc_params![]).await.unwrap();
