@@ -61,15 +61,16 @@ pub struct Estimation {
 /// Cost: one run, two when no call is nested, and at most `log2(gas)` (29 at `MAX_TX_GAS`) more
 /// for a transaction that succeeds only above the gas it uses; each run does at most the work of
 /// the first. All of it holds one RPC execution turn (`rpc::executions`), so a client asking for
-/// such estimates takes no more of the node than its turns allow; no run starts after
-/// `deadline`, and each is bounded by the query VM's own time limit.
+/// such estimates takes no more of the node than its turns allow; no run starts once
+/// `time_limit` has passed since the first, and each is bounded by the query VM's own limit.
 pub fn estimate(
     ledger: &Ledger,
     from: Address,
     action: Action,
     gas: Gas,
-    deadline: Option<std::time::Instant>,
+    time_limit: Option<std::time::Duration>,
 ) -> Result<Estimation, DryRunFailure> {
+    let deadline = time_limit.map(|t| std::time::Instant::now() + t);
     let runtime = ledger.runtime();
     let tx = Transaction {
         chain_id: runtime.chain_id(),
@@ -81,10 +82,9 @@ pub fn estimate(
     };
     let env = next_env(&ledger.head()?);
     let state = ledger.state()?;
-    let mut first = true;
-    let mut run = |gas_limit: Gas| {
+    let run = |gas_limit: Gas| {
         // Each run is bounded by the query VM's time limit; the search as a whole by `deadline`.
-        if !std::mem::take(&mut first) && deadline.is_some_and(|d| std::time::Instant::now() >= d) {
+        if deadline.is_some_and(|d| std::time::Instant::now() >= d) {
             return Err(DryRunFailure::Runtime(RuntimeError::Interrupted));
         }
         runtime

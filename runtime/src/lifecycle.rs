@@ -136,7 +136,10 @@ fn contract_info(tx: &TxCtx, contract: &Address) -> Result<ContractInfo, Runtime
 }
 
 /// Appends `code_hash` to `contract`'s code history from this block on and saves `info` with the
-/// count: two state writes, charged as such.
+/// count: two state writes, charged as such. The history grows by one ~80-byte entry per
+/// upgrade, paid in gas only (no deposit): an upgrade costs at least `instantiate_base`, two
+/// `storage_write`s and the new code's load, over 500 gas per byte kept, so a block of
+/// `MAX_BLOCK_GAS` adds at most ~4 MB, and only through a contract's own admin.
 fn record_code(
     tx: &mut TxCtx,
     meter: &mut GasMeter,

@@ -18,12 +18,13 @@ use weft_rpc_api::{
 };
 use weft_runtime::RuntimeError;
 use weft_types::{
-    Address, MethodName, abi::MIGRATE, codec::BoundedBytes, receipt::ExecStatus, state::code_key, tx::Action,
+    Address, MethodName, codec::BoundedBytes, receipt::ExecStatus, state::code_key, tx::Action,
 };
 
 use super::{
     WeftRpc,
     convert::{chain_error, dry_run_error, event_info, exec_error_info},
+    handle::InputOf,
 };
 use crate::{
     chain::ChainEvent,
@@ -44,6 +45,13 @@ struct CallTarget {
 }
 
 impl WeftRpc {
+    /// The ABI of uploaded code `code_hash`, if it is stored and carries one.
+    fn abi_of_code(&self, code_hash: &weft_types::Hash) -> RpcResult<Option<Abi>> {
+        let state = self.chain.ledger.state().map_err(chain_error)?;
+        let code = state.get(&code_key(code_hash)).map_err(|e| chain_error(e.into()))?;
+        Ok(code.and_then(|c| Abi::from_wasm(&c).ok().flatten()))
+    }
+
     /// A failed query or estimate as an error object; running past the time limit is the
     /// request's to fix (less gas), so it says which limit.
     fn execution_error(&self, e: DryRunFailure) -> ErrorObjectOwned {
@@ -72,10 +80,8 @@ impl WeftRpc {
                 (Action::UploadCode { code }, None)
             }
             EstimateAction::Instantiate { code_hash, input, value, salt } => {
-                let state = self.chain.ledger.state().map_err(chain_error)?;
-                let code = state.get(&code_key(code_hash)).map_err(|e| chain_error(e.into()))?;
-                let abi = code.and_then(|c| Abi::from_wasm(&c).ok().flatten());
-                let args = Self::encode_input(abi.as_ref(), None, input, code_hash)?;
+                let abi = self.abi_of_code(code_hash)?;
+                let args = Self::encode_input(abi.as_ref(), InputOf::Constructor, input, code_hash)?;
                 let action = Action::Instantiate {
                     code_hash: *code_hash,
                     args: BoundedBytes::new(args).map_err(|e| bad(format!("args: {e}")))?,
@@ -87,7 +93,7 @@ impl WeftRpc {
             }
             EstimateAction::Call { contract, method, input, value } => {
                 let abi = self.chain.ledger.abi(contract).map_err(chain_error)?;
-                let args = Self::encode_input(abi.as_deref(), Some(method), input, contract)?;
+                let args = Self::encode_input(abi.as_deref(), InputOf::Method(method), input, contract)?;
                 let action = Action::Call {
                     contract: *contract,
                     method: MethodName::new(method).map_err(|e| bad(format!("method: {e}")))?,
@@ -97,10 +103,8 @@ impl WeftRpc {
                 (action, Some(CallTarget { contract: *contract, abi, method: method.clone() }))
             }
             EstimateAction::Upgrade { contract, code_hash, input } => {
-                let state = self.chain.ledger.state().map_err(chain_error)?;
-                let code = state.get(&code_key(code_hash)).map_err(|e| chain_error(e.into()))?;
-                let abi = code.and_then(|c| Abi::from_wasm(&c).ok().flatten());
-                let args = Self::encode_input(abi.as_ref(), Some(MIGRATE), input, code_hash)?;
+                let abi = self.abi_of_code(code_hash)?;
+                let args = Self::encode_input(abi.as_ref(), InputOf::Migrate, input, code_hash)?;
                 let args = BoundedBytes::new(args).map_err(|e| bad(format!("args: {e}")))?;
                 (Action::Upgrade { contract: *contract, code_hash: *code_hash, args }, None)
             }
@@ -119,7 +123,8 @@ impl ContractApiServer for WeftRpc {
             return Err(err(codes::NOT_A_CONTRACT, format!("{contract} is not a contract")));
         };
         let abi = self.chain.ledger.abi(&contract).map_err(chain_error)?;
-        let input = Self::encode_input(abi.as_deref(), Some(&request.method), &request.input, contract)?;
+        let input =
+            Self::encode_input(abi.as_deref(), InputOf::Method(&request.method), &request.input, contract)?;
         let ledger = self.chain.ledger.clone();
         let max_gas = self.config.max_execution_gas;
         let gas = request.gas_limit.unwrap_or(max_gas).min(max_gas);
@@ -168,10 +173,10 @@ impl ContractApiServer for WeftRpc {
         let ledger = self.chain.ledger.clone();
         let from = request.from;
         let gas = self.config.max_execution_gas;
-        let deadline = std::time::Instant::now() + self.config.max_execution_time;
+        let time_limit = self.config.max_execution_time;
         let estimation = self
             .executions
-            .run(move || estimate::estimate(&ledger, from, action, gas, Some(deadline)))
+            .run(move || estimate::estimate(&ledger, from, action, gas, Some(time_limit)))
             .await?
             .map_err(|e| self.execution_error(e))?;
         let receipt = estimation.receipt;

@@ -25,6 +25,17 @@ use crate::{
     dev::control::DevControl,
 };
 
+/// Whose input [`WeftRpc::encode_input`] encodes.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum InputOf<'a> {
+    /// A method's, by name.
+    Method(&'a str),
+    /// The constructor's (an instantiation).
+    Constructor,
+    /// The migration's (an upgrade to the code).
+    Migrate,
+}
+
 /// The API over a chain: cheap to clone, one per server.
 #[derive(Clone, Debug)]
 pub struct WeftRpc {
@@ -103,10 +114,10 @@ impl WeftRpc {
         })
     }
 
-    /// Encodes a call's input: JSON through the ABI, or raw bytes.
+    /// Encodes the input of `entry`: JSON through the ABI, or raw bytes.
     pub(super) fn encode_input(
         abi: Option<&Abi>,
-        method: Option<&str>,
+        entry: InputOf<'_>,
         input: &CallInput,
         contract: impl std::fmt::Display,
     ) -> RpcResult<Vec<u8>> {
@@ -125,12 +136,10 @@ impl WeftRpc {
                         ),
                     )
                 })?;
-                // `migrate` is never a method name (the runtime reserves it), so it names the
-                // migration entry here.
-                let encoded = match method {
-                    Some(weft_types::abi::MIGRATE) => abi.encode_migrate(args),
-                    Some(m) => abi.encode_call(m, args),
-                    None => abi.encode_constructor(args),
+                let encoded = match entry {
+                    InputOf::Method(m) => abi.encode_call(m, args),
+                    InputOf::Constructor => abi.encode_constructor(args),
+                    InputOf::Migrate => abi.encode_migrate(args),
                 };
                 encoded.map_err(|e| err(codes::ABI_MISMATCH, e.to_string()))
             }

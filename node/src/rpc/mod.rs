@@ -255,6 +255,8 @@ impl RpcServer {
             .await
             .map_err(|e| RpcError { addr, reason: e.to_string() })?;
         let local = server.local_addr().map_err(|e| RpcError { addr, reason: e.to_string() })?;
+        // One server per runtime: each ticks the runtime's one query VM, so a second server on
+        // the same runtime would make every execution's time limit run twice as fast.
         let ticks = config.max_execution_time.as_millis().div_ceil(u128::from(TICK_MS));
         runtime
             .limit_query_time(u64::try_from(ticks).unwrap_or(u64::MAX))

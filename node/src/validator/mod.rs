@@ -333,7 +333,11 @@ fn spawn_tasks<N: Network>(
     let (ledger, status) = (chain.ledger.clone(), chain.status.clone());
     tokio::spawn(async move {
         // The driver is the only one to execute blocks: it starts once stored code is compiled.
-        let _ = tokio::task::spawn_blocking(move || prepare_code_at_start(&ledger, &status)).await;
+        let preparing = status.clone();
+        if tokio::task::spawn_blocking(move || prepare_code_at_start(&ledger, &preparing)).await.is_err() {
+            // A panic while preparing (logged by the runtime) leaves the rest to execution.
+            status.set_syncing(false);
+        }
         driver.run(rest_rx, arrived, outbox).await
     })
 }

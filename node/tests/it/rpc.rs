@@ -539,30 +539,27 @@ async fn dev_controls_and_restart() {
 async fn dev_methods_are_refused_off_a_dev_chain_and_discover_lists_every_method() {
     let dev = Dev::start(None).await;
     let config = RpcConfig::default();
-    let rpc = weft_node::rpc::RpcServer::start(
-        "127.0.0.1:0".parse().unwrap(),
-        &config,
-        dev.node.chain().clone(),
-        None,
-    )
-    .await
-    .unwrap();
-    let client = HttpClientBuilder::default().build(format!("http://{}", rpc.local_addr())).unwrap();
+    // A second server over the dev chain, without its dev control: a node off a dev chain.
+    let plain_server = || async {
+        let rpc = weft_node::rpc::RpcServer::start(
+            "127.0.0.1:0".parse().unwrap(),
+            &config,
+            dev.node.chain().clone(),
+            None,
+        )
+        .await
+        .unwrap();
+        let client = HttpClientBuilder::default().build(format!("http://{}", rpc.local_addr())).unwrap();
+        (rpc, client)
+    };
+    let (rpc, client) = plain_server().await;
     let (code, msg) = error_code(client.dev_mine(None).await.unwrap_err());
     assert_eq!(code, codes::DEV_ONLY);
     assert!(msg.contains("weft-node dev"), "{msg}");
     rpc.stop().await;
 
     // A server that is dropped stops too, its query clock with it.
-    let rpc = weft_node::rpc::RpcServer::start(
-        "127.0.0.1:0".parse().unwrap(),
-        &config,
-        dev.node.chain().clone(),
-        None,
-    )
-    .await
-    .unwrap();
-    let client = HttpClientBuilder::default().build(format!("http://{}", rpc.local_addr())).unwrap();
+    let (rpc, client) = plain_server().await;
     assert!(client.chain_get_head().await.is_ok());
     drop(rpc);
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
